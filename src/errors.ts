@@ -1,0 +1,101 @@
+/**
+ * The one catalogue of Koppel's coded errors.
+ *
+ * Every error that crosses a layer carries a stable `code` (`KOPPEL_ERR_<AREA>_<WHAT>`) and
+ * the HTTP status it maps to. Callers match on `.code`, never on message text.
+ * Messages name rows, columns, fields, counts and types; they NEVER contain a value taken
+ * from a supplier's extract (a national number, a name, a date of birth).
+ *
+ * `test/unit/errors.test.ts` keeps this table and the README's error table in step.
+ */
+
+export interface ErrorDefinition {
+  readonly status: number;
+  /** What went wrong, in general terms (the README table's "meaning"). */
+  readonly meaning: string;
+  /** What the caller can do about it. */
+  readonly fix: string;
+}
+
+export const ERROR_CATALOGUE = {
+  // configuration
+  KOPPEL_ERR_CFG_INVALID: { status: 500, meaning: 'The configuration has invalid or missing settings.', fix: 'Correct the settings listed in the message.' },
+
+  // keys
+  KOPPEL_ERR_KEY_MISSING: { status: 500, meaning: 'No master key is available in the keys directory.', fix: 'Run `koppel keys init --keys DIR`.' },
+  KOPPEL_ERR_KEY_INVALID: { status: 500, meaning: 'A key file is malformed or has unsafe permissions.', fix: 'Restore the key file or fix its permissions (0600).' },
+  KOPPEL_ERR_KEY_UNKNOWN_ID: { status: 500, meaning: 'Data refers to a key id that the keyring does not hold.', fix: 'Restore the key file with that id.' },
+  KOPPEL_ERR_KEY_EXISTS: { status: 409, meaning: 'A key with that id already exists.', fix: 'Keys are never overwritten; choose another id.' },
+
+  // authentication and authorisation
+  KOPPEL_ERR_AUTH_MISSING_TOKEN: { status: 401, meaning: 'The request has no bearer token.', fix: 'Send `Authorization: Bearer <token>`.' },
+  KOPPEL_ERR_AUTH_INVALID_TOKEN: { status: 401, meaning: 'The bearer token is unknown or revoked.', fix: 'Ask an operator for a new token.' },
+  KOPPEL_ERR_AUTH_FORBIDDEN: { status: 403, meaning: 'The principal may not do this.', fix: 'Use a token of the role the route requires.' },
+  KOPPEL_ERR_AUTH_FOUR_EYES: { status: 403, meaning: 'The builder of a release may not approve it.', fix: 'Ask a second operator to approve.' },
+  KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY: { status: 403, meaning: 'The project is outside its validity window.', fix: 'Downloads are allowed only between valid_from and valid_to.' },
+  KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name> or researcher:<name>.', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
+
+  // ingest: faults of a whole delivery (the delivery is rejected)
+  KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data (no header, or nothing at all).', fix: 'Send a file with a header row and data rows.' },
+  KOPPEL_ERR_INGEST_HEADER: { status: 422, meaning: 'The header does not match the dataset schema (missing, unknown or duplicate columns).', fix: 'Send exactly the columns the dataset declares.' },
+  KOPPEL_ERR_INGEST_UNTERMINATED_QUOTE: { status: 422, meaning: 'A quoted field is never closed.', fix: 'Close the quote at the row and column named.' },
+  KOPPEL_ERR_INGEST_ENCODING: { status: 415, meaning: 'The file is not valid UTF-8.', fix: 'Re-export the file as UTF-8.' },
+  KOPPEL_ERR_INGEST_TOO_LARGE: { status: 413, meaning: 'The upload is larger than the configured limit.', fix: 'Split the delivery or ask the operator to raise the limit.' },
+  KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA: { status: 415, meaning: 'The content type or encoding is not supported.', fix: 'Send text/csv (optionally gzip-encoded).' },
+  KOPPEL_ERR_INGEST_BAD_GZIP: { status: 400, meaning: 'The gzip stream is corrupt or truncated.', fix: 'Compress the file again and re-send it.' },
+  KOPPEL_ERR_INGEST_TOO_MANY_REJECTED: { status: 422, meaning: 'More rows were rejected than the delivery may lose.', fix: 'Fix the rows listed in the quality report.' },
+  KOPPEL_ERR_INGEST_ABORTED: { status: 400, meaning: 'The upload ended before the body was complete.', fix: 'Send the delivery again.' },
+
+  // dataset schemas and project authorisations
+  KOPPEL_ERR_SCHEMA_INVALID: { status: 400, meaning: 'A dataset schema or project authorisation is invalid.', fix: 'Correct the fields listed in the message.' },
+  KOPPEL_ERR_SCHEMA_EXISTS: { status: 409, meaning: 'A dataset with that name already exists.', fix: 'Choose another name.' },
+  KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET: { status: 404, meaning: 'No dataset has that name.', fix: 'Register the dataset first.' },
+  KOPPEL_ERR_SCHEMA_BAD_PERIOD: { status: 400, meaning: 'The period is not YYYY, YYYYQn or YYYY-MM.', fix: 'Use e.g. 2024, 2024Q1 or 2024-03.' },
+
+  // linkage
+  KOPPEL_ERR_LINK_BAD_JOB: { status: 400, meaning: 'The job request or job file is invalid.', fix: 'Correct the settings listed in the message.' },
+  KOPPEL_ERR_LINK_UNKNOWN_DELIVERY: { status: 404, meaning: 'A job names a delivery that does not exist.', fix: 'Use delivery ids returned by uploads.' },
+  KOPPEL_ERR_LINK_DELIVERY_NOT_ALLOWED: { status: 422, meaning: 'A job names a delivery whose dataset the project does not approve, or a superseded one.', fix: 'Use current deliveries of the datasets the project approves.' },
+  KOPPEL_ERR_LINK_JOB_NOT_DONE: { status: 409, meaning: 'The job has not finished successfully.', fix: 'Wait until the job status is `succeeded`.' },
+  KOPPEL_ERR_LINK_SOURCE_UNREADABLE: { status: 400, meaning: 'A source file of a job cannot be read.', fix: 'Check the path and format named in the message.' },
+
+  // release
+  KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },
+  KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow or .csv.' },
+  KOPPEL_ERR_RELEASE_ALREADY_APPROVED: { status: 409, meaning: 'The release is already approved.', fix: 'Nothing to do.' },
+  KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },
+
+  // store
+  KOPPEL_ERR_STORE_CONFLICT: { status: 409, meaning: 'A different delivery for this dataset and period already exists.', fix: 'Add `?supersede=true` to store a new version.' },
+  KOPPEL_ERR_STORE_NOT_FOUND: { status: 404, meaning: 'The resource does not exist.', fix: 'Check the id.' },
+  KOPPEL_ERR_STORE_CORRUPT: { status: 500, meaning: 'A stored file is missing or does not match its recorded hash.', fix: 'Restore the data directory from backup.' },
+  KOPPEL_ERR_STORE_AUDIT_BROKEN: { status: 500, meaning: 'The audit chain does not verify.', fix: 'Investigate: an entry was edited, removed or reordered.' },
+
+  // HTTP API
+  KOPPEL_ERR_API_BAD_REQUEST: { status: 400, meaning: 'The request does not match the route schema.', fix: 'Correct the fields listed in the message.' },
+  KOPPEL_ERR_API_NOT_FOUND: { status: 404, meaning: 'No such route.', fix: 'See /docs for the routes.' },
+  KOPPEL_ERR_API_INTERNAL: { status: 500, meaning: 'An unexpected error; details are in the server log (redacted).', fix: 'Report it with the request id.' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Structured, value-free context: row numbers, column names, counts. */
+export type ErrorDetails = Record<string, string | number | boolean | null | readonly (string | number)[]>;
+
+export class KoppelError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details: ErrorDetails | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KoppelError';
+    this.code = code;
+    this.statusCode = ERROR_CATALOGUE[code].status;
+    this.details = details;
+  }
+}
+
+export function isKoppelError(err: unknown): err is KoppelError {
+  return err instanceof KoppelError;
+}

@@ -1,0 +1,79 @@
+/**
+ * The shapes that cross layers: dataset schemas, project authorisations, periods, principals.
+ * Validation of these shapes from untrusted JSON lives in `schema-validation.ts`.
+ */
+
+/** Field types shared by dataset schemas (`role: linkage`) and `koppel link` job files. */
+export const FIELD_TYPES = [
+  'national_id', 'given_name', 'surname', 'name', 'date', 'sex',
+  'postcode', 'municipality', 'text', 'code', 'number',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export const COLUMN_ROLES = ['national_id', 'linkage', 'attribute', 'drop'] as const;
+export type ColumnRole = (typeof COLUMN_ROLES)[number];
+
+/** Attribute value types as stored in payload.arrow. */
+export const ATTRIBUTE_TYPES = ['string', 'number', 'integer', 'date', 'code'] as const;
+export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
+
+/**
+ * One column of a supplier's extract.
+ * - `national_id`: the INSZ/BIS column; becomes the linkage pseudonym; never stored.
+ * - `linkage`: kept only as keyed encodings (`type` is a FieldType; `format` for dates).
+ * - `attribute`: payload; `type` is an AttributeType (default `string`); may carry `unit` and
+ *   `codes` (the allowed values of a code list). An attribute with `derive` is not read from the
+ *   file but computed at ingest from another column, e.g. `birth_year(geboortedatum)`,
+ *   `sex(insz)`, `age_on(geboortedatum, 2024-01-01)`.
+ * - `drop`: read and discarded.
+ */
+export interface ColumnSpec {
+  readonly name: string;
+  readonly role: ColumnRole;
+  readonly type?: string;
+  readonly format?: string;
+  readonly unit?: string;
+  readonly codes?: readonly string[];
+  readonly derive?: string;
+  readonly required?: boolean;
+}
+
+export type Schedule = 'yearly' | 'quarterly' | 'monthly' | 'adhoc';
+
+export interface DatasetSchema {
+  readonly name: string;
+  readonly supplier: string;
+  readonly schedule: Schedule;
+  readonly description?: string;
+  readonly columns: readonly ColumnSpec[];
+}
+
+export interface ProjectSpec {
+  readonly title: string;
+  readonly purpose: string;
+  readonly legal_basis: string;
+  readonly valid_from: string; // YYYY-MM-DD
+  readonly valid_to: string; // YYYY-MM-DD
+  readonly researchers: readonly string[]; // "researcher:<name>"
+  /** dataset name -> attribute names the authorisation approves for release. */
+  readonly approved: Readonly<Record<string, readonly string[]>>;
+  /** Released attributes an attacker could know; each combination must occur >= k times. */
+  readonly key_variables: readonly string[];
+  readonly k: number;
+}
+
+export type Role = 'operator' | 'supplier' | 'researcher';
+
+export interface Principal {
+  readonly role: Role;
+  readonly name: string;
+  /** `role:name`, the form stored and audited. */
+  readonly id: string;
+}
+
+/** A reference period: `2024`, `2024Q1` or `2024-03`. */
+export const PERIOD_PATTERN = /^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))?$/;
+
+export function isPeriod(value: string): boolean {
+  return PERIOD_PATTERN.test(value);
+}
