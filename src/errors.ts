@@ -57,6 +57,7 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_LINK_UNKNOWN_DELIVERY: { status: 404, meaning: 'A job names a delivery that does not exist.', fix: 'Use delivery ids returned by uploads.' },
   KOPPEL_ERR_LINK_DELIVERY_NOT_ALLOWED: { status: 422, meaning: 'A job names a delivery whose dataset the project does not approve, or a superseded one.', fix: 'Use current deliveries of the datasets the project approves.' },
   KOPPEL_ERR_LINK_JOB_NOT_DONE: { status: 409, meaning: 'The job has not finished successfully.', fix: 'Wait until the job status is `succeeded`.' },
+  KOPPEL_ERR_LINK_INTERRUPTED: { status: 500, meaning: 'The job was interrupted by a server stop.', fix: 'Run the job again.' },
   KOPPEL_ERR_LINK_SOURCE_UNREADABLE: { status: 400, meaning: 'A source file of a job cannot be read.', fix: 'Check the path and format named in the message.' },
 
   // release

@@ -1,0 +1,86 @@
+/**
+ * One validated configuration object: defaults, then environment, then explicit overrides
+ * (CLI flags). Validated once; every problem is listed in one KOPPEL_ERR_CFG_INVALID; frozen.
+ */
+import path from 'node:path';
+import { KoppelError } from './errors.js';
+
+export interface KoppelConfig {
+  readonly dataDir: string;
+  readonly keysDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** Largest upload body accepted, in bytes, after decompression as well as before. */
+  readonly maxUploadBytes: number;
+  /** Largest JSON request body (schemas, projects, jobs). */
+  readonly maxJsonBytes: number;
+  /** An upload that sends nothing for this long is aborted. */
+  readonly requestTimeoutMs: number;
+  /** Rows per Arrow batch through ingest and pseudonymisation. */
+  readonly batchRows: number;
+  /** Share of rejected rows above which a whole delivery is refused. */
+  readonly maxRejectedShare: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
+  dataDir: './koppel-data',
+  keysDir: './keys',
+  host: '127.0.0.1',
+  port: 8080,
+  maxUploadBytes: 1024 * 1024 * 1024,
+  maxJsonBytes: 1024 * 1024,
+  requestTimeoutMs: 120_000,
+  batchRows: 65_536,
+  maxRejectedShare: 0.5,
+  logLevel: 'info',
+});
+
+const ENV: Record<string, keyof KoppelConfig> = {
+  KOPPEL_DATA_DIR: 'dataDir',
+  KOPPEL_KEYS_DIR: 'keysDir',
+  KOPPEL_HOST: 'host',
+  KOPPEL_PORT: 'port',
+  KOPPEL_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  KOPPEL_LOG_LEVEL: 'logLevel',
+};
+
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare']);
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
+
+export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): KoppelConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [name, key] of Object.entries(ENV)) {
+    if (env[name] !== undefined && env[name] !== '') merged[key] = env[name];
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(merged)) {
+    if (!(key in DEFAULT_CONFIG)) problems.push(`unknown setting "${key}"`);
+  }
+  for (const key of NUMERIC) {
+    const raw = merged[key];
+    const n = typeof raw === 'number' ? raw : Number(raw);
+    if (!Number.isFinite(n)) problems.push(`${key} must be a number`);
+    merged[key] = n;
+  }
+  const c = merged as unknown as KoppelConfig;
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) problems.push('port must be an integer from 0 to 65535');
+  if (!(c.maxUploadBytes >= 1024)) problems.push('maxUploadBytes must be at least 1024');
+  if (!(c.maxJsonBytes >= 1024)) problems.push('maxJsonBytes must be at least 1024');
+  if (!(c.requestTimeoutMs >= 1000)) problems.push('requestTimeoutMs must be at least 1000');
+  if (!Number.isInteger(c.batchRows) || c.batchRows < 1 || c.batchRows > 1 << 22) problems.push('batchRows must be an integer from 1 to 4194304');
+  if (!(c.maxRejectedShare >= 0 && c.maxRejectedShare <= 1)) problems.push('maxRejectedShare must be between 0 and 1');
+  if (typeof c.host !== 'string' || c.host === '') problems.push('host must be a non-empty string');
+  if (typeof c.dataDir !== 'string' || c.dataDir === '') problems.push('dataDir must be a non-empty path');
+  if (typeof c.keysDir !== 'string' || c.keysDir === '') problems.push('keysDir must be a non-empty path');
+  if (!LOG_LEVELS.has(String(c.logLevel))) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
+  if (problems.length > 0) {
+    throw new KoppelError('KOPPEL_ERR_CFG_INVALID', `invalid configuration: ${problems.join('; ')}`, { problems });
+  }
+  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), keysDir: path.resolve(c.keysDir) });
+}

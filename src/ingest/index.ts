@@ -1,0 +1,28 @@
+/**
+ * The ingest stage: upload bytes -> validated, typed Arrow batches and a quality report.
+ * Pure library: the caller supplies the bytes as an AsyncIterable and owns all I/O.
+ */
+export { ingestDelivery, DEFAULT_MAX_REJECTED_SHARE, type DeliveryIngest, type IngestBatch, type IngestOptions } from './ingest-delivery.js';
+export { compileIngestSchema, validateIngestSchema, type IngestPlan } from './ingest-schema.js';
+export { validateDerivations, DERIVE_FUNCTIONS, type Derivation } from './derivations.js';
+export { openCsv, CsvParser, DEFAULT_BATCH_ROWS, type CsvBatch, type CsvDelimiter, type CsvOptions, type CsvStream, type CsvStats } from './csv-reader.js';
+export { gunzipStream, limitBytes, latin1ToUtf8, transcodeLatin1 } from './body-decoding.js';
+export {
+  normaliseInsz,
+  normaliseInszBytes,
+  normaliseInszColumn,
+  inszSex,
+  inszBirthYear,
+  INSZ_VALID,
+  INSZ_MISSING,
+  INSZ_MALFORMED,
+  INSZ_BAD_DATE,
+  INSZ_BAD_CHECK,
+  INSZ_STATUS_NAMES,
+  INSZ_LENGTH,
+  type InszColumn,
+  type InszStatusName,
+} from './insz.js';
+export { compileDateFormat, parseDateColumn, parseDateBytes, type DateFormat } from './date-format.js';
+export { utf8FromStrings, utf8ToStrings } from './arrow-columns.js';
+export { FAULT_REASONS, type FaultReason, type QualityFault, type QualityReport } from './quality-report.js';

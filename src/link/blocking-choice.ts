@@ -1,0 +1,73 @@
+/**
+ * Automatic choice of blocking rules from field selectivity.
+ *
+ * Recall comes from the union: a true pair is lost only when it disagrees on every rule, so the
+ * engine takes one rule per informative field (its whole value; for names also the phonetic
+ * code), each as coarse as the pair budget allows. A field too common on its own (a given name,
+ * a postcode) is paired with the partner that keeps it under budget with the most pairs (the
+ * coarsest acceptable conjunction). Pair counts come from key counts, without producing pairs.
+ */
+import type { FieldType } from '../model.js';
+import { countRulePairs, ruleKeys, type BlockingRule, type SourcePair } from './blocking.js';
+import { slotIndex } from './encoded-source.js';
+import type { FieldIndex } from './field-index.js';
+
+/** Field types that carry too little information to block on alone or to pair with. */
+const NEVER_ALONE: ReadonlySet<FieldType> = new Set(['sex', 'national_id']);
+
+export interface RuleChoice {
+  readonly rule: BlockingRule;
+  readonly estimatedPairs: number;
+}
+
+export function chooseBlockingRules(
+  index: readonly FieldIndex[],
+  sourceCount: number,
+  sourcePairs: readonly SourcePair[],
+  budget: number,
+): RuleChoice[] {
+  const cache = new Map<string, { keys: Int32Array[]; pairs: number }>();
+  const evaluate = (rule: BlockingRule) => {
+    const id = rule.map((k) => `${k.field}.${k.slot}`).sort().join('+');
+    let e = cache.get(id);
+    if (e === undefined) {
+      const keys = ruleKeys(rule, index, sourceCount);
+      e = { keys, pairs: countRulePairs(keys, sourcePairs) };
+      cache.set(id, e);
+    }
+    return e;
+  };
+
+  const singles: BlockingRule[] = [];
+  for (const fi of index) {
+    if (NEVER_ALONE.has(fi.type) || fi.present === 0) continue;
+    singles.push([{ field: fi.field, slot: 0 }]);
+    if (fi.type === 'given_name' || fi.type === 'surname' || fi.type === 'name') {
+      singles.push([{ field: fi.field, slot: slotIndex(fi.type, 'phonetic') }]);
+    }
+  }
+  const partners = index.filter((fi) => fi.present > 0 && fi.type !== 'national_id');
+
+  const chosen: RuleChoice[] = [];
+  const seen = new Set<string>();
+  const add = (rule: BlockingRule, pairs: number) => {
+    const id = rule.map((k) => `${k.field}.${k.slot}`).sort().join('+');
+    if (seen.has(id) || pairs <= 0) return;
+    seen.add(id);
+    chosen.push({ rule, estimatedPairs: pairs });
+  };
+  for (const single of singles) {
+    const e = evaluate(single);
+    if (e.pairs <= budget) { add(single, e.pairs); continue; }
+    let best: { rule: BlockingRule; pairs: number } | null = null;
+    for (const p of partners) {
+      if (p.field === single[0].field) continue;
+      const rule: BlockingRule = [single[0], { field: p.field, slot: 0 }];
+      const pe = evaluate(rule);
+      if (pe.pairs <= budget && pe.pairs > 0 && (best === null || pe.pairs > best.pairs)) best = { rule, pairs: pe.pairs };
+    }
+    if (best !== null) add(best.rule, best.pairs);
+  }
+  // Most selective first: the earlier a pair is produced, the cheaper its duplicate checks.
+  return chosen.sort((x, y) => x.estimatedPairs - y.estimatedPairs);
+}

@@ -1,0 +1,159 @@
+/**
+ * Blocking: candidate pairs as Int32Array index pairs from a union of blocking rules.
+ *
+ * A rule is a conjunction of token slots (`surname.whole`, `date.ymd` + `postcode.whole`, ...);
+ * two records are a candidate under it when all its tokens are present and equal. Rules are
+ * combined into one dense key per record, records of the right-hand source are bucketed by key
+ * (counting sort), and each left record walks its bucket. A pair already produced by an earlier
+ * rule is recognised by re-checking the earlier rules' keys (no hash set of pairs), so the union
+ * has no duplicates. Buckets whose pair count exceeds `maxBlockPairs` are skipped and reported,
+ * never expanded.
+ */
+import type { FieldIndex } from './field-index.js';
+import { TokenTable } from './token-table.js';
+
+export interface BlockingKey {
+  readonly field: number;
+  readonly slot: number;
+}
+export type BlockingRule = readonly BlockingKey[];
+
+/** Which sources are compared: `left === right` means deduplication within one source. */
+export interface SourcePair {
+  readonly left: number;
+  readonly right: number;
+}
+
+export interface PairList {
+  readonly left: number;
+  readonly right: number;
+  a: Int32Array;
+  b: Int32Array;
+  length: number;
+}
+
+export interface RuleOutcome {
+  /** New pairs this rule contributed (not produced by an earlier rule). */
+  pairs: number;
+  /** Buckets skipped for exceeding the block limit, and the pairs they would have produced. */
+  skippedBlocks: number;
+  skippedPairs: number;
+}
+
+/** ids[source][record]: one dense key per record for the rule, -1 when any token is absent. */
+export function ruleKeys(rule: BlockingRule, index: readonly FieldIndex[], sourceCount: number): Int32Array[] {
+  const first = index[rule[0].field].ids[rule[0].slot];
+  if (rule.length === 1) return first;
+  let current = first;
+  for (let k = 1; k < rule.length; k++) {
+    const next = index[rule[k].field].ids[rule[k].slot];
+    const table = new TokenTable(1 << 16);
+    const combined: Int32Array[] = [];
+    for (let s = 0; s < sourceCount; s++) {
+      const x = current[s];
+      const y = next[s];
+      const out = new Int32Array(x.length);
+      for (let r = 0; r < x.length; r++) out[r] = x[r] < 0 || y[r] < 0 ? -1 : table.add(x[r], y[r]);
+      combined.push(out);
+    }
+    current = combined;
+  }
+  return current;
+}
+
+function keySpace(keys: readonly Int32Array[]): number {
+  let max = -1;
+  for (const k of keys) for (let r = 0; r < k.length; r++) if (k[r] > max) max = k[r];
+  return max + 1;
+}
+
+/** Pairs a rule would produce over the given source pairs (before dedupe), without producing them. */
+export function countRulePairs(keys: readonly Int32Array[], pairs: readonly SourcePair[]): number {
+  const space = keySpace(keys);
+  let total = 0;
+  const counts = keys.map((k) => {
+    const c = new Float64Array(space);
+    for (let r = 0; r < k.length; r++) if (k[r] >= 0) c[k[r]]++;
+    return c;
+  });
+  for (const { left, right } of pairs) {
+    const cl = counts[left];
+    const cr = counts[right];
+    for (let i = 0; i < space; i++) total += left === right ? (cl[i] * (cl[i] - 1)) / 2 : cl[i] * cr[i];
+  }
+  return total;
+}
+
+export interface GenerateOptions {
+  readonly maxBlockPairs: number;
+  /** Per source, 1 for records already linked deterministically: pairs of two such records are not produced. */
+  readonly settled?: readonly Uint8Array[];
+}
+
+/** Candidate pairs of every source pair under the union of `rules` (given as their per-source keys). */
+export function generatePairs(
+  rules: readonly Int32Array[][],
+  sourcePairs: readonly SourcePair[],
+  options: GenerateOptions,
+): { pairs: PairList[]; outcomes: RuleOutcome[] } {
+  const outcomes: RuleOutcome[] = rules.map(() => ({ pairs: 0, skippedBlocks: 0, skippedPairs: 0 }));
+  const lists: PairList[] = [];
+  for (const sp of sourcePairs) {
+    const list: PairList = { left: sp.left, right: sp.right, a: new Int32Array(1024), b: new Int32Array(1024), length: 0 };
+    const settledL = options.settled?.[sp.left];
+    const settledR = options.settled?.[sp.right];
+    const skipped: Uint8Array[] = [];
+    for (let r = 0; r < rules.length; r++) {
+      const keysL = rules[r][sp.left];
+      const keysR = rules[r][sp.right];
+      const space = Math.max(keySpace([keysL]), keySpace([keysR]));
+      // Bucket the right source by key: start[k]..start[k+1] in `order`.
+      const start = new Int32Array(space + 1);
+      for (let i = 0; i < keysR.length; i++) if (keysR[i] >= 0) start[keysR[i] + 1]++;
+      for (let k = 0; k < space; k++) start[k + 1] += start[k];
+      const fill = start.slice(0, space);
+      const order = new Int32Array(start[space]);
+      for (let i = 0; i < keysR.length; i++) if (keysR[i] >= 0) order[fill[keysR[i]]++] = i;
+      const leftCount = new Int32Array(space);
+      for (let i = 0; i < keysL.length; i++) if (keysL[i] >= 0) leftCount[keysL[i]]++;
+      const tooBig = new Uint8Array(space);
+      for (let k = 0; k < space; k++) {
+        const size = sp.left === sp.right ? (leftCount[k] * (leftCount[k] - 1)) / 2 : leftCount[k] * (start[k + 1] - start[k]);
+        if (size > options.maxBlockPairs) { tooBig[k] = 1; outcomes[r].skippedBlocks++; outcomes[r].skippedPairs += size; }
+      }
+      skipped.push(tooBig);
+      const earlier = rules.slice(0, r);
+      for (let a = 0; a < keysL.length; a++) {
+        const k = keysL[a];
+        if (k < 0 || tooBig[k] === 1) continue;
+        const aSettled = settledL !== undefined && settledL[a] === 1;
+        for (let j = start[k]; j < start[k + 1]; j++) {
+          const b = order[j];
+          if (sp.left === sp.right && b <= a) continue;
+          if (aSettled && settledR![b] === 1) continue;
+          let seen = false;
+          for (let e = 0; e < earlier.length; e++) {
+            const kl = earlier[e][sp.left][a];
+            // A pair of an earlier rule's skipped bucket was not produced there: produce it here.
+            if (kl >= 0 && kl === earlier[e][sp.right][b] && skipped[e][kl] === 0) { seen = true; break; }
+          }
+          if (seen) continue;
+          push(list, a, b);
+          outcomes[r].pairs++;
+        }
+      }
+    }
+    lists.push(list);
+  }
+  return { pairs: lists, outcomes };
+}
+
+function push(list: PairList, a: number, b: number): void {
+  if (list.length === list.a.length) {
+    const na = new Int32Array(list.a.length * 2); na.set(list.a); list.a = na;
+    const nb = new Int32Array(list.b.length * 2); nb.set(list.b); list.b = nb;
+  }
+  list.a[list.length] = a;
+  list.b[list.length] = b;
+  list.length++;
+}

@@ -1,0 +1,434 @@
+/**
+ * The linkage engine: deterministic pass on national numbers, then the probabilistic
+ * (Fellegi–Sunter, EM-trained) pass over keyed encodings, then clusters, across N sources.
+ *
+ * ```
+ * encodings ─> dense token ids ─> deterministic pass (equal pseudonyms, constrained union-find)
+ *           ─> blocking (rules chosen or given; pairs of records not both settled)
+ *           ─> comparison levels ─> pattern histogram ─> u from random pairs, m and share by EM
+ *           ─> weights (term-frequency adjusted) ─> assignment strongest first ─> threshold ─> clusters
+ * ```
+ * Pure: typed arrays in, typed arrays and a report out; no files, no keys, no cleartext.
+ */
+import { KoppelError } from '../errors.js';
+import { ConstrainedUnionFind, Union } from './assignment.js';
+import { chooseBlockingRules } from './blocking-choice.js';
+import { generatePairs, ruleKeys, type BlockingRule, type PairList, type SourcePair } from './blocking.js';
+import { compareField, comparisonSpecs, type ComparisonSpec } from './comparison.js';
+import { slotIndex, TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
+import { initialM, priorWeight, runEm, weightTable, type FsParams } from './fellegi-sunter.js';
+import { indexFields, type FieldIndex } from './field-index.js';
+import { deterministicPass, type DeterministicOutcome } from './deterministic.js';
+import { histogram, type LinkReport, type RuleReport } from './link-report.js';
+import type { LinkSettings } from './link-settings.js';
+import { PatternCounter } from './pattern-histogram.js';
+import { scorePairs, scoringModel, usesTermFrequency } from './scoring.js';
+import { chooseThreshold } from './threshold.js';
+import { pairsOf, sampleU, uFromHistogram } from './u-sampling.js';
+
+export const METHOD_DETERMINISTIC = 0;
+export const METHOD_PROBABILISTIC = 1;
+
+/** Accepted links in global record numbering (`offsets[s] + record`), left source first. */
+export interface LinkTable {
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly probability: Float64Array;
+  /** Match weight (log2 Bayes factor incl. prior); NaN for deterministic links. */
+  readonly weight: Float64Array;
+  readonly method: Uint8Array;
+  readonly length: number;
+}
+
+export interface LinkResult {
+  /** Global numbering: source s's records are offsets[s] .. offsets[s+1]. */
+  readonly offsets: Int32Array;
+  readonly links: LinkTable;
+  /** Cluster (person) id per global record, 0.. in order of first record. */
+  readonly clusters: Int32Array;
+  readonly clusterCount: number;
+  readonly report: LinkReport;
+}
+
+function now(): number {
+  return performance.now();
+}
+
+export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings): LinkResult {
+  const timings: Record<string, number> = {};
+  let t0 = now();
+  const lap = (stage: string) => { const t = now(); timings[stage] = Math.round((t - t0) * 10) / 10; t0 = t; };
+  checkSources(sources);
+  const S = sources.length;
+  const offsets = new Int32Array(S + 1);
+  for (let s = 0; s < S; s++) offsets[s + 1] = offsets[s] + sources[s].size;
+  const totalRecords = offsets[S];
+
+  const index = indexFields(sources);
+  const specs = comparisonSpecs(index);
+  const levelCounts = specs.map((s) => s.levels.length);
+  const F = specs.length;
+  const sourcePairs: SourcePair[] = [];
+  for (let l = 0; l < S; l++) {
+    if (settings.deduplicate) sourcePairs.push({ left: l, right: l });
+    for (let r = l + 1; r < S; r++) sourcePairs.push({ left: l, right: r });
+  }
+  const constrained = sources.map((s) => s.unique && settings.oneToOne && !settings.deduplicate);
+  const dedupe = sources.map(() => settings.deduplicate);
+  const uf = new ConstrainedUnionFind(offsets, constrained);
+  lap('index');
+
+  // 1. Deterministic pass.
+  const nid = index.findIndex((fi) => fi.type === 'national_id');
+  let det: DeterministicOutcome | null = null;
+  if (nid >= 0) {
+    det = deterministicPass(sources, index[nid].ids[0], index[nid].wholeCounts.length, uf, dedupe, settings.maxDeterministicGroup);
+  }
+  const settled = det?.settled ?? sources.map((s) => new Uint8Array(s.size));
+  lap('deterministic');
+
+  // 2. Blocking.
+  const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * totalRecords);
+  const chosenBy: 'engine' | 'job' = settings.blocking === null ? 'engine' : 'job';
+  const rules: BlockingRule[] = settings.blocking === null
+    ? chooseBlockingRules(index, S, sourcePairs, budget).map((c) => c.rule)
+    : settings.blocking.map((names) => parseRule(names, index));
+  const ruleKeyArrays = rules.map((r) => ruleKeys(r, index, S));
+  const blocked = generatePairs(ruleKeyArrays, sourcePairs, { maxBlockPairs: settings.maxBlockPairs, settled });
+  const lists = blocked.pairs;
+  const candidatePairs = lists.reduce((s, l) => s + l.length, 0);
+  const comparablePairs = sourcePairs.reduce((s, sp) => s + pairsOf(sources, sp), 0);
+  lap('blocking');
+
+  // 3. Comparison levels and the pattern histogram.
+  const counter = new PatternCounter(levelCounts);
+  const listLevels = lists.map((list) => compareList(list, specs, index, sources));
+  lists.forEach((list, i) => counter.addPairs(listLevels[i], list.length, null));
+  const hist = counter.histogram();
+  const detLevels = det === null ? [] : det.lists.map((list) => compareList(list, specs, index, sources));
+  lap('comparison');
+
+  // 4. Estimation: u from random pairs, m (and the match share) by EM.
+  const uSample = sampleU(sources, sourcePairs, index, specs, settings.uSamplePairs);
+  const params: FsParams = { m: initialM(levelCounts), u: uSample.u, lambda: 0.01 };
+  const fixedM = specs.map((s) => s.type === 'national_id');
+  let mFromDeterministic = false;
+  if (det !== null && det.links >= 30) {
+    mFromDeterministic = true;
+    mFromPairs(params, det.lists, detLevels, levelCounts);
+  }
+  if (nid >= 0) { params.m[nid][1] = 0.99; params.m[nid][2] = 0.01; }
+  const matchesGuess = Math.max(1, Math.min(...sources.map((s) => s.size)) - (det?.links ?? 0));
+  params.lambda = Math.min(0.5, Math.max(1e-6, matchesGuess / Math.max(candidatePairs, 1)));
+  let em = { iterations: 0, converged: true };
+  if (hist.size > 0) {
+    em = runEm(hist, params, levelCounts, { fixedM });
+    // Refine u: drop from the random pairs the matches the model now recognises among them.
+    const uTable = weightTable(params, levelCounts);
+    const randomPrior = priorWeight((params.lambda * candidatePairs + (det?.links ?? 0)) / Math.max(comparablePairs, 1));
+    const nonMatch = new Float64Array(uSample.histogram.size);
+    for (let d = 0; d < uSample.histogram.size; d++) {
+      let w = randomPrior;
+      for (let f = 0; f < F; f++) w += uTable.weights[uTable.offsets[f] + uSample.histogram.levels[d * F + f]];
+      nonMatch[d] = 1 - 1 / (1 + Math.pow(2, -w));
+    }
+    const refined = uFromHistogram(uSample.histogram, levelCounts, nonMatch);
+    for (let f = 0; f < F; f++) params.u[f].set(refined[f]);
+    const again = runEm(hist, params, levelCounts, { fixedM });
+    em = { iterations: em.iterations + again.iterations, converged: again.converged };
+  }
+  const expectedMatches = params.lambda * candidatePairs + (det?.links ?? 0);
+  const prior = priorWeight(expectedMatches / Math.max(comparablePairs, 1));
+  lap('estimation');
+
+  // 5. Scoring.
+  const table = weightTable(params, levelCounts);
+  const model = scoringModel(specs, index, params, table);
+  const listWeights = lists.map((list, i) => {
+    const w = new Float64Array(list.length);
+    scorePairs(list, listLevels[i], model, specs, index, prior, w);
+    return w;
+  });
+  const allWeights = new Float64Array(candidatePairs);
+  { let at = 0; for (const w of listWeights) { allWeights.set(w, at); at += w.length; } }
+  const floorWeight = Math.log2(settings.probabilityFloor / (1 - settings.probabilityFloor));
+  lap('scoring');
+
+  // 6. Assignment, strongest first, then the threshold.
+  const edges = collectEdges(lists, listWeights, floorWeight);
+  const acceptedIdx: number[] = [];
+  let rejected = 0;
+  for (let i = 0; i < edges.order.length; i++) {
+    const e = edges.order[i];
+    const x = offsets[edges.left[e]] + edges.a[e];
+    const y = offsets[edges.right[e]] + edges.b[e];
+    const outcome = uf.union(x, y);
+    if (outcome === Union.Rejected) { rejected++; continue; }
+    acceptedIdx.push(e);
+  }
+  // Thresholding after assignment equals assigning with the threshold, except for merges: redo
+  // the union-find with only the links that pass, so clusters never hold sub-threshold links.
+  const acceptedProb = Float64Array.from(acceptedIdx, (e) => 1 / (1 + Math.pow(2, -edges.weight[e])));
+  const choice = chooseThreshold(acceptedProb, settings.threshold, settings.probabilityFloor);
+  const final = new ConstrainedUnionFind(offsets, constrained);
+  replayDeterministic(det, final, offsets);
+  const kept: number[] = [];
+  for (let i = 0; i < acceptedIdx.length; i++) {
+    if (acceptedProb[i] < choice.threshold) continue;
+    const e = acceptedIdx[i];
+    const x = offsets[edges.left[e]] + edges.a[e];
+    const y = offsets[edges.right[e]] + edges.b[e];
+    if (final.union(x, y) !== Union.Rejected) kept.push(e);
+  }
+  lap('assignment');
+
+  // 7. Links and clusters.
+  const detCount = det?.links ?? 0;
+  const n = detCount + kept.length;
+  const links = {
+    left: new Int32Array(n), right: new Int32Array(n), probability: new Float64Array(n),
+    weight: new Float64Array(n), method: new Uint8Array(n), length: n,
+  };
+  let k = 0;
+  for (const list of det?.lists ?? []) {
+    for (let p = 0; p < list.length; p++, k++) {
+      links.left[k] = offsets[list.left] + list.a[p];
+      links.right[k] = offsets[list.right] + list.b[p];
+      links.probability[k] = 1;
+      links.weight[k] = Number.NaN;
+      links.method[k] = METHOD_DETERMINISTIC;
+    }
+  }
+  for (const e of kept) {
+    links.left[k] = offsets[edges.left[e]] + edges.a[e];
+    links.right[k] = offsets[edges.right[e]] + edges.b[e];
+    links.weight[k] = edges.weight[e];
+    links.probability[k] = 1 / (1 + Math.pow(2, -edges.weight[e]));
+    links.method[k] = METHOD_PROBABILISTIC;
+    k++;
+  }
+  const { ids: clusters, count: clusterCount } = final.clusterIds();
+  lap('clusters');
+
+  const report = buildReport({
+    sources, settings, specs, index, params, hist, listLevels, lists, det, detLevels, rules, chosenBy,
+    outcomes: blocked.outcomes, candidatePairs, comparablePairs, em, uPairs: uSample.pairs, expectedMatches,
+    prior, mFromDeterministic, allWeights, edgesAboveFloor: edges.order.length, accepted: acceptedIdx.length,
+    rejected, links, offsets, clusters, clusterCount, choice, timings, table,
+  });
+  return { offsets, links, clusters, clusterCount, report };
+}
+
+function checkSources(sources: readonly EncodedSource[]): void {
+  if (sources.length === 0) throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', 'A linkage needs at least one source.', { sources: 0 });
+  if (sources.length > 32) throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', 'A linkage takes at most 32 sources.', { sources: sources.length });
+  const first = sources[0].fields;
+  for (const s of sources) {
+    if (s.fields.length !== first.length || s.fields.some((f, i) => f.name !== first[i].name || f.type !== first[i].type)) {
+      throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', `Source ${s.name} does not have the same fields as source ${sources[0].name}.`, { source: s.name });
+    }
+  }
+}
+
+function parseRule(names: readonly string[], index: readonly FieldIndex[]): BlockingRule {
+  if (names.length === 0) throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', 'A blocking rule names no field.', {});
+  return names.map((entry) => {
+    const [name, slot = ''] = entry.split('.');
+    const fi = index.find((x) => x.name === name);
+    if (fi === undefined) throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', `Blocking rule names field ${name}, which the job does not define.`, { field: name });
+    if (slot !== '' && !TOKEN_SLOTS[fi.type].includes(slot)) {
+      throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', `Blocking rule on field ${name}: type ${fi.type} has no part ${slot} (parts: ${TOKEN_SLOTS[fi.type].join(', ')}).`, { field: name });
+    }
+    return { field: fi.field, slot: slot === '' ? 0 : slotIndex(fi.type, slot) };
+  });
+}
+
+function compareList(list: PairList, specs: readonly ComparisonSpec[], index: readonly FieldIndex[], sources: readonly EncodedSource[]): Uint8Array[] {
+  return specs.map((spec) => {
+    const out = new Uint8Array(list.length);
+    compareField(spec, index, sources, list, out);
+    return out;
+  });
+}
+
+function mFromPairs(params: FsParams, lists: readonly PairList[], levels: readonly Uint8Array[][], levelCounts: readonly number[]): void {
+  levelCounts.forEach((L, f) => {
+    const c = new Float64Array(L);
+    lists.forEach((list, i) => { const lv = levels[i][f]; for (let p = 0; p < list.length; p++) c[lv[p]]++; });
+    let sum = 0;
+    for (let l = 1; l < L; l++) sum += c[l] + 0.5;
+    if (sum <= 0.5 * (L - 1)) return; // never present together: keep the prior
+    for (let l = 1; l < L; l++) params.m[f][l] = (c[l] + 0.5) / sum;
+  });
+}
+
+interface Edges {
+  left: Int32Array; right: Int32Array; a: Int32Array; b: Int32Array; weight: Float64Array; order: Int32Array;
+}
+
+/** Candidate pairs at or above the floor, ordered by weight descending (ties: by position). */
+function collectEdges(lists: readonly PairList[], weights: readonly Float64Array[], floor: number): Edges {
+  let n = 0;
+  for (const w of weights) for (let p = 0; p < w.length; p++) if (w[p] >= floor) n++;
+  const e: Edges = {
+    left: new Int32Array(n), right: new Int32Array(n), a: new Int32Array(n), b: new Int32Array(n),
+    weight: new Float64Array(n), order: new Int32Array(n),
+  };
+  let k = 0;
+  lists.forEach((list, i) => {
+    const w = weights[i];
+    for (let p = 0; p < list.length; p++) {
+      if (w[p] < floor) continue;
+      e.left[k] = list.left; e.right[k] = list.right; e.a[k] = list.a[p]; e.b[k] = list.b[p]; e.weight[k] = w[p]; e.order[k] = k; k++;
+    }
+  });
+  e.order.sort((x, y) => e.weight[y] - e.weight[x] || x - y);
+  return e;
+}
+
+function replayDeterministic(det: DeterministicOutcome | null, uf: ConstrainedUnionFind, offsets: Int32Array): void {
+  for (const list of det?.lists ?? []) {
+    for (let p = 0; p < list.length; p++) uf.union(offsets[list.left] + list.a[p], offsets[list.right] + list.b[p]);
+  }
+}
+
+interface ReportInput {
+  sources: readonly EncodedSource[]; settings: LinkSettings; specs: readonly ComparisonSpec[]; index: readonly FieldIndex[];
+  params: FsParams; hist: { size: number }; listLevels: Uint8Array[][]; lists: PairList[];
+  det: DeterministicOutcome | null; detLevels: Uint8Array[][]; rules: BlockingRule[]; chosenBy: 'engine' | 'job';
+  outcomes: { pairs: number; skippedBlocks: number; skippedPairs: number }[]; candidatePairs: number; comparablePairs: number;
+  em: { iterations: number; converged: boolean }; uPairs: number; expectedMatches: number; prior: number;
+  mFromDeterministic: boolean; allWeights: Float64Array; edgesAboveFloor: number; accepted: number; rejected: number;
+  links: LinkTable; offsets: Int32Array; clusters: Int32Array; clusterCount: number;
+  choice: ReturnType<typeof chooseThreshold>; timings: Record<string, number>;
+  table: { offsets: Int32Array; weights: Float64Array };
+}
+
+function round(x: number, digits = 6): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function buildReport(r: ReportInput): LinkReport {
+  const S = r.sources.length;
+  const F = r.specs.length;
+  // Link counts per source and method.
+  const linkedDet = r.sources.map((s) => new Uint8Array(s.size));
+  const linkedProb = r.sources.map((s) => new Uint8Array(s.size));
+  const sourceOf = (g: number) => { let s = 0; while (r.offsets[s + 1] <= g) s++; return s; };
+  let detLinks = 0;
+  for (let i = 0; i < r.links.length; i++) {
+    const target = r.links.method[i] === METHOD_DETERMINISTIC ? linkedDet : linkedProb;
+    if (r.links.method[i] === METHOD_DETERMINISTIC) detLinks++;
+    for (const g of [r.links.left[i], r.links.right[i]]) { const s = sourceOf(g); target[s][g - r.offsets[s]] = 1; }
+  }
+  const levelPairs = r.specs.map((s) => new Array<number>(s.levels.length).fill(0));
+  r.lists.forEach((list, i) => {
+    for (let f = 0; f < F; f++) { const lv = r.listLevels[i][f]; for (let p = 0; p < list.length; p++) levelPairs[f][lv[p]]++; }
+  });
+  // Deterministic links whose names or dates clearly disagree.
+  let nameDis = 0; let dateDis = 0; let either = 0;
+  const nameFields = r.specs.filter((s) => s.type === 'given_name' || s.type === 'surname' || s.type === 'name').map((s) => s.field);
+  const dateFields = r.specs.filter((s) => s.type === 'date').map((s) => s.field);
+  (r.det?.lists ?? []).forEach((list, i) => {
+    const lv = r.detLevels[i];
+    for (let p = 0; p < list.length; p++) {
+      const names = nameFields.length > 0 && nameFields.every((f) => lv[f][p] === r.specs[f].levels.length - 1);
+      const dates = dateFields.some((f) => lv[f][p] === r.specs[f].levels.length - 1);
+      if (names) nameDis++;
+      if (dates) dateDis++;
+      if (names || dates) either++;
+    }
+  });
+  const clusterSources = new Map<number, number>();
+  const clusterSize = new Int32Array(r.clusterCount);
+  for (let g = 0; g < r.clusters.length; g++) clusterSize[r.clusters[g]]++;
+  for (let s = 0; s < S; s++) {
+    for (let g = r.offsets[s]; g < r.offsets[s + 1]; g++) {
+      const c = r.clusters[g];
+      clusterSources.set(c, (clusterSources.get(c) ?? 0) | (1 << s));
+    }
+  }
+  let singletons = 0; let multiSource = 0;
+  for (let c = 0; c < r.clusterCount; c++) if (clusterSize[c] === 1) singletons++;
+  for (const mask of clusterSources.values()) if ((mask & (mask - 1)) !== 0) multiSource++;
+
+  const ruleName = (rule: BlockingRule) => rule.map((k) => {
+    const fi = r.index[k.field];
+    return k.slot === 0 ? fi.name : `${fi.name}.${TOKEN_SLOTS[fi.type][k.slot]}`;
+  }).join(' & ');
+  const rules: RuleReport[] = r.rules.map((rule, i) => ({
+    rule: ruleName(rule), chosen_by: r.chosenBy, pairs: r.outcomes[i].pairs,
+    skipped_blocks: r.outcomes[i].skippedBlocks, skipped_pairs: r.outcomes[i].skippedPairs,
+  }));
+  const probLinks = r.links.length - detLinks;
+  return {
+    sources: r.sources.map((s, i) => {
+      let d = 0; let p = 0; let none = 0;
+      for (let x = 0; x < s.size; x++) {
+        if (linkedDet[i][x]) d++; else if (linkedProb[i][x]) p++; else none++;
+      }
+      return {
+        name: s.name, records: s.size, unique: s.unique,
+        fields: Object.fromEntries(s.fields.map((f) => [f.name, { nulls: f.quality.nulls, invalid: f.quality.invalid }])),
+        linked_deterministic: d, linked_probabilistic: p, unlinked: none,
+      };
+    }),
+    settings: {
+      fields: r.specs.map((s) => ({ name: s.name, type: s.type })),
+      one_to_one: r.settings.oneToOne,
+      deduplicate: r.settings.deduplicate,
+      threshold: round(r.choice.threshold),
+      threshold_chosen_by: r.settings.threshold === null ? 'engine' : 'job',
+    },
+    deterministic: {
+      enabled: r.det !== null,
+      links: r.det?.links ?? 0,
+      records_linked: (r.det?.settled ?? []).reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0),
+      conflicts: r.det?.conflicts ?? 0,
+      oversized_groups: r.det?.oversizedGroups ?? 0,
+      oversized_records: r.det?.oversizedRecords ?? 0,
+      disagreeing: { names: nameDis, dates: dateDis, either },
+    },
+    blocking: {
+      rules,
+      candidate_pairs: r.candidatePairs,
+      comparable_pairs: r.comparablePairs,
+      reduction_ratio: r.comparablePairs === 0 ? 0 : round(1 - r.candidatePairs / r.comparablePairs, 9),
+    },
+    model: {
+      em_iterations: r.em.iterations,
+      em_converged: r.em.converged,
+      u_sample_pairs: r.uPairs,
+      distinct_patterns: r.hist.size,
+      match_share: round(r.params.lambda, 9),
+      expected_matches: Math.round(r.expectedMatches),
+      prior_weight: round(r.prior, 4),
+      m_from_deterministic_links: r.mFromDeterministic,
+      fields: r.specs.map((spec, f) => ({
+        name: spec.name, type: spec.type, term_frequency: usesTermFrequency(spec),
+        levels: spec.levels.map((label, l) => ({
+          label,
+          m: l === 0 ? 0 : round(r.params.m[f][l]),
+          u: l === 0 ? 0 : round(r.params.u[f][l], 9),
+          weight: l === 0 ? 0 : round(r.table.weights[r.table.offsets[f] + l], 4),
+          pairs: levelPairs[f][l],
+        })),
+      })),
+    },
+    scoring: {
+      weight_histogram: histogram(r.allWeights, r.allWeights.length),
+      pairs_above_floor: r.edgesAboveFloor,
+    },
+    assignment: { accepted: r.accepted, rejected_by_uniqueness: r.rejected },
+    links: { deterministic: detLinks, probabilistic: probLinks, total: r.links.length },
+    clusters: { count: r.clusterCount, singletons, multi_source: multiSource },
+    estimate: {
+      precision: round(r.choice.precision, 5),
+      recall: round(r.choice.recall, 5),
+      f1: round(r.choice.f1, 5),
+      curve: r.choice.curve.map((c) => ({ threshold: c.threshold, precision: round(c.precision, 5), recall: round(c.recall, 5), links: c.links })),
+    },
+    timings_ms: r.timings,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Settings of one linkage run, shared by `koppel link` and the server's jobs. Field names refer
+ * to the encoded sources' fields; blocking rules name fields, optionally with a token slot
+ * (`surname.phonetic`, `postcode.prefix`, `date_of_birth.ym`).
+ */
+
+export interface LinkSettings {
+  /** Blocking rules as lists of field names (`[["surname"], ["date_of_birth"]]`); null = chosen by the engine. */
+  readonly blocking: readonly (readonly string[])[] | null;
+  /** Match probability from which a pair links; null = chosen by the engine and reported. */
+  readonly threshold: number | null;
+  /** Among unique sources, a record links to at most one record of each other source. */
+  readonly oneToOne: boolean;
+  /** Link each source with itself too. */
+  readonly deduplicate: boolean;
+  /** Blocks producing more pairs than this are skipped and reported (guard against placeholders). */
+  readonly maxBlockPairs: number;
+  /** Pair budget per automatically chosen rule: `max(minRulePairs, rulePairsPerRecord * records)`. */
+  readonly rulePairsPerRecord: number;
+  readonly minRulePairs: number;
+  /** Random pairs drawn to estimate u. */
+  readonly uSamplePairs: number;
+  /** Deterministic groups larger than this are skipped (placeholder national numbers). */
+  readonly maxDeterministicGroup: number;
+  /** Pairs below this probability are never links, whatever the threshold. */
+  readonly probabilityFloor: number;
+}
+
+export const DEFAULT_LINK_SETTINGS: LinkSettings = Object.freeze({
+  blocking: null,
+  threshold: null,
+  oneToOne: true,
+  deduplicate: false,
+  maxBlockPairs: 2_000_000,
+  rulePairsPerRecord: 20,
+  minRulePairs: 200_000,
+  uSamplePairs: 400_000,
+  maxDeterministicGroup: 1000,
+  probabilityFloor: 0.01,
+});
+
+export function linkSettings(overrides: Partial<LinkSettings> = {}): LinkSettings {
+  return Object.freeze({ ...DEFAULT_LINK_SETTINGS, ...overrides });
+}

@@ -1,0 +1,71 @@
+/**
+ * The histogram of distinct comparison patterns (design.md: EM runs over patterns, not pairs).
+ *
+ * A pattern is the vector of a pair's levels, one per field, packed into one number in mixed
+ * radix (radix = the field's level count; products stay far below 2^53). Millions of pairs
+ * usually collapse to a few thousand patterns.
+ */
+
+export interface PatternHistogram {
+  readonly fieldCount: number;
+  /** levels[d * fieldCount + f]: level of field f in distinct pattern d. */
+  readonly levels: Uint8Array;
+  /** Pairs per distinct pattern. */
+  readonly counts: Float64Array;
+  readonly size: number;
+}
+
+export class PatternCounter {
+  private readonly radix: Float64Array;
+  private readonly index = new Map<number, number>();
+  private levels: Uint8Array;
+  private counts: Float64Array;
+  size = 0;
+
+  constructor(private readonly levelCounts: readonly number[]) {
+    this.radix = new Float64Array(levelCounts.length);
+    let r = 1;
+    for (let f = 0; f < levelCounts.length; f++) { this.radix[f] = r; r *= levelCounts[f]; }
+    if (r > Number.MAX_SAFE_INTEGER) throw new Error('too many comparison levels to pack a pattern');
+    this.levels = new Uint8Array(256 * levelCounts.length);
+    this.counts = new Float64Array(256);
+  }
+
+  /** Adds the pairs `0..length` of per-field level arrays; writes each pair's pattern id into `out`. */
+  addPairs(fieldLevels: readonly Uint8Array[], length: number, out: Int32Array | null, weight = 1): void {
+    const F = this.levelCounts.length;
+    const key = new Float64Array(length);
+    for (let f = 0; f < F; f++) {
+      const lv = fieldLevels[f];
+      const r = this.radix[f];
+      for (let p = 0; p < length; p++) key[p] += lv[p] * r;
+    }
+    for (let p = 0; p < length; p++) {
+      let id = this.index.get(key[p]);
+      if (id === undefined) {
+        id = this.size++;
+        this.index.set(key[p], id);
+        if (id >= this.counts.length) this.grow();
+        for (let f = 0; f < F; f++) this.levels[id * F + f] = fieldLevels[f][p];
+      }
+      this.counts[id] += weight;
+      if (out !== null) out[p] = id;
+    }
+  }
+
+  private grow(): void {
+    const F = this.levelCounts.length;
+    const c = new Float64Array(this.counts.length * 2); c.set(this.counts); this.counts = c;
+    const l = new Uint8Array(c.length * F); l.set(this.levels); this.levels = l;
+  }
+
+  histogram(): PatternHistogram {
+    const F = this.levelCounts.length;
+    return {
+      fieldCount: F,
+      levels: this.levels.slice(0, this.size * F),
+      counts: this.counts.slice(0, this.size),
+      size: this.size,
+    };
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * Exact join on linkage pseudonyms (32-byte HMAC-SHA256 outputs).
+ *
+ * An open-addressing hash table (linear probing) keyed on the first 8 bytes of each
+ * pseudonym, read as two little-endian Uint32 words, and confirmed on all 32 bytes. Each
+ * distinct pseudonym gets a dense key id (0, 1, 2, ... in order of first insertion), which
+ * callers use to index their own typed arrays.
+ *
+ *   slots (capacity = power of two, at most half full)
+ *   ┌────┬────┬────┬────┬────┐
+ *   │ -1 │  2 │ -1 │  0 │  1 │  slotKey: key id or -1 (empty)
+ *   │    │ lo │    │ lo │ lo │  slotLo / slotHi: first 8 bytes of that key, so most probes
+ *   │    │ hi │    │ hi │ hi │  reject a wrong slot without touching the 32-byte key store
+ *   └────┴────┴────┴────┴────┘
+ *   keys: Uint8Array(capacityOfKeys * 32), key id i at bytes [32 i, 32 i + 32)
+ *
+ * HMAC outputs are uniformly distributed, but the first words are still mixed before
+ * masking so that structured test data (or a future non-HMAC id) does not cluster.
+ * Everything is typed arrays grown by doubling: no object or string per row.
+ */
+
+/** Bytes in one linkage pseudonym (HMAC-SHA256 output). */
+export const PSEUDONYM_BYTES = 32;
+
+/**
+ * One column of pseudonyms, in the shape of an apache-arrow `Data<FixedSizeBinary>`:
+ * `{ pseudonyms: data.values, valid: data.nullBitmap, offset: data.offset, length: data.length }`.
+ *
+ * As in apache-arrow, `pseudonyms` is already sliced (row i is at bytes [32 i, 32 i + 32)),
+ * while the validity bitmap is shared with the parent and row i is bit `offset + i`
+ * (LSB first). `valid` null or empty means every row is valid. Null rows hold zeros.
+ */
+export interface PseudonymColumn {
+  readonly pseudonyms: Uint8Array;
+  readonly valid: Uint8Array | null;
+  readonly offset?: number;
+  readonly length: number;
+}
+
+/** The column view of an apache-arrow `Data<FixedSizeBinary>` (or anything shaped like one). */
+export function pseudonymColumnOf(data: {
+  readonly values: Uint8Array;
+  readonly nullBitmap: Uint8Array | null | undefined;
+  readonly offset: number;
+  readonly length: number;
+}): PseudonymColumn {
+  return { pseudonyms: data.values, valid: data.nullBitmap ?? null, offset: data.offset, length: data.length };
+}
+
+/** True when row `row` of `column` carries a pseudonym. */
+export function hasPseudonym(column: PseudonymColumn, row: number): boolean {
+  const valid = column.valid;
+  if (valid === null || valid.length === 0) return true;
+  const bit = (column.offset ?? 0) + row;
+  return (valid[bit >>> 3] & (1 << (bit & 7))) !== 0;
+}
+
+function checkColumn(column: PseudonymColumn, what: string): void {
+  if (column.pseudonyms.length < column.length * PSEUDONYM_BYTES) {
+    throw new RangeError(`${what} holds ${column.pseudonyms.length} bytes, fewer than ${column.length} pseudonyms of ${PSEUDONYM_BYTES} bytes`);
+  }
+  const valid = column.valid;
+  if (valid !== null && valid.length > 0 && valid.length * 8 < (column.offset ?? 0) + column.length) {
+    throw new RangeError(`${what} has a validity bitmap shorter than its ${column.length} rows`);
+  }
+}
+
+function smallestPowerOfTwoAtLeast(n: number): number {
+  let p = 16;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** Little-endian Uint32 at `at`, without a DataView (the buffer may be unaligned). */
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+}
+
+/** A set of distinct pseudonyms, each with a dense key id. */
+export class PseudonymTable {
+  private slotKey: Int32Array;
+  private slotLo: Uint32Array;
+  private slotHi: Uint32Array;
+  private mask: number;
+  private keys: Uint8Array;
+  private count = 0;
+
+  /** `expectedDistinct` is a sizing hint only; the table grows by doubling. */
+  constructor(expectedDistinct = 1024) {
+    // Load factor at most 1/2: capacity is a power of two >= 2x the distinct count.
+    const capacity = smallestPowerOfTwoAtLeast(Math.max(1, expectedDistinct) * 2);
+    this.slotKey = new Int32Array(capacity).fill(-1);
+    this.slotLo = new Uint32Array(capacity);
+    this.slotHi = new Uint32Array(capacity);
+    this.mask = capacity - 1;
+    this.keys = new Uint8Array(Math.max(16, expectedDistinct) * PSEUDONYM_BYTES);
+  }
+
+  /** Number of distinct pseudonyms held (the next key id). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Number of hash slots (a power of two, >= 2x size). */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  /** The 32 bytes of key `id` (a view into the table; copy it to keep it). */
+  keyBytes(id: number): Uint8Array {
+    if (id < 0 || id >= this.count) throw new RangeError(`key id ${id} is not in the table of ${this.count}`);
+    return this.keys.subarray(id * PSEUDONYM_BYTES, (id + 1) * PSEUDONYM_BYTES);
+  }
+
+  /**
+   * The key id of the pseudonym at `bytes[at .. at + 32)`, inserting it if absent.
+   * A new pseudonym gets id `size` (as it was before the call), so a caller can tell
+   * "new" by comparing the result with `size` read before the call.
+   */
+  intern(bytes: Uint8Array, at: number): number {
+    const lo = word(bytes, at);
+    const hi = word(bytes, at + 4);
+    let slot = this.slotOf(lo, hi);
+    for (;;) {
+      const id = this.slotKey[slot];
+      if (id < 0) break;
+      if (this.slotLo[slot] === lo && this.slotHi[slot] === hi && this.sameTail(id, bytes, at)) return id;
+      slot = (slot + 1) & this.mask;
+    }
+    const id = this.count;
+    if ((id + 1) * PSEUDONYM_BYTES > this.keys.length) {
+      const grown = new Uint8Array(this.keys.length * 2);
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    this.keys.set(bytes.subarray(at, at + PSEUDONYM_BYTES), id * PSEUDONYM_BYTES);
+    this.slotKey[slot] = id;
+    this.slotLo[slot] = lo;
+    this.slotHi[slot] = hi;
+    this.count = id + 1;
+    if (this.count * 2 > this.mask + 1) this.rehash();
+    return id;
+  }
+
+  /** The key id of the pseudonym at `bytes[at .. at + 32)`, or -1 when absent. */
+  lookup(bytes: Uint8Array, at: number): number {
+    const lo = word(bytes, at);
+    const hi = word(bytes, at + 4);
+    let slot = this.slotOf(lo, hi);
+    for (;;) {
+      const id = this.slotKey[slot];
+      if (id < 0) return -1;
+      if (this.slotLo[slot] === lo && this.slotHi[slot] === hi && this.sameTail(id, bytes, at)) return id;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /**
+   * Intern every valid row of `column`; `out[row]` receives its key id, or -1 for a row
+   * without a pseudonym. Rows are interned in row order, so ids of new pseudonyms follow
+   * their first appearance.
+   */
+  internColumn(column: PseudonymColumn, out: Int32Array = new Int32Array(column.length)): Int32Array {
+    checkColumn(column, 'pseudonym column');
+    this.eachRow(column, out, true);
+    return out;
+  }
+
+  /** Like `internColumn` but without inserting: `out[row]` is the key id or -1 (null or absent). */
+  lookupColumn(column: PseudonymColumn, out: Int32Array = new Int32Array(column.length)): Int32Array {
+    checkColumn(column, 'pseudonym column');
+    this.eachRow(column, out, false);
+    return out;
+  }
+
+  private eachRow(column: PseudonymColumn, out: Int32Array, insert: boolean): void {
+    const n = column.length;
+    if (out.length < n) throw new RangeError(`output holds ${out.length} rows, the column ${n}`);
+    const bytes = column.pseudonyms;
+    const valid = column.valid;
+    // Decide the no-null fast path once per column, not per row.
+    if (valid === null || valid.length === 0) {
+      for (let row = 0; row < n; row++) out[row] = insert ? this.intern(bytes, row * PSEUDONYM_BYTES) : this.lookup(bytes, row * PSEUDONYM_BYTES);
+      return;
+    }
+    const offset = column.offset ?? 0;
+    for (let row = 0; row < n; row++) {
+      const bit = offset + row;
+      if ((valid[bit >>> 3] & (1 << (bit & 7))) === 0) {
+        out[row] = -1;
+      } else {
+        out[row] = insert ? this.intern(bytes, row * PSEUDONYM_BYTES) : this.lookup(bytes, row * PSEUDONYM_BYTES);
+      }
+    }
+  }
+
+  private slotOf(lo: number, hi: number): number {
+    // Murmur3-style finaliser over both words: cheap and spreads structured inputs.
+    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h & this.mask;
+  }
+
+  /** Bytes 8..31 of key `id` equal those of the candidate (the first 8 were compared). */
+  private sameTail(id: number, bytes: Uint8Array, at: number): boolean {
+    const keys = this.keys;
+    const base = id * PSEUDONYM_BYTES;
+    for (let i = 8; i < PSEUDONYM_BYTES; i++) {
+      if (keys[base + i] !== bytes[at + i]) return false;
+    }
+    return true;
+  }
+
+  private rehash(): void {
+    const oldKey = this.slotKey;
+    const oldLo = this.slotLo;
+    const oldHi = this.slotHi;
+    const capacity = (this.mask + 1) * 2;
+    this.slotKey = new Int32Array(capacity).fill(-1);
+    this.slotLo = new Uint32Array(capacity);
+    this.slotHi = new Uint32Array(capacity);
+    this.mask = capacity - 1;
+    for (let s = 0; s < oldKey.length; s++) {
+      const id = oldKey[s];
+      if (id < 0) continue;
+      let slot = this.slotOf(oldLo[s], oldHi[s]);
+      while (this.slotKey[slot] >= 0) slot = (slot + 1) & this.mask;
+      this.slotKey[slot] = id;
+      this.slotLo[slot] = oldLo[s];
+      this.slotHi[slot] = oldHi[s];
+    }
+  }
+}
+
+/** Pairs of rows with equal pseudonyms: `left[i]` joins `right[i]`, for i < count. */
+export interface JoinPairs {
+  readonly count: number;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+}
+
+/**
+ * Inner equi-join of two pseudonym columns: every (left row, right row) pair with the same
+ * valid pseudonym (many-to-many), ordered by right row, then left row. Rows without a
+ * pseudonym join nothing. Join a column with itself and keep `left < right` for duplicates.
+ */
+export function joinPseudonyms(left: PseudonymColumn, right: PseudonymColumn): JoinPairs {
+  const table = new PseudonymTable(left.length);
+  const leftKey = table.internColumn(left);
+  // Chain the left rows of each key: first[key] -> next[row] -> ... in row order.
+  const keyCount = table.size;
+  const first = new Int32Array(keyCount).fill(-1);
+  const last = new Int32Array(keyCount).fill(-1);
+  const next = new Int32Array(left.length).fill(-1);
+  for (let row = 0; row < left.length; row++) {
+    const key = leftKey[row];
+    if (key < 0) continue;
+    if (first[key] < 0) first[key] = row;
+    else next[last[key]] = row;
+    last[key] = row;
+  }
+  const rightKey = table.lookupColumn(right);
+  let outLeft = new Int32Array(Math.max(16, Math.min(left.length, right.length)));
+  let outRight = new Int32Array(outLeft.length);
+  let count = 0;
+  for (let row = 0; row < right.length; row++) {
+    const key = rightKey[row];
+    if (key < 0) continue;
+    for (let l = first[key]; l >= 0; l = next[l]) {
+      if (count === outLeft.length) {
+        const grownLeft = new Int32Array(count * 2);
+        grownLeft.set(outLeft);
+        outLeft = grownLeft;
+        const grownRight = new Int32Array(count * 2);
+        grownRight.set(outRight);
+        outRight = grownRight;
+      }
+      outLeft[count] = l;
+      outRight[count] = row;
+      count++;
+    }
+  }
+  return { count, left: outLeft.subarray(0, count), right: outRight.subarray(0, count) };
+}

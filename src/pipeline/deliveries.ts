@@ -1,0 +1,165 @@
+/**
+ * A supplier's upload, from request body to stored delivery:
+ * ingest (parse, validate, harmonise) -> pseudonymise (national id -> linkage pseudonym) ->
+ * store (staged Arrow files, then one atomic commit). Cleartext leaves memory with each batch.
+ */
+import { createHash } from 'node:crypto';
+import {
+  FixedSizeBinary, Float64, Int32, Uint8, Uint32, Utf8, makeData, type DataType,
+} from 'apache-arrow';
+import { KoppelError } from '../errors.js';
+import { isPeriod, type ColumnSpec, type DatasetSchema, type Principal } from '../model.js';
+import { ingestDelivery, gunzipStream, type QualityReport } from '../ingest/index.js';
+import { pseudonymiseNationalIds, PURPOSES } from '../pseudonymise/index.js';
+import type { DeliveryRecord } from '../store/index.js';
+import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
+import { purposeKey, type PipelineContext } from './context.js';
+import { recordAudit } from './audit.js';
+
+export interface UploadRequest {
+  readonly principal: Principal;
+  readonly dataset: string;
+  readonly period: string;
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly contentType: string;
+  readonly contentEncoding?: string;
+  readonly supersede: boolean;
+}
+
+export interface UploadResult {
+  readonly delivery: DeliveryRecord;
+  /** false when the same bytes were already stored for this period (idempotent re-upload). */
+  readonly created: boolean;
+}
+
+const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain']);
+
+/** Arrow type of an attribute in payload.arrow; ingest produces exactly these. */
+export function attributeArrowType(column: ColumnSpec): DataType {
+  if (column.derive !== undefined) {
+    return /^\s*sex\s*\(/.test(column.derive) ? new Utf8() : new Int32();
+  }
+  switch (column.type) {
+    case 'number': return new Float64();
+    case 'integer': return new Int32();
+    default: return new Utf8();
+  }
+}
+
+export function payloadSchema(schema: DatasetSchema) {
+  const attributes = schema.columns.filter((c) => c.role === 'attribute');
+  return schemaOf([{ name: 'row', type: new Uint32() }, ...attributes.map((c) => ({ name: c.name, type: attributeArrowType(c) }))]);
+}
+
+export const LINKAGE_SCHEMA = schemaOf([
+  { name: 'row', type: new Uint32() },
+  { name: 'pseudonym', type: new FixedSizeBinary(32) },
+  { name: 'national_id_status', type: new Uint8() },
+]);
+
+/** The dataset a supplier may write to, or the refusal. */
+export function datasetForSupplier(ctx: PipelineContext, principal: Principal, name: string): DatasetSchema {
+  const record = ctx.store.getDataset(name);
+  if (record === null) throw new KoppelError('KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET', `no dataset named ${name}`, { dataset: name });
+  if (principal.role !== 'supplier' || principal.name !== record.schema.supplier) {
+    throw new KoppelError('KOPPEL_ERR_AUTH_FORBIDDEN', `${principal.id} may not deliver to dataset ${name}`, { dataset: name });
+  }
+  return record.schema;
+}
+
+/** Counts and hashes the (decompressed) body as it streams by: idempotency is on content. */
+async function* measured(source: AsyncIterable<Uint8Array>, sink: { hash: ReturnType<typeof createHash>; bytes: number }) {
+  for await (const chunk of source) {
+    sink.hash.update(chunk);
+    sink.bytes += chunk.length;
+    yield chunk;
+  }
+}
+
+export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest): Promise<UploadResult> {
+  if (!isPeriod(req.period)) {
+    throw new KoppelError('KOPPEL_ERR_SCHEMA_BAD_PERIOD', 'the period must be YYYY, YYYYQn or YYYY-MM', { period: req.period.slice(0, 16) });
+  }
+  const schema = datasetForSupplier(ctx, req.principal, req.dataset);
+  const mediaType = req.contentType.split(';')[0].trim().toLowerCase();
+  if (!CSV_TYPES.has(mediaType)) {
+    throw new KoppelError('KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA', `content type ${mediaType || '(none)'} is not supported for uploads; send text/csv`, { contentType: mediaType });
+  }
+  const encoding = (req.contentEncoding ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== 'gzip') {
+    throw new KoppelError('KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA', `content encoding ${encoding} is not supported; send gzip or no encoding`, { contentEncoding: encoding });
+  }
+  const { maxUploadBytes, batchRows, maxRejectedShare } = ctx.config;
+  const decoded = encoding === 'gzip' ? gunzipStream(req.body, maxUploadBytes) : req.body;
+  const tally = { hash: createHash('sha256'), bytes: 0 };
+  const ingest = ingestDelivery(measured(decoded, tally), schema, { maxBytes: maxUploadBytes, batchRows, maxRejectedShare });
+
+  const keyId = ctx.keyring.currentId;
+  const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
+  const payload = payloadSchema(schema);
+  const staging = ctx.store.stageDelivery();
+  try {
+    const linkageSink = staging.linkageWriter(LINKAGE_SCHEMA);
+    const payloadSink = staging.payloadWriter(payload);
+    let rowsKept = 0;
+    for await (const batch of ingest.batches()) {
+      const n = batch.length;
+      const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
+      let pseudonyms;
+      let status: Uint8Array;
+      if (batch.nationalId === null) {
+        status = new Uint8Array(n).fill(1);
+        pseudonyms = pseudonymiseNationalIds(linkKey, new Uint8Array(n * 11), status);
+      } else {
+        status = batch.nationalId.status;
+        pseudonyms = pseudonymiseNationalIds(linkKey, batch.nationalId.digits, status);
+        // The cleartext digits are not needed past this point: overwrite them.
+        batch.nationalId.digits.fill(0);
+      }
+      await linkageSink.write(recordBatchOf(LINKAGE_SCHEMA, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status })]));
+      const columns = payload.fields.slice(1).map((f) => {
+        const data = batch.attributes.get(f.name);
+        if (data === undefined) throw new Error(`ingest produced no column ${f.name}`);
+        return data;
+      });
+      await payloadSink.write(recordBatchOf(payload, [rows, ...columns]));
+      rowsKept += n;
+      ctx.log.debug({ dataset: req.dataset, rows: rowsKept }, 'delivery batch stored');
+    }
+    await linkageSink.close();
+    await payloadSink.close();
+    const report: QualityReport = ingest.report();
+    const result = ctx.store.commitDelivery(staging, {
+      dataset: req.dataset,
+      period: req.period,
+      bodySha256: tally.hash.digest('hex'),
+      keyId,
+      report,
+      rowsKept,
+      by: req.principal.id,
+      supersede: req.supersede,
+    });
+    recordAudit(ctx, {
+      actor: req.principal.id,
+      action: result.created ? 'delivery.upload' : 'delivery.upload.repeat',
+      target: result.delivery.id,
+      outcome: 'ok',
+      detail: { dataset: req.dataset, period: req.period, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes },
+    });
+    return result;
+  } catch (err) {
+    staging.abort();
+    throw err;
+  }
+}
+
+/** Operators see every delivery; a supplier only its own datasets' deliveries. */
+export function readDeliveryFor(ctx: PipelineContext, principal: Principal, id: string): DeliveryRecord {
+  const delivery = ctx.store.getDelivery(id);
+  if (delivery !== null) {
+    if (principal.role === 'operator') return delivery;
+    const dataset = ctx.store.getDataset(delivery.dataset);
+    if (principal.role === 'supplier' && dataset !== null && dataset.schema.supplier === principal.name) return delivery;
+  }
+  throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no delivery ${id} visible to ${principal.id}`, { delivery: id });
+}

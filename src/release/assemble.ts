@@ -1,0 +1,232 @@
+/**
+ * Assembly of a release (pure): from the person spine, the caller's release pseudonyms and the
+ * approved attribute columns of each source dataset, build
+ *  - `persons`: `pseudonym` + the key variables, after k-anonymity (local suppression);
+ *  - one table per source dataset: `pseudonym`, `period`, the approved attributes EXCEPT the
+ *    key variables, `link_method`, `match_probability`.
+ * Key variables appear only in `persons`, so a suppressed value cannot be read back from
+ * another file of the release (design.md, "Storage layout").
+ *
+ * A person's key-variable value is the first non-null value in the job's source order, and
+ * within a source in row order (the order of its deliveries, then of their rows): an explicit,
+ * reproducible rule rather than, say, the most frequent value, which would need ties broken.
+ *
+ * Columns are gathered from the Arrow buffers (take.ts). A suppressed value is not merely
+ * flagged null: its cell is gathered as null, so the bytes are absent from the written
+ * buffers and no reader of the raw IPC file can recover them. Rows are ordered by release
+ * pseudonym (release-order.ts).
+ */
+import { Float64, makeData, type Data, type Table, type Vector } from 'apache-arrow';
+import { KoppelError } from '../errors.js';
+import { enforceKAnonymity, type KAnonymityReport, type KeyVariableCodes } from './k-anonymity.js';
+import { LINK_DETERMINISTIC, LINK_METHOD_NAMES } from './link-method.js';
+import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
+import { chunksOf, takeKind, takeRows } from './take.js';
+import { utf8Column } from './utf8-column.js';
+import { valueCodes } from './value-codes.js';
+
+/** Consecutive rows of one reference period (one delivery), in row order. */
+export interface PeriodRun {
+  readonly period: string;
+  readonly rows: number;
+}
+
+export interface ReleaseSourceInput {
+  /** Dataset name: the release file is `<name>.arrow`. */
+  readonly name: string;
+  /** Per row, the person index (the spine's `personOfRow`, deliveries concatenated). */
+  readonly personOfRow: Int32Array;
+  /** The period of each row: runs in row order (summing to the row count), or a Utf8 column. */
+  readonly periods: readonly PeriodRun[] | Vector | Data;
+  /** Attribute names the project approves for this dataset (release column order). */
+  readonly approved: readonly string[];
+  /** Attribute columns by name, each with one value per row; at least the approved ones. */
+  readonly columns: Readonly<Record<string, Vector | Data>>;
+  /** Per row, a LINK_* code (link-method.ts). */
+  readonly linkMethod: Uint8Array;
+  /** Per row, the match probability (NaN = null). Default: 1 if deterministic, else null. */
+  readonly matchProbability?: Float64Array;
+}
+
+export interface AssembleInput {
+  readonly personCount: number;
+  /** Release pseudonym per person (Utf8, no nulls), computed by the caller. */
+  readonly pseudonyms: Vector | Data;
+  readonly keyVariables: readonly string[];
+  readonly k: number;
+  /** Source datasets in the job's order. */
+  readonly sources: readonly ReleaseSourceInput[];
+  /** Rows per record batch (default 65536). */
+  readonly batchRows?: number;
+}
+
+export interface ReleaseTable {
+  readonly name: string;
+  readonly table: Table;
+}
+
+export interface AssembledRelease {
+  /** `persons` first, then one table per source dataset in input order. */
+  readonly tables: readonly ReleaseTable[];
+  readonly disclosure_control: KAnonymityReport;
+}
+
+export const PERSONS_TABLE = 'persons';
+const RESERVED_COLUMNS = new Set(['pseudonym', 'period', 'link_method', 'match_probability']);
+
+function policyError(message: string, details: Record<string, string | number>): KoppelError {
+  return new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', message, details);
+}
+
+export function assembleRelease(input: AssembleInput): AssembledRelease {
+  const { personCount, keyVariables, sources } = input;
+  const batchRows = Math.max(1, input.batchRows ?? 65536);
+  const pseudonymChunks = chunksOf(input.pseudonyms);
+  checkInput(input, pseudonymChunks);
+
+  // One contiguous pseudonym column, then the person order by pseudonym.
+  const identity = new Int32Array(personCount);
+  for (let p = 0; p < personCount; p++) identity[p] = p;
+  const pseudonyms = takeRows(pseudonymChunks, identity);
+  const order = pseudonymOrder(pseudonyms);
+  const rank = ranksOf(order);
+
+  // Key variables: pick a value row per person, code the values, suppress.
+  const picked = keyVariables.map((name) => pickKeyValues(name, sources, personCount, order));
+  const coded: KeyVariableCodes[] = picked.map((p, v) => ({ name: keyVariables[v], ...valueCodes(takeRows(p.chunks, p.rows)) }));
+  const { codes, report } = enforceKAnonymity(coded, input.k, personCount);
+  const personColumns = [takeRows([pseudonyms], order)];
+  picked.forEach((p, v) => {
+    const rows = p.rows.slice();
+    for (let i = 0; i < personCount; i++) if (codes[v][i] < 0) rows[i] = -1;
+    personColumns.push(takeRows(p.chunks, rows));
+  });
+  const tables: ReleaseTable[] = [
+    { name: PERSONS_TABLE, table: batchedTable(['pseudonym', ...keyVariables], personColumns, batchRows) },
+  ];
+
+  const keySet = new Set(keyVariables);
+  const methodNames = utf8Column(LINK_METHOD_NAMES);
+  for (const source of sources) {
+    const rowOrder = rowsByPersonRank(source.personOfRow, rank);
+    const n = rowOrder.length;
+    const personRows = new Int32Array(n);
+    const methods = new Int32Array(n);
+    const probability = new Float64Array(n);
+    const validBits = new Uint8Array(((n + 63) >>> 6) << 3);
+    let nulls = 0;
+    for (let i = 0; i < n; i++) {
+      const row = rowOrder[i];
+      personRows[i] = source.personOfRow[row];
+      const method = source.linkMethod[row];
+      methods[i] = method;
+      const given = source.matchProbability === undefined ? (method === LINK_DETERMINISTIC ? 1 : Number.NaN) : source.matchProbability[row];
+      if (Number.isNaN(given)) nulls++;
+      else {
+        probability[i] = given;
+        validBits[i >>> 3] |= 1 << (i & 7);
+      }
+    }
+    const attributes = source.approved.filter((a) => !keySet.has(a));
+    const columns: Data[] = [takeRows([pseudonyms], personRows), periodColumn(source, rowOrder)];
+    for (const a of attributes) columns.push(takeRows(chunksOf(source.columns[a]), rowOrder));
+    columns.push(takeRows([methodNames], methods));
+    columns.push(makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? validBits : null, data: probability }));
+    tables.push({
+      name: source.name,
+      table: batchedTable(['pseudonym', 'period', ...attributes, 'link_method', 'match_probability'], columns, batchRows),
+    });
+  }
+  return { tables, disclosure_control: report };
+}
+
+/** The manifest's `files` entries for an assembled release. */
+export function describeTables(release: AssembledRelease): { name: string; rows: number; columns: string[] }[] {
+  return release.tables.map(({ name, table }) => ({ name, rows: table.numRows, columns: table.schema.fields.map((f) => f.name) }));
+}
+
+function checkInput(input: AssembleInput, pseudonymChunks: readonly Data[]): void {
+  const { personCount, sources, keyVariables } = input;
+  let pseudonymRows = 0;
+  for (const c of pseudonymChunks) {
+    if (c.nullCount > 0) throw new RangeError('every person needs a release pseudonym; the column has nulls');
+    pseudonymRows += c.length;
+  }
+  if (pseudonymRows !== personCount) throw new RangeError(`${pseudonymRows} release pseudonyms for ${personCount} persons`);
+  if (takeKind(pseudonymChunks) !== 'utf8') throw new TypeError('release pseudonyms must be a Utf8 column');
+  if (new Set(keyVariables).size !== keyVariables.length) throw policyError('a key variable is named twice', { key_variables: keyVariables.length });
+  const names = new Set<string>();
+  for (const source of sources) {
+    if (source.name === PERSONS_TABLE || names.has(source.name)) {
+      throw policyError(`dataset name ${source.name} clashes with another release file`, { dataset: source.name });
+    }
+    names.add(source.name);
+    const rows = source.personOfRow.length;
+    for (let row = 0; row < rows; row++) {
+      const p = source.personOfRow[row];
+      if (p < 0 || p >= personCount) throw new RangeError(`dataset ${source.name} row ${row} names person ${p} of ${personCount}`);
+    }
+    if (source.linkMethod.length !== rows) throw new RangeError(`dataset ${source.name} has ${source.linkMethod.length} link methods for ${rows} rows`);
+    if (source.matchProbability !== undefined && source.matchProbability.length !== rows) {
+      throw new RangeError(`dataset ${source.name} has ${source.matchProbability.length} match probabilities for ${rows} rows`);
+    }
+    const periodRows = Array.isArray(source.periods) ? (source.periods as readonly PeriodRun[]).reduce((s, r) => s + r.rows, 0) : (source.periods as Vector | Data).length;
+    if (periodRows !== rows) throw new RangeError(`dataset ${source.name} has periods for ${periodRows} of its ${rows} rows`);
+    for (const a of source.approved) {
+      if (RESERVED_COLUMNS.has(a)) throw policyError(`approved attribute ${a} of dataset ${source.name} has a reserved release column name`, { dataset: source.name, attribute: a });
+      const column = source.columns[a];
+      if (column === undefined) throw policyError(`dataset ${source.name} provides no approved attribute ${a}`, { dataset: source.name, attribute: a });
+      if (column.length !== rows) throw new RangeError(`attribute ${a} of dataset ${source.name} has ${column.length} values for ${rows} rows`);
+      if (takeKind(chunksOf(column)) === null) {
+        throw policyError(`attribute ${a} of dataset ${source.name} has a type a release cannot carry`, { dataset: source.name, attribute: a, type: String(chunksOf(column)[0]?.type) });
+      }
+    }
+  }
+}
+
+/**
+ * For key variable `name`: the chunks of every source that approves it (concatenated in
+ * source order) and, per person in pseudonym order, the global row of its value (-1 = none).
+ */
+function pickKeyValues(name: string, sources: readonly ReleaseSourceInput[], personCount: number, order: Int32Array): { chunks: Data[]; rows: Int32Array } {
+  const chosen = new Int32Array(personCount).fill(-1);
+  const chunks: Data[] = [];
+  let base = 0;
+  for (const source of sources) {
+    if (!source.approved.includes(name)) continue;
+    let row = 0;
+    for (const chunk of chunksOf(source.columns[name])) {
+      chunks.push(chunk);
+      const bitmap = chunk.nullCount > 0 ? chunk.nullBitmap : null;
+      for (let local = 0; local < chunk.length; local++, row++) {
+        const p = source.personOfRow[row];
+        if (chosen[p] >= 0) continue;
+        if (bitmap !== null && bitmap.length > 0) {
+          const bit = chunk.offset + local;
+          if ((bitmap[bit >>> 3] & (1 << (bit & 7))) === 0) continue;
+        }
+        chosen[p] = base + row;
+      }
+    }
+    base += row;
+  }
+  if (chunks.length === 0) throw policyError(`no source dataset approves key variable ${name}`, { key_variable: name });
+  if (takeKind(chunks) === null) throw policyError(`key variable ${name} has types that cannot be combined across datasets`, { key_variable: name });
+  const rows = new Int32Array(personCount);
+  for (let i = 0; i < personCount; i++) rows[i] = chosen[order[i]];
+  return { chunks, rows };
+}
+
+function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array): Data {
+  if (!Array.isArray(source.periods)) return takeRows(chunksOf(source.periods as Vector | Data), rowOrder);
+  const runs = source.periods as readonly PeriodRun[];
+  const runOfRow = new Int32Array(rowOrder.length);
+  let row = 0;
+  runs.forEach((run, r) => {
+    runOfRow.fill(r, row, row + run.rows);
+    row += run.rows;
+  });
+  const picks = new Int32Array(rowOrder.length);
+  for (let i = 0; i < rowOrder.length; i++) picks[i] = runOfRow[rowOrder[i]];
+  return takeRows([utf8Column(runs.map((r) => r.period))], picks);
+}

@@ -1,0 +1,142 @@
+/**
+ * The release manifest (manifest.json): what a release is, under which authorisation, built
+ * from which job with which keys, which files with how many rows, and what disclosure control
+ * did. A draft at build time; finalised at approval with the approver and the audit chain
+ * head, so that truncating the audit trail afterwards is detectable. The store adds each
+ * file's sha256 (and byte size) to the `files` entries, matched by `name`.
+ *
+ * The manifest names variables, counts and ids only: never a value from an extract.
+ */
+import { KoppelError } from '../errors.js';
+import type { KAnonymityReport } from './k-anonymity.js';
+
+export const MANIFEST_VERSION = 1;
+
+export interface ManifestProject {
+  readonly id: string;
+  readonly title: string;
+  readonly legal_basis: string;
+  readonly valid_from: string;
+  readonly valid_to: string;
+}
+
+export interface ManifestJob {
+  readonly id: string;
+  /** The job's settings as run (deliveries, fields, blocking, threshold, ...); JSON only. */
+  readonly settings: unknown;
+}
+
+export interface ManifestFile {
+  readonly name: string;
+  readonly rows: number;
+  readonly columns: readonly string[];
+  /** Added by the store. */
+  readonly file?: string;
+  readonly sha256?: string;
+  readonly bytes?: number;
+}
+
+export interface AuditHead {
+  readonly seq: number;
+  readonly mac: string;
+}
+
+/** Key ids used, e.g. `{ "link:national_id": "k1", "release:<project>": "k1" }`, or a list. */
+export type KeyIds = readonly string[] | Readonly<Record<string, string>>;
+
+export interface DraftManifestInput {
+  readonly release_id: string;
+  readonly project: ManifestProject;
+  readonly job: ManifestJob;
+  readonly koppel_version: string;
+  readonly key_ids: KeyIds;
+  readonly files: readonly ManifestFile[];
+  readonly disclosure_control: KAnonymityReport;
+  /** The operator who built the release (four-eyes: may not approve it). */
+  readonly built_by?: string;
+  readonly built_at?: string;
+}
+
+export interface ReleaseManifest {
+  readonly manifest_version: number;
+  readonly status: 'draft' | 'approved';
+  readonly release_id: string;
+  readonly project: ManifestProject;
+  readonly job: ManifestJob;
+  readonly koppel_version: string;
+  readonly key_ids: KeyIds;
+  readonly files: readonly ManifestFile[];
+  readonly disclosure_control: KAnonymityReport;
+  readonly built_by: string | null;
+  readonly built_at: string | null;
+  readonly approved_by: string | null;
+  readonly approved_at: string | null;
+  readonly audit_head: AuditHead | null;
+}
+
+export interface Approval {
+  readonly approved_by: string;
+  readonly approved_at: string;
+  readonly audit_head: AuditHead;
+}
+
+/** A detached, JSON-only copy: the manifest never shares objects with its inputs. */
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export function buildDraftManifest(input: DraftManifestInput): ReleaseManifest {
+  if (input.release_id === '') throw new RangeError('a manifest needs a release id');
+  const names = new Set<string>();
+  for (const f of input.files) {
+    if (names.has(f.name)) throw new RangeError(`file ${f.name} is listed twice in the manifest`);
+    names.add(f.name);
+    if (!Number.isInteger(f.rows) || f.rows < 0) throw new RangeError(`file ${f.name} has an invalid row count`);
+  }
+  return jsonCopy({
+    manifest_version: MANIFEST_VERSION,
+    status: 'draft' as const,
+    release_id: input.release_id,
+    project: {
+      id: input.project.id,
+      title: input.project.title,
+      legal_basis: input.project.legal_basis,
+      valid_from: input.project.valid_from,
+      valid_to: input.project.valid_to,
+    },
+    job: { id: input.job.id, settings: input.job.settings ?? null },
+    koppel_version: input.koppel_version,
+    key_ids: input.key_ids,
+    files: input.files.map((f) => ({ ...f, columns: [...f.columns] })),
+    disclosure_control: input.disclosure_control,
+    built_by: input.built_by ?? null,
+    built_at: input.built_at ?? null,
+    approved_by: null,
+    approved_at: null,
+    audit_head: null,
+  });
+}
+
+/**
+ * The approved manifest: the draft plus approver, time and audit chain head. Refuses a
+ * manifest that is not a draft, and an approver who built the release (four-eyes).
+ */
+export function finaliseManifest(draft: ReleaseManifest, approval: Approval): ReleaseManifest {
+  if (draft.status !== 'draft') {
+    throw new KoppelError('KOPPEL_ERR_RELEASE_ALREADY_APPROVED', `release ${draft.release_id} is already approved`, { release: draft.release_id });
+  }
+  if (draft.built_by !== null && draft.built_by !== undefined && draft.built_by === approval.approved_by) {
+    throw new KoppelError('KOPPEL_ERR_AUTH_FOUR_EYES', `release ${draft.release_id} was built by the approver`, { release: draft.release_id });
+  }
+  if (Number.isNaN(Date.parse(approval.approved_at))) throw new RangeError('approved_at must be an ISO 8601 time');
+  if (!Number.isInteger(approval.audit_head.seq) || typeof approval.audit_head.mac !== 'string') {
+    throw new RangeError('audit_head must be { seq, mac }');
+  }
+  return jsonCopy({
+    ...draft,
+    status: 'approved' as const,
+    approved_by: approval.approved_by,
+    approved_at: approval.approved_at,
+    audit_head: { seq: approval.audit_head.seq, mac: approval.audit_head.mac },
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * Row order and batching of release tables.
+ *
+ * Released rows are ordered by release pseudonym (then by their order in the job), never in
+ * the order of a supplier's extract: that order can itself carry information (an extract
+ * sorted by national number is sorted by birth date), and the pseudonym order is unrelated to
+ * anything a researcher could know.
+ */
+import { Field, Schema, Table, type Data } from 'apache-arrow';
+import { recordBatchOf } from '../util/arrow-batch.js';
+
+/** Person indices sorted by the bytes of their Utf8 release pseudonym (ties: lower index). */
+export function pseudonymOrder(pseudonyms: Data): Int32Array {
+  const n = pseudonyms.length;
+  const offsets = pseudonyms.valueOffsets as Int32Array;
+  const bytes = pseudonyms.values as Uint8Array;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => {
+    const aStart = offsets[a];
+    const aEnd = offsets[a + 1];
+    const bStart = offsets[b];
+    const bEnd = offsets[b + 1];
+    const common = Math.min(aEnd - aStart, bEnd - bStart);
+    for (let i = 0; i < common; i++) {
+      const d = bytes[aStart + i] - bytes[bStart + i];
+      if (d !== 0) return d;
+    }
+    return (aEnd - aStart) - (bEnd - bStart) || a - b;
+  });
+  return order;
+}
+
+/** Rank of each person in `order` (its inverse permutation). */
+export function ranksOf(order: Int32Array): Int32Array {
+  const rank = new Int32Array(order.length);
+  for (let i = 0; i < order.length; i++) rank[order[i]] = i;
+  return rank;
+}
+
+/** Rows ordered by the rank of their person, then by row: a stable counting sort. */
+export function rowsByPersonRank(personOfRow: Int32Array, rank: Int32Array): Int32Array {
+  const counts = new Int32Array(rank.length + 1);
+  for (let row = 0; row < personOfRow.length; row++) counts[rank[personOfRow[row]] + 1]++;
+  for (let r = 1; r < counts.length; r++) counts[r] += counts[r - 1];
+  const out = new Int32Array(personOfRow.length);
+  for (let row = 0; row < personOfRow.length; row++) out[counts[rank[personOfRow[row]]]++] = row;
+  return out;
+}
+
+/**
+ * A table of the named columns, cut into record batches of at most `batchRows` rows (slices
+ * share the column buffers). A table without rows still has one empty batch.
+ */
+export function batchedTable(names: readonly string[], columns: readonly Data[], batchRows: number): Table {
+  const schema = new Schema(names.map((name, i) => new Field(name, columns[i].type, true)));
+  const length = columns.length === 0 ? 0 : columns[0].length;
+  const batches = [];
+  for (let start = 0; start === 0 || start < length; start += batchRows) {
+    const size = Math.min(batchRows, length - start);
+    batches.push(recordBatchOf(schema, columns.map((c) => (start === 0 && size === c.length ? c : c.slice(start, size)))));
+    if (length === 0) break;
+  }
+  return new Table(schema, batches);
+}

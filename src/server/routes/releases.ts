@@ -1,0 +1,70 @@
+/** Releases: build and approve (operators, four-eyes), list and download (researchers). */
+import type { FastifyInstance } from 'fastify';
+import {
+  approveRelease, buildRelease, listReleasesFor, openReleaseDownload, readReleaseFor,
+} from '../../pipeline/releases.js';
+import type { PipelineContext } from '../../pipeline/context.js';
+import { principalOf } from '../auth.js';
+import { errorResponses, idParam, releaseSchema } from '../schemas.js';
+
+export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
+  app.post<{ Params: { id: string } }>('/v1/jobs/:id/releases', {
+    config: { roles: ['operator'] },
+    schema: {
+      tags: ['releases'], summary: 'Build a release from a finished job: approved variables only, release pseudonyms, k-anonymity on persons; a draft until approved',
+      security: [{ bearer: [] }],
+      params: idParam('id'),
+      response: { 201: releaseSchema, ...errorResponses, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
+    },
+  }, async (request, reply) => reply.code(201).send(await buildRelease(ctx, principalOf(request), request.params.id)));
+
+  app.post<{ Params: { id: string } }>('/v1/releases/:id/approve', {
+    config: { roles: ['operator'] },
+    schema: {
+      tags: ['releases'], summary: 'Approve a release (four-eyes: never by its builder); finalises the manifest',
+      security: [{ bearer: [] }],
+      params: idParam('id'),
+      response: { 200: releaseSchema, ...errorResponses, 409: { $ref: 'Error#' } },
+    },
+  }, async (request) => approveRelease(ctx, principalOf(request), request.params.id));
+
+  app.get('/v1/releases', {
+    config: { roles: ['operator', 'researcher'] },
+    schema: {
+      tags: ['releases'], summary: 'Releases: a researcher sees the approved releases of its own projects; an operator sees all',
+      security: [{ bearer: [] }],
+      response: { 200: { type: 'array', items: releaseSchema }, ...errorResponses },
+    },
+  }, async (request) => listReleasesFor(ctx, principalOf(request)));
+
+  app.get<{ Params: { id: string } }>('/v1/releases/:id', {
+    config: { roles: ['operator', 'researcher'] },
+    schema: {
+      tags: ['releases'], summary: 'A release and its manifest (operator, or a researcher of the project once approved)',
+      security: [{ bearer: [] }],
+      params: idParam('id'),
+      response: { 200: releaseSchema, ...errorResponses },
+    },
+  }, async (request) => readReleaseFor(ctx, principalOf(request), request.params.id));
+
+  app.get<{ Params: { id: string; name: string } }>('/v1/releases/:id/files/:name', {
+    config: { roles: ['researcher'] },
+    schema: {
+      tags: ['releases'], summary: 'Download a released file as Arrow IPC (`<file>.arrow`) or CSV (`<file>.csv`, safe against formula injection)',
+      security: [{ bearer: [] }],
+      params: {
+        type: 'object', required: ['id', 'name'],
+        properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}\\.(arrow|csv)$' } },
+      },
+      produces: ['application/vnd.apache.arrow.file', 'text/csv'],
+      response: { 200: { description: 'The file', type: 'string', format: 'binary' }, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const download = openReleaseDownload(ctx, principalOf(request), request.params.id, request.params.name);
+    return reply
+      .type(download.contentType)
+      .header('content-disposition', `attachment; filename="${download.filename}"`)
+      .header('x-content-type-options', 'nosniff')
+      .send(download.stream);
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * JSON Schemas of every request and response. They validate input, drive the response
+ * serializers (which drop any property not listed: nothing leaks by accident) and are published
+ * as the OpenAPI document at /docs/json.
+ */
+import { ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES } from '../model.js';
+
+const idString = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
+const freeObject = { type: 'object', additionalProperties: true } as const;
+const isoDate = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['statusCode', 'code', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string', description: 'Stable KOPPEL_ERR_* code; see the README error table.' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    details: freeObject,
+  },
+} as const;
+
+export const columnSchema = {
+  type: 'object',
+  required: ['name', 'role'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 128 },
+    role: { type: 'string', enum: [...COLUMN_ROLES] },
+    type: { type: 'string', enum: [...new Set([...FIELD_TYPES, ...ATTRIBUTE_TYPES])] },
+    format: { type: 'string', maxLength: 32 },
+    unit: { type: 'string', maxLength: 64 },
+    codes: { type: 'array', maxItems: 10000, items: { type: 'string', maxLength: 256 } },
+    derive: { type: 'string', maxLength: 128 },
+    required: { type: 'boolean' },
+  },
+} as const;
+
+export const datasetBodySchema = {
+  type: 'object',
+  required: ['name', 'supplier', 'schedule', 'columns'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+    supplier: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+    schedule: { type: 'string', enum: ['yearly', 'quarterly', 'monthly', 'adhoc'] },
+    description: { type: 'string', maxLength: 2000 },
+    columns: { type: 'array', minItems: 1, maxItems: 500, items: columnSchema },
+  },
+} as const;
+
+export const datasetRecordSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    supplier: { type: 'string' },
+    schema: { type: 'object', properties: datasetBodySchema.properties },
+    created_at: { type: 'string' },
+    created_by: { type: 'string' },
+  },
+} as const;
+
+export const qualityReportSchema = {
+  type: 'object',
+  description: 'Rows read, kept and rejected; national-number outcomes; per fault reason the count and the first row numbers (row 1 = first data row after the header). Never a value.',
+  properties: {
+    rows_read: { type: 'integer' },
+    rows_kept: { type: 'integer' },
+    rows_rejected: { type: 'integer' },
+    national_id: { type: 'object', additionalProperties: { type: 'integer' } },
+    faults: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          reason: { type: 'string' },
+          column: { type: 'string' },
+          count: { type: 'integer' },
+          first_rows: { type: 'array', items: { type: 'integer' } },
+        },
+      },
+    },
+  },
+} as const;
+
+export const deliverySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    dataset: { type: 'string' },
+    period: { type: 'string' },
+    version: { type: 'integer' },
+    status: { type: 'string', enum: ['current', 'superseded'] },
+    rows_kept: { type: 'integer' },
+    key_id: { type: 'string' },
+    body_sha256: { type: 'string' },
+    created_at: { type: 'string' },
+    created_by: { type: 'string' },
+    superseded_by: { type: ['string', 'null'] },
+    report: qualityReportSchema,
+  },
+} as const;
+
+export const projectBodySchema = {
+  type: 'object',
+  required: ['title', 'purpose', 'legal_basis', 'valid_from', 'valid_to', 'researchers', 'approved', 'key_variables', 'k'],
+  additionalProperties: false,
+  properties: {
+    title: { type: 'string', minLength: 1, maxLength: 500 },
+    purpose: { type: 'string', minLength: 1, maxLength: 5000 },
+    legal_basis: { type: 'string', minLength: 1, maxLength: 500 },
+    valid_from: isoDate,
+    valid_to: isoDate,
+    researchers: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'string', pattern: '^researcher:[A-Za-z0-9._-]{1,64}$' } },
+    approved: { type: 'object', minProperties: 1, additionalProperties: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 128 } } },
+    key_variables: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 128 } },
+    k: { type: 'integer', minimum: 2, maximum: 1000 },
+  },
+} as const;
+
+export const projectSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'Immutable project id; the input of the project\'s release key.' },
+    ...projectBodySchema.properties,
+    created_at: { type: 'string' },
+    created_by: { type: 'string' },
+  },
+} as const;
+
+export const jobBodySchema = {
+  type: 'object',
+  required: ['deliveries'],
+  additionalProperties: false,
+  properties: {
+    deliveries: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: idString },
+    fields: { type: 'array', maxItems: 50, items: freeObject },
+    blocking: { type: 'array', maxItems: 20, items: { type: 'array', items: { type: 'string' } } },
+    threshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+  },
+} as const;
+
+export const jobSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    project_id: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
+    settings: freeObject,
+    progress: freeObject,
+    report: freeObject,
+    error: freeObject,
+    created_at: { type: 'string' },
+    created_by: { type: 'string' },
+    started_at: { type: ['string', 'null'] },
+    finished_at: { type: ['string', 'null'] },
+  },
+} as const;
+
+export const releaseSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    job_id: { type: 'string' },
+    project_id: { type: 'string' },
+    status: { type: 'string', enum: ['draft', 'approved'] },
+    created_by: { type: 'string', description: 'The operator who built the release.' },
+    approved_by: { type: ['string', 'null'] },
+    created_at: { type: 'string' },
+    approved_at: { type: ['string', 'null'] },
+    manifest: freeObject,
+  },
+} as const;
+
+export const auditEntrySchema = {
+  type: 'object',
+  properties: {
+    seq: { type: 'integer' },
+    ts: { type: 'string' },
+    actor: { type: 'string' },
+    action: { type: 'string' },
+    target: { type: ['string', 'null'] },
+    outcome: { type: 'string' },
+    detail: freeObject,
+    key_id: { type: 'string' },
+    prev_mac: { type: 'string' },
+    mac: { type: 'string' },
+  },
+} as const;
+
+export const errorResponses = {
+  400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' },
+} as const;
+
+export const idParam = (name: string) => ({
+  type: 'object',
+  required: [name],
+  properties: { [name]: idString },
+}) as const;

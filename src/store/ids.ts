@@ -1,0 +1,24 @@
+/**
+ * Record ids: a type prefix and random hex. Random (not sequential) so an id reveals nothing
+ * about how many deliveries, jobs or releases exist, and cannot be guessed.
+ */
+import { randomBytes } from 'node:crypto';
+
+export type IdPrefix = 'dlv' | 'job' | 'rel' | 'prj' | 'tok';
+
+/** `<prefix>_<20 hex digits>` (80 random bits). */
+export function newId(prefix: IdPrefix): string {
+  return `${prefix}_${randomBytes(10).toString('hex')}`;
+}
+
+const ID_PATTERN = /^(dlv|job|rel|prj|tok)_[0-9a-f]{20}$/;
+
+/** True for a well-formed id of the given kind; directory names are trusted only if they pass. */
+export function isId(value: string, prefix?: IdPrefix): boolean {
+  return ID_PATTERN.test(value) && (prefix === undefined || value.startsWith(`${prefix}_`));
+}
+
+/** Current time as an ISO-8601 UTC string with milliseconds: the one timestamp format stored. */
+export function now(): string {
+  return new Date().toISOString();
+}

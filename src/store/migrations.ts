@@ -1,0 +1,116 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many have run.
+ * Append new migrations; never edit one that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the initial schema
+  `
+  CREATE TABLE tokens (
+    token_id      TEXT PRIMARY KEY,
+    principal     TEXT NOT NULL,
+    secret_sha256 BLOB NOT NULL,          -- sha256 of the secret part; the token itself is never stored
+    created_at    TEXT NOT NULL,
+    created_by    TEXT,
+    revoked_at    TEXT
+  );
+
+  CREATE TABLE datasets (
+    name        TEXT PRIMARY KEY,
+    supplier    TEXT NOT NULL,
+    schema_json TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL
+  );
+
+  CREATE TABLE projects (
+    id         TEXT PRIMARY KEY,
+    spec_json  TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+  );
+
+  CREATE TABLE deliveries (
+    id            TEXT PRIMARY KEY,
+    dataset       TEXT NOT NULL REFERENCES datasets(name),
+    period        TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('current', 'superseded')),
+    body_sha256   TEXT NOT NULL,
+    rows_kept     INTEGER NOT NULL,
+    report_json   TEXT NOT NULL,
+    key_id        TEXT NOT NULL,
+    files_json    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    superseded_at TEXT,
+    superseded_by TEXT,
+    UNIQUE (dataset, period, version)
+  );
+  -- At most one current delivery per dataset and period: the database enforces the invariant.
+  CREATE UNIQUE INDEX deliveries_current ON deliveries (dataset, period) WHERE status = 'current';
+
+  -- Persistent person ids (design.md: the input of release pseudonyms). One counter hands out
+  -- ids for people found by pseudonym and for records without one.
+  CREATE TABLE person_counter (one INTEGER PRIMARY KEY CHECK (one = 1), last INTEGER NOT NULL);
+  INSERT INTO person_counter (one, last) VALUES (1, 0);
+  CREATE TABLE person_pseudonyms (
+    key_id    TEXT NOT NULL,
+    pseudonym BLOB NOT NULL,
+    person_id INTEGER NOT NULL,
+    PRIMARY KEY (key_id, pseudonym)
+  ) WITHOUT ROWID;
+  CREATE TABLE person_records (
+    delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+    row         INTEGER NOT NULL,
+    person_id   INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, row)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE jobs (
+    id            TEXT PRIMARY KEY,
+    project_id    TEXT NOT NULL REFERENCES projects(id),
+    status        TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+    settings_json TEXT NOT NULL,
+    progress_json TEXT,
+    report_json   TEXT,
+    error_json    TEXT,
+    files_json    TEXT,                  -- set when jobs/<id>/ is in place
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    started_at    TEXT,
+    finished_at   TEXT,
+    updated_at    TEXT NOT NULL
+  );
+
+  CREATE TABLE releases (
+    id            TEXT PRIMARY KEY,
+    job_id        TEXT NOT NULL REFERENCES jobs(id),
+    project_id    TEXT NOT NULL REFERENCES projects(id),
+    status        TEXT NOT NULL CHECK (status IN ('draft', 'approved')),
+    manifest_json TEXT NOT NULL,         -- the truth; manifest.json on disk is a durable copy
+    files_json    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    approved_at   TEXT,
+    approved_by   TEXT
+  );
+  CREATE INDEX releases_project ON releases (project_id, status);
+
+  CREATE TABLE audit (
+    seq         INTEGER PRIMARY KEY,
+    ts          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    target      TEXT,
+    outcome     TEXT NOT NULL,
+    detail_json TEXT,
+    key_id      TEXT NOT NULL,
+    prev_mac    TEXT NOT NULL,
+    mac         TEXT NOT NULL
+  );
+  -- Append-only against mistakes. Someone with write access to the file can drop these
+  -- triggers; the HMAC chain is what detects that kind of tampering.
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+  `,
+];

@@ -1,0 +1,234 @@
+/**
+ * Releases: `releases/<id>/` holds one `<name>.arrow` per released table and `manifest.json`.
+ * Built as a draft (the manifest gets every file's sha256), then approved by a second operator
+ * (four-eyes, enforced here as well as in the API), which rewrites the manifest atomically with
+ * the approver and the audit chain head.
+ *
+ * The row's manifest is the truth; manifest.json is its durable copy for whoever reads the
+ * directory. A crash between rewriting the file and committing the row is repaired at startup
+ * (`reconcileManifests`), which rewrites the file from the row.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Table } from 'apache-arrow';
+import { KoppelError } from '../errors.js';
+import { hashFileSync, readVerifiedTable } from './arrow-files.js';
+import type { Db } from './database.js';
+import { isSafeName, removeTree, writeFileDurableSync } from './durable-fs.js';
+import { newId, now } from './ids.js';
+import { arrowFileName } from './jobs.js';
+import type { AuditHead, ReleaseRecord, ReleaseStatus, StoredFile } from './records.js';
+import { StagingDir } from './staging.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+type Manifest = Record<string, unknown>;
+
+interface ReleaseRow {
+  id: string;
+  job_id: string;
+  project_id: string;
+  status: ReleaseStatus;
+  manifest_json: string;
+  files_json: string;
+  created_at: string;
+  created_by: string;
+  approved_at: string | null;
+  approved_by: string | null;
+}
+
+function releaseRecord(row: ReleaseRow): ReleaseRecord {
+  return {
+    id: row.id,
+    job_id: row.job_id,
+    project_id: row.project_id,
+    status: row.status,
+    manifest: JSON.parse(row.manifest_json) as Manifest,
+    files: JSON.parse(row.files_json) as StoredFile[],
+    created_at: row.created_at,
+    created_by: row.created_by,
+    approved_at: row.approved_at,
+    approved_by: row.approved_by,
+  };
+}
+
+/** The exact bytes of manifest.json for a manifest: the same text at write and at repair. */
+export function manifestText(manifest: Manifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/**
+ * A copy of `manifest` whose `files` entries carry each stored file's sha256, size and file
+ * name. An entry is matched by `name` with or without `.arrow`; a file without one is added.
+ * Applied again after finalising, so a finaliser cannot drop or change the hashes.
+ */
+export function withFileHashes(manifest: object, stored: readonly StoredFile[]): Manifest {
+  const out = JSON.parse(JSON.stringify(manifest)) as Manifest;
+  const list: Record<string, unknown>[] = Array.isArray(out.files) ? (out.files as Record<string, unknown>[]) : [];
+  for (const file of stored) {
+    const base = file.name.replace(/\.arrow$/, '');
+    let entry = list.find((e) => e !== null && typeof e === 'object' && (e.name === base || e.name === file.name));
+    if (entry === undefined) {
+      entry = { name: base };
+      list.push(entry);
+    }
+    entry.file = file.name;
+    entry.sha256 = file.sha256;
+    entry.bytes = file.bytes;
+    if (entry.rows === undefined && file.rows !== undefined) entry.rows = file.rows;
+  }
+  out.files = list;
+  return out;
+}
+
+export class Releases {
+  private readonly byId;
+  private readonly jobOfProject;
+  private readonly insert;
+  private readonly approve;
+  private readonly all;
+  private readonly approvedManifests;
+
+  constructor(private readonly db: Db, private readonly releasesDir: string, private readonly stagingDir: string) {
+    this.byId = db.prepare<[string], ReleaseRow>('SELECT * FROM releases WHERE id = ?');
+    this.jobOfProject = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM jobs WHERE id = ? AND project_id = ?');
+    this.insert = db.prepare(`INSERT INTO releases (id, job_id, project_id, status, manifest_json, files_json, created_at, created_by)
+      VALUES (@id, @job_id, @project_id, 'draft', @manifest_json, @files_json, @created_at, @created_by)`);
+    this.approve = db.prepare(`UPDATE releases SET status = 'approved', manifest_json = ?, approved_at = ?, approved_by = ?
+      WHERE id = ? AND status = 'draft'`);
+    this.all = db.prepare<[], ReleaseRow>('SELECT * FROM releases ORDER BY created_at, id');
+    this.approvedManifests = db.prepare<[], { manifest_json: string }>("SELECT manifest_json FROM releases WHERE status = 'approved'");
+  }
+
+  create(jobId: string, projectId: string, files: readonly { name: string; table: Table }[], manifest: object | ((releaseId: string) => object), by: string): ReleaseRecord {
+    if (this.jobOfProject.get(jobId, projectId) === undefined) {
+      throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId} of project ${projectId}`, { job: jobId, project: projectId });
+    }
+    const id = newId('rel');
+    const staging = new StagingDir(this.stagingDir, 'release');
+    const target = path.join(this.releasesDir, id);
+    let published = false;
+    try {
+      const stored = files.map((f) => staging.writeTable(arrowFileName(f.name), f.table));
+      const draft = withFileHashes(typeof manifest === 'function' ? manifest(id) : manifest, stored);
+      staging.writeText(MANIFEST_FILE, manifestText(draft));
+      const row: ReleaseRow = {
+        id, job_id: jobId, project_id: projectId, status: 'draft',
+        manifest_json: JSON.stringify(draft), files_json: JSON.stringify(stored),
+        created_at: now(), created_by: by, approved_at: null, approved_by: null,
+      };
+      this.db.transaction(() => {
+        staging.publish(target);
+        published = true;
+        this.insert.run(row);
+      }).immediate();
+      return releaseRecord(row);
+    } catch (err) {
+      if (published) removeTree(target);
+      staging.abort();
+      throw err;
+    }
+  }
+
+  approveRelease(id: string, by: string, finalise: (draft: Manifest) => object): ReleaseRecord {
+    return this.db.transaction(() => {
+      const row = this.byId.get(id);
+      if (row === undefined) throw new KoppelError('KOPPEL_ERR_RELEASE_NOT_FOUND', `no release ${id}`, { release: id });
+      if (row.status === 'approved') throw new KoppelError('KOPPEL_ERR_RELEASE_ALREADY_APPROVED', `release ${id} is already approved`, { release: id });
+      if (row.created_by === by) {
+        throw new KoppelError('KOPPEL_ERR_AUTH_FOUR_EYES', `release ${id} was built by ${by}, who may not also approve it`, { release: id });
+      }
+      const files = JSON.parse(row.files_json) as StoredFile[];
+      const final = withFileHashes(finalise(JSON.parse(row.manifest_json) as Manifest), files);
+      const approvedAt = typeof final.approved_at === 'string' ? final.approved_at : now();
+      const file = path.join(this.releasesDir, id, MANIFEST_FILE);
+      writeFileDurableSync(file, manifestText(final));
+      try {
+        this.approve.run(JSON.stringify(final), approvedAt, by, id);
+      } catch (err) {
+        // The row stays a draft, so the file must say so again.
+        writeFileDurableSync(file, manifestText(JSON.parse(row.manifest_json) as Manifest));
+        throw err;
+      }
+      return releaseRecord(this.byId.get(id) as ReleaseRow);
+    }).immediate();
+  }
+
+  get(id: string): ReleaseRecord | null {
+    const row = this.byId.get(id);
+    return row === undefined ? null : releaseRecord(row);
+  }
+
+  list(filter: { projectIds?: readonly string[]; status?: ReleaseStatus } = {}): ReleaseRecord[] {
+    const projects = filter.projectIds === undefined ? null : new Set(filter.projectIds);
+    return this.all.all()
+      .filter((r) => (projects === null || projects.has(r.project_id)) && (filter.status === undefined || r.status === filter.status))
+      .map(releaseRecord);
+  }
+
+  private storedFile(id: string, name: string): { record: ReleaseRecord; file: StoredFile; path: string } | null {
+    const record = this.get(id);
+    if (record === null) return null;
+    const fileName = arrowFileName(name);
+    if (!isSafeName(fileName)) return null;
+    const file = record.files.find((f) => f.name === fileName);
+    if (file === undefined) return null;
+    return { record, file, path: path.join(this.releasesDir, id, fileName) };
+  }
+
+  /** Path and size of a release file after checking its sha256; null if no such release or file. */
+  openFile(id: string, name: string): { path: string; size: number } | null {
+    const found = this.storedFile(id, name);
+    if (found === null) return null;
+    let actual: { bytes: number; sha256: string };
+    try {
+      actual = hashFileSync(found.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `releases/${id}/${found.file.name} is missing`, { release: id, file: found.file.name });
+    }
+    if (actual.sha256 !== found.file.sha256 || actual.bytes !== found.file.bytes) {
+      throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `releases/${id}/${found.file.name} does not match the sha256 in its manifest`, { release: id, file: found.file.name });
+    }
+    return { path: found.path, size: actual.bytes };
+  }
+
+  /** A release file as an Arrow table (verified), e.g. to render CSV; null if unknown. */
+  readFile(id: string, name: string): Table | null {
+    const found = this.storedFile(id, name);
+    if (found === null) return null;
+    return readVerifiedTable(found.path, found.file, `releases/${id}/${found.file.name}`);
+  }
+
+  /** `audit_head` of every approved manifest: heads the audit chain must still contain. */
+  anchors(): AuditHead[] {
+    const out: AuditHead[] = [];
+    for (const { manifest_json } of this.approvedManifests.all()) {
+      const head = (JSON.parse(manifest_json) as Manifest).audit_head as Partial<AuditHead> | null | undefined;
+      if (head !== null && typeof head === 'object' && typeof head.seq === 'number' && typeof head.mac === 'string') {
+        out.push({ seq: head.seq, mac: head.mac });
+      }
+    }
+    return out;
+  }
+
+  /** Rewrite manifest.json files that differ from their row (crash during approval); returns how many. */
+  reconcileManifests(): number {
+    let repaired = 0;
+    for (const row of this.all.all()) {
+      const file = path.join(this.releasesDir, row.id, MANIFEST_FILE);
+      const expected = manifestText(JSON.parse(row.manifest_json) as Manifest);
+      let actual: string | null = null;
+      try {
+        actual = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      if (actual !== expected && fs.existsSync(path.dirname(file))) {
+        writeFileDurableSync(file, expected);
+        repaired++;
+      }
+    }
+    return repaired;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Staging directories: where a delivery, a job's output or a release is written before it is
+ * published by one rename into `deliveries/`, `jobs/` or `releases/`.
+ *
+ *   <data-dir>/staging/<kind>-<pid>-<random>/   being written by process <pid>
+ *        │  every file fsynced, the directory fsynced
+ *        ▼  rename(2), inside the SQLite write transaction that records it
+ *   <data-dir>/<kind>s/<id>/                     visible only once its row exists
+ *
+ * The pid in the name lets startup remove the staging directories of dead processes without
+ * touching those of a live server that shares the data directory.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { RecordBatch, Schema, Table } from 'apache-arrow';
+import { openBatchSink, writeTableFileSync, type BatchSink, type OpenBatchSink, type WrittenFile } from './arrow-files.js';
+import { assertSafeName, fsyncDir, removeTree } from './durable-fs.js';
+import type { StoredFile } from './records.js';
+
+export type StagingKind = 'delivery' | 'job' | 'release';
+
+const STAGING_NAME = /^(delivery|job|release)-(\d+)-[0-9a-f]{12}$/;
+
+/** The pid that owns a staging directory name, or null if the name is not one of ours. */
+export function stagingOwner(name: string): number | null {
+  const match = STAGING_NAME.exec(name);
+  return match === null ? null : Number(match[2]);
+}
+
+/**
+ * Staging directories this process has open. Startup cleanup spares them, so a second store
+ * opened in the same process (a test, the CLI run in-process) cannot pull one from under us.
+ */
+const openHere = new Set<string>();
+
+export function isStagingOpenHere(name: string): boolean {
+  return openHere.has(name);
+}
+
+export class StagingDir {
+  readonly dir: string;
+  /** Data files: null while being written. */
+  private readonly files = new Map<string, StoredFile | null>();
+  private readonly sinks: OpenBatchSink[] = [];
+  private state: 'open' | 'published' | 'aborted' = 'open';
+
+  constructor(stagingRoot: string, kind: StagingKind) {
+    this.dir = path.join(stagingRoot, `${kind}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    fs.mkdirSync(this.dir, { mode: 0o700 });
+    openHere.add(path.basename(this.dir));
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  /** An incremental Arrow IPC file writer for `<fileName>` in this directory. */
+  openSink(fileName: string, schema: Schema): BatchSink {
+    this.claim(fileName);
+    const sink = openBatchSink(path.join(this.dir, fileName), schema, (info: WrittenFile) => {
+      this.files.set(fileName, { name: fileName, ...info });
+    });
+    this.sinks.push(sink);
+    return {
+      write: (batch: RecordBatch) => sink.write(batch),
+      close: () => sink.close(),
+    };
+  }
+
+  writeTable(fileName: string, table: Table): StoredFile {
+    this.claim(fileName);
+    const info = writeTableFileSync(path.join(this.dir, fileName), table);
+    const stored = { name: fileName, ...info };
+    this.files.set(fileName, stored);
+    return stored;
+  }
+
+  /** A text side file such as report.json or manifest.json (not listed among the data files). */
+  writeText(fileName: string, text: string): void {
+    this.assertOpen();
+    assertSafeName(fileName);
+    const fd = fs.openSync(path.join(this.dir, fileName), 'wx', 0o600);
+    try {
+      fs.writeFileSync(fd, text);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** The finished data files; throws if one was opened and never closed. */
+  completedFiles(): StoredFile[] {
+    const out: StoredFile[] = [];
+    for (const [name, info] of this.files) {
+      if (info === null) throw new Error(`staged file ${name} was not closed before commit`);
+      out.push(info);
+    }
+    return out;
+  }
+
+  /** Whether `<fileName>` was finished (sink closed, or written whole). */
+  has(fileName: string): boolean {
+    const info = this.files.get(fileName);
+    return info !== undefined && info !== null;
+  }
+
+  /**
+   * Make the directory durable and move it to `target` (which must not exist). Call inside the
+   * SQLite transaction that records it; on a crash before the commit, startup removes `target`.
+   */
+  publish(target: string): void {
+    this.assertOpen();
+    fsyncDir(this.dir);
+    fs.renameSync(this.dir, target);
+    this.state = 'published';
+    openHere.delete(path.basename(this.dir));
+    fsyncDir(path.dirname(target));
+    fsyncDir(path.dirname(this.dir));
+  }
+
+  /** Discard everything staged; safe to call more than once and after a failed commit. */
+  abort(): void {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    for (const sink of this.sinks) sink.discard();
+    removeTree(this.dir);
+    openHere.delete(path.basename(this.dir));
+  }
+
+  private claim(fileName: string): void {
+    this.assertOpen();
+    assertSafeName(fileName);
+    if (this.files.has(fileName)) throw new Error(`staged file ${fileName} was already written`);
+    this.files.set(fileName, null);
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') throw new Error(`the staging directory was already ${this.state}`);
+  }
+}
+
+/** What `Store.stageDelivery()` returns (the brief's DeliveryStaging). */
+export interface DeliveryStaging {
+  readonly dir: string;
+  linkageWriter(schema: Schema): BatchSink;
+  payloadWriter(schema: Schema): BatchSink;
+  abort(): void;
+}
+
+export const LINKAGE_FILE = 'linkage.arrow';
+export const PAYLOAD_FILE = 'payload.arrow';
+
+/** The staging directory behind a DeliveryStaging handed out by this store. */
+const stagingOf = new WeakMap<DeliveryStaging, StagingDir>();
+
+export function newDeliveryStaging(stagingRoot: string): DeliveryStaging {
+  const staging = new StagingDir(stagingRoot, 'delivery');
+  const handle: DeliveryStaging = {
+    dir: staging.dir,
+    linkageWriter: (schema) => staging.openSink(LINKAGE_FILE, schema),
+    payloadWriter: (schema) => staging.openSink(PAYLOAD_FILE, schema),
+    abort: () => staging.abort(),
+  };
+  stagingOf.set(handle, staging);
+  return handle;
+}
+
+export function stagingDirOf(handle: DeliveryStaging): StagingDir {
+  const staging = stagingOf.get(handle);
+  if (staging === undefined) throw new Error('not a delivery staging handle of this store');
+  return staging;
+}

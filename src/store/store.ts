@@ -1,0 +1,141 @@
+/**
+ * The store: SQLite metadata and the data directory, behind one object. Every method is
+ * synchronous except writing staged batches; each write is one SQLite transaction, and files
+ * become visible only through the row that records them (design.md "Storage layout").
+ *
+ *   <data-dir>/koppel.db   deliveries/<id>/   jobs/<id>/   releases/<id>/   staging/
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Table } from 'apache-arrow';
+import type { Logger } from 'pino';
+import type { DatasetSchema, Principal, ProjectSpec } from '../model.js';
+import { AuditChain } from './audit-chain.js';
+import { Catalogue } from './catalogue.js';
+import { openDatabase, type Db } from './database.js';
+import { Deliveries, type CommitMeta } from './deliveries.js';
+import { Jobs, type JobPatch } from './jobs.js';
+import type { Keyring } from './keyring.js';
+import { removeOrphans, type DataDirs } from './orphans.js';
+import { Persons } from './persons.js';
+import type {
+  AuditEntry, AuditHead, AuditInput, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus,
+  JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, TokenInfo,
+} from './records.js';
+import { Releases } from './releases.js';
+import type { DeliveryStaging } from './staging.js';
+import { Tokens } from './tokens.js';
+
+export interface StoreOptions {
+  readonly dataDir: string;
+  /** Without a keyring the store is read-only for audit purposes: `audit()` throws KEY_MISSING. */
+  readonly keyring?: Keyring;
+  readonly log?: Logger;
+}
+
+export type NamedTable = { readonly name: string; readonly table: Table };
+
+export class Store {
+  readonly dataDir: string;
+  private readonly db: Db;
+  private readonly tokens: Tokens;
+  private readonly catalogue: Catalogue;
+  private readonly deliveries: Deliveries;
+  private readonly persons: Persons;
+  private readonly jobs: Jobs;
+  private readonly releases: Releases;
+  private readonly chain: AuditChain;
+  private closed = false;
+
+  constructor(opts: StoreOptions) {
+    this.dataDir = path.resolve(opts.dataDir);
+    const dirs: DataDirs = {
+      staging: path.join(this.dataDir, 'staging'),
+      deliveries: path.join(this.dataDir, 'deliveries'),
+      jobs: path.join(this.dataDir, 'jobs'),
+      releases: path.join(this.dataDir, 'releases'),
+    };
+    fs.mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+    for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.db = openDatabase(path.join(this.dataDir, 'koppel.db'));
+    try {
+      this.tokens = new Tokens(this.db);
+      this.catalogue = new Catalogue(this.db);
+      this.deliveries = new Deliveries(this.db, dirs.deliveries, dirs.staging);
+      this.persons = new Persons(this.db);
+      this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
+      this.releases = new Releases(this.db, dirs.releases, dirs.staging);
+      this.chain = new AuditChain(this.db, opts.keyring, () => this.releases.anchors());
+      const removed = removeOrphans(this.db, dirs);
+      const repaired = this.releases.reconcileManifests();
+      opts.log?.info({ orphans_removed: removed.staging + removed.unrecorded + removed.temp, ...removed, manifests_repaired: repaired }, 'store opened');
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  // tokens
+  createToken(principal: string, createdBy?: string): { tokenId: string; token: string } { return this.tokens.create(principal, createdBy); }
+  authenticate(token: string): Principal | null { return this.tokens.authenticate(token); }
+  revokeToken(tokenId: string): boolean { return this.tokens.revokeToken(tokenId); }
+  listTokens(): TokenInfo[] { return this.tokens.list(); }
+
+  // datasets, projects
+  createDataset(schema: DatasetSchema, by: string): DatasetRecord { return this.catalogue.createDataset(schema, by); }
+  getDataset(name: string): DatasetRecord | null { return this.catalogue.getDataset(name); }
+  listDatasets(): DatasetRecord[] { return this.catalogue.listDatasets(); }
+  createProject(spec: ProjectSpec, by: string): ProjectRecord { return this.catalogue.createProject(spec, by); }
+  getProject(id: string): ProjectRecord | null { return this.catalogue.getProject(id); }
+  listProjects(): ProjectRecord[] { return this.catalogue.listProjects(); }
+
+  // deliveries
+  stageDelivery(): DeliveryStaging { return this.deliveries.stage(); }
+  commitDelivery(staging: DeliveryStaging, meta: CommitMeta): { delivery: DeliveryRecord; created: boolean } { return this.deliveries.commit(staging, meta); }
+  findCurrentDelivery(dataset: string, period: string): DeliveryRecord | null { return this.deliveries.findCurrent(dataset, period); }
+  getDelivery(id: string): DeliveryRecord | null { return this.deliveries.get(id); }
+  listDeliveries(filter?: { dataset?: string; status?: DeliveryStatus }): DeliveryRecord[] { return this.deliveries.list(filter); }
+  readDelivery(id: string): { linkage: Table; payload: Table } { return this.deliveries.read(id); }
+
+  // persistent person ids
+  resolvePersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.byPseudonym(pseudonyms, count, keyId); }
+  resolvePersonsByRecord(deliveryId: string, rows: Uint32Array): Float64Array { return this.persons.byRecord(deliveryId, rows); }
+
+  // jobs
+  createJob(projectId: string, settings: object, by: string): JobRecord { return this.jobs.create(projectId, settings, by); }
+  updateJob(id: string, patch: JobPatch): void { this.jobs.update(id, patch); }
+  getJob(id: string): JobRecord | null { return this.jobs.get(id); }
+  /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
+  failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
+  writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
+  readJobFile(jobId: string, name: string): Table { return this.jobs.readFile(jobId, name); }
+
+  // releases
+  /** `manifest` may be a function of the new release's id, for manifests that record it. */
+  createRelease(jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string): ReleaseRecord {
+    return this.releases.create(jobId, projectId, files, manifest, by);
+  }
+  approveRelease(id: string, by: string, finalise: (draft: Record<string, unknown>) => object): ReleaseRecord {
+    return this.releases.approveRelease(id, by, finalise);
+  }
+  getRelease(id: string): ReleaseRecord | null { return this.releases.get(id); }
+  listReleases(filter?: { projectIds?: readonly string[]; status?: ReleaseStatus }): ReleaseRecord[] { return this.releases.list(filter); }
+  openReleaseFile(id: string, name: string): { path: string; size: number } | null { return this.releases.openFile(id, name); }
+  readReleaseFile(id: string, name: string): Table | null { return this.releases.readFile(id, name); }
+
+  // audit
+  audit(entry: AuditInput): AuditEntry { return this.chain.append(entry); }
+  listAudit(opts?: { after?: number; limit?: number }): AuditEntry[] { return this.chain.list(opts); }
+  auditHead(): AuditHead | null { return this.chain.headOf(); }
+  verifyAudit(opts?: { expectedHead?: AuditHead }): AuditVerification { return this.chain.verify(opts); }
+}
+
+export function openStore(opts: StoreOptions): Store {
+  return new Store(opts);
+}

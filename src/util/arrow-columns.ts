@@ -1,0 +1,51 @@
+/**
+ * Whole-column views over chunked Arrow tables: stored files hold several record batches,
+ * while the link stage wants one contiguous buffer per source.
+ */
+import { Dictionary, Int32, Utf8, makeData, vectorFromArray, type Data, type Table } from 'apache-arrow';
+import type { PseudonymColumn } from '../link/pseudonym-join.js';
+
+function chunksOf(table: Table, name: string): readonly Data[] {
+  const column = table.getChild(name);
+  if (column === null) throw new Error(`the stored table has no column ${name}`);
+  return column.data;
+}
+
+/** One contiguous pseudonym column (values + own validity bitmap) from all batches. */
+export function concatPseudonyms(table: Table, name = 'pseudonym'): PseudonymColumn {
+  const chunks = chunksOf(table, name);
+  const length = table.numRows;
+  const values = new Uint8Array(length * 32);
+  const valid = new Uint8Array((length + 7) >>> 3);
+  let at = 0;
+  for (const chunk of chunks) {
+    values.set((chunk.values as Uint8Array).subarray(0, chunk.length * 32), at * 32);
+    const bitmap = chunk.nullBitmap;
+    for (let i = 0; i < chunk.length; i++) {
+      const bit = chunk.offset + i;
+      if (chunk.nullCount === 0 || bitmap === undefined || bitmap === null || bitmap.length === 0 || (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0) {
+        const j = at + i;
+        valid[j >>> 3] |= 1 << (j & 7);
+      }
+    }
+    at += chunk.length;
+  }
+  return { pseudonyms: values, valid, offset: 0, length };
+}
+
+/** One contiguous typed array of a fixed-width numeric column (nulls read as 0). */
+export function concatNumbers<T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(table: Table, name: string, make: (n: number) => T): T {
+  const out = make(table.numRows);
+  let at = 0;
+  for (const chunk of chunksOf(table, name)) {
+    out.set((chunk.values as T).subarray(0, chunk.length), at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** A dictionary-encoded Utf8 column from a few distinct labels and an index per row. */
+export function dictionaryColumn(labels: readonly string[], indices: Int32Array) {
+  const dictionary = vectorFromArray([...labels], new Utf8());
+  return makeData({ type: new Dictionary(new Utf8(), new Int32()), length: indices.length, nullCount: 0, data: indices, dictionary });
+}

@@ -1,0 +1,30 @@
+import t from 'tap';
+import path from 'node:path';
+import { DEFAULT_CONFIG, loadConfig } from '../../src/config.js';
+
+t.test('defaults apply, paths are resolved, and the result is frozen', async (t) => {
+  const c = loadConfig({}, {});
+  t.equal(c.port, DEFAULT_CONFIG.port);
+  t.equal(c.dataDir, path.resolve('./koppel-data'));
+  t.ok(Object.isFrozen(c));
+});
+
+t.test('environment overrides defaults and flags override the environment', async (t) => {
+  const env = { KOPPEL_DATA_DIR: '/tmp/a', KOPPEL_PORT: '9000' };
+  t.equal(loadConfig({}, env).dataDir, '/tmp/a');
+  t.equal(loadConfig({}, env).port, 9000);
+  t.equal(loadConfig({ dataDir: '/tmp/b', port: '9100' }, env).dataDir, '/tmp/b');
+  t.equal(loadConfig({ port: '9100' }, env).port, 9100);
+});
+
+t.test('every invalid setting is listed in one coded error', async (t) => {
+  t.throws(() => loadConfig({ port: 'eighty', batchRows: 0, logLevel: 'loud' as never }, {}), (err: { code: string; details: { problems: string[] } }) => {
+    t.equal(err.code, 'KOPPEL_ERR_CFG_INVALID');
+    t.equal(err.details.problems.length, 3);
+    return true;
+  });
+});
+
+t.test('an unknown setting is refused', async (t) => {
+  t.throws(() => loadConfig({ dataDirr: '/x' } as never, {}), { code: 'KOPPEL_ERR_CFG_INVALID' });
+});

@@ -1,0 +1,160 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { Float64, Int32, Utf8, Vector, tableFromIPC, tableToIPC, vectorFromArray, type Table } from 'apache-arrow';
+import { assembleRelease, describeTables, type AssembleInput, type ReleaseSourceInput } from '../../../src/release/assemble.js';
+import { LINK_DETERMINISTIC, LINK_PROBABILISTIC, LINK_UNLINKED, deterministicLinkMethods } from '../../../src/release/link-method.js';
+import { buildSpine } from '../../../src/link/person-spine.js';
+import { columnOf, pseudonymPool } from '../link/spine-fixtures.js';
+
+const utf8 = (values: (string | null)[]) => vectorFromArray(values, new Utf8());
+const int32 = (values: (number | null)[]) => vectorFromArray(values, new Int32());
+const rowsOf = (table: Table) => table.toArray().map((r) => r.toJSON());
+
+/** Release pseudonyms: synthetic 32-hex strings, deliberately not in person order. */
+const pseudonymsFor = (n: number) => utf8(Array.from({ length: n }, (_, p) => ((p * 7919 + 13) % 65536).toString(16).padStart(32, 'f')));
+
+function fixture(k: number, batchRows?: number): AssembleInput {
+  // Spine over two sources: vdab (5 rows) and rsz (4 rows); pool entries 0, 2, 4 are persons.
+  const pool = pseudonymPool(new Uint8Array([4, 3, 2, 1]), 8);
+  const spine = buildSpine([
+    columnOf(pool, { rows: [0, 2, null, 4, 6], lead: 0 }),
+    columnOf(pool, { rows: [2, 2, 0, null], lead: 1 }),
+  ]);
+  // persons: 0 = pool 0 (both), 1 = pool 2 (both), 2 = null vdab, 3 = pool 4, 4 = pool 6, 5 = null rsz
+  const vdab: ReleaseSourceInput = {
+    name: 'vdab_jobseekers',
+    personOfRow: spine.personOfRow[0],
+    periods: [{ period: '2024Q1', rows: 3 }, { period: '2024Q2', rows: 2 }],
+    approved: ['sex', 'municipality', 'duration_days'],
+    columns: {
+      sex: utf8([null, 'M', 'F', 'M', 'F']),
+      municipality: utf8(['11002', '11002', '11002', 'ZZRARE', '11002']),
+      duration_days: int32([10, 20, null, 40, 50]),
+      insz_hidden: utf8(['never', 'released', 'x', 'y', 'z']),
+    },
+    linkMethod: deterministicLinkMethods(spine, 0),
+  };
+  const rsz: ReleaseSourceInput = {
+    name: 'rsz_wages',
+    personOfRow: spine.personOfRow[1],
+    periods: utf8(['2024Q1', '2024Q2', '2024Q1', '2024Q1']),
+    approved: ['wage', 'sex'],
+    columns: { wage: vectorFromArray([1000.5, 2000, 3000, 4000], new Float64()), sex: utf8(['F', 'F', 'F', 'M']) },
+    linkMethod: deterministicLinkMethods(spine, 1),
+  };
+  return { personCount: spine.personCount, pseudonyms: pseudonymsFor(spine.personCount), keyVariables: ['sex', 'municipality'], k, sources: [vdab, rsz], batchRows };
+}
+
+t.test('builds persons with key variables only there, first non-null value in source order', async (t) => {
+  const input = fixture(1);
+  const release = assembleRelease(input);
+  t.same(release.tables.map((x) => x.name), ['persons', 'vdab_jobseekers', 'rsz_wages']);
+  const persons = release.tables[0].table;
+  t.same(persons.schema.fields.map((f) => f.name), ['pseudonym', 'sex', 'municipality']);
+  const pseudonyms = (input.pseudonyms as Vector).toArray() as string[];
+  const byPseudonym = new Map(rowsOf(persons).map((r) => [r.pseudonym as string, r]));
+  t.same(byPseudonym.get(pseudonyms[0]), { pseudonym: pseudonyms[0], sex: 'F', municipality: '11002' }, 'vdab sex is null, so rsz supplies F');
+  t.same(byPseudonym.get(pseudonyms[1]), { pseudonym: pseudonyms[1], sex: 'M', municipality: '11002' }, 'vdab M wins over rsz F');
+  t.same(byPseudonym.get(pseudonyms[5]), { pseudonym: pseudonyms[5], sex: 'M', municipality: null }, 'rsz-only person has no municipality');
+  const sorted = rowsOf(persons).map((r) => r.pseudonym as string);
+  t.same(sorted, [...sorted].sort(), 'persons are ordered by pseudonym');
+  t.equal(release.disclosure_control.records, 6);
+});
+
+t.test('builds source tables without key variables, ordered by pseudonym, with link method and probability', async (t) => {
+  const input = fixture(1);
+  const release = assembleRelease(input);
+  const pseudonyms = (input.pseudonyms as Vector).toArray() as string[];
+  const vdab = release.tables[1].table;
+  t.same(vdab.schema.fields.map((f) => f.name), ['pseudonym', 'period', 'duration_days', 'link_method', 'match_probability']);
+  const rows = rowsOf(vdab);
+  const expected = [
+    { p: 0, period: '2024Q1', duration_days: 10, link_method: 'deterministic', match_probability: 1 },
+    { p: 1, period: '2024Q1', duration_days: 20, link_method: 'deterministic', match_probability: 1 },
+    { p: 2, period: '2024Q1', duration_days: null, link_method: 'unlinked', match_probability: null },
+    { p: 3, period: '2024Q2', duration_days: 40, link_method: 'unlinked', match_probability: null },
+    { p: 4, period: '2024Q2', duration_days: 50, link_method: 'unlinked', match_probability: null },
+  ].map(({ p, ...rest }) => ({ pseudonym: pseudonyms[p], ...rest })).sort((a, b) => (a.pseudonym < b.pseudonym ? -1 : 1));
+  t.same(rows, expected);
+  const rsz = rowsOf(release.tables[2].table);
+  t.same(rsz.map((r) => r.wage).sort(), [1000.5, 2000, 3000, 4000], 'every wage row is released once');
+  const twoRows = rsz.filter((r) => r.pseudonym === pseudonyms[1]);
+  t.same(twoRows.map((r) => r.period), ['2024Q1', '2024Q2'], 'rows of one person keep their order');
+  t.same(describeTables(release)[2], { name: 'rsz_wages', rows: 4, columns: ['pseudonym', 'period', 'wage', 'link_method', 'match_probability'] });
+});
+
+t.test('suppresses rare key values in persons and leaves no trace of them in any file', async (t) => {
+  const release = assembleRelease(fixture(2, 2));
+  const persons = release.tables[0].table;
+  t.ok(persons.batches.length >= 3, 'cut into batches of 2 rows');
+  const counts = new Map<string, number>();
+  for (const r of rowsOf(persons)) counts.set(`${r.sex}|${r.municipality}`, (counts.get(`${r.sex}|${r.municipality}`) ?? 0) + 1);
+  for (const [combination, n] of counts) t.ok(n >= 2, `combination ${combination} occurs ${n} times`);
+  t.ok(release.disclosure_control.records_affected > 0);
+  for (const { name, table } of release.tables) {
+    const bytes = Buffer.from(tableToIPC(table, 'file'));
+    t.notOk(bytes.includes(Buffer.from('ZZRARE')), `${name}.arrow does not contain the suppressed value`);
+    t.notOk(bytes.includes(Buffer.from('released')), `${name}.arrow does not contain an unapproved column`);
+    const back = tableFromIPC(bytes);
+    t.same(rowsOf(back), rowsOf(table), `${name} round-trips through the IPC file format`);
+  }
+});
+
+t.test('accepts caller-given link methods and probabilities (probabilistic links)', async (t) => {
+  const input = fixture(1);
+  const rsz = input.sources[1];
+  const linkMethod = Uint8Array.from([LINK_DETERMINISTIC, LINK_DETERMINISTIC, LINK_DETERMINISTIC, LINK_PROBABILISTIC]);
+  const matchProbability = Float64Array.from([1, 1, 1, 0.93]);
+  const release = assembleRelease({ ...input, sources: [input.sources[0], { ...rsz, linkMethod, matchProbability }] });
+  const rows = rowsOf(release.tables[2].table);
+  t.same(rows.filter((r) => r.link_method === 'probabilistic').map((r) => r.match_probability), [0.93]);
+  t.equal(LINK_UNLINKED, 0);
+});
+
+t.test('rejects policies the sources cannot satisfy, by code', async (t) => {
+  const input = fixture(1);
+  const [vdab, rsz] = input.sources;
+  const bad = (sources: ReleaseSourceInput[], keyVariables = input.keyVariables) => () => assembleRelease({ ...input, sources, keyVariables });
+  const code = { code: 'KOPPEL_ERR_RELEASE_BAD_POLICY' };
+  t.throws(bad([{ ...vdab, approved: [...vdab.approved, 'missing'] }, rsz]), code, 'an approved attribute no column provides');
+  t.throws(bad([vdab, rsz], ['sex', 'nationality']), code, 'a key variable no dataset approves');
+  t.throws(bad([{ ...vdab, name: 'persons' }, rsz]), code, 'a dataset named like the persons file');
+  t.throws(bad([vdab, { ...rsz, name: vdab.name }]), code, 'two datasets with one name');
+  t.throws(bad([{ ...vdab, approved: ['period'], columns: { ...vdab.columns, period: utf8(['a', 'b', 'c', 'd', 'e']) } }, rsz]), code, 'a reserved column name');
+  t.throws(bad([vdab, { ...rsz, columns: { ...rsz.columns, sex: int32([1, 2, 1, 2]) } }]), code, 'a key variable that is text in one dataset and a number in another');
+  t.throws(() => assembleRelease({ ...input, personCount: 5 }), RangeError, 'pseudonyms must match the persons');
+});
+
+t.test('keeps every row and its attribute values on random populations', async (t) => {
+  fc.assert(fc.property(
+    fc.integer({ min: 1, max: 30 }),
+    fc.array(fc.record({ person: fc.nat(), value: fc.option(fc.integer({ min: -5, max: 5 }), { nil: null }), sex: fc.option(fc.constantFrom('M', 'F', 'X'), { nil: null }) }), { maxLength: 60 }),
+    fc.integer({ min: 1, max: 4 }),
+    (personCount, rows, k) => {
+      const personOfRow = Int32Array.from(rows.map((r) => r.person % personCount));
+      const source: ReleaseSourceInput = {
+        name: 'ds', personOfRow, periods: [{ period: '2024', rows: rows.length }], approved: ['v', 'sex'],
+        columns: { v: int32(rows.map((r) => r.value)), sex: utf8(rows.map((r) => r.sex)) },
+        linkMethod: new Uint8Array(rows.length),
+      };
+      const pseudonyms = pseudonymsFor(personCount);
+      const release = assembleRelease({ personCount, pseudonyms, keyVariables: ['sex'], k, sources: [source], batchRows: 7 });
+      const names = pseudonyms.toArray() as unknown as string[];
+      const got = rowsOf(release.tables[1].table).map((r) => `${r.pseudonym}|${r.v}`).sort();
+      const want = rows.map((r, i) => `${names[personOfRow[i]]}|${r.value}`).sort();
+      if (JSON.stringify(got) !== JSON.stringify(want)) return false;
+      // Key variable: null or the first non-null value of the person (naive oracle).
+      const first = new Map<string, string>();
+      rows.forEach((r, i) => { const p = names[personOfRow[i]]; if (r.sex !== null && !first.has(p)) first.set(p, r.sex); });
+      const persons = rowsOf(release.tables[0].table);
+      if (persons.length !== personCount) return false;
+      const sizes = new Map<string | null, number>();
+      for (const p of persons) {
+        if (p.sex !== null && p.sex !== first.get(p.pseudonym as string)) return false;
+        sizes.set(p.sex as string | null, (sizes.get(p.sex as string | null) ?? 0) + 1);
+      }
+      return personCount < k || [...sizes.values()].every((n) => n >= k);
+    },
+  ), { numRuns: 150 });
+  t.pass('agrees with the oracle');
+});

@@ -1,0 +1,60 @@
+import t from 'tap';
+import { validateDatasetSchema, validateProjectSpec } from '../../src/schema-validation.js';
+import type { DatasetSchema } from '../../src/model.js';
+
+const dataset: DatasetSchema = {
+  name: 'vdab_jobseekers', supplier: 'vdab', schedule: 'quarterly',
+  columns: [
+    { name: 'insz', role: 'national_id' },
+    { name: 'voornaam', role: 'linkage', type: 'given_name' },
+    { name: 'geboortedatum', role: 'linkage', type: 'date', format: 'YYYY-MM-DD' },
+    { name: 'loon_cent', role: 'attribute', type: 'number', unit: 'EUR cent' },
+    { name: 'birth_year', role: 'attribute', derive: 'birth_year(geboortedatum)' },
+  ],
+};
+
+const project = {
+  title: 'Transitions', purpose: 'research', legal_basis: 'IVC 22/123',
+  valid_from: '2026-01-01', valid_to: '2027-12-31', researchers: ['researcher:an'],
+  approved: { vdab_jobseekers: ['birth_year', 'loon_cent'] }, key_variables: ['birth_year'], k: 5,
+};
+
+t.test('accepts a well-formed dataset schema', async (t) => {
+  t.same(validateDatasetSchema(dataset), dataset);
+});
+
+t.test('lists every problem of a bad dataset schema in one error', async (t) => {
+  const bad = {
+    name: 'Bad Name', supplier: 'vdab', schedule: 'sometimes',
+    columns: [
+      { name: 'a', role: 'national_id' }, { name: 'a', role: 'national_id' },
+      { name: 'd', role: 'linkage', type: 'date' }, { name: 'x', role: 'linkage', type: 'colour' },
+      { name: 'y', role: 'drop', derive: 'birth_year(d)' },
+    ],
+  };
+  t.throws(() => validateDatasetSchema(bad), (err: { code: string; details: { problems: string[] } }) => {
+    t.equal(err.code, 'KOPPEL_ERR_SCHEMA_INVALID');
+    const text = err.details.problems.join('\n');
+    for (const needle of ['name must', 'schedule must', 'used twice', 'needs a format', 'needs a type', 'only attributes can be derived', 'at most one column']) {
+      t.match(text, needle);
+    }
+    return true;
+  });
+});
+
+t.test('accepts a project whose approvals and key variables exist', async (t) => {
+  t.same(validateProjectSpec(project, (n) => (n === dataset.name ? dataset : null)), project);
+});
+
+t.test('refuses approvals of unknown datasets or attributes, and key variables not approved', async (t) => {
+  const bad = { ...project, approved: { vdab_jobseekers: ['voornaam'], nope: ['x'] }, key_variables: ['sex'], valid_from: '2028-01-01', k: 1 };
+  t.throws(() => validateProjectSpec(bad, (n) => (n === dataset.name ? dataset : null)), (err: { code: string; details: { problems: string[] } }) => {
+    const text = err.details.problems.join('\n');
+    t.match(text, 'unknown dataset "nope"');
+    t.match(text, '"voornaam" is not an attribute');
+    t.match(text, 'key_variables[0]');
+    t.match(text, 'valid_from must not be after valid_to');
+    t.match(text, 'k must be');
+    return true;
+  });
+});

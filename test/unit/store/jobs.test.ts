@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { ls, sampleProject, sampleTable, storeFixture } from './store-fixture.js';
+
+t.test('a job is created queued for an existing project, with its settings', async (t) => {
+  const { store } = storeFixture(t);
+  const project = store.createProject(sampleProject(), 'operator:an');
+  const job = store.createJob(project.id, { deliveries: ['dlv_x'], threshold: 0.9 }, 'operator:an');
+  t.match(job.id, /^job_[0-9a-f]{20}$/);
+  t.match(job, { project_id: project.id, status: 'queued', settings: { deliveries: ['dlv_x'], threshold: 0.9 }, progress: null, report: null, error: null, files: [], started_at: null, finished_at: null, created_by: 'operator:an' });
+  t.same(store.getJob(job.id), job);
+  t.equal(store.getJob('job_00000000000000000000'), null);
+  t.throws(() => store.createJob('prj_00000000000000000000', {}, 'operator:an'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+});
+
+t.test('updateJob patches only the given fields and stamps start and finish', async (t) => {
+  const { store } = storeFixture(t);
+  const job = store.createJob(store.createProject(sampleProject(), 'operator:an').id, {}, 'operator:an');
+  store.updateJob(job.id, { status: 'running', progress: { stage: 'blocking', done: 1, of: 4 } });
+  const running = store.getJob(job.id)!;
+  t.equal(running.status, 'running');
+  t.type(running.started_at, 'string');
+  t.equal(running.finished_at, null);
+  store.updateJob(job.id, { progress: { stage: 'em', done: 2, of: 4 } });
+  t.same(store.getJob(job.id)!.progress, { stage: 'em', done: 2, of: 4 });
+  t.equal(store.getJob(job.id)!.status, 'running', 'status untouched by a progress patch');
+  store.updateJob(job.id, { status: 'failed', error: { code: 'KOPPEL_ERR_LINK_BAD_JOB' } });
+  const failed = store.getJob(job.id)!;
+  t.equal(failed.status, 'failed');
+  t.type(failed.finished_at, 'string');
+  t.equal(failed.started_at, running.started_at);
+  t.same(failed.progress, { stage: 'em', done: 2, of: 4 });
+  t.same(failed.error, { code: 'KOPPEL_ERR_LINK_BAD_JOB' });
+  t.throws(() => store.updateJob('job_00000000000000000000', { status: 'running' }), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+});
+
+t.test('job files are published atomically once and read back verified', async (t) => {
+  const { store, dataDir } = storeFixture(t);
+  const job = store.createJob(store.createProject(sampleProject(), 'operator:an').id, {}, 'operator:an');
+  const links = sampleTable(25, 1);
+  const clusters = sampleTable(7, 2);
+  store.writeJobFiles(job.id, [{ name: 'links', table: links }, { name: 'clusters.arrow', table: clusters }], { pairs: 25 });
+  t.same(ls(path.join(dataDir, 'jobs', job.id)), ['clusters.arrow', 'links.arrow', 'report.json']);
+  t.same(JSON.parse(fs.readFileSync(path.join(dataDir, 'jobs', job.id, 'report.json'), 'utf8')), { pairs: 25 });
+  t.same(store.getJob(job.id)!.files.map((f) => [f.name, f.rows]), [['links.arrow', 25], ['clusters.arrow', 7]]);
+  t.equal(store.readJobFile(job.id, 'links').numRows, 25);
+  t.equal(store.readJobFile(job.id, 'clusters.arrow').numRows, 7);
+  t.throws(() => store.readJobFile(job.id, 'nope'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  t.throws(() => store.writeJobFiles(job.id, [{ name: 'links', table: links }], {}), { code: 'KOPPEL_ERR_STORE_CONFLICT' });
+  t.same(ls(path.join(dataDir, 'staging')), []);
+  fs.appendFileSync(path.join(dataDir, 'jobs', job.id, 'links.arrow'), 'x');
+  t.throws(() => store.readJobFile(job.id, 'links'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
+});
+
+t.test('a job file name that could escape its directory is refused and nothing is published', async (t) => {
+  const { store, dataDir } = storeFixture(t);
+  const job = store.createJob(store.createProject(sampleProject(), 'operator:an').id, {}, 'operator:an');
+  for (const name of ['../evil', 'a/b', '.hidden', '']) {
+    t.throws(() => store.writeJobFiles(job.id, [{ name, table: sampleTable(1, 1) }], {}), undefined, JSON.stringify(name));
+  }
+  t.same(ls(path.join(dataDir, 'jobs')), []);
+  t.same(ls(path.join(dataDir, 'staging')), []);
+  t.same(store.getJob(job.id)!.files, []);
+});
