@@ -69,12 +69,16 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
     merged[key] = n;
   }
   const c = merged as unknown as KoppelConfig;
-  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) problems.push('port must be an integer from 0 to 65535');
-  if (!(c.maxUploadBytes >= 1024)) problems.push('maxUploadBytes must be at least 1024');
-  if (!(c.maxJsonBytes >= 1024)) problems.push('maxJsonBytes must be at least 1024');
-  if (!(c.requestTimeoutMs >= 1000)) problems.push('requestTimeoutMs must be at least 1000');
-  if (!Number.isInteger(c.batchRows) || c.batchRows < 1 || c.batchRows > 1 << 22) problems.push('batchRows must be an integer from 1 to 4194304');
-  if (!(c.maxRejectedShare >= 0 && c.maxRejectedShare <= 1)) problems.push('maxRejectedShare must be between 0 and 1');
+  const bad = new Set(problems.map((p) => p.split(' ')[0]));
+  const check = (key: keyof KoppelConfig, ok: boolean, problem: string) => {
+    if (!bad.has(key) && !ok) problems.push(problem);
+  };
+  check('port', Number.isInteger(c.port) && c.port >= 0 && c.port <= 65535, 'port must be an integer from 0 to 65535');
+  check('maxUploadBytes', c.maxUploadBytes >= 1024, 'maxUploadBytes must be at least 1024');
+  check('maxJsonBytes', c.maxJsonBytes >= 1024, 'maxJsonBytes must be at least 1024');
+  check('requestTimeoutMs', c.requestTimeoutMs >= 1000, 'requestTimeoutMs must be at least 1000');
+  check('batchRows', Number.isInteger(c.batchRows) && c.batchRows >= 1 && c.batchRows <= 1 << 22, 'batchRows must be an integer from 1 to 4194304');
+  check('maxRejectedShare', c.maxRejectedShare >= 0 && c.maxRejectedShare <= 1, 'maxRejectedShare must be between 0 and 1');
   if (typeof c.host !== 'string' || c.host === '') problems.push('host must be a non-empty string');
   if (typeof c.dataDir !== 'string' || c.dataDir === '') problems.push('dataDir must be a non-empty path');
   if (typeof c.keysDir !== 'string' || c.keysDir === '') problems.push('keysDir must be a non-empty path');

@@ -34,7 +34,7 @@ export function makeFloat64(values: Float64Array, validity: Uint8Array | null, n
   return makeData({ type: new Float64(), length: values.length, nullCount, nullBitmap: nullCount > 0 ? validity : null, data: values });
 }
 
-/** A Utf8 column where an empty value is null, the convention of the CSV reader. */
+/** A Utf8 column from strings; null is null, '' stays an empty string. For tests and small lookups. */
 export function utf8FromStrings(strings: readonly (string | null)[]): Data<Utf8> {
   const encoder = new TextEncoder();
   const parts = strings.map((s) => (s === null ? new Uint8Array(0) : encoder.encode(s)));

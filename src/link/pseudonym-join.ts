@@ -2,16 +2,16 @@
  * Exact join on linkage pseudonyms (32-byte HMAC-SHA256 outputs).
  *
  * An open-addressing hash table (linear probing) keyed on the first 8 bytes of each
- * pseudonym, read as two little-endian Uint32 words, and confirmed on all 32 bytes. Each
+ * pseudonym, read as two little-endian 32-bit words, and confirmed on all 32 bytes. Each
  * distinct pseudonym gets a dense key id (0, 1, 2, ... in order of first insertion), which
  * callers use to index their own typed arrays.
  *
- *   slots (capacity = power of two, at most half full)
- *   ┌────┬────┬────┬────┬────┐
- *   │ -1 │  2 │ -1 │  0 │  1 │  slotKey: key id or -1 (empty)
- *   │    │ lo │    │ lo │ lo │  slotLo / slotHi: first 8 bytes of that key, so most probes
- *   │    │ hi │    │ hi │ hi │  reject a wrong slot without touching the 32-byte key store
- *   └────┴────┴────┴────┴────┘
+ *   slots: Int32Array, 4 words per slot (one 16-byte group: a probe touches one cache line)
+ *   ┌──────────────┬──────────────┬──────────────┐
+ *   │ -1 . . .     │ 2 lo hi .    │ 0 lo hi .    │  word 0: key id or -1 (empty)
+ *   └──────────────┴──────────────┴──────────────┘  words 1-2: the first 8 bytes of that key,
+ *   capacity = power of two, at most half full       so most probes reject a wrong slot
+ *                                                     without touching the key store
  *   keys: Uint8Array(capacityOfKeys * 32), key id i at bytes [32 i, 32 i + 32)
  *
  * HMAC outputs are uniformly distributed, but the first words are still mixed before
@@ -71,16 +71,14 @@ function smallestPowerOfTwoAtLeast(n: number): number {
   return p;
 }
 
-/** Little-endian Uint32 at `at`, without a DataView (the buffer may be unaligned). */
+/** Little-endian 32-bit word at `at` as a signed int (as an Int32Array stores it), no DataView. */
 function word(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+  return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
 }
 
 /** A set of distinct pseudonyms, each with a dense key id. */
 export class PseudonymTable {
-  private slotKey: Int32Array;
-  private slotLo: Uint32Array;
-  private slotHi: Uint32Array;
+  private slots: Int32Array;
   private mask: number;
   private keys: Uint8Array;
   private count = 0;
@@ -89,9 +87,7 @@ export class PseudonymTable {
   constructor(expectedDistinct = 1024) {
     // Load factor at most 1/2: capacity is a power of two >= 2x the distinct count.
     const capacity = smallestPowerOfTwoAtLeast(Math.max(1, expectedDistinct) * 2);
-    this.slotKey = new Int32Array(capacity).fill(-1);
-    this.slotLo = new Uint32Array(capacity);
-    this.slotHi = new Uint32Array(capacity);
+    this.slots = emptySlots(capacity);
     this.mask = capacity - 1;
     this.keys = new Uint8Array(Math.max(16, expectedDistinct) * PSEUDONYM_BYTES);
   }
@@ -120,11 +116,12 @@ export class PseudonymTable {
   intern(bytes: Uint8Array, at: number): number {
     const lo = word(bytes, at);
     const hi = word(bytes, at + 4);
+    const slots = this.slots;
     let slot = this.slotOf(lo, hi);
     for (;;) {
-      const id = this.slotKey[slot];
+      const id = slots[slot * 4];
       if (id < 0) break;
-      if (this.slotLo[slot] === lo && this.slotHi[slot] === hi && this.sameTail(id, bytes, at)) return id;
+      if (slots[slot * 4 + 1] === lo && slots[slot * 4 + 2] === hi && this.sameTail(id, bytes, at)) return id;
       slot = (slot + 1) & this.mask;
     }
     const id = this.count;
@@ -134,9 +131,9 @@ export class PseudonymTable {
       this.keys = grown;
     }
     this.keys.set(bytes.subarray(at, at + PSEUDONYM_BYTES), id * PSEUDONYM_BYTES);
-    this.slotKey[slot] = id;
-    this.slotLo[slot] = lo;
-    this.slotHi[slot] = hi;
+    slots[slot * 4] = id;
+    slots[slot * 4 + 1] = lo;
+    slots[slot * 4 + 2] = hi;
     this.count = id + 1;
     if (this.count * 2 > this.mask + 1) this.rehash();
     return id;
@@ -146,11 +143,12 @@ export class PseudonymTable {
   lookup(bytes: Uint8Array, at: number): number {
     const lo = word(bytes, at);
     const hi = word(bytes, at + 4);
+    const slots = this.slots;
     let slot = this.slotOf(lo, hi);
     for (;;) {
-      const id = this.slotKey[slot];
+      const id = slots[slot * 4];
       if (id < 0) return -1;
-      if (this.slotLo[slot] === lo && this.slotHi[slot] === hi && this.sameTail(id, bytes, at)) return id;
+      if (slots[slot * 4 + 1] === lo && slots[slot * 4 + 2] === hi && this.sameTail(id, bytes, at)) return id;
       slot = (slot + 1) & this.mask;
     }
   }
@@ -214,24 +212,26 @@ export class PseudonymTable {
   }
 
   private rehash(): void {
-    const oldKey = this.slotKey;
-    const oldLo = this.slotLo;
-    const oldHi = this.slotHi;
+    const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    this.slotKey = new Int32Array(capacity).fill(-1);
-    this.slotLo = new Uint32Array(capacity);
-    this.slotHi = new Uint32Array(capacity);
+    const slots = emptySlots(capacity);
     this.mask = capacity - 1;
-    for (let s = 0; s < oldKey.length; s++) {
-      const id = oldKey[s];
-      if (id < 0) continue;
-      let slot = this.slotOf(oldLo[s], oldHi[s]);
-      while (this.slotKey[slot] >= 0) slot = (slot + 1) & this.mask;
-      this.slotKey[slot] = id;
-      this.slotLo[slot] = oldLo[s];
-      this.slotHi[slot] = oldHi[s];
+    for (let s = 0; s < old.length; s += 4) {
+      if (old[s] < 0) continue;
+      let slot = this.slotOf(old[s + 1], old[s + 2]);
+      while (slots[slot * 4] >= 0) slot = (slot + 1) & this.mask;
+      slots[slot * 4] = old[s];
+      slots[slot * 4 + 1] = old[s + 1];
+      slots[slot * 4 + 2] = old[s + 2];
     }
+    this.slots = slots;
   }
+}
+
+function emptySlots(capacity: number): Int32Array {
+  const slots = new Int32Array(capacity * 4);
+  for (let s = 0; s < slots.length; s += 4) slots[s] = -1;
+  return slots;
 }
 
 /** Pairs of rows with equal pseudonyms: `left[i]` joins `right[i]`, for i < count. */

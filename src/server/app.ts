@@ -3,7 +3,7 @@
  * validate, authenticate and call the pipeline; the pipeline does the work.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { KoppelError } from '../errors.js';
@@ -20,9 +20,10 @@ import { auditRoutes } from './routes/audit.js';
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    // Fastify's request log prints req.url, and a URL may carry an identifier: we log our own
-    // line with the route pattern instead (onResponse below).
-    disableRequestLogging: true,
+    // Fastify's request log prints req.url (and its 404 log the raw URL), and a URL may carry an
+    // identifier: all of fastify's own request logging is off; we log our own line with the route
+    // pattern instead (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: ctx.config.maxJsonBytes,

@@ -13,7 +13,7 @@ import { initKey, loadKeyring, openStore } from '../../src/store/index.js';
 
 const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'store-sigkill-child.ts');
 
-function setup(t: Tap.Test) {
+function setup(t: { teardown(fn: () => void): void }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'koppel-sigkill-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const dataDir = path.join(dir, 'data');

@@ -57,7 +57,7 @@ t.test('a job file name that could escape its directory is refused and nothing i
   const { store, dataDir } = storeFixture(t);
   const job = store.createJob(store.createProject(sampleProject(), 'operator:an').id, {}, 'operator:an');
   for (const name of ['../evil', 'a/b', '.hidden', '']) {
-    t.throws(() => store.writeJobFiles(job.id, [{ name, table: sampleTable(1, 1) }], {}), undefined, JSON.stringify(name));
+    t.throws(() => store.writeJobFiles(job.id, [{ name, table: sampleTable(1, 1) }], {}), /unsafe file name/, JSON.stringify(name));
   }
   t.same(ls(path.join(dataDir, 'jobs')), []);
   t.same(ls(path.join(dataDir, 'staging')), []);
