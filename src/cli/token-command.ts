@@ -1,8 +1,7 @@
 /** `koppel token create|revoke|list`: bearer tokens, one principal each, stored hashed. */
 import { loadConfig } from '../config.js';
 import { KoppelError } from '../errors.js';
-import { parsePrincipal } from '../principal.js';
-import { loadKeyring, openStore, type Keyring } from '../store/index.js';
+import { loadKeyring, openStore, parsePrincipal, type Keyring } from '../store/index.js';
 import { UsageError, parseFlags, write, type CommandIo } from './args.js';
 
 /** Token management works without keys, but is audited when a keyring is there. */

@@ -22,14 +22,12 @@
  *
  * The state machine is resumable at every byte, so a chunk boundary may fall anywhere (inside a
  * quoted field, between CR and LF, between `"` and `"`). Field bytes go straight into the
- * current batch's column buffers (doubling as they fill); a rejected record is rolled back by
- * resetting each column's length to the last committed offset.
+ * current batch's column buffers (csv-batch-builder.ts); a rejected record is rolled back.
  */
-import type { Data, Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
-import { makeUtf8 } from './arrow-columns.js';
 import { limitBytes, transcodeLatin1 } from './body-decoding.js';
 import { CR, DELIMITERS, LF, QUOTE, readHeaderRecord } from './csv-header.js';
+import { Utf8BatchBuilder, type Utf8Batch } from './csv-batch-builder.js';
 import { Utf8Guard } from './utf8-guard.js';
 
 export const DEFAULT_BATCH_ROWS = 65_536;
@@ -51,13 +49,7 @@ export interface CsvOptions extends CsvParserOptions {
   readonly encoding?: 'utf-8' | 'latin1';
 }
 
-export interface CsvBatch {
-  readonly length: number;
-  /** Data row number of each kept row. */
-  readonly rows: Uint32Array;
-  /** One column per header name, in header order; empty fields are null. */
-  readonly columns: readonly Data<Utf8>[];
-}
+export type CsvBatch = Utf8Batch;
 
 export interface FieldCountFault {
   readonly row: number;
@@ -110,12 +102,8 @@ export class CsvParser {
   private quoteRow = 0;
   private quoteColumn = 0;
 
-  // The batch being filled.
-  private values: Uint8Array[] = [];
-  private lengths: Int32Array = new Int32Array(0);
-  private offsets: Int32Array[] = [];
-  private rows: Uint32Array = new Uint32Array(0);
-  private nRows = 0;
+  /** The batch being filled; replaced once the header gives the column count. */
+  private batch = new Utf8BatchBuilder(0, 1);
 
   constructor(options: CsvParserOptions = {}) {
     this.batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
@@ -156,7 +144,8 @@ export class CsvParser {
     if (this.state !== FIELD_START || this.fieldIndex > 0) this.endRow();
     // Blank lines still pending here are trailing: not records.
     this.pendingBlank = 0;
-    if (this.nRows > 0) this.emitBatch();
+    const last = this.batch.flush();
+    if (last !== null) this.ready.push(last);
   }
 
   // ---- header phase ------------------------------------------------------------------------
@@ -190,23 +179,12 @@ export class CsvParser {
     if (rec === null) return false;
     this.header = rec.names;
     this.delimiter = rec.delimiter;
-    this.startColumns(rec.names.length);
+    this.ncol = rec.names.length;
+    this.batch = new Utf8BatchBuilder(this.ncol, this.batchRows);
     this.skipLF = rec.endedWithCR;
     this.headBuf = null;
     if (rec.next < len) this.parseChecked(buf.subarray(rec.next, len));
     return true;
-  }
-
-  private startColumns(ncol: number): void {
-    this.ncol = ncol;
-    this.lengths = new Int32Array(ncol);
-    this.values = [];
-    this.offsets = [];
-    for (let c = 0; c < ncol; c++) {
-      this.values.push(new Uint8Array(1024));
-      this.offsets.push(new Int32Array(this.batchRows + 1));
-    }
-    this.rows = new Uint32Array(this.batchRows);
   }
 
   // ---- record phase ------------------------------------------------------------------------
@@ -310,34 +288,13 @@ export class CsvParser {
   }
 
   private append(buf: Uint8Array, from: number, to: number): void {
-    const c = this.fieldIndex;
-    if (c >= this.ncol) return; // surplus field: the record will be rejected
-    let len = this.lengths[c];
-    const n = to - from;
-    let v = this.values[c];
-    if (len + n > v.length) v = this.grow(c, len + n);
-    if (n < 16) {
-      for (let k = from; k < to; k++) v[len++] = buf[k];
-    } else {
-      v.set(buf.subarray(from, to), len);
-      len += n;
-    }
-    this.lengths[c] = len;
-  }
-
-  private grow(c: number, needed: number): Uint8Array {
-    const old = this.values[c];
-    let size = old.length * 2;
-    while (size < needed) size *= 2;
-    const v = new Uint8Array(size);
-    v.set(old.subarray(0, this.lengths[c]));
-    this.values[c] = v;
-    return v;
+    // A surplus field is not stored: its record will be rejected.
+    if (this.fieldIndex < this.ncol) this.batch.append(this.fieldIndex, buf, from, to);
   }
 
   private endField(): void {
     const c = this.fieldIndex;
-    if (c < this.ncol) this.offsets[c][this.nRows + 1] = this.lengths[c];
+    if (c < this.ncol) this.batch.endField(c);
     this.fieldIndex = c + 1;
   }
 
@@ -358,47 +315,22 @@ export class CsvParser {
       const row = this.nextRow++;
       this.stats.rowsRead++;
       if (this.ncol === 1) {
-        this.offsets[0][this.nRows + 1] = this.lengths[0];
+        this.batch.endField(0);
         this.commit(row);
       } else this.reject(row, 1);
     }
   }
 
   private commit(row: number): void {
-    this.rows[this.nRows] = row;
-    this.nRows++;
-    if (this.nRows === this.batchRows) this.emitBatch();
+    const full = this.batch.commit(row);
+    if (full !== null) this.ready.push(full);
   }
 
   private reject(row: number, actual: number): void {
     const stats = this.stats;
     stats.rowsRejected++;
     if (stats.fieldCountFaults.length < FIRST_FAULTS_KEPT) stats.fieldCountFaults.push({ row, expected: this.ncol, actual });
-    for (let c = 0; c < this.ncol; c++) this.lengths[c] = this.offsets[c][this.nRows];
-  }
-
-  /** Hand the filled buffers to a batch and start fresh ones (the batch owns what it was given). */
-  private emitBatch(): void {
-    const n = this.nRows;
-    const columns: Data<Utf8>[] = [];
-    for (let c = 0; c < this.ncol; c++) {
-      const offsets = this.offsets[c];
-      const validity = new Uint8Array((n + 7) >> 3);
-      let nulls = 0;
-      for (let r = 0; r < n; r++) {
-        if (offsets[r + 1] === offsets[r]) nulls++;
-        else validity[r >> 3] |= 1 << (r & 7);
-      }
-      const used = this.lengths[c];
-      columns.push(makeUtf8(this.values[c].subarray(0, used), offsets.subarray(0, n + 1), n, validity, nulls));
-      // Size the next batch's buffer from this one, so steady state rarely grows.
-      this.values[c] = new Uint8Array(Math.max(1024, used + (used >> 3)));
-      this.offsets[c] = new Int32Array(this.batchRows + 1);
-      this.lengths[c] = 0;
-    }
-    this.ready.push({ length: n, rows: this.rows.subarray(0, n), columns });
-    this.rows = new Uint32Array(this.batchRows);
-    this.nRows = 0;
+    this.batch.rollback();
   }
 
   // ---- errors ------------------------------------------------------------------------------
@@ -430,6 +362,8 @@ export interface CsvStream {
   readonly stats: Readonly<CsvStats>;
   /** The data batches; iterate once. Leaving early releases the source. */
   batches(): AsyncGenerator<CsvBatch>;
+  /** Release the source without reading on (e.g. when the header is refused). */
+  close(): Promise<void>;
 }
 
 /**
@@ -477,5 +411,10 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvOpt
       }
     }
   }
-  return { header: parser.header as string[], delimiter, stats: parser.stats, batches };
+  async function close(): Promise<void> {
+    if (done) return;
+    done = true;
+    await it.return?.(undefined);
+  }
+  return { header: parser.header as string[], delimiter, stats: parser.stats, batches, close };
 }

@@ -78,7 +78,13 @@ export function ingestDelivery(source: AsyncIterable<Uint8Array>, schema: Datase
     if (started) throw new Error('DeliveryIngest.batches() can be iterated only once');
     started = true;
     const csv = await openCsv(source, options);
-    const columnIndex = matchHeader(csv.header, plan);
+    let columnIndex: Map<string, number>;
+    try {
+      columnIndex = matchHeader(csv.header, plan);
+    } catch (err) {
+      await csv.close();
+      throw err;
+    }
     const sync = (): void => {
       counts.read = csv.stats.rowsRead;
       counts.csvRejected = csv.stats.rowsRejected;

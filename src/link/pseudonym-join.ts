@@ -114,6 +114,7 @@ export class PseudonymTable {
    * "new" by comparing the result with `size` read before the call.
    */
   intern(bytes: Uint8Array, at: number): number {
+    if (!(at >= 0 && at + PSEUDONYM_BYTES <= bytes.length)) throw new RangeError(`no ${PSEUDONYM_BYTES}-byte pseudonym at byte ${at} of ${bytes.length}`);
     const lo = word(bytes, at);
     const hi = word(bytes, at + 4);
     const slots = this.slots;
@@ -130,7 +131,9 @@ export class PseudonymTable {
       grown.set(this.keys);
       this.keys = grown;
     }
-    this.keys.set(bytes.subarray(at, at + PSEUDONYM_BYTES), id * PSEUDONYM_BYTES);
+    const keys = this.keys;
+    const base = id * PSEUDONYM_BYTES;
+    for (let i = 0; i < PSEUDONYM_BYTES; i++) keys[base + i] = bytes[at + i];
     slots[slot * 4] = id;
     slots[slot * 4 + 1] = lo;
     slots[slot * 4 + 2] = hi;
@@ -141,6 +144,7 @@ export class PseudonymTable {
 
   /** The key id of the pseudonym at `bytes[at .. at + 32)`, or -1 when absent. */
   lookup(bytes: Uint8Array, at: number): number {
+    if (!(at >= 0 && at + PSEUDONYM_BYTES <= bytes.length)) throw new RangeError(`no ${PSEUDONYM_BYTES}-byte pseudonym at byte ${at} of ${bytes.length}`);
     const lo = word(bytes, at);
     const hi = word(bytes, at + 4);
     const slots = this.slots;

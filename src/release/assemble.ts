@@ -19,7 +19,7 @@
 import { Float64, makeData, type Data, type Table, type Vector } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { enforceKAnonymity, type KAnonymityReport, type KeyVariableCodes } from './k-anonymity.js';
-import { LINK_DETERMINISTIC, LINK_METHOD_NAMES } from './link-method.js';
+import { LINK_DETERMINISTIC, LINK_METHOD_NAMES, LINK_UNLINKED } from './link-method.js';
 import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
 import { chunksOf, takeKind, takeRows } from './take.js';
 import { utf8Column } from './utf8-column.js';
@@ -44,7 +44,10 @@ export interface ReleaseSourceInput {
   readonly columns: Readonly<Record<string, Vector | Data>>;
   /** Per row, a LINK_* code (link-method.ts). */
   readonly linkMethod: Uint8Array;
-  /** Per row, the match probability (NaN = null). Default: 1 if deterministic, else null. */
+  /**
+   * Per row, the match probability of a probabilistic link (NaN = null). Deterministic rows
+   * always get 1 and unlinked rows null, whatever this holds for them.
+   */
   readonly matchProbability?: Float64Array;
 }
 
@@ -120,7 +123,10 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
       personRows[i] = source.personOfRow[row];
       const method = source.linkMethod[row];
       methods[i] = method;
-      const given = source.matchProbability === undefined ? (method === LINK_DETERMINISTIC ? 1 : Number.NaN) : source.matchProbability[row];
+      // Fixed by the method where the method decides it: 1 for deterministic, null for unlinked.
+      const given = method === LINK_DETERMINISTIC ? 1
+        : method === LINK_UNLINKED || source.matchProbability === undefined ? Number.NaN
+          : source.matchProbability[row];
       if (Number.isNaN(given)) nulls++;
       else {
         probability[i] = given;

@@ -126,7 +126,7 @@ function cellWriter(data: Data, sink: CsvSink, dictionaries: Map<unknown, Encode
       if (isNull[e] === 0) sink.bytes(bytes, offsets[e], offsets[e + 1]);
     };
   }
-  if (DataType.isInt(type) || DataType.isFloat(type) && type.precision !== 0) {
+  if (DataType.isInt(type) || (DataType.isFloat(type) && type.precision !== 0)) {
     const values = data.values as ArrayLike<number | bigint>;
     return (row) => { if (valid(row)) sink.number(values[row]); };
   }

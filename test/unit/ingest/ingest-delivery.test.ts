@@ -195,6 +195,21 @@ t.test('checks the header: order is free, names are trimmed, problems are named'
   t.same(derived.details.unknown, ['birth_year'], 'derived columns are computed, not read');
 });
 
+t.test('releases the upload when the header is refused', async (t) => {
+  let released = false;
+  async function* source() {
+    try {
+      yield new TextEncoder().encode('wrong;header\n');
+      for (;;) yield new TextEncoder().encode('1;2\n');
+    } finally {
+      released = true;
+    }
+  }
+  const err = await caught(() => collect(ingestDelivery(source(), SCHEMA, { maxBytes: 1 << 20 }).batches()));
+  t.equal(err.code, 'KOPPEL_ERR_INGEST_HEADER');
+  t.ok(released);
+});
+
 t.test('never echoes a data row mistaken for a header', async (t) => {
   const row = good(0);
   const text = HEADER.map((h) => (row as Record<string, string>)[h]).join(';') + '\n';

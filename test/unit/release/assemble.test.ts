@@ -104,10 +104,13 @@ t.test('accepts caller-given link methods and probabilities (probabilistic links
   const input = fixture(1);
   const rsz = input.sources[1];
   const linkMethod = Uint8Array.from([LINK_DETERMINISTIC, LINK_DETERMINISTIC, LINK_DETERMINISTIC, LINK_PROBABILISTIC]);
-  const matchProbability = Float64Array.from([1, 1, 1, 0.93]);
+  const matchProbability = Float64Array.from([0.5, 0, 0, 0.93]); // non-probabilistic entries are overridden
   const release = assembleRelease({ ...input, sources: [input.sources[0], { ...rsz, linkMethod, matchProbability }] });
   const rows = rowsOf(release.tables[2].table);
   t.same(rows.filter((r) => r.link_method === 'probabilistic').map((r) => r.match_probability), [0.93]);
+  t.same(rows.filter((r) => r.link_method === 'deterministic').map((r) => r.match_probability), [1, 1, 1]);
+  const vdab = rowsOf(assembleRelease({ ...input, sources: [{ ...input.sources[0], matchProbability: new Float64Array(5) }, rsz] }).tables[1].table);
+  t.same(vdab.filter((r) => r.link_method === 'unlinked').map((r) => r.match_probability), [null, null, null], 'unlinked rows get null, not a given 0');
   t.equal(LINK_UNLINKED, 0);
 });
 

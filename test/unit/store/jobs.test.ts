@@ -63,3 +63,17 @@ t.test('a job file name that could escape its directory is refused and nothing i
   t.same(ls(path.join(dataDir, 'staging')), []);
   t.same(store.getJob(job.id)!.files, []);
 });
+
+t.test('failInterruptedJobs marks queued and running jobs failed and leaves finished ones', async (t) => {
+  const { store } = storeFixture(t);
+  const project = store.createProject(sampleProject(), 'operator:an');
+  const queued = store.createJob(project.id, {}, 'operator:an');
+  const running = store.createJob(project.id, {}, 'operator:an');
+  const done = store.createJob(project.id, {}, 'operator:an');
+  store.updateJob(running.id, { status: 'running' });
+  store.updateJob(done.id, { status: 'succeeded' });
+  t.equal(store.failInterruptedJobs(), 2);
+  t.same([queued, running, done].map((j) => store.getJob(j.id)!.status), ['failed', 'failed', 'succeeded']);
+  t.match(store.getJob(running.id)!.error, { code: 'KOPPEL_ERR_LINK_INTERRUPTED' });
+  t.equal(store.failInterruptedJobs(), 0);
+});

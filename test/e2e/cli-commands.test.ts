@@ -1,0 +1,137 @@
+/**
+ * The koppel command as a user runs it: real child processes, an explicit environment, a temp
+ * data dir and keys dir. Covers keys, tokens (against a running `koppel serve`), audit verify on a
+ * healthy and on a tampered store, and the usage errors.
+ */
+import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { childEnv, runKoppel, startServe } from '../fixtures/koppel-process.js';
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'koppel-cli-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const KEY_ID = /created key (k\d{8}T\d{6}Z-[0-9a-f]{4}) at (\S+)/;
+const TOKEN_OUTPUT = /^token (\S+) for ([a-z]+:[A-Za-z0-9._-]+):\n(\S+)\n/;
+
+t.test('keys, tokens and audit verify work end to end through the command', async (t) => {
+  const dir = tempDir(t);
+  const dataDir = path.join(dir, 'data');
+  const keysDir = path.join(dir, 'keys');
+  const env = childEnv({ KOPPEL_DATA_DIR: dataDir, KOPPEL_KEYS_DIR: keysDir });
+
+  const init = await runKoppel(['keys', 'init'], { env });
+  t.equal(init.code, 0, 'keys init exits 0');
+  const created = KEY_ID.exec(init.stdout);
+  t.ok(created, 'keys init prints the new key id and its path');
+  const keyId = created![1];
+  const keyFile = path.join(keysDir, `${keyId}.key`);
+  t.ok(fs.existsSync(keyFile), 'the key file is named after its id, in the keys dir from the environment');
+  t.equal(fs.statSync(keyFile).mode & 0o777, 0o600, 'the key file is readable by its owner only (0600)');
+  t.equal(fs.statSync(keysDir).mode & 0o777, 0o700, 'the keys dir is the owner\'s only (0700)');
+  t.notOk(fs.existsSync(dataDir), 'keys init does not create a data dir');
+
+  const list = await runKoppel(['keys', 'list'], { env });
+  t.equal(list.code, 0, 'keys list exits 0');
+  t.match(list.stdout, new RegExp(`^${keyId}\\t\\d{4}-\\d{2}-\\d{2}T`, 'm'), 'keys list shows the key id and when it was made');
+
+  const [badRole, noRole] = await Promise.all([
+    runKoppel(['token', 'create', '--role', 'admin:x'], { env }),
+    runKoppel(['token', 'create'], { env }),
+  ]);
+  t.equal(badRole.code, 2, 'a bad role exits 2');
+  t.match(badRole.stderr, /KOPPEL_ERR_AUTH_BAD_ROLE/, 'with the coded error');
+  t.match(badRole.stderr, /operator:<name>.*supplier:<name>.*researcher:<name>/, 'and a message that says what a role looks like');
+  t.equal(noRole.code, 2, 'token create without --role exits 2');
+  t.match(noRole.stderr, /--role/, 'and says --role is needed');
+
+  const made = await runKoppel(['token', 'create', '--role', 'operator:x'], { env });
+  t.equal(made.code, 0, 'token create exits 0');
+  const parsed = TOKEN_OUTPUT.exec(made.stdout);
+  t.ok(parsed, 'token create prints the token id, the principal and the token');
+  const [, tokenId, principal, token] = parsed!;
+  t.equal(principal, 'operator:x');
+  t.match(token, new RegExp(`^kpl_${tokenId}_[A-Za-z0-9_-]{43}$`), 'the token is kpl_<id>_<secret>');
+  t.notOk(made.stderr.includes(token), 'the token is printed on stdout only');
+
+  const server = await startServe({ dataDir, keysDir });
+  t.teardown(() => server.kill());
+  const audit = (bearer: string) => fetch(`${server.base}/v1/audit`, { headers: { authorization: `Bearer ${bearer}` } });
+  t.equal((await audit(token)).status, 200, 'the printed token authenticates against a server on the same data dir');
+  t.equal((await audit(`${token}x`)).status, 401, 'a changed token does not');
+
+  const revoked = await runKoppel(['token', 'revoke', tokenId], { env });
+  t.equal(revoked.code, 0, 'token revoke exits 0');
+  t.match(revoked.stdout, new RegExp(`revoked ${tokenId}`));
+  const refused = await audit(token);
+  t.equal(refused.status, 401, 'the revoked token is refused by the running server');
+  t.equal(((await refused.json()) as { code: string }).code, 'KOPPEL_ERR_AUTH_INVALID_TOKEN');
+  const again = await runKoppel(['token', 'revoke', tokenId], { env });
+  t.equal(again.code, 1, 'revoking it again exits 1: there is no active token with that id');
+
+  const stopped = await server.stop();
+  t.equal(stopped.code, 0, 'serve stops cleanly on SIGTERM');
+
+  const healthy = await runKoppel(['audit', 'verify'], { env });
+  t.equal(healthy.code, 0, `audit verify exits 0 on a healthy store: ${healthy.stderr}`);
+  const entries = Number(/audit chain ok: (\d+) entries/.exec(healthy.stdout)?.[1] ?? 0);
+  t.ok(entries >= 4, `the chain holds the token commands and the refused request (${entries} entries)`);
+
+  // Someone with write access to the file: the append-only triggers are dropped, then one
+  // entry's detail is edited (in one copy of the data dir) or an entry is deleted (in another).
+  const copy = (name: string) => {
+    const target = path.join(dir, name);
+    fs.cpSync(dataDir, target, { recursive: true });
+    return target;
+  };
+  const tamper = (target: string, sql: string) => {
+    const db = new Database(path.join(target, 'koppel.db'));
+    try {
+      db.exec('DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;');
+      t.equal(db.prepare(sql).run().changes, 1, `tampered: ${sql}`);
+    } finally {
+      db.close();
+    }
+  };
+  const edited = copy('edited');
+  tamper(edited, `UPDATE audit SET detail_json = '{"principal":"operator:y"}' WHERE seq = 2`);
+  const afterEdit = await runKoppel(['audit', 'verify', '--data-dir', edited], { env });
+  t.equal(afterEdit.code, 1, 'audit verify exits 1 after an entry was edited');
+  t.match(afterEdit.stderr, /BROKEN at entry 2/, 'and names the edited entry');
+
+  const removed = copy('removed');
+  tamper(removed, 'DELETE FROM audit WHERE seq = 2');
+  const afterDelete = await runKoppel(['audit', 'verify', '--data-dir', removed], { env });
+  t.equal(afterDelete.code, 1, 'audit verify exits 1 after an entry was deleted');
+  t.match(afterDelete.stderr, /BROKEN at entry 2/, 'and names where the gap is');
+
+  const still = await runKoppel(['audit', 'verify'], { env });
+  t.equal(still.code, 0, 'the untouched original still verifies');
+});
+
+t.test('usage: --help exits 0, an unknown command or action exits 2 with the usage', async (t) => {
+  const dir = tempDir(t);
+  const env = childEnv({ KOPPEL_DATA_DIR: path.join(dir, 'data'), KOPPEL_KEYS_DIR: path.join(dir, 'keys') });
+  const [help, unknown, badAction, badFlag] = await Promise.all([
+    runKoppel(['--help'], { env }),
+    runKoppel(['frobnicate'], { env }),
+    runKoppel(['keys', 'rotate-everything'], { env }),
+    runKoppel(['audit', 'verify', '--no-such-flag'], { env }),
+  ]);
+  t.equal(help.code, 0, '--help exits 0');
+  t.match(help.stdout, /koppel serve/, '--help prints the usage');
+  t.equal(unknown.code, 2, 'an unknown command exits 2');
+  t.match(unknown.stderr, /unknown command "frobnicate"/);
+  t.match(unknown.stderr, /koppel serve/, 'and prints the usage');
+  t.equal(badAction.code, 2, 'an unknown action exits 2');
+  t.match(badAction.stderr, /keys needs init or list/);
+  t.equal(badFlag.code, 2, 'an unknown flag exits 2');
+  t.match(badFlag.stderr, /no-such-flag/);
+  t.notOk(fs.existsSync(path.join(dir, 'data')), 'no usage error created a data dir');
+  t.notOk(fs.existsSync(path.join(dir, 'keys')), 'or a keys dir');
+});

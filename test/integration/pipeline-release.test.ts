@@ -1,0 +1,90 @@
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { tableFromIPC, type Table } from 'apache-arrow';
+import { openRuntime } from '../../src/runtime.js';
+import { initKey } from '../../src/store/index.js';
+import { registerDataset, registerProject } from '../../src/pipeline/registry.js';
+import { receiveDelivery } from '../../src/pipeline/deliveries.js';
+import { runningJobs, startJob } from '../../src/pipeline/jobs.js';
+import { approveRelease, buildRelease } from '../../src/pipeline/releases.js';
+import { csvFor, makePeople, testDatasetSchema } from '../fixtures/synthetic.js';
+import type { Principal } from '../../src/model.js';
+
+const operator = (name: string): Principal => ({ role: 'operator', name, id: `operator:${name}` });
+const supplier = (name: string): Principal => ({ role: 'supplier', name, id: `supplier:${name}` });
+
+function column(table: Table, name: string): unknown[] {
+  const c = table.getChild(name);
+  if (c === null) throw new Error(`no column ${name}`);
+  return c.toArray() as unknown[];
+}
+
+t.test('a release from the pipeline on real SQLite: project separation, k on persons, key variables only in persons, hashes in the manifest', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'koppel-int-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  initKey(path.join(dir, 'keys'));
+  const runtime = openRuntime({ dataDir: path.join(dir, 'data'), keysDir: path.join(dir, 'keys'), logLevel: 'silent' }, { env: {} });
+  t.teardown(() => runtime.close());
+  const { ctx } = runtime;
+
+  const people = makePeople(400, 3);
+  registerDataset(ctx, operator('olivia'), testDatasetSchema('vdab_set', 'vdab'));
+  registerDataset(ctx, operator('olivia'), testDatasetSchema('rsz_set', 'rsz'));
+  const upload = (dataset: string, who: string, csv: string) => receiveDelivery(ctx, {
+    principal: supplier(who), dataset, period: '2024', body: Readable.from([Buffer.from(csv)]), contentType: 'text/csv', supersede: false,
+  });
+  const a = await upload('vdab_set', 'vdab', csvFor(people));
+  const b = await upload('rsz_set', 'rsz', csvFor(people.slice(100, 300)));
+
+  const spec = {
+    title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
+    approved: { vdab_set: ['birth_year', 'sex', 'nis_code', 'loon_cent'], rsz_set: ['loon_cent'] },
+    key_variables: ['birth_year', 'sex', 'nis_code'], k: 4,
+  };
+  const p1 = registerProject(ctx, operator('olivia'), spec);
+  const p2 = registerProject(ctx, operator('olivia'), spec);
+  const releases = [];
+  for (const p of [p1, p2]) {
+    const job = startJob(ctx, operator('olivia'), p.id, { deliveries: [a.delivery.id, b.delivery.id] });
+    await Promise.all(runningJobs());
+    t.equal(ctx.store.getJob(job.id)?.status, 'succeeded');
+    const draft = await buildRelease(ctx, operator('olivia'), job.id);
+    releases.push(approveRelease(ctx, operator('omar'), draft.id));
+  }
+
+  const persons = releases.map((r) => ctx.store.readReleaseFile(r.id, 'persons') as Table);
+  t.equal(persons[0].numRows, 400, 'one person per distinct national number');
+  const first = new Set(column(persons[0], 'pseudonym'));
+  const overlap = column(persons[1], 'pseudonym').filter((p) => first.has(p));
+  t.equal(overlap.length, 0, 'two projects\' release pseudonyms never coincide');
+
+  const counts = new Map<string, number>();
+  const [years, sexes, places] = ['birth_year', 'sex', 'nis_code'].map((n) => column(persons[0], n));
+  for (let i = 0; i < persons[0].numRows; i++) {
+    const key = `${String(years[i])}|${String(sexes[i])}|${String(places[i])}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  t.ok([...counts.values()].every((n) => n >= 4), 'every key-variable combination occurs for at least k persons');
+  const dc = releases[0].manifest.disclosure_control as { suppressed_values: Record<string, number> };
+  t.ok(Object.values(dc.suppressed_values).reduce((x, y) => x + y, 0) > 0, 'this data needed suppression, and it is reported');
+
+  const vdab = ctx.store.readReleaseFile(releases[0].id, 'vdab_set') as Table;
+  t.same(vdab.schema.fields.map((f) => f.name), ['pseudonym', 'period', 'loon_cent', 'link_method', 'match_probability'], 'source files carry no key variable');
+  const methods = column(vdab, 'link_method');
+  t.equal(methods.filter((m) => m === 'deterministic').length, 200, 'records present in both sources are linked deterministically');
+
+  const manifest = releases[0].manifest as { status: string; approved_by: string; audit_head: { seq: number }; files: { name: string; sha256: string; file: string; rows: number }[] };
+  t.equal(manifest.status, 'approved');
+  t.equal(manifest.approved_by, 'operator:omar');
+  t.ok(manifest.audit_head.seq > 0, 'the approved manifest records the audit chain head');
+  for (const f of manifest.files) {
+    const bytes = readFileSync(path.join(ctx.config.dataDir, 'releases', releases[0].id, f.file));
+    t.equal(createHash('sha256').update(bytes).digest('hex'), f.sha256, `${f.name}: the manifest holds the file's sha256`);
+    t.equal(tableFromIPC(bytes).numRows, f.rows, `${f.name}: an Arrow IPC file with the rows the manifest lists`);
+  }
+  t.ok(ctx.store.verifyAudit().ok);
+});
