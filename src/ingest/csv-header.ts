@@ -18,6 +18,10 @@ export const CR = 0x0d;
 
 export const DELIMITERS: Readonly<Record<string, number>> = { ',': COMMA, ';': SEMICOLON, '\t': TAB };
 
+/** First-record bytes without a line end before the reader gives up on finding a header. */
+export const MAX_HEADER_BYTES = 1 << 20;
+const BOM = [0xef, 0xbb, 0xbf];
+
 export interface HeaderRecord {
   readonly names: string[];
   readonly delimiter: number;
@@ -116,4 +120,60 @@ export function readHeaderRecord(buf: Uint8Array, start: number, end: number, at
     return decoder.decode(bytes);
   });
   return { names, delimiter: bestDelim, next: rec.next, endedWithCR: rec.endedWithCR };
+}
+
+/** A complete header, and the bytes after it that were already received. */
+export interface HeaderStart extends HeaderRecord {
+  readonly rest: Uint8Array;
+}
+
+/**
+ * Collects the first chunks of a body until its header record is complete, dropping a UTF-8 BOM
+ * (even one split over chunks) and blank lines before the header.
+ */
+export class HeaderCollector {
+  private buf = new Uint8Array(4096);
+  private len = 0;
+
+  constructor(private readonly delimiter?: number) {}
+
+  /** Add bytes; returns the header once its record is complete, else null. */
+  push(chunk: Uint8Array): HeaderStart | null {
+    if (this.len + chunk.length > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + chunk.length));
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.len);
+    this.len += chunk.length;
+    const head = this.read(false);
+    if (head === null && this.len > MAX_HEADER_BYTES) {
+      throw new KoppelError('KOPPEL_ERR_INGEST_HEADER', `No header row ends within the first ${MAX_HEADER_BYTES} bytes.`, {
+        max_header_bytes: MAX_HEADER_BYTES,
+      });
+    }
+    return head;
+  }
+
+  /** At the end of the body: the header, or null when the body has none. */
+  finish(): HeaderStart | null {
+    return this.read(true);
+  }
+
+  private read(atEof: boolean): HeaderStart | null {
+    const buf = this.buf;
+    const len = this.len;
+    let start = 0;
+    if (len < 3 && !atEof && isPrefixOfBom(buf, len)) return null;
+    if (len >= 3 && buf[0] === BOM[0] && buf[1] === BOM[1] && buf[2] === BOM[2]) start = 3;
+    while (start < len && (buf[start] === LF || buf[start] === CR)) start++;
+    if (start === len) return null;
+    const rec = readHeaderRecord(buf, start, len, atEof, this.delimiter);
+    return rec === null ? null : { ...rec, rest: buf.subarray(rec.next, len) };
+  }
+}
+
+function isPrefixOfBom(buf: Uint8Array, len: number): boolean {
+  for (let k = 0; k < len; k++) if (buf[k] !== BOM[k]) return false;
+  return true;
 }

@@ -26,13 +26,12 @@
  */
 import { KoppelError } from '../errors.js';
 import { limitBytes, transcodeLatin1 } from './body-decoding.js';
-import { CR, DELIMITERS, LF, QUOTE, readHeaderRecord } from './csv-header.js';
+import { CR, DELIMITERS, HeaderCollector, LF, QUOTE, type HeaderStart } from './csv-header.js';
 import { Utf8BatchBuilder, type Utf8Batch } from './csv-batch-builder.js';
 import { Utf8Guard } from './utf8-guard.js';
 
 export const DEFAULT_BATCH_ROWS = 65_536;
-/** First-record bytes without a line end before the reader gives up on finding a header. */
-export const MAX_HEADER_BYTES = 1 << 20;
+export { MAX_HEADER_BYTES } from './csv-header.js';
 const FIRST_FAULTS_KEPT = 10;
 
 export type CsvDelimiter = ',' | ';' | '\t';
@@ -70,8 +69,6 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 const QUOTE_SEEN = 3;
 
-const BOM = [0xef, 0xbb, 0xbf];
-
 /**
  * The synchronous core: `push` chunks, `end`, and collect `takeBatches()`. `openCsv` drives it
  * from an async source; a caller holding a whole file in memory may use it directly.
@@ -82,14 +79,12 @@ export class CsvParser {
   readonly stats: CsvStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
 
   private readonly batchRows: number;
-  private readonly givenDelimiter: number | undefined;
   private readonly guard = new Utf8Guard();
   private ready: CsvBatch[] = [];
   private ended = false;
 
-  // Header phase: bytes collected until the first record is complete.
-  private headBuf: Uint8Array | null = new Uint8Array(4096);
-  private headLen = 0;
+  /** Collects the first bytes until the header record is complete; null after. */
+  private head: HeaderCollector | null;
 
   // Record state, resumable between chunks.
   private ncol = 0;
@@ -107,7 +102,7 @@ export class CsvParser {
 
   constructor(options: CsvParserOptions = {}) {
     this.batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
-    this.givenDelimiter = options.delimiter === undefined ? undefined : DELIMITERS[options.delimiter];
+    this.head = new HeaderCollector(options.delimiter === undefined ? undefined : DELIMITERS[options.delimiter]);
   }
 
   /** Completed batches since the last call. */
@@ -120,17 +115,19 @@ export class CsvParser {
   push(chunk: Uint8Array): void {
     if (this.ended) throw new Error('CsvParser.push after end');
     if (chunk.length === 0) return;
-    if (this.header === null) {
-      this.pushHeaderBytes(chunk);
-      return;
+    if (this.head === null) this.parseChecked(chunk);
+    else {
+      const head = this.head.push(chunk);
+      if (head !== null) this.startRecords(head);
     }
-    this.parseChecked(chunk);
   }
 
   end(): void {
     if (this.ended) return;
-    if (this.header === null) {
-      if (!this.tryHeader(true)) throw new KoppelError('KOPPEL_ERR_INGEST_EMPTY', 'The upload has no header row.', {});
+    if (this.head !== null) {
+      const head = this.head.finish();
+      if (head === null) throw new KoppelError('KOPPEL_ERR_INGEST_EMPTY', 'The upload has no header row.', {});
+      this.startRecords(head);
     }
     this.ended = true;
     if (!this.guard.finish()) this.encodingError();
@@ -148,43 +145,14 @@ export class CsvParser {
     if (last !== null) this.ready.push(last);
   }
 
-  // ---- header phase ------------------------------------------------------------------------
-
-  private pushHeaderBytes(chunk: Uint8Array): void {
-    let buf = this.headBuf as Uint8Array;
-    if (this.headLen + chunk.length > buf.length) {
-      const grown = new Uint8Array(Math.max(buf.length * 2, this.headLen + chunk.length));
-      grown.set(buf.subarray(0, this.headLen));
-      buf = this.headBuf = grown;
-    }
-    buf.set(chunk, this.headLen);
-    this.headLen += chunk.length;
-    if (!this.tryHeader(false) && this.headLen > MAX_HEADER_BYTES) {
-      throw new KoppelError('KOPPEL_ERR_INGEST_HEADER', `No header row ends within the first ${MAX_HEADER_BYTES} bytes.`, {
-        max_header_bytes: MAX_HEADER_BYTES,
-      });
-    }
-  }
-
-  /** Parse the header once it is complete, then feed the bytes after it to the record parser. */
-  private tryHeader(atEof: boolean): boolean {
-    const buf = this.headBuf as Uint8Array;
-    const len = this.headLen;
-    let start = 0;
-    if (len < 3 && !atEof && isPrefixOfBom(buf, len)) return false;
-    if (len >= 3 && buf[0] === BOM[0] && buf[1] === BOM[1] && buf[2] === BOM[2]) start = 3;
-    while (start < len && (buf[start] === LF || buf[start] === CR)) start++;
-    if (start === len) return false;
-    const rec = readHeaderRecord(buf, start, len, atEof, this.givenDelimiter);
-    if (rec === null) return false;
-    this.header = rec.names;
-    this.delimiter = rec.delimiter;
-    this.ncol = rec.names.length;
+  private startRecords(head: HeaderStart): void {
+    this.header = head.names;
+    this.delimiter = head.delimiter;
+    this.ncol = head.names.length;
     this.batch = new Utf8BatchBuilder(this.ncol, this.batchRows);
-    this.skipLF = rec.endedWithCR;
-    this.headBuf = null;
-    if (rec.next < len) this.parseChecked(buf.subarray(rec.next, len));
-    return true;
+    this.skipLF = head.endedWithCR;
+    this.head = null;
+    if (head.rest.length > 0) this.parseChecked(head.rest);
   }
 
   // ---- record phase ------------------------------------------------------------------------
@@ -347,11 +315,6 @@ export class CsvParser {
     const column = this.fieldIndex + 1;
     throw new KoppelError('KOPPEL_ERR_INGEST_ENCODING', `The file is not valid UTF-8 at row ${row}, column ${column}.`, this.position(row, column));
   }
-}
-
-function isPrefixOfBom(buf: Uint8Array, len: number): boolean {
-  for (let k = 0; k < len; k++) if (buf[k] !== BOM[k]) return false;
-  return true;
 }
 
 export interface CsvStream {

@@ -119,27 +119,34 @@ function releaseSources(
   personIndex: Int32Array, method: Uint8Array, probability: Float64Array,
 ): ReleaseSourceInput[] {
   const datasets = [...new Set(deliveries.map((d) => d.dataset))];
+  const recordsOfDelivery = new Int32Array(deliveries.length);
+  for (let r = 0; r < deliveryOfRecord.length; r++) recordsOfDelivery[deliveryOfRecord[r]]++;
   return datasets.map((dataset) => {
     const approved = project.approved[dataset] ?? [];
     const parts = deliveries.map((d, i) => ({ d, i })).filter(({ d }) => d.dataset === dataset);
+    const isPart = new Uint8Array(deliveries.length);
     let rows = 0;
-    for (let r = 0; r < deliveryOfRecord.length; r++) if (parts.some((p) => p.i === deliveryOfRecord[r])) rows++;
+    for (const { i } of parts) {
+      isPart[i] = 1;
+      rows += recordsOfDelivery[i];
+    }
     const personOfRow = new Int32Array(rows);
     const linkMethod = new Uint8Array(rows);
     const matchProbability = new Float64Array(rows);
     const periods: PeriodRun[] = [];
     const columns: Record<string, Vector> = {};
+    // The job's records of each delivery keep the delivery's row order, as payload.arrow does.
     let at = 0;
+    for (let r = 0; r < deliveryOfRecord.length; r++) {
+      if (isPart[deliveryOfRecord[r]] === 0) continue;
+      personOfRow[at] = personIndex[r];
+      linkMethod[at] = method[r];
+      matchProbability[at] = probability[r];
+      at++;
+    }
     for (const { d, i } of parts) {
       const { payload } = ctx.store.readDelivery(d.id);
-      let count = 0;
-      for (let r = 0; r < deliveryOfRecord.length; r++) {
-        if (deliveryOfRecord[r] !== i) continue;
-        personOfRow[at + count] = personIndex[r];
-        linkMethod[at + count] = method[r];
-        matchProbability[at + count] = probability[r];
-        count++;
-      }
+      const count = recordsOfDelivery[i];
       if (count !== payload.numRows) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `delivery ${d.id} has ${payload.numRows} payload rows but the job linked ${count}`);
       periods.push({ period: d.period, rows: count });
       for (const name of approved) {
@@ -147,7 +154,6 @@ function releaseSources(
         if (column === null) throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', `delivery ${d.id} has no attribute ${name}`, { dataset, attribute: name });
         columns[name] = columns[name] === undefined ? column : columns[name].concat(column);
       }
-      at += count;
     }
     return { name: dataset, personOfRow, periods, approved, columns, linkMethod, matchProbability };
   });
