@@ -2,14 +2,14 @@
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { validateDatasetSchema, validateProjectSpec } from '../schema-validation.js';
-import { validateDerivations } from '../ingest/index.js';
+import { validateIngestSchema } from '../ingest/index.js';
 import type { DatasetRecord, ProjectRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
 
 export function registerDataset(ctx: PipelineContext, principal: Principal, body: unknown): DatasetRecord {
   const schema = validateDatasetSchema(body);
-  validateDerivations(schema);
+  validateIngestSchema(schema);
   const record = ctx.store.createDataset(schema, principal.id);
   recordAudit(ctx, {
     actor: principal.id, action: 'dataset.register', target: schema.name, outcome: 'ok',
