@@ -84,7 +84,7 @@ export interface BelgianData {
 
 function surnameVocabulary(rnd: Random): string[] {
   const out = new Set(SURNAMES);
-  while (out.size < 6000) {
+  for (let tries = 0; out.size < 3000 && tries < 100_000; tries++) {
     const p = pick(rnd, PARTICLE);
     const stem = pick(rnd, STEM) + pick(rnd, SUFFIX);
     const word = p.endsWith(' ') || p === '' ? stem[0].toUpperCase() + stem.slice(1) : stem;

@@ -47,7 +47,7 @@ export interface FebrlData {
 
 function surnameVocabulary(rnd: Random): string[] {
   const out = new Set(SURNAME_CORE);
-  while (out.size < 3000) {
+  for (let tries = 0; out.size < 3000 && tries < 100_000; tries++) {
     const s = pick(rnd, SYLL_A) + pick(rnd, SYLL_B) + (rnd() < 0.3 ? pick(rnd, ['s', 'e', 'er', 'i', '']) : '');
     out.add(s);
   }
@@ -56,7 +56,10 @@ function surnameVocabulary(rnd: Random): string[] {
 
 function givenVocabulary(rnd: Random): string[] {
   const out = new Set(GIVEN);
-  while (out.size < 600) out.add(pick(rnd, ['ja', 'ka', 'ma', 'ri', 'le', 'ta', 'bri', 'co', 'el', 'ai', 'ty', 'de']) + pick(rnd, ['den', 'ley', 'lee', 'son', 'na', 'ra', 'ah', 'lyn', 'sha', 'ton', 'ya', 'cia']));
+  // 13 x 14 syllable pairs: about 280 more names besides the common ones.
+  for (const x of ['ja', 'ka', 'ma', 'ri', 'le', 'ta', 'bri', 'co', 'el', 'ai', 'ty', 'de', 'sha']) {
+    for (const y of ['den', 'ley', 'lee', 'son', 'na', 'ra', 'ah', 'lyn', 'sha', 'ton', 'ya', 'cia', 'nie', 'line']) out.add(x + y);
+  }
   return [...out];
 }
 

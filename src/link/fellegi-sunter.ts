@@ -37,6 +37,8 @@ export function initialM(levelCounts: readonly number[]): Float64Array[] {
 
 /** Floors keep every weight finite: a level never seen is rare, not impossible. */
 const FLOOR = 1e-6;
+/** The least share of matches EM leaves at any level. */
+export const MIN_M = 0.001;
 
 export function weightTable(params: FsParams, levelCounts: readonly number[]): { offsets: Int32Array; weights: Float64Array } {
   const offsets = new Int32Array(levelCounts.length + 1);
@@ -89,8 +91,12 @@ export function runEm(
       let denom = 0;
       for (let l = 1; l < levelCounts[f]; l++) denom += mNum[f][l];
       if (denom <= 0) continue;
+      // A level no match showed in this data is rare, not impossible: floor it, so one unusual
+      // disagreement (a sex coding error) cannot outweigh every other field.
+      let norm = 0;
+      for (let l = 1; l < levelCounts[f]; l++) norm += Math.max(mNum[f][l] / denom, MIN_M);
       for (let l = 1; l < levelCounts[f]; l++) {
-        const next = mNum[f][l] / denom;
+        const next = Math.max(mNum[f][l] / denom, MIN_M) / norm;
         delta = Math.max(delta, Math.abs(next - params.m[f][l]));
         params.m[f][l] = next;
       }

@@ -4,7 +4,8 @@
  * phonetic agreement, term-frequency adjustment) compares these Int32Arrays.
  *
  * The `cross` slots of given names and surnames share one id space: they are keyed under the
- * same purpose so a given name can be matched against a surname (swapped fields).
+ * same purpose so a given name can be matched against a surname (swapped fields). A date's `ydm`
+ * slot shares the `ymd` slot's id space, so a swapped day and month is an id equality.
  */
 import type { FieldType } from '../model.js';
 import { TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
@@ -34,8 +35,13 @@ export function indexFields(sources: readonly EncodedSource[]): FieldIndex[] {
     const ids: Int32Array[][] = [];
     let wholeCounts = new Int32Array(0);
     let present = 0;
+    let wholeTable: TokenTable | null = null;
     for (let s = 0; s < slotNames.length; s++) {
-      const table = slotNames[s] === 'cross' ? crossTable : new TokenTable(Math.min(total, 1 << 20));
+      // A date's day/month-swapped form is hashed like its plain form: same id space.
+      const table: TokenTable = slotNames[s] === 'cross' ? crossTable
+        : slotNames[s] === 'ydm' && wholeTable !== null ? wholeTable
+          : new TokenTable(Math.min(total, 1 << 20));
+      if (s === 0) wholeTable = table;
       const perSource: Int32Array[] = [];
       for (const src of sources) {
         const field = src.fields[f];
@@ -55,8 +61,10 @@ export function indexFields(sources: readonly EncodedSource[]): FieldIndex[] {
         perSource.push(column);
       }
       ids.push(perSource);
-      if (s === 0) wholeCounts = table.countsView().slice();
     }
+    // Term frequencies count whole values only (not the swapped or cross forms sharing a table).
+    wholeCounts = new Int32Array(wholeTable!.size);
+    for (const column of ids[0]) for (let r = 0; r < column.length; r++) if (column[r] >= 0) wholeCounts[column[r]]++;
     out.push({ field: f, name, type, ids, wholeCounts, present });
   }
   return out;

@@ -16,15 +16,15 @@ import { chooseBlockingRules } from './blocking-choice.js';
 import { generatePairs, ruleKeys, type BlockingRule, type PairList, type SourcePair } from './blocking.js';
 import { compareField, comparisonSpecs, type ComparisonSpec } from './comparison.js';
 import { slotIndex, TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
-import { initialM, priorWeight, runEm, weightTable, type FsParams } from './fellegi-sunter.js';
+import { initialM, priorWeight, weightTable, type FsParams } from './fellegi-sunter.js';
+import { estimateModel } from './estimation.js';
 import { indexFields, type FieldIndex } from './field-index.js';
 import { deterministicPass, type DeterministicOutcome } from './deterministic.js';
 import { histogram, type LinkReport, type RuleReport } from './link-report.js';
 import type { LinkSettings } from './link-settings.js';
-import { PatternCounter } from './pattern-histogram.js';
 import { scorePairs, scoringModel, usesTermFrequency } from './scoring.js';
 import { chooseThreshold } from './threshold.js';
-import { pairsOf, sampleU, uFromHistogram } from './u-sampling.js';
+import { pairsOf, sampleU } from './u-sampling.js';
 
 export const METHOD_DETERMINISTIC = 0;
 export const METHOD_PROBABILISTIC = 1;
@@ -100,45 +100,35 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   const comparablePairs = sourcePairs.reduce((s, sp) => s + pairsOf(sources, sp), 0);
   lap('blocking');
 
-  // 3. Comparison levels and the pattern histogram.
-  const counter = new PatternCounter(levelCounts);
+  // 3. Comparison levels.
   const listLevels = lists.map((list) => compareList(list, specs, index, sources));
-  lists.forEach((list, i) => counter.addPairs(listLevels[i], list.length, null));
-  const hist = counter.histogram();
   const detLevels = det === null ? [] : det.lists.map((list) => compareList(list, specs, index, sources));
   lap('comparison');
 
-  // 4. Estimation: u from random pairs, m (and the match share) by EM.
+  // 4. Estimation: u from random pairs, m per blocking rule by EM, the number of matches.
   const uSample = sampleU(sources, sourcePairs, index, specs, settings.uSamplePairs);
-  const params: FsParams = { m: initialM(levelCounts), u: uSample.u, lambda: 0.01 };
   const fixedM = specs.map((s) => s.type === 'national_id');
-  let mFromDeterministic = false;
-  if (det !== null && det.links >= 30) {
-    mFromDeterministic = true;
-    mFromPairs(params, det.lists, detLevels, levelCounts);
+  let startM: Float64Array[] | null = null;
+  if (det !== null && det.links >= 30) startM = mFromPairs(initialM(levelCounts), det.lists, detLevels, levelCounts);
+  if (nid >= 0) {
+    startM ??= initialM(levelCounts);
+    // A true match with two valid, different national numbers is rare (a valid-looking typo).
+    startM[nid][1] = 0.99; startM[nid][2] = 0.01;
   }
-  if (nid >= 0) { params.m[nid][1] = 0.99; params.m[nid][2] = 0.01; }
-  const matchesGuess = Math.max(1, Math.min(...sources.map((s) => s.size)) - (det?.links ?? 0));
-  params.lambda = Math.min(0.5, Math.max(1e-6, matchesGuess / Math.max(candidatePairs, 1)));
-  let em = { iterations: 0, converged: true };
-  if (hist.size > 0) {
-    em = runEm(hist, params, levelCounts, { fixedM });
-    // Refine u: drop from the random pairs the matches the model now recognises among them.
-    const uTable = weightTable(params, levelCounts);
-    const randomPrior = priorWeight((params.lambda * candidatePairs + (det?.links ?? 0)) / Math.max(comparablePairs, 1));
-    const nonMatch = new Float64Array(uSample.histogram.size);
-    for (let d = 0; d < uSample.histogram.size; d++) {
-      let w = randomPrior;
-      for (let f = 0; f < F; f++) w += uTable.weights[uTable.offsets[f] + uSample.histogram.levels[d * F + f]];
-      nonMatch[d] = 1 - 1 / (1 + Math.pow(2, -w));
-    }
-    const refined = uFromHistogram(uSample.histogram, levelCounts, nonMatch);
-    for (let f = 0; f < F; f++) params.u[f].set(refined[f]);
-    const again = runEm(hist, params, levelCounts, { fixedM });
-    em = { iterations: em.iterations + again.iterations, converged: again.converged };
-  }
-  const expectedMatches = params.lambda * candidatePairs + (det?.links ?? 0);
-  const prior = priorWeight(expectedMatches / Math.max(comparablePairs, 1));
+  const settledPairs = sourcePairs.reduce((sum, sp) => {
+    const a = count(settled[sp.left]); const b = count(settled[sp.right]);
+    return sum + (sp.left === sp.right ? (a * (a - 1)) / 2 : a * b);
+  }, 0);
+  const estimate = estimateModel({
+    specs, rules, ruleKeys: ruleKeyArrays, lists, listLevels, uSample, startM, fixedM,
+    comparablePairs: Math.max(comparablePairs - settledPairs, 1), allPairs: comparablePairs, knownMatches: det?.links ?? 0,
+  });
+  const params = estimate.params;
+  const em = { iterations: estimate.iterations, converged: estimate.converged };
+  const expectedMatches = estimate.matches;
+  const prior = priorWeight(params.lambda);
+  const hist = { size: estimate.distinctPatterns };
+  const mFromDeterministic = startM !== null && det !== null && det.links >= 30;
   lap('estimation');
 
   // 5. Scoring.
@@ -251,15 +241,23 @@ function compareList(list: PairList, specs: readonly ComparisonSpec[], index: re
   });
 }
 
-function mFromPairs(params: FsParams, lists: readonly PairList[], levels: readonly Uint8Array[][], levelCounts: readonly number[]): void {
+function count(flags: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < flags.length; i++) n += flags[i];
+  return n;
+}
+
+/** m measured on deterministic links (known matches), with half a pair of smoothing per level. */
+function mFromPairs(m: Float64Array[], lists: readonly PairList[], levels: readonly Uint8Array[][], levelCounts: readonly number[]): Float64Array[] {
   levelCounts.forEach((L, f) => {
     const c = new Float64Array(L);
     lists.forEach((list, i) => { const lv = levels[i][f]; for (let p = 0; p < list.length; p++) c[lv[p]]++; });
     let sum = 0;
     for (let l = 1; l < L; l++) sum += c[l] + 0.5;
     if (sum <= 0.5 * (L - 1)) return; // never present together: keep the prior
-    for (let l = 1; l < L; l++) params.m[f][l] = (c[l] + 0.5) / sum;
+    for (let l = 1; l < L; l++) m[f][l] = (c[l] + 0.5) / sum;
   });
+  return m;
 }
 
 interface Edges {

@@ -10,7 +10,8 @@ import {
   BLOOM_SHAPE, TOKEN_SLOTS, type EncodedField, type FieldQuality,
 } from '../link/encoded-source.js';
 import type { TextDictionary } from './encode-dictionary.js';
-import { BloomHasher, KeyedHasher } from './encode-keyed.js';
+import { BloomHasher, TokenBatch } from './encode-keyed.js';
+import { hmacFixedWidth } from './hmac-batch.js';
 import {
   municipalityPrefix, normaliseCode, normaliseMunicipality, normaliseNumber, normalisePostcode,
   normaliseSex, postcodePrefix,
@@ -112,34 +113,44 @@ export function encodeField(spec: FieldSpec, dict: TextDictionary, keys: Encodin
   const dPop = shape.words > 0 ? new Uint16Array(distinct) : null;
   const dPseudo = type === 'national_id' ? new Uint8Array(distinct * 32) : null;
 
-  const hasher = type === 'national_id' ? new KeyedHasher(keys.nationalId) : new KeyedHasher(keys.encode(type));
-  const crossHasher = slotNames.includes('cross') ? new KeyedHasher(keys.encode('name')) : null;
+  const batch = new TokenBatch(type === 'national_id' ? keys.nationalId : keys.encode(type));
+  const crossTokens = slotNames.includes('cross') ? new TokenBatch(keys.encode('name')) : null;
   const bloom = dBloom !== null ? new BloomHasher(keys.encode(type), shape.words, shape.k) : null;
   const date: ParsedDate = { y: 0, m: 0, d: 0 };
-  const ascii = new Uint8Array(11);
+  const digits = dPseudo !== null ? new Uint8Array(distinct * 11) : null;
 
   for (let v = 0; v < distinct; v++) {
     const c = canonicalise(type, dict.values[v], dateFormat, date);
     if (c === undefined) continue;
     if (c === null) { state[v] = 2; continue; }
     state[v] = 1;
-    if (dPseudo !== null) {
+    if (digits !== null) {
       // design.md: the linkage HMAC input is the 11 ASCII digits of the normalised number.
-      for (let i = 0; i < 11; i++) ascii[i] = c.slots[0].charCodeAt(i);
-      hasher.macBytesInto(ascii, dPseudo, v * 32);
-      const view = new DataView(dPseudo.buffer, v * 32, 8);
-      dTokens[v * 2] = view.getUint32(0, true);
-      dTokens[v * 2 + 1] = view.getUint32(4, true);
+      for (let i = 0; i < 11; i++) digits[v * 11 + i] = c.slots[0].charCodeAt(i);
       continue;
     }
     for (let s = 0; s < slots; s++) {
       const text = c.slots[s];
       if (text === '') continue; // an empty slot stays 0,0 and is compared as absent
       const at = (v * slots + s) * 2;
-      if (slotNames[s] === 'cross') crossHasher!.tokenInto(CROSS_TAG, text, dTokens, at);
-      else hasher.tokenInto(type === 'date' && s === 1 ? 1 : s + 1, text, dTokens, at);
+      if (slotNames[s] === 'cross') crossTokens!.add(CROSS_TAG, text, at);
+      else batch.add(type === 'date' && s === 1 ? 1 : s + 1, text, at);
     }
     if (bloom !== null && c.bloom !== '') dPop![v] = bloom.encodeInto(c.bloom, dBloom!, v * shape.words);
+  }
+  batch.flushInto(dTokens);
+  crossTokens?.flushInto(dTokens);
+  if (digits !== null) {
+    const skip = new Uint8Array(distinct);
+    for (let v = 0; v < distinct; v++) skip[v] = state[v] === 1 ? 0 : 1;
+    hmacFixedWidth(keys.nationalId, digits, 11, distinct, dPseudo!, skip);
+    // The comparison token of a national id is the pseudonym's first 8 bytes.
+    const view = new DataView(dPseudo!.buffer);
+    for (let v = 0; v < distinct; v++) {
+      if (state[v] !== 1) continue;
+      dTokens[v * 2] = view.getUint32(v * 32, true);
+      dTokens[v * 2 + 1] = view.getUint32(v * 32 + 4, true);
+    }
   }
 
   // Scatter to rows.

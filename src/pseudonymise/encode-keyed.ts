@@ -1,59 +1,57 @@
 /**
- * Keyed primitives of the linkage encodings: purpose keys, 8-byte keyed tokens, and the bit
- * positions of keyed Bloom filters.
- *
- * Keys follow design.md "Keys": HKDF-SHA256 (RFC 5869) of the 32-byte master key, empty salt,
- * 32 bytes, info `koppel/v1/<purpose>`. The HMAC state is keyed once per purpose and cloned per
- * message (RFC 2104's inner/outer pads are the costly part; noble's `_cloneInto` reuses them).
- * Encoding runs once per distinct value, not per row, so this is not a hot path.
+ * Keyed primitives of the linkage encodings: batches of 8-byte keyed tokens, and the bit
+ * positions of keyed Bloom filters. Both run on the column HMAC kernel (`hmac-batch.ts`: the
+ * key's inner and outer states computed once, two compressions per short message).
  */
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { hmac, type _HMAC } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hmacBytes, hmacVarWidth, prepareHmacKey, type HmacSha256Key } from './hmac-batch.js';
 
 const utf8 = new TextEncoder();
 
-/** HKDF-SHA256(master, salt = empty, info = `koppel/v1/<purpose>`, 32 bytes). */
-export function derivePurposeKeyLocal(master: Uint8Array, purpose: string): Uint8Array {
-  return hkdf(sha256, master, new Uint8Array(0), utf8.encode(`koppel/v1/${purpose}`), 32);
-}
+/**
+ * Collects messages `tag byte || UTF-8 text`, then HMACs them all at once and writes the first
+ * 8 bytes of each digest as two little-endian Uint32 words at the message's target position.
+ */
+export class TokenBatch {
+  private readonly key: HmacSha256Key;
+  private bytes = new Uint8Array(4096);
+  private offsets = new Int32Array(257);
+  private targets = new Int32Array(256);
+  private count = 0;
+  private used = 0;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Hmac = _HMAC<any>;
-
-/** A pre-keyed HMAC-SHA256 computing many short messages. */
-export class KeyedHasher {
-  private readonly base: Hmac;
-  private scratch: Hmac | undefined;
-  private readonly digest = new Uint8Array(32);
-  private readonly words = new Uint32Array(this.digest.buffer);
-
-  constructor(key: Uint8Array) {
-    this.base = hmac.create(sha256, key) as Hmac;
+  constructor(key: Uint8Array | HmacSha256Key) {
+    this.key = prepareHmacKey(key);
   }
 
-  /** HMAC(key, tag byte || UTF-8 text) into the 32-byte `digest`; returns it (reused buffer). */
-  mac(tag: number, text: string): Uint8Array {
-    const h = this.base._cloneInto(this.scratch);
-    this.scratch = h;
-    h.update(Uint8Array.of(tag)).update(utf8.encode(text)).digestInto(this.digest);
-    // digestInto marks the scratch finished; clone resets it next time.
-    return this.digest;
+  /** Queues HMAC(key, tag || text), whose token goes to `out[target], out[target + 1]` on flush. */
+  add(tag: number, text: string, target: number): void {
+    const need = this.used + 1 + text.length * 3;
+    if (need > this.bytes.length) {
+      const b = new Uint8Array(Math.max(need, this.bytes.length * 2)); b.set(this.bytes); this.bytes = b;
+    }
+    if (this.count + 1 >= this.targets.length) {
+      const t = new Int32Array(this.targets.length * 2); t.set(this.targets); this.targets = t;
+      const o = new Int32Array(this.offsets.length * 2); o.set(this.offsets); this.offsets = o;
+    }
+    this.bytes[this.used++] = tag;
+    this.used += utf8.encodeInto(text, this.bytes.subarray(this.used)).written;
+    this.targets[this.count++] = target;
+    this.offsets[this.count] = this.used;
   }
 
-  /** HMAC(key, bytes) into `out` at `offset` (32 bytes): the national id pseudonym. */
-  macBytesInto(bytes: Uint8Array, out: Uint8Array, offset: number): void {
-    const h = this.base._cloneInto(this.scratch);
-    this.scratch = h;
-    h.update(bytes).digestInto(this.digest);
-    out.set(this.digest, offset);
-  }
-
-  /** The first 8 bytes of HMAC(key, tag || text) as two little-endian Uint32 words into `out[at..at+1]`. */
-  tokenInto(tag: number, text: string, out: Uint32Array, at: number): void {
-    this.mac(tag, text);
-    out[at] = this.words[0];
-    out[at + 1] = this.words[1];
+  /** Computes every queued token into `out` and empties the batch. */
+  flushInto(out: Uint32Array): void {
+    const n = this.count;
+    if (n === 0) return;
+    const digests = new Uint8Array(n * 32);
+    hmacVarWidth(this.key, this.bytes, this.offsets, n, digests);
+    const view = new DataView(digests.buffer);
+    for (let i = 0; i < n; i++) {
+      out[this.targets[i]] = view.getUint32(i * 32, true);
+      out[this.targets[i] + 1] = view.getUint32(i * 32 + 4, true);
+    }
+    this.count = 0;
+    this.used = 0;
   }
 }
 
@@ -63,20 +61,24 @@ export class KeyedHasher {
  * which has published attacks). Positions are cached per bigram; the alphabet is small.
  */
 export class BloomHasher {
-  private readonly hasher: KeyedHasher;
+  private readonly key: HmacSha256Key;
   private readonly cache = new Map<string, Uint16Array>();
   readonly bits: number;
 
-  constructor(key: Uint8Array, readonly words: number, readonly k: number) {
+  constructor(key: Uint8Array | HmacSha256Key, readonly words: number, readonly k: number) {
     if (k > 16) throw new Error('at most 16 positions per bigram (one HMAC output)');
-    this.hasher = new KeyedHasher(key);
+    if ((words & (words - 1)) !== 0) throw new Error('Bloom filter words must be a power of two');
+    this.key = prepareHmacKey(key);
     this.bits = words * 32;
   }
 
   positions(bigram: string): Uint16Array {
     let p = this.cache.get(bigram);
     if (p === undefined) {
-      const digest = this.hasher.mac(0xb1, bigram);
+      const message = new Uint8Array(1 + bigram.length * 3);
+      message[0] = 0xb1; // the Bloom tag: never equal to a token's tag byte
+      const length = 1 + utf8.encodeInto(bigram, message.subarray(1)).written;
+      const digest = hmacBytes(this.key, message.subarray(0, length));
       p = new Uint16Array(this.k);
       const mask = this.bits - 1; // bits is a power of two: masking keeps positions uniform
       for (let i = 0; i < this.k; i++) p[i] = ((digest[2 * i] << 8) | digest[2 * i + 1]) & mask;

@@ -9,19 +9,19 @@ import type { FieldType } from '../model.js';
 import type { EncodedField, EncodedSource } from '../link/encoded-source.js';
 import { dictionaryOfUtf8, type TextDictionary } from './encode-dictionary.js';
 import { encodeField, type EncodingKeys, type FieldSpec } from './encode-field.js';
-import { derivePurposeKeyLocal } from './encode-keyed.js';
+import { derivePurposeKey, PURPOSES } from './key-derivation.js';
 
 /** Purpose keys derived once from a 32-byte master key (design.md "Keys"). */
 export function encodingKeysFrom(master: Uint8Array): EncodingKeys {
   const cache = new Map<string, Uint8Array>();
   const derive = (purpose: string): Uint8Array => {
     let key = cache.get(purpose);
-    if (key === undefined) { key = derivePurposeKeyLocal(master, purpose); cache.set(purpose, key); }
+    if (key === undefined) { key = derivePurposeKey(master, purpose); cache.set(purpose, key); }
     return key;
   };
   return {
-    encode: (type: FieldType) => derive(`encode:${type}`),
-    nationalId: derive('link:national_id'),
+    encode: (type: FieldType) => derive(PURPOSES.encode(type)),
+    nationalId: derive(PURPOSES.nationalId),
   };
 }
 

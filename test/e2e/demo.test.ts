@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { EXAMPLES_DIR, runDemoStory } from '../../src/cli/demo-command.js';
-import { spellings } from '../fixtures/synthetic.js';
+import { NeedleSet, filesUnder } from '../fixtures/leak-scan.js';
 
 const EXAMPLE_CSVS = ['vdab_jobseekers.csv', 'rsz_employment.csv', 'agodi_diplomas.csv'];
 
@@ -27,53 +27,17 @@ function column(file: string, name: string): string[] {
  * punctuation removed and left-padded to 11 digits, in every spelling a supplier uses; cells
  * longer than 11 digits (malformed) as they are.
  */
-function inszNeedles(): Set<string> {
-  const needles = new Set<string>();
+function inszNeedles(): NeedleSet {
+  const needles = new NeedleSet();
   for (const file of EXAMPLE_CSVS) {
     for (const cell of column(file, 'insz')) {
       const digits = cell.replace(/[.\- ]/g, '');
       if (!/^\d{9,}$/.test(digits)) continue; // missing, or a letter in it: nothing 9+ digits long to find
       if (digits.length > 11) needles.add(digits);
-      else for (const s of spellings(digits.padStart(11, '0'))) needles.add(s);
+      else needles.addInsz(digits.padStart(11, '0'));
     }
   }
   return needles;
-}
-
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name));
-}
-
-/**
- * Where any needle occurs in `bytes`, read as Latin-1 (ASCII and UTF-8 digits), as UTF-16LE and
- * as UTF-16 at odd offsets (which is how UTF-16BE ASCII reads). Needles are made of digits,
- * dots, dashes and spaces, so only runs of those characters at least as long as the shortest
- * needle can hold one; every window of a needle's length in such a run is looked up.
- */
-function findNeedles(bytes: Buffer, needles: Set<string>, lengths: number[]): { needle: string; encoding: string; at: number }[] {
-  const hits: { needle: string; encoding: string; at: number }[] = [];
-  const views: [string, string][] = [
-    ['latin1', bytes.toString('latin1')],
-    ['utf16le', bytes.toString('utf16le')],
-    ['utf16 (odd offset)', bytes.subarray(1).toString('utf16le')],
-  ];
-  const minLength = Math.min(...lengths);
-  const run = new RegExp(`[0-9. -]{${minLength},}`, 'g');
-  for (const [encoding, text] of views) {
-    for (const m of text.matchAll(run)) {
-      const s = m[0];
-      for (const len of lengths) {
-        for (let i = 0; i + len <= s.length; i++) {
-          const window = s.slice(i, i + len);
-          if (needles.has(window)) hits.push({ needle: window, encoding, at: m.index + i });
-        }
-      }
-    }
-  }
-  return hits;
 }
 
 /** Groups rows by their tuple of values (null included) and counts the groups below k. */
@@ -142,23 +106,22 @@ t.test('the demo story runs end to end, releases k-anonymous persons and leaves 
   t.test('a byte scan of the data dir, the server log and the downloads finds no example national number in any spelling', async (t) => {
     const needles = inszNeedles();
     t.ok(needles.size > 10_000, `the scan looks for ${needles.size} spellings`);
-    const lengths = [...new Set([...needles].map((n) => n.length))].sort((a, b) => a - b);
     const files = [...filesUnder(summary.dataDir), summary.logFile, ...filesUnder(summary.downloadDir)];
     t.ok(files.some((f) => f.endsWith('koppel.db')) && files.some((f) => f.endsWith('linkage.arrow')) && files.some((f) => f.endsWith('persons.csv')), 'the scan covers the database, the delivery files and the downloads');
     let scanned = 0;
     for (const file of files) {
       const bytes = fs.readFileSync(file);
       scanned += bytes.length;
-      for (const hit of findNeedles(bytes, needles, lengths)) {
+      for (const hit of needles.find(bytes)) {
         t.fail(`${path.relative(workDir, file)} holds an example national number (${hit.needle.length} characters, ${hit.encoding}, offset ${hit.at})`);
       }
     }
     t.ok(scanned > 1_000_000, `${files.length} files, ${scanned} bytes scanned`);
 
     // The scan itself must be able to fail: plant numbers in a copy of a scanned file.
-    const [sample] = needles;
+    const [sample] = needles.needles;
     const planted = Buffer.concat([fs.readFileSync(summary.logFile), Buffer.from(`x${sample}x`, 'latin1'), Buffer.from(`y${sample}y`, 'utf16le')]);
-    const found = findNeedles(planted, needles, lengths).filter((h) => h.needle === sample).map((h) => h.encoding.slice(0, 5));
+    const found = needles.find(planted).filter((h) => h.needle === sample).map((h) => h.encoding.slice(0, 5));
     t.same(found.sort(), ['latin', 'utf16'], 'a planted number is found, in Latin-1 and in UTF-16');
   });
 

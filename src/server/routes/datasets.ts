@@ -51,6 +51,12 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
         },
         querystring: { type: 'object', additionalProperties: false, properties: { supersede: { type: 'boolean', default: false } } },
         consumes: UPLOAD_TYPES,
+        // Documents the body; the stream itself is not validated here but by ingest, as it arrives.
+        body: {
+          content: {
+            'text/csv': { schema: { description: 'The extract as CSV (UTF-8, header row; delimiter , ; or tab), optionally gzip-encoded' } },
+          },
+        },
         response: { 200: deliverySchema, 201: deliverySchema, ...errorResponses, 409: { $ref: 'Error#' }, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
       },
     }, async (request, reply) => {

@@ -56,8 +56,16 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
         type: 'object', required: ['id', 'name'],
         properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}\\.(arrow|csv)$' } },
       },
-      produces: ['application/vnd.apache.arrow.file', 'text/csv'],
-      response: { 200: { description: 'The file', type: 'string', format: 'binary' }, ...errorResponses },
+      response: {
+        200: {
+          description: 'The file: Arrow IPC file format, or CSV rendered from it',
+          content: {
+            'application/vnd.apache.arrow.file': { schema: { type: 'string', format: 'binary' } },
+            'text/csv': { schema: { type: 'string', format: 'binary' } },
+          },
+        },
+        ...errorResponses,
+      },
     },
   }, async (request, reply) => {
     const download = openReleaseDownload(ctx, principalOf(request), request.params.id, request.params.name);
