@@ -15,6 +15,8 @@ import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
+import { encodeLinkageBatch, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
+import type { FieldQuality } from '../link/encoded-source.js';
 
 export interface UploadRequest {
   readonly principal: Principal;
@@ -51,11 +53,15 @@ export function payloadSchema(schema: DatasetSchema) {
   return schemaOf([{ name: 'row', type: new Uint32() }, ...attributes.map((c) => ({ name: c.name, type: attributeArrowType(c) }))]);
 }
 
-export const LINKAGE_SCHEMA = schemaOf([
-  { name: 'row', type: new Uint32() },
-  { name: 'pseudonym', type: new FixedSizeBinary(32) },
-  { name: 'national_id_status', type: new Uint8() },
-]);
+/** linkage.arrow: source row, linkage pseudonym, why it is null, then the keyed encodings. */
+export function linkageSchema(schema: DatasetSchema) {
+  return schemaOf([
+    { name: 'row', type: new Uint32() },
+    { name: 'pseudonym', type: new FixedSizeBinary(32) },
+    { name: 'national_id_status', type: new Uint8() },
+    ...linkageColumns(schema).flatMap(encodingFields),
+  ]);
+}
 
 /** The dataset a supplier may write to, or the refusal. */
 export function datasetForSupplier(ctx: PipelineContext, principal: Principal, name: string): DatasetSchema {
@@ -96,10 +102,14 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
 
   const keyId = ctx.keyring.currentId;
   const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
+  const keys = encodingKeys(ctx, keyId);
+  const linkageSpec = linkageSchema(schema);
+  const linkageCols = linkageColumns(schema);
+  const linkageQuality: Record<string, FieldQuality> = {};
   const payload = payloadSchema(schema);
   const staging = ctx.store.stageDelivery();
   try {
-    const linkageSink = staging.linkageWriter(LINKAGE_SCHEMA);
+    const linkageSink = staging.linkageWriter(linkageSpec);
     const payloadSink = staging.payloadWriter(payload);
     let rowsKept = 0;
     for await (const batch of ingest.batches()) {
@@ -116,7 +126,8 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
         // The cleartext digits are not needed past this point: overwrite them.
         batch.nationalId.digits.fill(0);
       }
-      await linkageSink.write(recordBatchOf(LINKAGE_SCHEMA, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status })]));
+      const encodings = encodeLinkageBatch(linkageCols, batch.linkage, keys, linkageQuality);
+      await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
       const columns = payload.fields.slice(1).map((f) => {
         const data = batch.attributes.get(f.name);
         if (data === undefined) throw new Error(`ingest produced no column ${f.name}`);
@@ -128,7 +139,7 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
     }
     await linkageSink.close();
     await payloadSink.close();
-    const report: QualityReport = ingest.report();
+    const report: QualityReport & { linkage_fields: Record<string, FieldQuality> } = { ...ingest.report(), linkage_fields: linkageQuality };
     const result = ctx.store.commitDelivery(staging, {
       dataset: req.dataset,
       period: req.period,

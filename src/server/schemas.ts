@@ -70,6 +70,11 @@ export const qualityReportSchema = {
     rows_kept: { type: 'integer' },
     rows_rejected: { type: 'integer' },
     national_id: { type: 'object', additionalProperties: { type: 'integer' } },
+    linkage_fields: {
+      type: 'object',
+      description: 'Per linkage column: values missing (nulls) and present but unparseable (invalid), kept as null encodings',
+      additionalProperties: { type: 'object', properties: { nulls: { type: 'integer' }, invalid: { type: 'integer' } } },
+    },
     faults: {
       type: 'array',
       items: {

@@ -1,0 +1,170 @@
+/**
+ * Keyed encodings of a delivery's linkage columns, kept in linkage.arrow beside the pseudonym,
+ * and read back as the link stage's `EncodedSource` for a job.
+ *
+ * Per linkage column `c` of field type T (design.md "Column roles"):
+ *   `c:tokens`  FixedSizeBinary(8 * slots(T))  the keyed exact-agreement tokens (encoded-source.ts)
+ *   `c:bloom`   FixedSizeBinary(4 * words(T))  the keyed Bloom filter, for types that have one
+ * both null where the value is missing or does not parse. Nothing textual is stored.
+ */
+import { FixedSizeBinary, makeData, type Data, type DataType, type Table, type Utf8 } from 'apache-arrow';
+import type { ColumnSpec, DatasetSchema, FieldType } from '../model.js';
+import { BLOOM_SHAPE, TOKEN_SLOTS, type EncodedField, type EncodedSource, type FieldQuality } from '../link/encoded-source.js';
+import { dictionaryOfUtf8 } from '../pseudonymise/encode-dictionary.js';
+import { encodeField, type EncodingKeys } from '../pseudonymise/encode-field.js';
+import { PURPOSES } from '../pseudonymise/index.js';
+import { purposeKey, type PipelineContext } from './context.js';
+
+export function linkageColumns(schema: DatasetSchema): ColumnSpec[] {
+  return schema.columns.filter((c) => c.role === 'linkage');
+}
+
+export function tokensColumn(name: string): string {
+  return `${name}:tokens`;
+}
+
+export function bloomColumn(name: string): string {
+  return `${name}:bloom`;
+}
+
+/** The stored columns of one linkage column, in order. */
+export function encodingFields(column: ColumnSpec): { name: string; type: DataType }[] {
+  const type = column.type as FieldType;
+  const out: { name: string; type: DataType }[] = [{ name: tokensColumn(column.name), type: new FixedSizeBinary(8 * TOKEN_SLOTS[type].length) }];
+  if (BLOOM_SHAPE[type].words > 0) out.push({ name: bloomColumn(column.name), type: new FixedSizeBinary(4 * BLOOM_SHAPE[type].words) });
+  return out;
+}
+
+export function encodingKeys(ctx: PipelineContext, keyId: string): EncodingKeys {
+  return {
+    encode: (type: FieldType) => purposeKey(ctx, PURPOSES.encode(type), keyId),
+    nationalId: purposeKey(ctx, PURPOSES.nationalId, keyId),
+  };
+}
+
+function validityOf(present: Uint8Array): { nullBitmap: Uint8Array; nullCount: number } {
+  const nullBitmap = new Uint8Array((present.length + 7) >>> 3);
+  let nullCount = 0;
+  for (let i = 0; i < present.length; i++) {
+    if (present[i] === 1) nullBitmap[i >>> 3] |= 1 << (i & 7);
+    else nullCount++;
+  }
+  return { nullBitmap, nullCount };
+}
+
+/**
+ * Encodes one batch's cleartext linkage columns; adds each field's null and invalid counts to
+ * `quality`. The cleartext columns are not referenced after this returns.
+ */
+export function encodeLinkageBatch(
+  columns: readonly ColumnSpec[], cleartext: ReadonlyMap<string, Data<Utf8>>, keys: EncodingKeys, quality: Record<string, FieldQuality>,
+): Data[] {
+  const out: Data[] = [];
+  for (const column of columns) {
+    const data = cleartext.get(column.name);
+    if (data === undefined) throw new Error(`ingest produced no linkage column ${column.name}`);
+    const { field } = encodeField({ name: column.name, type: column.type as FieldType, format: column.format }, dictionaryOfUtf8([data]), keys);
+    const q = (quality[column.name] ??= { nulls: 0, invalid: 0 });
+    q.nulls += field.quality.nulls;
+    q.invalid += field.quality.invalid;
+    const validity = validityOf(field.present);
+    const bytes = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+    out.push(makeData({ type: new FixedSizeBinary(8 * field.slots), length: data.length, ...validity, data: bytes(field.tokens) }));
+    if (field.bloom !== null) {
+      out.push(makeData({ type: new FixedSizeBinary(4 * field.bloomWords), length: data.length, ...validity, data: bytes(field.bloom) }));
+    }
+  }
+  return out;
+}
+
+/** One contiguous copy of a FixedSizeBinary column's bytes and its presence per row. */
+function concatFixed(table: Table, name: string, width: number): { bytes: Uint8Array; present: Uint8Array } {
+  const column = table.getChild(name);
+  if (column === null) throw new Error(`linkage.arrow has no column ${name}`);
+  const n = table.numRows;
+  const bytes = new Uint8Array(n * width);
+  const present = new Uint8Array(n);
+  let at = 0;
+  for (const chunk of column.data) {
+    bytes.set((chunk.values as Uint8Array).subarray(0, chunk.length * width), at * width);
+    const bitmap = chunk.nullCount > 0 ? chunk.nullBitmap : null;
+    for (let i = 0; i < chunk.length; i++) {
+      const bit = chunk.offset + i;
+      present[at + i] = bitmap === null || bitmap === undefined || (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0 ? 1 : 0;
+    }
+    at += chunk.length;
+  }
+  return { bytes, present };
+}
+
+function popcounts(bloom: Uint32Array, words: number, n: number): Uint16Array {
+  const pop = new Uint16Array(n);
+  for (let r = 0; r < n; r++) {
+    let c = 0;
+    for (let w = r * words, end = w + words; w < end; w++) {
+      let v = bloom[w];
+      v -= (v >>> 1) & 0x55555555;
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      c += (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    }
+    pop[r] = c;
+  }
+  return pop;
+}
+
+function absentField(name: string, type: FieldType, n: number): EncodedField {
+  const slots = TOKEN_SLOTS[type].length;
+  const words = BLOOM_SHAPE[type].words;
+  return {
+    name, type, present: new Uint8Array(n), slots, tokens: new Uint32Array(n * slots * 2),
+    bloomWords: words, bloom: words > 0 ? new Uint32Array(n * words) : null, bloomPop: words > 0 ? new Uint16Array(n) : null,
+    quality: { nulls: n, invalid: 0 },
+  };
+}
+
+export interface JobField {
+  readonly name: string;
+  readonly type: FieldType;
+}
+
+/**
+ * A delivery as the link stage sees it: for each job field, the stored encodings of the
+ * dataset's linkage column of that field (`columnOf` maps field -> column; absent = all null),
+ * and for `national_id` the stored pseudonyms.
+ */
+export function encodedSourceOf(
+  name: string, unique: boolean, linkage: Table, fields: readonly JobField[], columnOf: ReadonlyMap<string, ColumnSpec>, quality: Record<string, FieldQuality>,
+): EncodedSource {
+  const n = linkage.numRows;
+  let pseudonyms: Uint8Array | null = null;
+  const encoded = fields.map((f): EncodedField => {
+    if (f.type === 'national_id') {
+      const { bytes, present } = concatFixed(linkage, 'pseudonym', 32);
+      pseudonyms = bytes;
+      const tokens = new Uint32Array(n * 2);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      let nulls = 0;
+      for (let r = 0; r < n; r++) {
+        if (present[r] === 0) { nulls++; continue; }
+        tokens[r * 2] = view.getUint32(r * 32, true);
+        tokens[r * 2 + 1] = view.getUint32(r * 32 + 4, true);
+      }
+      return { name: f.name, type: f.type, present, slots: 1, tokens, bloomWords: 0, bloom: null, bloomPop: null, quality: { nulls, invalid: 0 } };
+    }
+    const column = columnOf.get(f.name);
+    if (column === undefined) return absentField(f.name, f.type, n);
+    const slots = TOKEN_SLOTS[f.type].length;
+    const words = BLOOM_SHAPE[f.type].words;
+    const t = concatFixed(linkage, tokensColumn(column.name), slots * 8);
+    const tokens = new Uint32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4);
+    let bloom: Uint32Array | null = null;
+    let bloomPop: Uint16Array | null = null;
+    if (words > 0) {
+      const b = concatFixed(linkage, bloomColumn(column.name), words * 4);
+      bloom = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength / 4);
+      bloomPop = popcounts(bloom, words, n);
+    }
+    return { name: f.name, type: f.type, present: t.present, slots, tokens, bloomWords: words, bloom, bloomPop, quality: quality[column.name] ?? { nulls: 0, invalid: 0 } };
+  });
+  return { name, size: n, unique, fields: encoded, pseudonyms };
+}
