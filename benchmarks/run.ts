@@ -8,8 +8,11 @@
 import { parseArgs } from 'node:util';
 import { MIN_RUNS, formatJsonLines, formatTable, type Benchmark, type BenchResult } from './harness.js';
 import hmac from './hmac.js';
+import linkage from './linkage.js';
+import join from './join.js';
+import csvIngest from './csv-ingest.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;

@@ -4,8 +4,8 @@
  * Recall comes from the union: a true pair is lost only when it disagrees on every rule, so the
  * engine takes one rule per informative field (its whole value; for names also the phonetic
  * code), each as coarse as the pair budget allows. A field too common on its own (a given name,
- * a postcode) is paired with the partner that keeps it under budget with the most pairs (the
- * coarsest acceptable conjunction). Pair counts come from key counts, without producing pairs.
+ * a postcode) is paired with the two partners that keep it under budget with the most pairs (the
+ * coarsest acceptable conjunctions). Pair counts come from key counts, without producing pairs.
  */
 import type { FieldType } from '../model.js';
 import { countRulePairs, ruleKeys, type BlockingRule, type SourcePair } from './blocking.js';
@@ -45,6 +45,8 @@ export function chooseBlockingRules(
     if (fi.type === 'given_name' || fi.type === 'surname' || fi.type === 'name') {
       singles.push([{ field: fi.field, slot: slotIndex(fi.type, 'phonetic') }]);
     }
+    // Registers differ in how many given names they keep: block on the first one too.
+    if (fi.type === 'given_name') singles.push([{ field: fi.field, slot: slotIndex(fi.type, 'first') }]);
   }
   const partners = index.filter((fi) => fi.present > 0 && fi.type !== 'national_id');
 
@@ -59,14 +61,17 @@ export function chooseBlockingRules(
   for (const single of singles) {
     const e = evaluate(single);
     if (e.pairs <= budget) { add(single, e.pairs); continue; }
-    let best: { rule: BlockingRule; pairs: number } | null = null;
+    // Too common alone: the two coarsest conjunctions with another field that fit the budget
+    // (two, so that an error or a move in one partner does not lose the pair).
+    const fits: { rule: BlockingRule; pairs: number }[] = [];
     for (const p of partners) {
       if (p.field === single[0].field) continue;
       const rule: BlockingRule = [single[0], { field: p.field, slot: 0 }];
       const pe = evaluate(rule);
-      if (pe.pairs <= budget && pe.pairs > 0 && (best === null || pe.pairs > best.pairs)) best = { rule, pairs: pe.pairs };
+      if (pe.pairs <= budget && pe.pairs > 0) fits.push({ rule, pairs: pe.pairs });
     }
-    if (best !== null) add(best.rule, best.pairs);
+    fits.sort((x, y) => y.pairs - x.pairs);
+    for (const f of fits.slice(0, 2)) add(f.rule, f.pairs);
   }
   // Most selective first: the earlier a pair is produced, the cheaper its duplicate checks.
   return chosen.sort((x, y) => x.estimatedPairs - y.estimatedPairs);

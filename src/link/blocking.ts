@@ -86,8 +86,12 @@ export function countRulePairs(keys: readonly Int32Array[], pairs: readonly Sour
 
 export interface GenerateOptions {
   readonly maxBlockPairs: number;
-  /** Per source, 1 for records already linked deterministically: pairs of two such records are not produced. */
-  readonly settled?: readonly Uint8Array[];
+  /**
+   * saturated(s, t): per record of source s, 1 when it can take no (further) record of source t
+   * (it is already linked to one and t holds each person once); null when none is. Pairs with a
+   * saturated side are not produced: assignment could never accept them.
+   */
+  readonly saturated?: (s: number, t: number) => Uint8Array | null;
 }
 
 /** Candidate pairs of every source pair under the union of `rules` (given as their per-source keys). */
@@ -100,8 +104,8 @@ export function generatePairs(
   const lists: PairList[] = [];
   for (const sp of sourcePairs) {
     const list: PairList = { left: sp.left, right: sp.right, a: new Int32Array(1024), b: new Int32Array(1024), length: 0 };
-    const settledL = options.settled?.[sp.left];
-    const settledR = options.settled?.[sp.right];
+    const satL = options.saturated?.(sp.left, sp.right) ?? null;
+    const satR = options.saturated?.(sp.right, sp.left) ?? null;
     const skipped: Uint8Array[] = [];
     for (let r = 0; r < rules.length; r++) {
       const keysL = rules[r][sp.left];
@@ -126,11 +130,11 @@ export function generatePairs(
       for (let a = 0; a < keysL.length; a++) {
         const k = keysL[a];
         if (k < 0 || tooBig[k] === 1) continue;
-        const aSettled = settledL !== undefined && settledL[a] === 1;
+        if (satL !== null && satL[a] === 1) continue;
         for (let j = start[k]; j < start[k + 1]; j++) {
           const b = order[j];
           if (sp.left === sp.right && b <= a) continue;
-          if (aSettled && settledR![b] === 1) continue;
+          if (satR !== null && satR[b] === 1) continue;
           let seen = false;
           for (let e = 0; e < earlier.length; e++) {
             const kl = earlier[e][sp.left][a];

@@ -25,9 +25,9 @@ export interface ComparisonSpec {
 }
 
 const LEVELS: Readonly<Record<FieldType, readonly string[]>> = {
-  given_name: ['null', 'exact', 'dice >= 0.85', 'phonetic or first name', 'swapped with surname', 'dice >= 0.6', 'different'],
-  surname: ['null', 'exact', 'dice >= 0.85', 'phonetic or without particles', 'swapped with given name', 'dice >= 0.6', 'different'],
-  name: ['null', 'exact', 'same words reordered', 'dice >= 0.85', 'phonetic', 'dice >= 0.6', 'different'],
+  given_name: ['null', 'exact', 'same first given name', 'phonetic or letters transposed', 'dice >= 0.85', 'dice >= 0.7', 'swapped with surname', 'dice >= 0.55', 'different'],
+  surname: ['null', 'exact', 'same without particles', 'phonetic or letters transposed', 'dice >= 0.85', 'dice >= 0.7', 'swapped with given name', 'dice >= 0.55', 'different'],
+  name: ['null', 'exact', 'same words reordered', 'phonetic or letters transposed', 'dice >= 0.85', 'dice >= 0.7', 'swapped (unused)', 'dice >= 0.55', 'different'],
   text: ['null', 'exact', 'dice >= 0.85', 'dice >= 0.7', 'dice >= 0.5', 'different'],
   code: ['null', 'exact', 'dice >= 0.6', 'different'],
   date: ['null', 'exact', 'day and month swapped', 'one part differs', 'different'],
@@ -132,6 +132,7 @@ function compareBloomField(
   const isName = spec.type === 'given_name' || spec.type === 'surname' || spec.type === 'name';
   const phl = isName ? fi.ids[1][L] : wl; const phr = isName ? fi.ids[1][R] : wr;
   const altl = isName ? fi.ids[2][L] : wl; const altr = isName ? fi.ids[2][R] : wr;
+  const anl = isName ? fi.ids[4][L] : wl; const anr = isName ? fi.ids[4][R] : wr;
   // Swapped names: this field's cross token against the partner's, both ways.
   const partner = spec.partner >= 0 ? index[spec.partner] : null;
   const crossSlot = 3;
@@ -142,23 +143,22 @@ function compareBloomField(
     const x = a[p]; const y = b[p];
     if (presentL[x] === 0 || presentR[y] === 0) { out[p] = 0; continue; }
     if (wl[x] === wr[y]) { out[p] = 1; continue; }
+    if (isName) {
+      // Tokens first (they need no popcount), then the Dice bands.
+      if (altl[x] === altr[y]) { out[p] = 2; continue; }
+      if (phl[x] === phr[y] || anl[x] === anr[y]) { out[p] = 3; continue; }
+    }
     let inter = 0;
     const ox = x * W; const oy = y * W;
     for (let w = 0; w < W; w++) inter += popcount32(bl[ox + w] & br[oy + w]);
     const inter2 = 2 * inter;
     const pops = popL[x] + popR[y];
     switch (spec.type) {
-      case 'given_name': case 'surname':
-        if (diceAtLeast(inter2, pops, 0.85)) out[p] = 2;
-        else if (phl[x] === phr[y] || altl[x] === altr[y]) out[p] = 3;
-        else if (partner !== null && ((pcr[y] >= 0 && cl[x] === pcr[y]) || (pcl[x] >= 0 && cr[y] === pcl[x]))) out[p] = 4;
-        else out[p] = diceAtLeast(inter2, pops, 0.6) ? 5 : 6;
-        break;
-      case 'name':
-        if (altl[x] === altr[y]) out[p] = 2;
-        else if (diceAtLeast(inter2, pops, 0.85)) out[p] = 3;
-        else if (phl[x] === phr[y]) out[p] = 4;
-        else out[p] = diceAtLeast(inter2, pops, 0.6) ? 5 : 6;
+      case 'given_name': case 'surname': case 'name':
+        if (diceAtLeast(inter2, pops, 0.85)) out[p] = 4;
+        else if (diceAtLeast(inter2, pops, 0.7)) out[p] = 5;
+        else if (partner !== null && ((pcr[y] >= 0 && cl[x] === pcr[y]) || (pcl[x] >= 0 && cr[y] === pcl[x]))) out[p] = 6;
+        else out[p] = diceAtLeast(inter2, pops, 0.55) ? 7 : 8;
         break;
       case 'text':
         out[p] = diceAtLeast(inter2, pops, 0.85) ? 2 : diceAtLeast(inter2, pops, 0.7) ? 3 : diceAtLeast(inter2, pops, 0.5) ? 4 : 5;

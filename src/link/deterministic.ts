@@ -18,6 +18,8 @@ export interface DeterministicOutcome {
   readonly lists: PairList[];
   /** Per source, 1 for records linked here. */
   readonly settled: Uint8Array[];
+  /** linkedTo[s][t]: per record of source s, 1 when linked here to a record of source t (null: none). */
+  readonly linkedTo: (Uint8Array | null)[][];
   readonly links: number;
   /** Pairs rejected because they would put two records of a unique source in one person. */
   readonly conflicts: number;
@@ -51,6 +53,8 @@ export function deterministicPass(
   const sourceOf = (g: number): number => { let s = 0; while (offsets[s + 1] <= g) s++; return s; };
   const lists = new Map<number, PairList>();
   const settled = sources.map((src) => new Uint8Array(src.size));
+  const linkedTo: (Uint8Array | null)[][] = sources.map(() => sources.map(() => null));
+  const mark = (s: number, t: number, r: number) => { (linkedTo[s][t] ??= new Uint8Array(sources[s].size))[r] = 1; };
   let links = 0; let conflicts = 0; let oversizedGroups = 0; let oversizedRecords = 0; let prefixCollisions = 0;
   const srcOf = new Int32Array(64);
   let local = new Int32Array(64);
@@ -74,6 +78,8 @@ export function deterministicPass(
         if (outcome === Union.Rejected) { conflicts++; continue; }
         settled[ls][la] = 1;
         settled[rs][rb] = 1;
+        mark(ls, rs, la);
+        mark(rs, ls, rb);
         const key = ls * S + rs;
         let list = lists.get(key);
         if (list === undefined) {
@@ -91,7 +97,7 @@ export function deterministicPass(
   }
   return {
     lists: [...lists.values()].sort((x, y) => x.left - y.left || x.right - y.right),
-    settled, links, conflicts, oversizedGroups, oversizedRecords, prefixCollisions,
+    settled, linkedTo, links, conflicts, oversizedGroups, oversizedRecords, prefixCollisions,
   };
 }
 

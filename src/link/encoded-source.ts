@@ -22,9 +22,10 @@ export const TOKEN_SLOTS: Readonly<Record<FieldType, readonly string[]>> = {
   national_id: ['pseudonym'],
   // `cross` is keyed under the shared `name` purpose so given name and surname can be compared
   // with each other (registers swap them).
-  given_name: ['whole', 'phonetic', 'first', 'cross'],
-  surname: ['whole', 'phonetic', 'core', 'cross'],
-  name: ['whole', 'phonetic', 'sorted'],
+  // `anagram` (the letters sorted) catches transposed letters, which Dice of bigrams punishes.
+  given_name: ['whole', 'phonetic', 'first', 'cross', 'anagram'],
+  surname: ['whole', 'phonetic', 'core', 'cross', 'anagram'],
+  name: ['whole', 'phonetic', 'sorted', 'cross', 'anagram'],
   date: ['ymd', 'ydm', 'ym', 'md', 'yd'],
   sex: ['whole'],
   postcode: ['whole', 'prefix'],

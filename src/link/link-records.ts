@@ -4,7 +4,7 @@
  *
  * ```
  * encodings ─> dense token ids ─> deterministic pass (equal pseudonyms, constrained union-find)
- *           ─> blocking (rules chosen or given; pairs of records not both settled)
+ *           ─> blocking (rules chosen or given; pairs assignment could still accept)
  *           ─> comparison levels ─> pattern histogram ─> u from random pairs, m and share by EM
  *           ─> weights (term-frequency adjusted) ─> assignment strongest first ─> threshold ─> clusters
  * ```
@@ -84,7 +84,8 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   if (nid >= 0) {
     det = deterministicPass(sources, index[nid].ids[0], index[nid].wholeCounts.length, uf, dedupe, settings.maxDeterministicGroup);
   }
-  const settled = det?.settled ?? sources.map((s) => new Uint8Array(s.size));
+  // A record linked to a record of a constrained source can take no other record of it.
+  const saturated = (s: number, t: number): Uint8Array | null => (constrained[t] ? det?.linkedTo[s][t] ?? null : null);
   lap('deterministic');
 
   // 2. Blocking.
@@ -94,7 +95,7 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
     ? chooseBlockingRules(index, S, sourcePairs, budget).map((c) => c.rule)
     : settings.blocking.map((names) => parseRule(names, index));
   const ruleKeyArrays = rules.map((r) => ruleKeys(r, index, S));
-  const blocked = generatePairs(ruleKeyArrays, sourcePairs, { maxBlockPairs: settings.maxBlockPairs, settled });
+  const blocked = generatePairs(ruleKeyArrays, sourcePairs, { maxBlockPairs: settings.maxBlockPairs, saturated });
   const lists = blocked.pairs;
   const candidatePairs = lists.reduce((s, l) => s + l.length, 0);
   const comparablePairs = sourcePairs.reduce((s, sp) => s + pairsOf(sources, sp), 0);
@@ -115,13 +116,15 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
     // A true match with two valid, different national numbers is rare (a valid-looking typo).
     startM[nid][1] = 0.99; startM[nid][2] = 0.01;
   }
-  const settledPairs = sourcePairs.reduce((sum, sp) => {
-    const a = count(settled[sp.left]); const b = count(settled[sp.right]);
+  // Pairs the probabilistic pass can still link: neither side saturated towards the other's source.
+  const openPairs = sourcePairs.reduce((sum, sp) => {
+    const a = sources[sp.left].size - count(saturated(sp.left, sp.right));
+    const b = sources[sp.right].size - count(saturated(sp.right, sp.left));
     return sum + (sp.left === sp.right ? (a * (a - 1)) / 2 : a * b);
   }, 0);
   const estimate = estimateModel({
     specs, rules, ruleKeys: ruleKeyArrays, lists, listLevels, uSample, startM, fixedM,
-    comparablePairs: Math.max(comparablePairs - settledPairs, 1), allPairs: comparablePairs, knownMatches: det?.links ?? 0,
+    comparablePairs: Math.max(openPairs, 1), allPairs: comparablePairs, knownMatches: det?.links ?? 0,
   });
   const params = estimate.params;
   const em = { iterations: estimate.iterations, converged: estimate.converged };
@@ -241,7 +244,8 @@ function compareList(list: PairList, specs: readonly ComparisonSpec[], index: re
   });
 }
 
-function count(flags: Uint8Array): number {
+function count(flags: Uint8Array | null): number {
+  if (flags === null) return 0;
   let n = 0;
   for (let i = 0; i < flags.length; i++) n += flags[i];
   return n;

@@ -59,7 +59,7 @@ function canonicalise(type: FieldType, raw: string, dateFormat: DateFormat | nul
       if (text === '') return undefined;
       const joined = joinWords(text);
       const third = type === 'given_name' ? firstWord(text) : type === 'surname' ? surnameCore(text) : text.split(' ').sort().join('');
-      return { slots: [joined, phoneticKey(joined), third, joined], bloom: joined };
+      return { slots: [joined, phoneticKey(joined), third, joined, [...joined].sort().join('')], bloom: joined };
     }
     case 'date': {
       if (!parseDate(raw, dateFormat!, date)) return null;

@@ -1,0 +1,52 @@
+/**
+ * `koppel link --config job.json --out DIR [--keys K]` (design.md CLI contract).
+ * Exit 0 on success; 2 on bad usage or a bad job file (unknown type or format, a missing file or
+ * column), with a message naming the file, field and column; 1 on any other failure.
+ */
+import { isKoppelError } from '../errors.js';
+import { runLocalLink } from '../local-link.js';
+import { loadKeyring } from '../store/keyring.js';
+import { parseFlags, UsageError } from './args.js';
+
+const USAGE = 'usage: koppel link --config job.json --out DIR [--keys K]';
+
+export async function runLink(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(argv, { config: { type: 'string' }, out: { type: 'string' }, keys: { type: 'string' }, help: { type: 'boolean', short: 'h' } }).values;
+  } catch (err) {
+    io.stderr.write(`koppel link: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (flags.help) { io.stdout.write(`${USAGE}\n`); return 0; }
+  if (flags.config === undefined || flags.out === undefined) {
+    io.stderr.write(`koppel link: --config and --out are required\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    let masterKey: Uint8Array | undefined;
+    let keyId: string | undefined;
+    if (flags.keys !== undefined) {
+      // Only with --keys: otherwise a fresh key held in memory for this run (design.md).
+      const ring = loadKeyring(flags.keys);
+      keyId = ring.currentId;
+      masterKey = ring.get(keyId);
+    }
+    const outcome = await runLocalLink({ config: flags.config, outDir: flags.out, masterKey, keyId });
+    const r = outcome.report;
+    io.stdout.write(
+      `koppel link: ${r.links.total} links (${r.links.deterministic} deterministic, ${r.links.probabilistic} probabilistic), `
+      + `${r.clusters.count} clusters; threshold ${r.settings.threshold.toFixed(4)} (${r.settings.threshold_chosen_by}); `
+      + `estimated precision ${r.estimate.precision.toFixed(4)}, recall ${r.estimate.recall.toFixed(4)}\n`
+      + `koppel link: wrote ${outcome.files.join(', ')}\n`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) { io.stderr.write(`koppel link: ${err.message}\n${USAGE}\n`); return 2; }
+    if (isKoppelError(err)) {
+      io.stderr.write(`koppel link: ${err.code}: ${err.message}\n`);
+      return err.statusCode >= 400 && err.statusCode < 500 ? 2 : 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,69 @@
+import t from 'tap';
+import { countRulePairs, generatePairs, ruleKeys, type SourcePair } from '../../../src/link/blocking.js';
+import { chooseBlockingRules } from '../../../src/link/blocking-choice.js';
+import { indexFields } from '../../../src/link/field-index.js';
+import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../benchmarks/data/belgian.js';
+import { encodeRows, type TestField } from './link-fixtures.js';
+
+t.test('automatic blocking keeps the true pairs while cutting the pairs by orders of magnitude', async (t) => {
+  const data = generateBelgian({ people: 3000, seed: 3, badNationalIds: 1 });
+  const fields = BELGIAN_JOB_FIELDS.filter((f) => f.type !== 'national_id') as unknown as TestField[];
+  const header = data.sources[0].header;
+  const sources = encodeRows(data.sources.map((s) => ({
+    name: s.name, rows: s.rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))),
+  })), fields);
+  const index = indexFields(sources);
+  const pairs: SourcePair[] = [{ left: 0, right: 1 }];
+  const budget = 2 * (sources[0].size + sources[1].size);
+  const rules = chooseBlockingRules(index, 2, pairs, budget);
+  t.ok(rules.length >= 3, `${rules.length} rules`);
+  for (const r of rules) t.ok(r.estimatedPairs <= budget, "each rule under budget");
+  const { pairs: lists } = generatePairs(rules.map((r) => ruleKeys(r.rule, index, 2)), pairs, { maxBlockPairs: 1e9 });
+  const produced = new Set<number>();
+  for (let p = 0; p < lists[0].length; p++) produced.add(lists[0].a[p] * 1e6 + lists[0].b[p]);
+  t.equal(produced.size, lists[0].length, 'no pair produced twice');
+  const personLeft = new Map<number, number>();
+  data.sources[0].person.forEach((p, i) => personLeft.set(p, i));
+  let truePairs = 0; let kept = 0;
+  data.sources[1].person.forEach((p, j) => {
+    const i = personLeft.get(p);
+    if (i === undefined) return;
+    truePairs++;
+    if (produced.has(i * 1e6 + j)) kept++;
+  });
+  const comparable = sources[0].size * sources[1].size;
+  t.ok(kept / truePairs >= 0.99, `recall of blocking ${(kept / truePairs).toFixed(4)}`);
+  t.ok(lists[0].length * 100 < comparable, `${lists[0].length} candidate pairs of ${comparable}`);
+});
+
+t.test('oversized blocks are skipped and reported; a later rule still produces their pairs', async (t) => {
+  const rows = Array.from({ length: 40 }, (_, i) => ({ city: 'Gent', surname: i < 20 ? 'Peeters' : `Name${i}` }));
+  const sources = encodeRows([{ name: 'a', rows }, { name: 'b', rows }], [{ name: 'city', type: 'text' }, { name: 'surname', type: 'surname' }]);
+  const index = indexFields(sources);
+  const sp: SourcePair[] = [{ left: 0, right: 1 }];
+  const byCity = ruleKeys([{ field: 0, slot: 0 }], index, 2);
+  const bySurname = ruleKeys([{ field: 1, slot: 0 }], index, 2);
+  t.equal(countRulePairs(byCity, sp), 1600);
+  const { pairs, outcomes } = generatePairs([byCity, bySurname], sp, { maxBlockPairs: 1000 });
+  t.same(outcomes[0], { pairs: 0, skippedBlocks: 1, skippedPairs: 1600 });
+  t.equal(outcomes[1].pairs, 20 * 20 + 20, 'the surname rule produces the pairs the skipped block held');
+  t.equal(pairs[0].length, 420);
+});
+
+t.test('deduplication produces each unordered pair once and never a record with itself', async (t) => {
+  const rows = [{ s: 'Maes' }, { s: 'Maes' }, { s: 'Maes' }, { s: 'Aerts' }];
+  const sources = encodeRows([{ name: 'a', rows }], [{ name: 's', type: 'surname' }]);
+  const index = indexFields(sources);
+  const { pairs } = generatePairs([ruleKeys([{ field: 0, slot: 0 }], index, 1)], [{ left: 0, right: 0 }], { maxBlockPairs: 100 });
+  const got = [...pairs[0].a.subarray(0, pairs[0].length)].map((a, i) => `${a}-${pairs[0].b[i]}`).sort();
+  t.same(got, ['0-1', '0-2', '1-2']);
+});
+
+t.test('pairs with a side that can take no further link are not produced', async (t) => {
+  const rows = [{ s: 'Maes' }, { s: 'Maes' }];
+  const sources = encodeRows([{ name: 'a', rows }, { name: 'b', rows }], [{ name: 's', type: 'surname' }]);
+  const index = indexFields(sources);
+  const saturated = () => Uint8Array.of(1, 0);
+  const { pairs } = generatePairs([ruleKeys([{ field: 0, slot: 0 }], index, 2)], [{ left: 0, right: 1 }], { maxBlockPairs: 100, saturated });
+  t.equal(pairs[0].length, 1, "only the pair of the two unsaturated records");
+});
