@@ -16,29 +16,17 @@ import { chooseBlockingRules } from './blocking-choice.js';
 import { generatePairs, ruleKeys, type BlockingRule, type PairList, type SourcePair } from './blocking.js';
 import { compareField, comparisonSpecs, type ComparisonSpec } from './comparison.js';
 import { slotIndex, TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
-import { initialM, priorWeight, weightTable, type FsParams } from './fellegi-sunter.js';
+import { initialM, priorWeight, weightTable } from './fellegi-sunter.js';
 import { estimateModel } from './estimation.js';
 import { indexFields, type FieldIndex } from './field-index.js';
 import { deterministicPass, type DeterministicOutcome } from './deterministic.js';
-import { histogram, type LinkReport, type RuleReport } from './link-report.js';
+import { buildReport, METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkReport, type LinkTable } from './link-report.js';
 import type { LinkSettings } from './link-settings.js';
-import { scorePairs, scoringModel, usesTermFrequency } from './scoring.js';
+import { scorePairs, scoringModel } from './scoring.js';
 import { chooseThreshold } from './threshold.js';
 import { pairsOf, sampleU } from './u-sampling.js';
 
-export const METHOD_DETERMINISTIC = 0;
-export const METHOD_PROBABILISTIC = 1;
-
-/** Accepted links in global record numbering (`offsets[s] + record`), left source first. */
-export interface LinkTable {
-  readonly left: Int32Array;
-  readonly right: Int32Array;
-  readonly probability: Float64Array;
-  /** Match weight (log2 Bayes factor incl. prior); NaN for deterministic links. */
-  readonly weight: Float64Array;
-  readonly method: Uint8Array;
-  readonly length: number;
-}
+export { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkTable } from './link-report.js';
 
 export interface LinkResult {
   /** Global numbering: source s's records are offsets[s] .. offsets[s+1]. */
@@ -292,145 +280,4 @@ function replayDeterministic(det: DeterministicOutcome | null, uf: ConstrainedUn
   for (const list of det?.lists ?? []) {
     for (let p = 0; p < list.length; p++) uf.union(offsets[list.left] + list.a[p], offsets[list.right] + list.b[p]);
   }
-}
-
-interface ReportInput {
-  sources: readonly EncodedSource[]; settings: LinkSettings; specs: readonly ComparisonSpec[]; index: readonly FieldIndex[];
-  params: FsParams; hist: { size: number }; listLevels: Uint8Array[][]; lists: PairList[];
-  det: DeterministicOutcome | null; detLevels: Uint8Array[][]; rules: BlockingRule[]; chosenBy: 'engine' | 'job';
-  outcomes: { pairs: number; skippedBlocks: number; skippedPairs: number }[]; candidatePairs: number; comparablePairs: number;
-  em: { iterations: number; converged: boolean }; uPairs: number; expectedMatches: number; prior: number;
-  mFromDeterministic: boolean; allWeights: Float64Array; edgesAboveFloor: number; accepted: number; rejected: number;
-  links: LinkTable; offsets: Int32Array; clusters: Int32Array; clusterCount: number;
-  choice: ReturnType<typeof chooseThreshold>; timings: Record<string, number>;
-  table: { offsets: Int32Array; weights: Float64Array };
-}
-
-function round(x: number, digits = 6): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-function buildReport(r: ReportInput): LinkReport {
-  const S = r.sources.length;
-  const F = r.specs.length;
-  // Link counts per source and method.
-  const linkedDet = r.sources.map((s) => new Uint8Array(s.size));
-  const linkedProb = r.sources.map((s) => new Uint8Array(s.size));
-  const sourceOf = (g: number) => { let s = 0; while (r.offsets[s + 1] <= g) s++; return s; };
-  let detLinks = 0;
-  for (let i = 0; i < r.links.length; i++) {
-    const target = r.links.method[i] === METHOD_DETERMINISTIC ? linkedDet : linkedProb;
-    if (r.links.method[i] === METHOD_DETERMINISTIC) detLinks++;
-    for (const g of [r.links.left[i], r.links.right[i]]) { const s = sourceOf(g); target[s][g - r.offsets[s]] = 1; }
-  }
-  const levelPairs = r.specs.map((s) => new Array<number>(s.levels.length).fill(0));
-  r.lists.forEach((list, i) => {
-    for (let f = 0; f < F; f++) { const lv = r.listLevels[i][f]; for (let p = 0; p < list.length; p++) levelPairs[f][lv[p]]++; }
-  });
-  // Deterministic links whose names or dates clearly disagree.
-  let nameDis = 0; let dateDis = 0; let either = 0;
-  const nameFields = r.specs.filter((s) => s.type === 'given_name' || s.type === 'surname' || s.type === 'name').map((s) => s.field);
-  const dateFields = r.specs.filter((s) => s.type === 'date').map((s) => s.field);
-  (r.det?.lists ?? []).forEach((list, i) => {
-    const lv = r.detLevels[i];
-    for (let p = 0; p < list.length; p++) {
-      const names = nameFields.length > 0 && nameFields.every((f) => lv[f][p] === r.specs[f].levels.length - 1);
-      const dates = dateFields.some((f) => lv[f][p] === r.specs[f].levels.length - 1);
-      if (names) nameDis++;
-      if (dates) dateDis++;
-      if (names || dates) either++;
-    }
-  });
-  const clusterSources = new Map<number, number>();
-  const clusterSize = new Int32Array(r.clusterCount);
-  for (let g = 0; g < r.clusters.length; g++) clusterSize[r.clusters[g]]++;
-  for (let s = 0; s < S; s++) {
-    for (let g = r.offsets[s]; g < r.offsets[s + 1]; g++) {
-      const c = r.clusters[g];
-      clusterSources.set(c, (clusterSources.get(c) ?? 0) | (1 << s));
-    }
-  }
-  let singletons = 0; let multiSource = 0;
-  for (let c = 0; c < r.clusterCount; c++) if (clusterSize[c] === 1) singletons++;
-  for (const mask of clusterSources.values()) if ((mask & (mask - 1)) !== 0) multiSource++;
-
-  const ruleName = (rule: BlockingRule) => rule.map((k) => {
-    const fi = r.index[k.field];
-    return k.slot === 0 ? fi.name : `${fi.name}.${TOKEN_SLOTS[fi.type][k.slot]}`;
-  }).join(' & ');
-  const rules: RuleReport[] = r.rules.map((rule, i) => ({
-    rule: ruleName(rule), chosen_by: r.chosenBy, pairs: r.outcomes[i].pairs,
-    skipped_blocks: r.outcomes[i].skippedBlocks, skipped_pairs: r.outcomes[i].skippedPairs,
-  }));
-  const probLinks = r.links.length - detLinks;
-  return {
-    sources: r.sources.map((s, i) => {
-      let d = 0; let p = 0; let none = 0;
-      for (let x = 0; x < s.size; x++) {
-        if (linkedDet[i][x]) d++; else if (linkedProb[i][x]) p++; else none++;
-      }
-      return {
-        name: s.name, records: s.size, unique: s.unique,
-        fields: Object.fromEntries(s.fields.map((f) => [f.name, { nulls: f.quality.nulls, invalid: f.quality.invalid }])),
-        linked_deterministic: d, linked_probabilistic: p, unlinked: none,
-      };
-    }),
-    settings: {
-      fields: r.specs.map((s) => ({ name: s.name, type: s.type })),
-      one_to_one: r.settings.oneToOne,
-      deduplicate: r.settings.deduplicate,
-      threshold: round(r.choice.threshold),
-      threshold_chosen_by: r.settings.threshold === null ? 'engine' : 'job',
-    },
-    deterministic: {
-      enabled: r.det !== null,
-      links: r.det?.links ?? 0,
-      records_linked: (r.det?.settled ?? []).reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0),
-      conflicts: r.det?.conflicts ?? 0,
-      oversized_groups: r.det?.oversizedGroups ?? 0,
-      oversized_records: r.det?.oversizedRecords ?? 0,
-      disagreeing: { names: nameDis, dates: dateDis, either },
-    },
-    blocking: {
-      rules,
-      candidate_pairs: r.candidatePairs,
-      comparable_pairs: r.comparablePairs,
-      reduction_ratio: r.comparablePairs === 0 ? 0 : round(1 - r.candidatePairs / r.comparablePairs, 9),
-    },
-    model: {
-      em_iterations: r.em.iterations,
-      em_converged: r.em.converged,
-      u_sample_pairs: r.uPairs,
-      distinct_patterns: r.hist.size,
-      match_share: round(r.params.lambda, 9),
-      expected_matches: Math.round(r.expectedMatches),
-      prior_weight: round(r.prior, 4),
-      m_from_deterministic_links: r.mFromDeterministic,
-      fields: r.specs.map((spec, f) => ({
-        name: spec.name, type: spec.type, term_frequency: usesTermFrequency(spec),
-        levels: spec.levels.map((label, l) => ({
-          label,
-          m: l === 0 ? 0 : round(r.params.m[f][l]),
-          u: l === 0 ? 0 : round(r.params.u[f][l], 9),
-          weight: l === 0 ? 0 : round(r.table.weights[r.table.offsets[f] + l], 4),
-          pairs: levelPairs[f][l],
-        })),
-      })),
-    },
-    scoring: {
-      weight_histogram: histogram(r.allWeights, r.allWeights.length),
-      pairs_above_floor: r.edgesAboveFloor,
-    },
-    assignment: { accepted: r.accepted, rejected_by_uniqueness: r.rejected },
-    links: { deterministic: detLinks, probabilistic: probLinks, total: r.links.length },
-    clusters: { count: r.clusterCount, singletons, multi_source: multiSource },
-    estimate: {
-      precision: round(r.choice.precision, 5),
-      recall: round(r.choice.recall, 5),
-      f1: round(r.choice.f1, 5),
-      curve: r.choice.curve.map((c) => ({ threshold: c.threshold, precision: round(c.precision, 5), recall: round(c.recall, 5), links: c.links })),
-    },
-    timings_ms: r.timings,
-  };
 }

@@ -36,6 +36,7 @@ export function chooseThreshold(probabilities: Float64Array, fixed: number | nul
     return { threshold: fixed, precision: r.precision, recall: r.recall, f1: f1(r.precision, r.recall), curve };
   }
   let best = { threshold: 0.5, precision: 1, recall: total === 0 ? 1 : 0, f1: -1 };
+  let bestNext = 0;
   let sum = 0;
   for (let i = 0; i < p.length; i++) {
     sum += p[i];
@@ -44,8 +45,12 @@ export function chooseThreshold(probabilities: Float64Array, fixed: number | nul
     const precision = sum / (i + 1);
     const recall = total === 0 ? 1 : sum / total;
     const f = f1(precision, recall);
-    if (f > best.f1) best = { threshold: p[i], precision, recall, f1: f };
+    if (f > best.f1) { best = { threshold: p[i], precision, recall, f1: f }; bestNext = i + 1 < p.length ? p[i + 1] : 0; }
   }
+  // Report a round threshold that makes the same cut: the smallest of the curve's points above
+  // the first excluded probability (links are the same; the number reads and reuses better).
+  const round = CURVE_POINTS.find((t) => t > bestNext && t <= best.threshold);
+  if (round !== undefined) best.threshold = round;
   if (best.f1 < 0) {
     const r = at(0.5);
     return { threshold: 0.5, precision: r.precision, recall: r.recall, f1: f1(r.precision, r.recall), curve };

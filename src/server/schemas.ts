@@ -140,10 +140,18 @@ export const jobBodySchema = {
   required: ['deliveries'],
   additionalProperties: false,
   properties: {
-    deliveries: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: idString },
-    fields: { type: 'array', maxItems: 50, items: freeObject },
-    blocking: { type: 'array', maxItems: 20, items: { type: 'array', items: { type: 'string' } } },
-    threshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+    deliveries: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: idString, description: 'Delivery ids, in the order the release lists sources' },
+    fields: {
+      type: 'array', minItems: 1, maxItems: 50, description: 'Comparison fields (default: the national id and every linkage type two deliveries share)',
+      items: { type: 'object', required: ['name', 'type'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' }, type: { type: 'string', enum: [...FIELD_TYPES] } } },
+    },
+    columns: {
+      type: 'object', description: 'dataset -> field -> linkage column, where a dataset has two linkage columns of one type',
+      additionalProperties: { type: 'object', additionalProperties: { type: 'string', maxLength: 128 } },
+    },
+    unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: { type: 'boolean' } },
+    blocking: { type: 'array', maxItems: 20, description: 'Blocking rules as lists of field names, optionally with a token slot (surname.phonetic)', items: { type: 'array', minItems: 1, maxItems: 5, items: { type: 'string', maxLength: 64 } } },
+    threshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Match probability from which a pair links (default: chosen by the engine and reported)' },
   },
 } as const;
 

@@ -71,7 +71,9 @@ t.test('the demo story runs end to end, releases k-anonymous persons and leaves 
       t.ok(d.rowsKept > 0.95 * d.rowsRead, `${d.dataset}: almost all rows are kept (${d.rowsKept}/${d.rowsRead})`);
       t.ok(d.nationalIdInvalid > 0 && d.nationalIdInvalid < 0.05 * d.rowsRead, `${d.dataset}: a few national numbers are missing or invalid (${d.nationalIdInvalid})`);
     }
-    t.ok(summary.persons >= 3000 && summary.persons < 3200, `about the 3000 example people, plus the rows without a valid number (${summary.persons})`);
+    // 2,840 distinct valid national numbers and 179 rows without one: the cascade finds at least
+    // the former and links some of the latter by name and birth date.
+    t.ok(summary.persons >= 2840 && summary.persons < 3019, `persons between the distinct valid numbers and all records without a match (${summary.persons})`);
     t.ok(summary.linkedAcrossSources > 1000, `many persons link across suppliers (${summary.linkedAcrossSources})`);
     t.equal(summary.release.k, 5, 'k from the project');
     t.ok(summary.release.suppressedValues > 0, `the release had to suppress values (${summary.release.suppressedValues})`);

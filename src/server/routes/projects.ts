@@ -1,7 +1,7 @@
 /** Project authorisations and linkage jobs (operators). */
 import type { FastifyInstance } from 'fastify';
 import { registerProject, readProject } from '../../pipeline/registry.js';
-import { startJob, readJob } from '../../pipeline/jobs.js';
+import { startJob, readJob, type JobRequest } from '../../pipeline/jobs.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
 import {
@@ -29,7 +29,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: PipelineContext):
     },
   }, async (request) => readProject(ctx, request.params.project));
 
-  app.post<{ Params: { project: string }; Body: { deliveries: string[] } }>('/v1/projects/:project/jobs', {
+  app.post<{ Params: { project: string }; Body: JobRequest }>('/v1/projects/:project/jobs', {
     config: { roles: ['operator'] },
     schema: {
       tags: ['jobs'], summary: 'Run a linkage job over chosen deliveries; answers 202 at once, poll GET /v1/jobs/{id}',

@@ -1,0 +1,176 @@
+/**
+ * What a job stores: every record with its person (`clusters`), the accepted pairwise links
+ * (`links`), and the persistent person id of each cluster.
+ *
+ * Invariant the release relies on: `clusters` lists the records delivery by delivery in the
+ * job's order, and each delivery's records in its row order (as in payload.arrow).
+ */
+import { Dictionary, Float64, Int32, Uint32, Utf8, makeData } from 'apache-arrow';
+import type { LinkResult } from '../link/link-records.js';
+import { METHOD_DETERMINISTIC } from '../link/link-records.js';
+import { hasPseudonym, type PseudonymColumn } from '../link/pseudonym-join.js';
+import type { DeliveryRecord } from '../store/index.js';
+import { dictionaryColumn } from '../util/arrow-columns.js';
+import { recordBatchOf, schemaOf, tableOf } from '../util/arrow-batch.js';
+import type { PipelineContext } from './context.js';
+
+/** Record-level methods, in the dictionary order of clusters.arrow's `link_method`. */
+export const RECORD_METHODS = ['unlinked', 'deterministic', 'probabilistic'] as const;
+const LINK_METHODS = ['deterministic', 'probabilistic'] as const;
+
+/** The source and row of global record g (sources concatenated in job order). */
+function sourceOf(offsets: Int32Array, g: number): number {
+  let s = 0;
+  while (offsets[s + 1] <= g) s++;
+  return s;
+}
+
+/**
+ * The TTP's persistent person id of each cluster: that of the first record carrying a
+ * pseudonym (looked up or created by pseudonym), or else of the cluster's first record
+ * (by delivery and row), so that the same person keeps one id across jobs.
+ */
+export function resolvePersonIds(ctx: PipelineContext, result: LinkResult, pseudonyms: readonly PseudonymColumn[], rows: readonly Uint32Array[], deliveries: readonly DeliveryRecord[]): Float64Array {
+  const C = result.clusterCount;
+  const { offsets, clusters } = result;
+  const byPseudonym = new Int32Array(C).fill(-1);
+  const first = new Int32Array(C).fill(-1);
+  for (let s = 0; s < pseudonyms.length; s++) {
+    for (let r = 0; r < pseudonyms[s].length; r++) {
+      const g = offsets[s] + r;
+      const c = clusters[g];
+      if (first[c] < 0) first[c] = g;
+      if (byPseudonym[c] < 0 && hasPseudonym(pseudonyms[s], r)) byPseudonym[c] = g;
+    }
+  }
+  const ids = new Float64Array(C);
+  let keyed = 0;
+  for (let c = 0; c < C; c++) if (byPseudonym[c] >= 0) keyed++;
+  const packed = new Uint8Array(keyed * 32);
+  const keyedClusters = new Int32Array(keyed);
+  let k = 0;
+  for (let c = 0; c < C; c++) {
+    const g = byPseudonym[c];
+    if (g < 0) continue;
+    const s = sourceOf(offsets, g);
+    const r = g - offsets[s];
+    packed.set(pseudonyms[s].pseudonyms.subarray(r * 32, r * 32 + 32), k * 32);
+    keyedClusters[k++] = c;
+  }
+  const found = ctx.store.resolvePersonsByPseudonym(packed, keyed, deliveries[0].key_id);
+  for (let i = 0; i < keyed; i++) ids[keyedClusters[i]] = found[i];
+
+  for (let s = 0; s < deliveries.length; s++) {
+    let count = 0;
+    for (let c = 0; c < C; c++) if (byPseudonym[c] < 0 && first[c] >= offsets[s] && first[c] < offsets[s + 1]) count++;
+    if (count === 0) continue;
+    const sourceRows = new Uint32Array(count);
+    const which = new Int32Array(count);
+    let j = 0;
+    for (let c = 0; c < C; c++) {
+      if (byPseudonym[c] < 0 && first[c] >= offsets[s] && first[c] < offsets[s + 1]) {
+        sourceRows[j] = rows[s][first[c] - offsets[s]];
+        which[j++] = c;
+      }
+    }
+    const byRecord = ctx.store.resolvePersonsByRecord(deliveries[s].id, sourceRows);
+    for (let i = 0; i < count; i++) ids[which[i]] = byRecord[i];
+  }
+  return ids;
+}
+
+/** A Float64 column whose NaN entries are null. */
+function nullableF64(values: Float64Array) {
+  const bitmap = new Uint8Array((values.length + 7) >>> 3);
+  let nulls = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i])) nulls++;
+    else bitmap[i >>> 3] |= 1 << (i & 7);
+  }
+  return makeData({ type: new Float64(), length: values.length, nullCount: nulls, data: values, nullBitmap: bitmap });
+}
+
+const u32 = (a: Uint32Array) => makeData({ type: new Uint32(), length: a.length, nullCount: 0, data: a });
+const f64 = (a: Float64Array) => makeData({ type: new Float64(), length: a.length, nullCount: 0, data: a });
+const dict = () => new Dictionary(new Utf8(), new Int32());
+
+const CLUSTERS_SCHEMA = schemaOf([
+  { name: 'delivery', type: dict() },
+  { name: 'row', type: new Uint32() },
+  { name: 'person_id', type: new Float64() },
+  { name: 'link_method', type: dict() },
+  { name: 'match_probability', type: new Float64() },
+]);
+
+const LINKS_SCHEMA = schemaOf([
+  { name: 'left_delivery', type: dict() },
+  { name: 'left_row', type: new Uint32() },
+  { name: 'right_delivery', type: dict() },
+  { name: 'right_row', type: new Uint32() },
+  { name: 'method', type: dict() },
+  { name: 'match_probability', type: new Float64() },
+  { name: 'match_weight', type: new Float64() },
+]);
+
+export function jobTables(result: LinkResult, personIds: Float64Array, rows: readonly Uint32Array[], deliveries: readonly DeliveryRecord[]) {
+  const { offsets, clusters, links } = result;
+  const total = offsets[deliveries.length];
+  const labels = deliveries.map((d) => d.id);
+  const delivery = new Int32Array(total);
+  const row = new Uint32Array(total);
+  const person = new Float64Array(total);
+  const method = new Int32Array(total);
+  const probability = new Float64Array(total).fill(Number.NaN);
+  for (let s = 0; s < deliveries.length; s++) {
+    delivery.fill(s, offsets[s], offsets[s + 1]);
+    row.set(rows[s], offsets[s]);
+  }
+  for (let g = 0; g < total; g++) person[g] = personIds[clusters[g]];
+  // A record's method and probability: its strongest link (a deterministic one wins).
+  const leftDelivery = new Int32Array(links.length);
+  const rightDelivery = new Int32Array(links.length);
+  const leftRow = new Uint32Array(links.length);
+  const rightRow = new Uint32Array(links.length);
+  const linkMethod = new Int32Array(links.length);
+  for (let i = 0; i < links.length; i++) {
+    const m = links.method[i] === METHOD_DETERMINISTIC ? 1 : 2;
+    const p = links.method[i] === METHOD_DETERMINISTIC ? 1 : links.probability[i];
+    for (const g of [links.left[i], links.right[i]]) {
+      if (method[g] === 0 || (m === 1 && method[g] === 2) || (m === method[g] && p > probability[g])) {
+        method[g] = m;
+        probability[g] = p;
+      }
+    }
+    leftDelivery[i] = delivery[links.left[i]];
+    rightDelivery[i] = delivery[links.right[i]];
+    leftRow[i] = row[links.left[i]];
+    rightRow[i] = row[links.right[i]];
+    linkMethod[i] = m - 1;
+  }
+  // Persons (distinct person ids: clusters that share a pseudonym are one person) and those
+  // with records in two or more deliveries.
+  const order = Int32Array.from({ length: total }, (_, g) => g).sort((a, b) => person[a] - person[b] || delivery[a] - delivery[b]);
+  let persons = 0;
+  let linkedAcrossSources = 0;
+  let spans = false;
+  for (let i = 0; i < total; i++) {
+    const g = order[i];
+    if (i === 0 || person[g] !== person[order[i - 1]]) {
+      if (spans) linkedAcrossSources++;
+      persons++;
+      spans = false;
+    } else if (delivery[g] !== delivery[order[i - 1]]) {
+      spans = true;
+    }
+  }
+  if (spans) linkedAcrossSources++;
+
+  const clustersTable = tableOf(CLUSTERS_SCHEMA, [recordBatchOf(CLUSTERS_SCHEMA, [
+    dictionaryColumn(labels, delivery), u32(row), f64(person), dictionaryColumn([...RECORD_METHODS], method), nullableF64(probability),
+  ])]);
+  const linksTable = tableOf(LINKS_SCHEMA, [recordBatchOf(LINKS_SCHEMA, [
+    dictionaryColumn(labels, leftDelivery), u32(leftRow), dictionaryColumn(labels, rightDelivery), u32(rightRow),
+    dictionaryColumn([...LINK_METHODS], linkMethod), f64(Float64Array.from(links.probability)), nullableF64(Float64Array.from(links.weight)),
+  ])]);
+  return { clusters: clustersTable, links: linksTable, persons, linkedAcrossSources };
+}
