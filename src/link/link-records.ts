@@ -55,7 +55,6 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   const index = indexFields(sources);
   const specs = comparisonSpecs(index);
   const levelCounts = specs.map((s) => s.levels.length);
-  const F = specs.length;
   const sourcePairs: SourcePair[] = [];
   for (let l = 0; l < S; l++) {
     if (settings.deduplicate) sourcePairs.push({ left: l, right: l });
