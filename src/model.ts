@@ -60,6 +60,11 @@ export interface ProjectSpec {
   /** Released attributes an attacker could know; each combination must occur >= k times. */
   readonly key_variables: readonly string[];
   readonly k: number;
+  /**
+   * Recoding of key variables before suppression: numbers into bands (`{ "band": 5 }`), codes
+   * into a prefix (`{ "prefix": 2 }`: NIS municipality -> arrondissement).
+   */
+  readonly generalise?: Readonly<Record<string, { readonly band: number } | { readonly prefix: number }>>;
 }
 
 export type Role = 'operator' | 'supplier' | 'researcher';

@@ -107,6 +107,17 @@ export function validateProjectSpec(input: unknown, datasets: (name: string) => 
   else p.key_variables.forEach((v, i) => {
     if (typeof v !== 'string' || !offered.has(v)) problems.push(`key_variables[${i}] must be an approved attribute`);
   });
+  if (p.generalise !== undefined) {
+    if (typeof p.generalise !== 'object' || p.generalise === null || Array.isArray(p.generalise)) problems.push('generalise must map key variables to { "band": n } or { "prefix": n }');
+    else for (const [name, rule] of Object.entries(p.generalise)) {
+      const r = rule as Record<string, unknown> | null;
+      if (!Array.isArray(p.key_variables) || !p.key_variables.includes(name)) problems.push(`generalise.${name}: only key variables are generalised`);
+      const keys = r === null || typeof r !== 'object' ? [] : Object.keys(r);
+      const ok = keys.length === 1 && ((keys[0] === 'band' && Number.isInteger(r!.band) && (r!.band as number) >= 2 && (r!.band as number) <= 1000)
+        || (keys[0] === 'prefix' && Number.isInteger(r!.prefix) && (r!.prefix as number) >= 1 && (r!.prefix as number) <= 6));
+      if (!ok) problems.push(`generalise.${name} must be { "band": 2..1000 } or { "prefix": 1..6 }`);
+    }
+  }
   if (problems.length > 0) fail('project', problems);
   return p as ProjectSpec;
 }

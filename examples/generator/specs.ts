@@ -59,7 +59,7 @@ export const PROJECT: ProjectSpec = {
   purpose: 'Demonstration: how job seekers\' employment and wages in 2024 vary with education level and region.',
   legal_basis: 'Fictitious deliberation 24/000 for the demo; not a real authorisation',
   valid_from: '2026-01-01',
-  valid_to: '2027-12-31',
+  valid_to: '2036-12-31',
   researchers: ['researcher:an'],
   approved: {
     vdab_jobseekers: ['birth_year', 'sex', 'nis_code', 'opleidingsniveau', 'werkloosheidsduur_maanden'],
@@ -68,6 +68,9 @@ export const PROJECT: ProjectSpec = {
   },
   key_variables: ['birth_year', 'sex', 'nis_code'],
   k: 5,
+  // Five-year birth cohorts before suppression; the municipality stays exact, so the small ones
+  // are what k-anonymity has to suppress.
+  generalise: { birth_year: { band: 5 } },
 };
 
 /** The reference period of each example delivery. */

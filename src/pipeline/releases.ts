@@ -6,7 +6,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Vector } from 'apache-arrow';
+import type { Data, Vector } from 'apache-arrow';
+import { canGeneralise, describeGeneralisation, generaliseColumn } from '../release/generalise.js';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { PURPOSES, releasePseudonyms } from '../pseudonymise/index.js';
@@ -82,6 +83,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   const { persons, indexOf } = densePersons(concatNumbers(clusters, 'person_id', (n) => new Float64Array(n)));
   const { method, probability } = methodCodes(ctx, jobId, records);
   const sources = releaseSources(ctx, project, deliveries, deliveryOfRecord, indexOf, method, probability);
+  const generalised = generaliseKeyVariables(project, sources);
 
   const keyId = ctx.keyring.currentId;
   const releaseKey = purposeKey(ctx, PURPOSES.release(project.id), keyId);
@@ -101,7 +103,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     koppel_version: ctx.version,
     key_ids: { [PURPOSES.nationalId]: deliveries[0]?.key_id ?? keyId, [PURPOSES.release(project.id)]: keyId },
     files: describeTables(assembled),
-    disclosure_control: assembled.disclosure_control,
+    disclosure_control: { ...assembled.disclosure_control, generalised },
     built_by: principal.id,
     built_at: builtAt,
   });
@@ -111,6 +113,27 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     detail: { job: job.id, project: project.id, files: assembled.tables.map((t) => t.name), suppressed_values: assembled.disclosure_control.suppressed_values },
   });
   return release;
+}
+
+/**
+ * Applies the project's recodings to the key-variable columns of every source (in place), and
+ * says what was done, for the manifest.
+ */
+function generaliseKeyVariables(project: ProjectRecord, sources: ReleaseSourceInput[]): Record<string, string> {
+  const done: Record<string, string> = {};
+  for (const [name, rule] of Object.entries(project.generalise ?? {})) {
+    for (const source of sources) {
+      const column = source.columns[name];
+      if (column === undefined) continue;
+      const type = column.type;
+      if (!canGeneralise(type, rule)) {
+        throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', `key variable ${name} of ${source.name} is ${String(type)} and cannot be generalised by ${describeGeneralisation(rule)}`, { variable: name, dataset: source.name });
+      }
+      (source.columns as Record<string, Vector | Data>)[name] = generaliseColumn(column, rule);
+    }
+    done[name] = describeGeneralisation(rule);
+  }
+  return done;
 }
 
 /** One release source per approved dataset: its deliveries' rows concatenated in job order. */

@@ -44,6 +44,9 @@ export interface AuditHead {
 /** Key ids used, e.g. `{ "link:national_id": "k1", "release:<project>": "k1" }`, or a list. */
 export type KeyIds = readonly string[] | Readonly<Record<string, string>>;
 
+/** What disclosure control did: the recodings applied first, then the k-anonymity report. */
+export type DisclosureControlReport = KAnonymityReport & { readonly generalised?: Readonly<Record<string, string>> };
+
 export interface DraftManifestInput {
   readonly release_id: string;
   readonly project: ManifestProject;
@@ -51,7 +54,7 @@ export interface DraftManifestInput {
   readonly koppel_version: string;
   readonly key_ids: KeyIds;
   readonly files: readonly ManifestFile[];
-  readonly disclosure_control: KAnonymityReport;
+  readonly disclosure_control: DisclosureControlReport;
   /** The operator who built the release (four-eyes: may not approve it). */
   readonly built_by?: string;
   readonly built_at?: string;
@@ -66,7 +69,7 @@ export interface ReleaseManifest {
   readonly koppel_version: string;
   readonly key_ids: KeyIds;
   readonly files: readonly ManifestFile[];
-  readonly disclosure_control: KAnonymityReport;
+  readonly disclosure_control: DisclosureControlReport;
   readonly built_by: string | null;
   readonly built_at: string | null;
   readonly approved_by: string | null;

@@ -122,6 +122,16 @@ export const projectBodySchema = {
     approved: { type: 'object', minProperties: 1, additionalProperties: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 128 } } },
     key_variables: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 128 } },
     k: { type: 'integer', minimum: 2, maximum: 1000 },
+    generalise: {
+      type: 'object',
+      description: 'Key variable -> recoding applied before suppression: { "band": n } for numbers (1987 -> "1985-1989" with 5), { "prefix": n } for codes (NIS 11002 -> "11" with 2)',
+      additionalProperties: {
+        oneOf: [
+          { type: 'object', required: ['band'], additionalProperties: false, properties: { band: { type: 'integer', minimum: 2, maximum: 1000 } } },
+          { type: 'object', required: ['prefix'], additionalProperties: false, properties: { prefix: { type: 'integer', minimum: 1, maximum: 6 } } },
+        ],
+      },
+    },
   },
 } as const;
 
