@@ -5,7 +5,8 @@
  * Records are grouped by the dense id of their pseudonym's first 8 bytes (shared across sources)
  * and each group is confirmed on the full 32 bytes. Within a group, every pair from two
  * different sources (or from one source being deduplicated) is offered to the constrained
- * union-find; a pair it rejects (two records of a unique source with the same number) is
+ * union-find; records of one non-unique source with the same number join one person without
+ * counting as a link; a pair it rejects (two records of a unique source with the same number) is
  * counted as a conflict, not linked. A group larger than `maxGroup` (a placeholder number used
  * for many people) is skipped and reported.
  */
@@ -28,6 +29,8 @@ export interface DeterministicOutcome {
   readonly oversizedRecords: number;
   /** 8-byte prefixes shared by different pseudonyms (kept apart). */
   readonly prefixCollisions: number;
+  /** Global record pairs of one non-unique source joined into one person without a link. */
+  readonly merges: { readonly a: Int32Array; readonly b: Int32Array; readonly length: number };
 }
 
 export function deterministicPass(
@@ -56,6 +59,7 @@ export function deterministicPass(
   const linkedTo: (Uint8Array | null)[][] = sources.map(() => sources.map(() => null));
   const mark = (s: number, t: number, r: number) => { (linkedTo[s][t] ??= new Uint8Array(sources[s].size))[r] = 1; };
   let links = 0; let conflicts = 0; let oversizedGroups = 0; let oversizedRecords = 0; let prefixCollisions = 0;
+  const merges = { a: new Int32Array(256), b: new Int32Array(256), length: 0 };
   const srcOf = new Int32Array(64);
   let local = new Int32Array(64);
 
@@ -70,8 +74,22 @@ export function deterministicPass(
     for (let i = 0; i < size; i++) {
       for (let j = i + 1; j < size; j++) {
         const si = srcs[i]; const sj = srcs[j];
-        if (si === sj && !dedupe[si]) continue;
+        if (si === sj && !dedupe[si] && sources[si].unique) continue;
         if (!samePseudonym(sources[si].pseudonyms!, local[i], sources[sj].pseudonyms!, local[j])) { prefixCollisions++; continue; }
+        if (si === sj && !dedupe[si]) {
+          // Rows of one person in a source with many rows per person (quarterly wages): the same
+          // person, but not a link between sources, so no entry in the links.
+          if (uf.union(offsets[si] + local[i], offsets[sj] + local[j]) === Union.Merged) {
+            if (merges.length === merges.a.length) {
+              const na = new Int32Array(merges.a.length * 2); na.set(merges.a); merges.a = na;
+              const nb = new Int32Array(merges.b.length * 2); nb.set(merges.b); merges.b = nb;
+            }
+            merges.a[merges.length] = offsets[si] + local[i];
+            merges.b[merges.length] = offsets[sj] + local[j];
+            merges.length++;
+          }
+          continue;
+        }
         // Left source first in job order; within one source, the lower record first.
         const [ls, la, rs, rb] = si < sj || (si === sj && local[i] < local[j]) ? [si, local[i], sj, local[j]] : [sj, local[j], si, local[i]];
         const outcome = uf.union(offsets[ls] + la, offsets[rs] + rb);
@@ -97,7 +115,7 @@ export function deterministicPass(
   }
   return {
     lists: [...lists.values()].sort((x, y) => x.left - y.left || x.right - y.right),
-    settled, linkedTo, links, conflicts, oversizedGroups, oversizedRecords, prefixCollisions,
+    settled, linkedTo, links, conflicts, oversizedGroups, oversizedRecords, prefixCollisions, merges,
   };
 }
 

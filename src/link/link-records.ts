@@ -276,6 +276,7 @@ function collectEdges(lists: readonly PairList[], weights: readonly Float64Array
 }
 
 function replayDeterministic(det: DeterministicOutcome | null, uf: ConstrainedUnionFind, offsets: Int32Array): void {
+  if (det !== null) for (let p = 0; p < det.merges.length; p++) uf.union(det.merges.a[p], det.merges.b[p]);
   for (const list of det?.lists ?? []) {
     for (let p = 0; p < list.length; p++) uf.union(offsets[list.left] + list.a[p], offsets[list.right] + list.b[p]);
   }

@@ -5,11 +5,11 @@
  * Invariant the release relies on: `clusters` lists the records delivery by delivery in the
  * job's order, and each delivery's records in its row order (as in payload.arrow).
  */
-import { Dictionary, Float64, Int32, Uint32, Utf8, makeData } from 'apache-arrow';
+import { Dictionary, Float64, Int32, Uint32, Utf8, makeData, tableToIPC } from 'apache-arrow';
 import type { LinkResult } from '../link/link-records.js';
 import { METHOD_DETERMINISTIC } from '../link/link-records.js';
 import { hasPseudonym, type PseudonymColumn } from '../link/pseudonym-join.js';
-import type { DeliveryRecord } from '../store/index.js';
+import type { DeliveryRecord, NamedBytes } from '../store/index.js';
 import { dictionaryColumn } from '../util/arrow-columns.js';
 import { recordBatchOf, schemaOf, tableOf } from '../util/arrow-batch.js';
 import type { PipelineContext } from './context.js';
@@ -26,11 +26,25 @@ function sourceOf(offsets: Int32Array, g: number): number {
 }
 
 /**
- * The TTP's persistent person id of each cluster: that of the first record carrying a
- * pseudonym (looked up or created by pseudonym), or else of the cluster's first record
- * (by delivery and row), so that the same person keeps one id across jobs.
+ * What the store needs to give each cluster its persistent person id, worked out where the
+ * linkage ran (a worker thread) so the main thread only talks to SQLite:
+ * ```
+ * keyedPseudonyms  Uint8Array(k * 32)   the pseudonym of the first record carrying one, per keyed cluster
+ * keyedClusters    Int32Array(k)        ... and that cluster, in cluster order
+ * unkeyedRows[s]   Uint32Array          row (in delivery s) of the first record of each cluster
+ *                                       without any pseudonym whose first record is in s
+ * unkeyedClusters[s] Int32Array         ... and that cluster
+ * ```
  */
-export function resolvePersonIds(ctx: PipelineContext, result: LinkResult, pseudonyms: readonly PseudonymColumn[], rows: readonly Uint32Array[], deliveries: readonly DeliveryRecord[]): Float64Array {
+export interface PersonKeys {
+  readonly clusterCount: number;
+  readonly keyedPseudonyms: Uint8Array;
+  readonly keyedClusters: Int32Array;
+  readonly unkeyedRows: readonly Uint32Array[];
+  readonly unkeyedClusters: readonly Int32Array[];
+}
+
+export function personKeys(result: LinkResult, pseudonyms: readonly PseudonymColumn[], rows: readonly Uint32Array[]): PersonKeys {
   const C = result.clusterCount;
   const { offsets, clusters } = result;
   const byPseudonym = new Int32Array(C).fill(-1);
@@ -43,10 +57,9 @@ export function resolvePersonIds(ctx: PipelineContext, result: LinkResult, pseud
       if (byPseudonym[c] < 0 && hasPseudonym(pseudonyms[s], r)) byPseudonym[c] = g;
     }
   }
-  const ids = new Float64Array(C);
   let keyed = 0;
   for (let c = 0; c < C; c++) if (byPseudonym[c] >= 0) keyed++;
-  const packed = new Uint8Array(keyed * 32);
+  const keyedPseudonyms = new Uint8Array(keyed * 32);
   const keyedClusters = new Int32Array(keyed);
   let k = 0;
   for (let c = 0; c < C; c++) {
@@ -54,16 +67,14 @@ export function resolvePersonIds(ctx: PipelineContext, result: LinkResult, pseud
     if (g < 0) continue;
     const s = sourceOf(offsets, g);
     const r = g - offsets[s];
-    packed.set(pseudonyms[s].pseudonyms.subarray(r * 32, r * 32 + 32), k * 32);
+    keyedPseudonyms.set(pseudonyms[s].pseudonyms.subarray(r * 32, r * 32 + 32), k * 32);
     keyedClusters[k++] = c;
   }
-  const found = ctx.store.resolvePersonsByPseudonym(packed, keyed, deliveries[0].key_id);
-  for (let i = 0; i < keyed; i++) ids[keyedClusters[i]] = found[i];
-
-  for (let s = 0; s < deliveries.length; s++) {
+  const unkeyedRows: Uint32Array[] = [];
+  const unkeyedClusters: Int32Array[] = [];
+  for (let s = 0; s < pseudonyms.length; s++) {
     let count = 0;
     for (let c = 0; c < C; c++) if (byPseudonym[c] < 0 && first[c] >= offsets[s] && first[c] < offsets[s + 1]) count++;
-    if (count === 0) continue;
     const sourceRows = new Uint32Array(count);
     const which = new Int32Array(count);
     let j = 0;
@@ -73,8 +84,45 @@ export function resolvePersonIds(ctx: PipelineContext, result: LinkResult, pseud
         which[j++] = c;
       }
     }
-    const byRecord = ctx.store.resolvePersonsByRecord(deliveries[s].id, sourceRows);
-    for (let i = 0; i < count; i++) ids[which[i]] = byRecord[i];
+    unkeyedRows.push(sourceRows);
+    unkeyedClusters.push(which);
+  }
+  return { clusterCount: C, keyedPseudonyms, keyedClusters, unkeyedRows, unkeyedClusters };
+}
+
+/**
+ * Person lookups per SQLite transaction. A transaction blocks the event loop (better-sqlite3
+ * is synchronous); at this size one takes well under 50 ms on the reference machine, and the
+ * loop runs between them. Ids are the same as from one big transaction: new persons are
+ * numbered in order of first appearance either way.
+ */
+export const PERSON_CHUNK = 20_000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The TTP's persistent person id of each cluster: that of the first record carrying a
+ * pseudonym (looked up or created by pseudonym), or else of the cluster's first record
+ * (by delivery and row), so that the same person keeps one id across jobs.
+ */
+export async function resolvePersonIds(ctx: PipelineContext, keys: PersonKeys, deliveries: readonly DeliveryRecord[], chunk = PERSON_CHUNK): Promise<Float64Array> {
+  const ids = new Float64Array(keys.clusterCount);
+  const keyed = keys.keyedClusters.length;
+  for (let at = 0; at < keyed; at += chunk) {
+    const n = Math.min(chunk, keyed - at);
+    const found = ctx.store.resolvePersonsByPseudonym(keys.keyedPseudonyms.subarray(at * 32, (at + n) * 32), n, deliveries[0].key_id);
+    for (let i = 0; i < n; i++) ids[keys.keyedClusters[at + i]] = found[i];
+    await nextTurn();
+  }
+  for (let s = 0; s < deliveries.length; s++) {
+    const rows = keys.unkeyedRows[s];
+    const which = keys.unkeyedClusters[s];
+    for (let at = 0; at < rows.length; at += chunk) {
+      const n = Math.min(chunk, rows.length - at);
+      const found = ctx.store.resolvePersonsByRecord(deliveries[s].id, rows.subarray(at, at + n));
+      for (let i = 0; i < n; i++) ids[which[at + i]] = found[i];
+      await nextTurn();
+    }
   }
   return ids;
 }
@@ -112,16 +160,17 @@ const LINKS_SCHEMA = schemaOf([
   { name: 'match_weight', type: new Float64() },
 ]);
 
-export function jobTables(result: LinkResult, personIds: Float64Array, rows: readonly Uint32Array[], deliveries: readonly DeliveryRecord[]) {
+/** The job's tables; `deliveryIds` in job order label the records' deliveries. */
+export function jobTables(result: LinkResult, personIds: Float64Array, rows: readonly Uint32Array[], deliveryIds: readonly string[]) {
   const { offsets, clusters, links } = result;
-  const total = offsets[deliveries.length];
-  const labels = deliveries.map((d) => d.id);
+  const total = offsets[deliveryIds.length];
+  const labels = [...deliveryIds];
   const delivery = new Int32Array(total);
   const row = new Uint32Array(total);
   const person = new Float64Array(total);
   const method = new Int32Array(total);
   const probability = new Float64Array(total).fill(Number.NaN);
-  for (let s = 0; s < deliveries.length; s++) {
+  for (let s = 0; s < deliveryIds.length; s++) {
     delivery.fill(s, offsets[s], offsets[s + 1]);
     row.set(rows[s], offsets[s]);
   }
@@ -173,4 +222,17 @@ export function jobTables(result: LinkResult, personIds: Float64Array, rows: rea
     dictionaryColumn([...LINK_METHODS], linkMethod), f64(Float64Array.from(links.probability)), nullableF64(Float64Array.from(links.weight)),
   ])]);
   return { clusters: clustersTable, links: linksTable, persons, linkedAcrossSources };
+}
+
+/**
+ * The job's files as Arrow IPC *file* bytes (byte for byte what `writeTableFileSync` writes),
+ * so they can be built off the main thread and handed over as transferable buffers.
+ */
+export function jobFiles(result: LinkResult, personIds: Float64Array, rows: readonly Uint32Array[], deliveryIds: readonly string[]) {
+  const tables = jobTables(result, personIds, rows, deliveryIds);
+  const files: NamedBytes[] = [
+    { name: 'clusters', bytes: tableToIPC(tables.clusters, 'file'), rows: tables.clusters.numRows },
+    { name: 'links', bytes: tableToIPC(tables.links, 'file'), rows: tables.links.numRows },
+  ];
+  return { files, persons: tables.persons, linkedAcrossSources: tables.linkedAcrossSources };
 }

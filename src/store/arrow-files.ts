@@ -187,6 +187,24 @@ export function hashFileSync(file: string): { bytes: number; sha256: string } {
 }
 
 /**
+ * A stored data file as the store hands it out to a reader that runs elsewhere (a worker
+ * thread): where it is, what it must hash to, and how to name it in an error. Only the store
+ * makes these, so it stays the only code that knows the data directory's layout.
+ */
+export interface StoredFileRef {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  /** The data-dir-relative name used in errors, e.g. `deliveries/<id>/linkage.arrow`. */
+  readonly what: string;
+}
+
+/** `readVerifiedTable` for a reference handed out by the store. */
+export function readStoredTable(ref: StoredFileRef): Table {
+  return readVerifiedTable(ref.path, ref, ref.what);
+}
+
+/**
  * Read an IPC file and check it against its recorded size and hash first: a missing, truncated
  * or altered file is KOPPEL_ERR_STORE_CORRUPT, never a half-read table.
  */

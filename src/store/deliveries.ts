@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { isPeriod } from '../model.js';
-import { readVerifiedTable } from './arrow-files.js';
+import { readStoredTable, type StoredFileRef } from './arrow-files.js';
 import type { Db } from './database.js';
 import { removeTree } from './durable-fs.js';
 import { newId, now } from './ids.js';
@@ -162,14 +162,16 @@ export class Deliveries {
     return rows.filter((r) => filter.status === undefined || r.status === filter.status).map(deliveryRecord);
   }
 
-  read(id: string): { linkage: Table; payload: Table } {
+  /** Where a delivery's recorded file is and what it must hash to, for a reader elsewhere. */
+  fileRef(id: string, name: string): StoredFileRef {
     const delivery = this.get(id);
     if (delivery === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no delivery ${id}`, { delivery: id });
-    const table = (name: string): Table => {
-      const file = delivery.files.find((f) => f.name === name);
-      if (file === undefined) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `delivery ${id} has no recorded ${name}`, { delivery: id, file: name });
-      return readVerifiedTable(path.join(this.deliveriesDir, id, name), file, `deliveries/${id}/${name}`);
-    };
-    return { linkage: table(LINKAGE_FILE), payload: table(PAYLOAD_FILE) };
+    const file = delivery.files.find((f) => f.name === name);
+    if (file === undefined) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `delivery ${id} has no recorded ${name}`, { delivery: id, file: name });
+    return { path: path.join(this.deliveriesDir, id, name), bytes: file.bytes, sha256: file.sha256, what: `deliveries/${id}/${name}` };
+  }
+
+  read(id: string): { linkage: Table; payload: Table } {
+    return { linkage: readStoredTable(this.fileRef(id, LINKAGE_FILE)), payload: readStoredTable(this.fileRef(id, PAYLOAD_FILE)) };
   }
 }

@@ -120,14 +120,44 @@ export class Jobs {
 
   /** Publish the job's files and report.json, once; a second call is KOPPEL_ERR_STORE_CONFLICT. */
   writeFiles(jobId: string, files: readonly { name: string; table: Table }[], report: object): void {
+    const staging = this.stageFor(jobId);
+    try {
+      const stored = files.map((f) => staging.writeTable(arrowFileName(f.name), f.table));
+      this.publish(jobId, staging, stored, report);
+    } catch (err) {
+      staging.abort();
+      throw err;
+    }
+  }
+
+  /**
+   * `writeFiles` for files already encoded as Arrow IPC file bytes (built off the main thread),
+   * written without blocking the event loop for more than a slice at a time.
+   */
+  async writeFileBytes(jobId: string, files: readonly { name: string; bytes: Uint8Array; rows?: number }[], report: object): Promise<void> {
+    const staging = this.stageFor(jobId);
+    try {
+      const stored: StoredFile[] = [];
+      for (const f of files) stored.push(await staging.writeBytes(arrowFileName(f.name), f.bytes, f.rows));
+      this.publish(jobId, staging, stored, report);
+    } catch (err) {
+      staging.abort();
+      throw err;
+    }
+  }
+
+  private stageFor(jobId: string): StagingDir {
     const row = this.byId.get(jobId);
     if (row === undefined) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId}`, { job: jobId });
     if (row.files_json !== null) throw new KoppelError('KOPPEL_ERR_STORE_CONFLICT', `job ${jobId} already has its files`, { job: jobId });
-    const staging = new StagingDir(this.stagingDir, 'job');
+    return new StagingDir(this.stagingDir, 'job');
+  }
+
+  /** Writes report.json and publishes the staged directory in the transaction that records it. */
+  private publish(jobId: string, staging: StagingDir, stored: readonly StoredFile[], report: object): void {
     const target = path.join(this.jobsDir, jobId);
     let published = false;
     try {
-      const stored = files.map((f) => staging.writeTable(arrowFileName(f.name), f.table));
       staging.writeText('report.json', `${JSON.stringify(report, null, 2)}\n`);
       this.db.transaction(() => {
         // Checked again under the write lock: never publish over another writer's files.
@@ -140,7 +170,6 @@ export class Jobs {
       }).immediate();
     } catch (err) {
       if (published) removeTree(target);
-      staging.abort();
       throw err;
     }
   }

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RecordBatch, Schema, Table } from 'apache-arrow';
 import { openBatchSink, writeTableFileSync, type BatchSink, type OpenBatchSink, type WrittenFile } from './arrow-files.js';
 import { assertSafeName, fsyncDir, removeTree } from './durable-fs.js';
@@ -37,6 +37,9 @@ const openHere = new Set<string>();
 export function isStagingOpenHere(name: string): boolean {
   return openHere.has(name);
 }
+
+/** Bytes hashed and written per step by `writeBytes`: ~1-3 ms of work, then the event loop runs. */
+const WRITE_SLICE = 1 << 20;
 
 export class StagingDir {
   readonly dir: string;
@@ -72,6 +75,31 @@ export class StagingDir {
     this.claim(fileName);
     const info = writeTableFileSync(path.join(this.dir, fileName), table);
     const stored = { name: fileName, ...info };
+    this.files.set(fileName, stored);
+    return stored;
+  }
+
+  /**
+   * An already-encoded file (e.g. Arrow IPC bytes built in a worker thread), written and hashed
+   * in slices with the event loop free between them: a job's files run to hundreds of MB, and
+   * hashing or writing them in one synchronous call would stall the server for that long.
+   */
+  async writeBytes(fileName: string, bytes: Uint8Array, rows?: number): Promise<StoredFile> {
+    this.claim(fileName);
+    const hash = createHash('sha256');
+    const handle = await fs.promises.open(path.join(this.dir, fileName), 'wx', 0o600);
+    try {
+      for (let at = 0; at < bytes.byteLength; at += WRITE_SLICE) {
+        const slice = bytes.subarray(at, Math.min(at + WRITE_SLICE, bytes.byteLength));
+        hash.update(slice);
+        let done = 0;
+        while (done < slice.byteLength) done += (await handle.write(slice, done, slice.byteLength - done)).bytesWritten;
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const stored: StoredFile = { name: fileName, bytes: bytes.byteLength, sha256: hash.digest('hex'), ...(rows === undefined ? {} : { rows }) };
     this.files.set(fileName, stored);
     return stored;
   }

@@ -23,7 +23,8 @@ import type {
   JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, TokenInfo,
 } from './records.js';
 import { Releases } from './releases.js';
-import type { DeliveryStaging } from './staging.js';
+import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
+import type { StoredFileRef } from './arrow-files.js';
 import { Tokens } from './tokens.js';
 
 export interface StoreOptions {
@@ -34,6 +35,8 @@ export interface StoreOptions {
 }
 
 export type NamedTable = { readonly name: string; readonly table: Table };
+/** An Arrow IPC file, already encoded, and its row count. */
+export type NamedBytes = { readonly name: string; readonly bytes: Uint8Array; readonly rows?: number };
 
 export class Store {
   readonly dataDir: string;
@@ -102,6 +105,8 @@ export class Store {
   getDelivery(id: string): DeliveryRecord | null { return this.deliveries.get(id); }
   listDeliveries(filter?: { dataset?: string; status?: DeliveryStatus }): DeliveryRecord[] { return this.deliveries.list(filter); }
   readDelivery(id: string): { linkage: Table; payload: Table } { return this.deliveries.read(id); }
+  /** A delivery file's location and recorded hash, for a reader off the main thread (`readStoredTable`). */
+  deliveryFileRef(id: string, file: 'linkage' | 'payload'): StoredFileRef { return this.deliveries.fileRef(id, file === 'linkage' ? LINKAGE_FILE : PAYLOAD_FILE); }
 
   // persistent person ids
   resolvePersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.byPseudonym(pseudonyms, count, keyId); }
@@ -114,6 +119,8 @@ export class Store {
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
+  /** `writeJobFiles` for files already encoded as Arrow IPC file bytes; yields between slices. */
+  writeJobFileBytes(jobId: string, files: readonly NamedBytes[], report: object): Promise<void> { return this.jobs.writeFileBytes(jobId, files, report); }
   readJobFile(jobId: string, name: string): Table { return this.jobs.readFile(jobId, name); }
 
   // releases

@@ -97,6 +97,19 @@ t.test('a non-unique source may give many records to one person', async (t) => {
   t.equal(result.clusters[n + 2], c, 'the row without a national number joins probabilistically');
 });
 
+t.test('rows of one number in a non-unique source are one person even with no record elsewhere, and no link', async (t) => {
+  const person = { insz: insz(1975, 2, 3, 41), given_name: 'Jan', surname: 'Peeters', date_of_birth: '1975-02-03', sex: 'M', postcode: '2000' };
+  const others = population(200, 5)[0].rows;
+  const wages = [{ ...person }, { ...person }, { ...person }, ...others.slice(0, 30)];
+  const result = linkRecords(encodeRows([{ name: 'people', rows: others.slice(40) }, { name: 'wages', rows: wages, unique: false }], FIELDS), linkSettings());
+  const n = result.offsets[1];
+  t.equal(result.clusters[n + 1], result.clusters[n], 'second quarter: same person');
+  t.equal(result.clusters[n + 2], result.clusters[n], 'third quarter: same person');
+  for (let i = 0; i < result.links.length; i++) {
+    t.not(result.links.left[i] >= n && result.links.right[i] >= n, true, 'no link within the source');
+  }
+});
+
 t.test('an empty source and an all-null field are reported, not a crash', async (t) => {
   const pop = population(200, 2);
   for (const r of pop[0].rows) r.postcode = null;

@@ -1,0 +1,155 @@
+/**
+ * The CPU-heavy part of a linkage job, as one task that runs in a worker thread (or inline on
+ * the main thread when `jobWorkers` is 0), in three steps:
+ * ```
+ *   read    stored linkage.arrow files (paths and hashes handed out by the store) -> EncodedSources
+ *   link    linkRecords -> clusters and links; the keys the store needs for person ids
+ *   files   person id per cluster (resolved in SQLite on the main thread) -> clusters.arrow,
+ *           links.arrow as IPC file bytes
+ * ```
+ * Everything that crosses between threads is typed arrays (transferred, not copied) or small
+ * plain objects: never an object per record. This module knows no SQLite and no data-dir
+ * layout; the main thread does those.
+ */
+import type { ColumnSpec } from '../model.js';
+import { linkRecords, type LinkResult } from '../link/link-records.js';
+import { linkSettings } from '../link/link-settings.js';
+import type { LinkReport } from '../link/link-report.js';
+import type { EncodedSource, FieldQuality } from '../link/encoded-source.js';
+import { PseudonymTable, type PseudonymColumn } from '../link/pseudonym-join.js';
+import { readStoredTable, type StoredFileRef } from '../store/arrow-files.js';
+import type { NamedBytes } from '../store/store.js';
+import { concatNumbers, concatPseudonyms } from '../util/arrow-columns.js';
+import { encodedSourceOf, type JobField } from './linkage-encoding.js';
+import { jobFiles, personKeys, type PersonKeys } from './job-outputs.js';
+
+export interface LinkSourceInput {
+  /** The delivery id: the engine's source name and the label in the job files. */
+  readonly delivery: string;
+  /** Its linkage.arrow, as the store hands it out. */
+  readonly file: StoredFileRef;
+  /** Whether a person has at most one record here; null = detected from the pseudonyms. */
+  readonly unique: boolean | null;
+  /** Job field name -> the dataset's linkage column that serves it. */
+  readonly columns: Readonly<Record<string, ColumnSpec>>;
+  /** Null and invalid counts per linkage column, from the delivery's quality report. */
+  readonly quality: Readonly<Record<string, FieldQuality>>;
+}
+
+/** Everything the task needs, as a structured-cloneable object (it is the worker's `workerData`). */
+export interface LinkTaskInput {
+  readonly sources: readonly LinkSourceInput[];
+  readonly fields: readonly JobField[];
+  readonly blocking: readonly (readonly string[])[] | null;
+  readonly threshold: number | null;
+}
+
+export interface LinkedSummary extends PersonKeys {
+  /** Records and uniqueness per source, in job order. */
+  readonly records: readonly number[];
+  readonly unique: readonly boolean[];
+  readonly links: number;
+  readonly report: LinkReport;
+}
+
+export interface JobFiles {
+  readonly files: readonly NamedBytes[];
+  readonly persons: number;
+  readonly linkedAcrossSources: number;
+}
+
+/** A source is unique unless the job says otherwise or one valid pseudonym occurs twice in it. */
+function hasRepeatedPseudonym(column: PseudonymColumn): boolean {
+  const table = new PseudonymTable(column.length);
+  const keys = table.internColumn(column);
+  let valid = 0;
+  for (let r = 0; r < column.length; r++) if (keys[r] >= 0) valid++;
+  return table.size < valid;
+}
+
+/** One job's task; its steps are called in order: `read`, `link`, `files`. */
+export class LinkTask {
+  private sources: EncodedSource[] = [];
+  private pseudonyms: PseudonymColumn[] = [];
+  private rows: Uint32Array[] = [];
+  private result: LinkResult | null = null;
+
+  constructor(private readonly input: LinkTaskInput) {}
+
+  /** Reads and decodes every source; returns the number of records. */
+  read(): number {
+    for (const s of this.input.sources) {
+      const linkage = readStoredTable(s.file);
+      const column = concatPseudonyms(linkage);
+      const unique = s.unique ?? !hasRepeatedPseudonym(column);
+      this.sources.push(encodedSourceOf(s.delivery, unique, linkage, this.input.fields, new Map(Object.entries(s.columns)), { ...s.quality }));
+      this.pseudonyms.push(column);
+      this.rows.push(concatNumbers(linkage, 'row', (n) => new Uint32Array(n)));
+    }
+    return this.sources.reduce((a, s) => a + s.size, 0);
+  }
+
+  link(): LinkedSummary {
+    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }));
+    this.result = result;
+    const summary: LinkedSummary = {
+      ...personKeys(result, this.pseudonyms, this.rows),
+      records: this.sources.map((s) => s.size),
+      unique: this.sources.map((s) => s.unique),
+      links: result.links.length,
+      report: result.report,
+    };
+    // The encodings are no longer needed: let them go before the files are built.
+    this.sources = [];
+    this.pseudonyms = [];
+    return summary;
+  }
+
+  files(personIds: Float64Array): JobFiles {
+    if (this.result === null) throw new Error('LinkTask.files() before link()');
+    if (personIds.length !== this.result.clusterCount) {
+      throw new RangeError(`${personIds.length} person ids for ${this.result.clusterCount} clusters`);
+    }
+    return jobFiles(this.result, personIds, this.rows, this.input.sources.map((s) => s.delivery));
+  }
+}
+
+/** The buffers a message can hand over instead of copying (each once: a repeat is an error). */
+export function transferables(arrays: readonly ArrayBufferView[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const a of arrays) if (a.buffer instanceof ArrayBuffer && a.byteLength > 0) out.add(a.buffer);
+  return [...out];
+}
+
+export function summaryTransferables(summary: LinkedSummary): ArrayBuffer[] {
+  return transferables([summary.keyedPseudonyms, summary.keyedClusters, ...summary.unkeyedRows, ...summary.unkeyedClusters]);
+}
+
+/** Messages between the job (main thread) and its worker; the input travels as `workerData`. */
+export type WorkerMessage =
+  | { readonly type: 'read'; readonly records: number }
+  | { readonly type: 'linked'; readonly summary: LinkedSummary }
+  | { readonly type: 'files'; readonly files: JobFiles }
+  | { readonly type: 'failed'; readonly error: SerializedError };
+
+export type MainMessage = { readonly type: 'persons'; readonly ids: Float64Array };
+
+/** An error as it crosses the thread boundary: a KoppelError keeps its code and details. */
+export interface SerializedError {
+  readonly code: string | null;
+  readonly name: string;
+  readonly message: string;
+  readonly details: unknown;
+  readonly stack: string | undefined;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const coded = err as Error & { code?: unknown; details?: unknown };
+    return {
+      code: typeof coded.code === 'string' ? coded.code : null,
+      name: err.name, message: err.message, details: coded.details ?? null, stack: err.stack,
+    };
+  }
+  return { code: null, name: 'Error', message: 'a non-Error value was thrown', details: null, stack: undefined };
+}

@@ -1,0 +1,34 @@
+/**
+ * Worker-thread entry of a linkage job (see link-worker-tasks.ts for the steps and
+ * link-worker-client.ts for the main-thread side). It reads `workerData` (a LinkTaskInput),
+ * reports the record count, links, hands back the person keys, waits for the person ids, and
+ * hands back the job's files. Every typed array goes back transferred, not copied.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  LinkTask, serializeError, summaryTransferables, transferables,
+  type LinkTaskInput, type MainMessage, type WorkerMessage,
+} from './link-worker-tasks.js';
+
+const port = parentPort;
+if (port === null) throw new Error('link-worker runs only as a worker thread');
+
+const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const fail = (err: unknown) => post({ type: 'failed', error: serializeError(err) });
+
+const task = new LinkTask(workerData as LinkTaskInput);
+try {
+  post({ type: 'read', records: task.read() });
+  const summary = task.link();
+  port.once('message', (message: MainMessage) => {
+    try {
+      const files = task.files(message.ids);
+      post({ type: 'files', files }, transferables(files.files.map((f) => f.bytes)));
+    } catch (err) {
+      fail(err);
+    }
+  });
+  post({ type: 'linked', summary }, summaryTransferables(summary));
+} catch (err) {
+  fail(err);
+}
