@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agodiDiplomas, rszEmployment, toCsv, vdabJobseekers, type Extract } from './generator/extracts.js';
+import { RECORD_IDS } from './generator/specs.js';
 import { isValidInsz } from './generator/identifiers.js';
 import { makePeople } from './generator/people.js';
 import { Rng } from './generator/prng.js';
@@ -35,9 +36,9 @@ export function generateExamples(seed = SEED): ExampleFiles {
   };
   const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
   const files = new Map<string, string>([
-    ['vdab_jobseekers.csv', toCsv(extracts.vdab)],
-    ['rsz_employment.csv', toCsv(extracts.rsz)],
-    ['agodi_diplomas.csv', toCsv(extracts.agodi)],
+    ['vdab_jobseekers.csv', toCsv(extracts.vdab, RECORD_IDS.vdab)],
+    ['rsz_employment.csv', toCsv(extracts.rsz, RECORD_IDS.rsz)],
+    ['agodi_diplomas.csv', toCsv(extracts.agodi, RECORD_IDS.agodi)],
     ['vdab_jobseekers.schema.json', json(VDAB_SCHEMA)],
     ['rsz_employment.schema.json', json(RSZ_SCHEMA)],
     ['agodi_diplomas.schema.json', json(AGODI_SCHEMA)],

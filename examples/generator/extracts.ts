@@ -164,12 +164,20 @@ export function agodiDiplomas(rng: Rng, people: readonly Person[]): Extract {
   return { header, rows };
 }
 
+/** The supplier's own record number, first column: what `koppel link` output refers to. */
+export interface RecordIdColumn {
+  readonly name: string;
+  readonly prefix: string;
+}
+
 /** RFC 4180 CSV with LF line ends; quotes only the fields that need it. */
-export function toCsv(extract: Extract): string {
+export function toCsv(extract: Extract, recordId?: RecordIdColumn): string {
   const cell = (v: string | number): string => {
     const s = String(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const lines = [extract.header.join(','), ...extract.rows.map((r) => r.map(cell).join(','))];
+  const id = (i: number) => (recordId === undefined ? '' : `${recordId.prefix}${String(i + 1).padStart(6, '0')},`);
+  const header = recordId === undefined ? extract.header : [recordId.name, ...extract.header];
+  const lines = [header.join(','), ...extract.rows.map((r, i) => id(i) + r.map(cell).join(','))];
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,13 @@
 /** The dataset schemas and the project authorisation that go with the example extracts. */
 import type { DatasetSchema, ProjectSpec } from '../../src/model.js';
-import { DIPLOMA_LEVELS, STUDY_FIELDS } from './extracts.js';
+import { DIPLOMA_LEVELS, STUDY_FIELDS, type RecordIdColumn } from './extracts.js';
+
+/** Each supplier's own record number (read and dropped at ingest; the id `koppel link` reports). */
+export const RECORD_IDS: Readonly<Record<'vdab' | 'rsz' | 'agodi', RecordIdColumn>> = {
+  vdab: { name: 'dossier_nr', prefix: 'VD' },
+  rsz: { name: 'aangifte_id', prefix: 'RSZ' },
+  agodi: { name: 'leerling_id', prefix: 'AG' },
+};
 
 export const VDAB_SCHEMA: DatasetSchema = {
   name: 'vdab_jobseekers',
@@ -8,6 +15,7 @@ export const VDAB_SCHEMA: DatasetSchema = {
   schedule: 'quarterly',
   description: 'Registered job seekers at the end of the quarter (synthetic example).',
   columns: [
+    { name: 'dossier_nr', role: 'drop' },
     { name: 'insz', role: 'national_id' },
     { name: 'voornaam', role: 'linkage', type: 'given_name' },
     { name: 'familienaam', role: 'linkage', type: 'surname' },
@@ -29,6 +37,7 @@ export const RSZ_SCHEMA: DatasetSchema = {
   schedule: 'yearly',
   description: 'Employment per employer and quarter, one year per delivery (synthetic example).',
   columns: [
+    { name: 'aangifte_id', role: 'drop' },
     { name: 'insz', role: 'national_id' },
     { name: 'kwartaal', role: 'attribute', type: 'code' },
     { name: 'werkgever_kbo', role: 'attribute', type: 'code' },
@@ -44,6 +53,7 @@ export const AGODI_SCHEMA: DatasetSchema = {
   schedule: 'yearly',
   description: 'Highest diploma obtained (synthetic example).',
   columns: [
+    { name: 'leerling_id', role: 'drop' },
     { name: 'insz', role: 'national_id' },
     { name: 'voornaam', role: 'linkage', type: 'given_name' },
     { name: 'familienaam', role: 'linkage', type: 'surname' },
