@@ -7,11 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agodiDiplomas, rszEmployment, toCsv, vdabJobseekers, type Extract } from './generator/extracts.js';
-import { RECORD_IDS } from './generator/specs.js';
 import { isValidInsz } from './generator/identifiers.js';
 import { makePeople } from './generator/people.js';
 import { Rng } from './generator/prng.js';
-import { AGODI_SCHEMA, PERIODS, PROJECT, RSZ_SCHEMA, VDAB_SCHEMA } from './generator/specs.js';
+import { AGODI_SCHEMA, LINK_JOB, PERIODS, PROJECT, RECORD_IDS, RSZ_SCHEMA, VDAB_SCHEMA } from './generator/specs.js';
 
 export const SEED = 20240331;
 export const POPULATION = 3000;
@@ -44,6 +43,7 @@ export function generateExamples(seed = SEED): ExampleFiles {
     ['agodi_diplomas.schema.json', json(AGODI_SCHEMA)],
     ['project.json', json(PROJECT)],
     ['periods.json', json(PERIODS)],
+    ['link-job.json', json(LINK_JOB)],
   ]);
   return { files, extracts };
 }

@@ -89,3 +89,19 @@ export const PERIODS: Readonly<Record<string, string>> = {
   rsz_employment: '2024',
   agodi_diplomas: '2024',
 };
+
+const PERSON_COLUMNS = { insz: 'insz', given_name: 'voornaam', surname: 'familienaam', date_of_birth: 'geboortedatum' };
+
+/** A `koppel link` job file (design.md) over the two extracts that carry names and birth dates. */
+export const LINK_JOB = {
+  sources: [
+    { name: 'vdab', path: 'vdab_jobseekers.csv', id: RECORD_IDS.vdab.name, columns: PERSON_COLUMNS },
+    { name: 'agodi', path: 'agodi_diplomas.csv', id: RECORD_IDS.agodi.name, columns: PERSON_COLUMNS },
+  ],
+  fields: [
+    { name: 'insz', type: 'national_id' },
+    { name: 'given_name', type: 'given_name' },
+    { name: 'surname', type: 'surname' },
+    { name: 'date_of_birth', type: 'date', format: 'YYYY-MM-DD' },
+  ],
+};
