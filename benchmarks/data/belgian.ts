@@ -10,7 +10,7 @@
  * national numbers missing or mistyped (failing the check digits) and written with or without
  * punctuation or as a number that lost its leading zero. All data is synthetic.
  */
-import { nationalIdCheck } from '../../src/pseudonymise/normalise-national-id.js';
+import { inszCheckDigits as nationalIdCheck } from '../../src/ingest/insz.js';
 import { int, pick, seeded, toCsv, typo, zipf, type Random } from './corruption.js';
 
 const MALE = `Jan Pieter Luc Marc Dirk Koen Tom Bart Wim Peter Johan Geert Stijn Jens Thomas Lucas Noah Arthur Louis Jules Victor

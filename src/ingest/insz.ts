@@ -169,3 +169,9 @@ export function countInszStatus(status: Uint8Array, into: Record<InszStatusName,
   for (let i = 0; i < status.length; i++) counts[status[i]]++;
   for (let s = 0; s < INSZ_STATUS_NAMES.length; s++) into[INSZ_STATUS_NAMES[s]] += counts[s];
 }
+
+/** The two check digits of a 9-digit INSZ body (for generators and tests of synthetic data). */
+export function inszCheckDigits(body9: string, bornFrom2000: boolean): string {
+  const body = Number(body9);
+  return String(97 - (((bornFrom2000 ? 2_000_000_000 : 0) + body) % 97)).padStart(2, '0');
+}

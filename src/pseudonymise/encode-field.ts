@@ -17,7 +17,8 @@ import {
   normaliseSex, postcodePrefix,
 } from './normalise-codes.js';
 import { compileDateFormat, parseDate, type DateFormat, type ParsedDate } from './normalise-date.js';
-import { normaliseNationalId } from './normalise-national-id.js';
+// One INSZ validator for uploads and `koppel link` alike.
+import { normaliseInsz } from '../ingest/insz.js';
 import {
   firstWord, joinWords, normaliseText, phoneticKey, surnameCore,
 } from './normalise-text.js';
@@ -91,8 +92,8 @@ function canonicalise(type: FieldType, raw: string, dateFormat: DateFormat | nul
       return v === null ? null : v === '' ? undefined : { slots: [v], bloom: '' };
     }
     case 'national_id': {
-      const v = normaliseNationalId(raw);
-      return v.length === 11 ? { slots: [v], bloom: '' } : null;
+      const v = normaliseInsz(raw);
+      return v.digits !== null ? { slots: [v.digits], bloom: '' } : null;
     }
   }
 }

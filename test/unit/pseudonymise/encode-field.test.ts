@@ -6,7 +6,7 @@ import { dictionaryOfStrings, dictionaryOfUtf8 } from '../../../src/pseudonymise
 import { encodeField } from '../../../src/pseudonymise/encode-field.js';
 import { encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
 import { BloomHasher } from '../../../src/pseudonymise/encode-keyed.js';
-import { nationalIdCheck } from '../../../src/pseudonymise/normalise-national-id.js';
+import { inszCheckDigits as nationalIdCheck } from '../../../src/ingest/insz.js';
 import { bloomDice } from '../../../src/link/comparison.js';
 import { derivePurposeKey, PURPOSES } from '../../../src/pseudonymise/key-derivation.js';
 
