@@ -6,17 +6,7 @@
 
 export type Random = () => number;
 
-/** mulberry32, seeded: the same seed gives the same data set. */
-export function seeded(seed: number): Random {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '../../src/util/seeded-random.js';
 
 export function pick<T>(rnd: Random, items: readonly T[]): T {
   return items[Math.floor(rnd() * items.length)];

@@ -4,22 +4,12 @@
  * The draw is seeded: the same sources give the same model and the same links.
  */
 import type { PairList, SourcePair } from './blocking.js';
+import { seededRandom } from '../util/seeded-random.js';
 import { compareField, type ComparisonSpec } from './comparison.js';
 import type { EncodedSource } from './encoded-source.js';
 import type { FieldIndex } from './field-index.js';
 import { PatternCounter, type PatternHistogram } from './pattern-histogram.js';
 
-/** mulberry32: a small, fast, seedable PRNG (not for secrets; only for sampling pairs). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function pairsOf(sources: readonly EncodedSource[], sp: SourcePair): number {
   const nl = sources[sp.left].size;

@@ -3,17 +3,7 @@
  * Nothing here is real: numbers are generated from a birth date and serial.
  */
 
-/** mulberry32: small, seeded, good enough to spread test cases. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seededRandom } from '../../../src/util/seeded-random.js';
 
 /** A valid INSZ for the given birth year (1900-2099), month field (BIS: +20/+40), day and serial. */
 export function makeInsz(year: number, monthField: number, day: number, serial: number): string {

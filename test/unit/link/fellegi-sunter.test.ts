@@ -1,7 +1,7 @@
 import t from 'tap';
 import { initialM, runEm, type FsParams } from '../../../src/link/fellegi-sunter.js';
 import { PatternCounter } from '../../../src/link/pattern-histogram.js';
-import { seededRandom } from '../../../src/link/u-sampling.js';
+import { seededRandom } from '../../../src/util/seeded-random.js';
 
 /** Draws `n` pairs from a known model: each field's level from m (matches) or u (non-matches). */
 function simulate(n: number, lambda: number, m: number[][], u: number[][], seed: number) {

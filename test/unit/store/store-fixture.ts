@@ -7,6 +7,9 @@ import {
 } from 'apache-arrow';
 import type { DatasetSchema, ProjectSpec } from '../../../src/model.js';
 import { initKey, loadKeyring, openStore, type Keyring, type Store } from '../../../src/store/index.js';
+import { seededRandom as prng } from '../../../src/util/seeded-random.js';
+
+export { prng };
 
 export interface Fixture {
   readonly dir: string;
@@ -49,17 +52,6 @@ export function storeFixture(t: Teardown): Fixture {
   };
 }
 
-/** mulberry32: a small seeded PRNG so every test's data is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomBytesSeeded(n: number, rand: () => number): Uint8Array {
   const out = new Uint8Array(n);
