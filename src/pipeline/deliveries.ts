@@ -84,7 +84,8 @@ async function* measured(source: AsyncIterable<Uint8Array>, sink: { hash: Return
 
 export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest): Promise<UploadResult> {
   if (!isPeriod(req.period)) {
-    throw new KoppelError('KOPPEL_ERR_SCHEMA_BAD_PERIOD', 'the period must be YYYY, YYYYQn or YYYY-MM', { period: req.period.slice(0, 16) });
+    // The period is not echoed: a wrong path segment may hold anything, an identifier included.
+    throw new KoppelError('KOPPEL_ERR_SCHEMA_BAD_PERIOD', 'the period must be YYYY, YYYYQn or YYYY-MM', { length: req.period.length });
   }
   const schema = datasetForSupplier(ctx, req.principal, req.dataset);
   const mediaType = req.contentType.split(';')[0].trim().toLowerCase();

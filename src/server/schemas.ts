@@ -5,7 +5,11 @@
  */
 import { ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES } from '../model.js';
 
-const idString = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' } as const;
+/**
+ * Ids are `<prefix>_<20 hex>`: anything else is refused by the schema, so that no error message
+ * ever repeats a path segment that could hold an identifier.
+ */
+export const idOf = (prefix: 'dlv' | 'job' | 'rel' | 'prj' | 'tok') => ({ type: 'string', pattern: `^${prefix}_[0-9a-f]{20}$` }) as const;
 const freeObject = { type: 'object', additionalProperties: true } as const;
 const isoDate = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 
@@ -150,7 +154,7 @@ export const jobBodySchema = {
   required: ['deliveries'],
   additionalProperties: false,
   properties: {
-    deliveries: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: idString, description: 'Delivery ids, in the order the release lists sources' },
+    deliveries: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: idOf('dlv'), description: 'Delivery ids, in the order the release lists sources' },
     fields: {
       type: 'array', minItems: 1, maxItems: 50, description: 'Comparison fields (default: the national id and every linkage type two deliveries share)',
       items: { type: 'object', required: ['name', 'type'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' }, type: { type: 'string', enum: [...FIELD_TYPES] } } },
@@ -217,8 +221,8 @@ export const errorResponses = {
   400: { $ref: 'Error#' }, 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' }, 404: { $ref: 'Error#' },
 } as const;
 
-export const idParam = (name: string) => ({
+export const idParam = (name: string, prefix: Parameters<typeof idOf>[0]) => ({
   type: 'object',
   required: [name],
-  properties: { [name]: idString },
+  properties: { [name]: idOf(prefix) },
 }) as const;

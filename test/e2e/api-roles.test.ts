@@ -64,7 +64,8 @@ t.test('roles, ownership, four-eyes and researcher visibility hold through the H
   const { body: job } = await op1.request<{ id: string }>('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: [second.body.id, rszDelivery.body.id] } });
   t.equal((await waitForJob(op1, job.id)).status, 'succeeded');
   await refusal(t, op1.request('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: [first.body.id] } }), 422, 'KOPPEL_ERR_LINK_DELIVERY_NOT_ALLOWED');
-  await refusal(t, op1.request('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: ['dlv_nope'] } }), 404, 'KOPPEL_ERR_LINK_UNKNOWN_DELIVERY');
+  await refusal(t, op1.request('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: ['dlv_00000000000000000000'] } }), 404, 'KOPPEL_ERR_LINK_UNKNOWN_DELIVERY');
+  await refusal(t, op1.request('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: ['85073003328'] } }), 400, 'KOPPEL_ERR_API_BAD_REQUEST');
 
   const { body: release } = await op1.request<{ id: string; status: string }>('POST', `/v1/jobs/${job.id}/releases`);
   t.equal(release.status, 'draft');

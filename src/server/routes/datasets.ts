@@ -79,7 +79,7 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
     schema: {
       tags: ['deliveries'], summary: 'A delivery: status and quality report (operator, or the owning supplier)',
       security: [{ bearer: [] }],
-      params: idParam('id'),
+      params: idParam('id', 'dlv'),
       response: { 200: deliverySchema, ...errorResponses },
     },
   }, async (request) => readDeliveryFor(ctx, principalOf(request), request.params.id));

@@ -24,7 +24,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: PipelineContext):
     schema: {
       tags: ['projects'], summary: 'A project authorisation',
       security: [{ bearer: [] }],
-      params: idParam('project'),
+      params: idParam('project', 'prj'),
       response: { 200: projectSchema, ...errorResponses },
     },
   }, async (request) => readProject(ctx, request.params.project));
@@ -34,7 +34,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: PipelineContext):
     schema: {
       tags: ['jobs'], summary: 'Run a linkage job over chosen deliveries; answers 202 at once, poll GET /v1/jobs/{id}',
       security: [{ bearer: [] }],
-      params: idParam('project'),
+      params: idParam('project', 'prj'),
       body: jobBodySchema,
       response: { 202: jobSchema, ...errorResponses, 422: { $ref: 'Error#' } },
     },
@@ -45,7 +45,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: PipelineContext):
     schema: {
       tags: ['jobs'], summary: 'A job: status, progress, report',
       security: [{ bearer: [] }],
-      params: idParam('id'),
+      params: idParam('id', 'job'),
       response: { 200: jobSchema, ...errorResponses },
     },
   }, async (request) => readJob(ctx, request.params.id));

@@ -5,7 +5,7 @@ import {
 } from '../../pipeline/releases.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
-import { errorResponses, idParam, releaseSchema } from '../schemas.js';
+import { errorResponses, idOf, idParam, releaseSchema } from '../schemas.js';
 
 export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
   app.post<{ Params: { id: string } }>('/v1/jobs/:id/releases', {
@@ -13,7 +13,7 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
     schema: {
       tags: ['releases'], summary: 'Build a release from a finished job: approved variables only, release pseudonyms, k-anonymity on persons; a draft until approved',
       security: [{ bearer: [] }],
-      params: idParam('id'),
+      params: idParam('id', 'job'),
       response: { 201: releaseSchema, ...errorResponses, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
     },
   }, async (request, reply) => reply.code(201).send(await buildRelease(ctx, principalOf(request), request.params.id)));
@@ -23,7 +23,7 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
     schema: {
       tags: ['releases'], summary: 'Approve a release (four-eyes: never by its builder); finalises the manifest',
       security: [{ bearer: [] }],
-      params: idParam('id'),
+      params: idParam('id', 'rel'),
       response: { 200: releaseSchema, ...errorResponses, 409: { $ref: 'Error#' } },
     },
   }, async (request) => approveRelease(ctx, principalOf(request), request.params.id));
@@ -42,7 +42,7 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
     schema: {
       tags: ['releases'], summary: 'A release and its manifest (operator, or a researcher of the project once approved)',
       security: [{ bearer: [] }],
-      params: idParam('id'),
+      params: idParam('id', 'rel'),
       response: { 200: releaseSchema, ...errorResponses },
     },
   }, async (request) => readReleaseFor(ctx, principalOf(request), request.params.id));
@@ -54,7 +54,7 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
       security: [{ bearer: [] }],
       params: {
         type: 'object', required: ['id', 'name'],
-        properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}\\.(arrow|csv)$' } },
+        properties: { id: idOf('rel'), name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}\\.(arrow|csv)$' } },
       },
       response: {
         200: {

@@ -1,0 +1,88 @@
+/**
+ * The sentinel test (style.md): marked identifiers go through every path, success and failure,
+ * and none may appear in any response body, log line, or file of the data dir.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { startTestServer, waitForJob } from '../fixtures/server.js';
+import { makePeople, punctuated, testDatasetSchema } from '../fixtures/synthetic.js';
+import { NeedleSet, filesUnder } from '../fixtures/leak-scan.js';
+
+t.test('no marked identifier reaches a response, the log or the data dir, on success or failure', async (t) => {
+  const server = await startTestServer(t, { maxUploadBytes: 32 * 1024 });
+  const needles = new NeedleSet();
+  const people = makePeople(80, 99).map((p, i) => ({ ...p, givenName: `Sentinelgiven${i}x`, surname: `Sentinelsur${i}q` }));
+  for (const p of people) {
+    needles.addInsz(p.insz);
+    needles.add(p.givenName);
+    needles.add(p.surname);
+  }
+  const responses: string[] = [];
+  const send = async (who: string, method: string, path: string, body?: string | Uint8Array, contentType = 'text/csv') => {
+    const token = server.runtime.store.createToken(who, 'test').token;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = contentType;
+    const res = await fetch(`${server.base}${path}`, { method, body, headers });
+    const text = await res.text();
+    responses.push(text);
+    return { status: res.status, text };
+  };
+  const row = (p: (typeof people)[number], i: number) => `${i % 3 === 0 ? punctuated(p.insz) : p.insz},${p.givenName},${p.surname},${p.birthDate},${p.nis},${1000 + i}`;
+  const header = 'insz,voornaam,familienaam,geboortedatum,nis_code,loon_cent';
+  const good = [header, ...people.map(row)].join('\n');
+
+  await send('operator:o1', 'POST', '/v1/datasets', JSON.stringify(testDatasetSchema('vdab_set', 'vdab')), 'application/json');
+  await send('operator:o1', 'POST', '/v1/datasets', JSON.stringify(testDatasetSchema('rsz_set', 'rsz')), 'application/json');
+  // Failures, each carrying identifiers: headerless file (data in the header line), unknown
+  // column, bad number, unterminated quote, non-UTF-8, too large, wrong supplier, bad period.
+  const failures: [string, string, string | Uint8Array][] = [
+    ['supplier:vdab', '/v1/datasets/vdab_set/deliveries/2024', people.slice(0, 5).map(row).join('\n')],
+    ['supplier:vdab', '/v1/datasets/vdab_set/deliveries/2024', `${header},${people[0].surname}\n${row(people[0], 0)},x`],
+    ['supplier:vdab', '/v1/datasets/vdab_set/deliveries/2024', `${header}\n${row(people[1], 1)}\n"${people[2].insz},${people[2].givenName}`],
+    ['supplier:vdab', '/v1/datasets/vdab_set/deliveries/2024', Buffer.concat([Buffer.from(`${header}\n${people[3].insz},${people[3].givenName}`), Buffer.from([0xff, 0xfe]), Buffer.from(`,${people[3].surname},1990-01-01,11002,1\n`)])],
+    ['supplier:vdab', '/v1/datasets/vdab_set/deliveries/2024', `${good}\n${good.repeat(10)}`],
+    ['supplier:rsz', '/v1/datasets/vdab_set/deliveries/2024', good],
+    ['supplier:vdab', `/v1/datasets/vdab_set/deliveries/${people[4].insz}`, good],
+  ];
+  // Ids in paths that hold an identifier instead.
+  for (const path of [`/v1/deliveries/${people[6].insz}`, `/v1/jobs/${people[7].insz}`, `/v1/releases/${people[8].insz}`, `/v1/releases/rel_00000000000000000000/files/${people[9].surname}.csv`]) {
+    const res = await send(path.includes('files') ? 'researcher:r' : 'operator:o1', 'GET', path);
+    t.equal(res.status, 400, `a malformed id in ${path.split('/')[2]} is refused`);
+  }
+  for (const [who, path, body] of failures) {
+    const res = await send(who, 'PUT', path, body);
+    t.ok(res.status >= 400 && res.status < 500, `refused with ${res.status}`);
+  }
+  // A row-level fault that names its column, and the successful path through to download.
+  const withBadRow = `${good}\n${people[5].insz},${people[5].givenName},${people[5].surname},${people[5].birthDate},11002,not-a-number`;
+  const up = await send('supplier:vdab', 'PUT', '/v1/datasets/vdab_set/deliveries/2024', withBadRow);
+  t.equal(up.status, 201);
+  const up2 = await send('supplier:rsz', 'PUT', '/v1/datasets/rsz_set/deliveries/2024', [header, ...people.slice(0, 50).map(row)].join('\n'));
+  const project = JSON.parse((await send('operator:o1', 'POST', '/v1/projects', JSON.stringify({
+    title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:r'],
+    approved: { vdab_set: ['birth_year', 'sex', 'loon_cent'], rsz_set: ['loon_cent'] }, key_variables: ['birth_year', 'sex'], k: 3,
+  }), 'application/json')).text) as { id: string };
+  const op = server.client('operator:o1');
+  const job = JSON.parse((await send('operator:o1', 'POST', `/v1/projects/${project.id}/jobs`, JSON.stringify({ deliveries: [JSON.parse(up.text).id, JSON.parse(up2.text).id] }), 'application/json')).text) as { id: string };
+  t.equal((await waitForJob(op, job.id)).status, 'succeeded');
+  responses.push(JSON.stringify((await op.request('GET', `/v1/jobs/${job.id}`)).body));
+  const release = JSON.parse((await send('operator:o1', 'POST', `/v1/jobs/${job.id}/releases`)).text) as { id: string };
+  await send('operator:o2', 'POST', `/v1/releases/${release.id}/approve`);
+  for (const file of ['persons', 'vdab_set', 'rsz_set']) {
+    for (const ext of ['csv', 'arrow']) {
+      const res = await send('researcher:r', 'GET', `/v1/releases/${release.id}/files/${file}.${ext}`);
+      t.equal(res.status, 200, `${file}.${ext} downloads${res.status === 200 ? '' : `: ${res.text.slice(0, 200)}`}`);
+    }
+  }
+  responses.push(JSON.stringify((await op.request('GET', '/v1/audit?limit=1000')).body));
+
+  for (const [i, text] of responses.entries()) {
+    const hits = needles.find(Buffer.from(text));
+    t.same(hits, [], `response ${i} holds no marked identifier`);
+  }
+  await server.close();
+  for (const file of [server.logFile, ...filesUnder(server.dataDir)]) {
+    const hits = needles.find(readFileSync(file));
+    t.same(hits, [], `${file.slice(server.dir.length)} holds no marked identifier`);
+  }
+});
