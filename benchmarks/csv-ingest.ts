@@ -19,8 +19,9 @@ import { openCsv } from '../src/ingest/csv-reader.js';
 import { ingestDelivery } from '../src/ingest/ingest-delivery.js';
 import type { QualityReport } from '../src/ingest/quality-report.js';
 import { chunked, extractCsv, type ExtractCsv } from './data/extract-csv.js';
-import { compared, millionsPerSecond, type BenchOptions, type BenchResult, type Benchmark } from './harness.js';
-import { timeAsyncMediansInterleaved } from './join.js';
+import {
+  compared, millionsPerSecond, timeAsyncMediansInterleaved, type BenchOptions, type BenchResult, type Benchmark,
+} from './harness.js';
 
 const DEFAULT_ROWS = 1_000_000;
 const CHUNK_BYTES = 65_536;

@@ -75,6 +75,34 @@ export function timeMediansInterleaved<K extends string>(
   return Object.fromEntries(names.map((k) => [k, median(samples[k])])) as Record<K, number>;
 }
 
+export interface AsyncCompetitor {
+  /** Untimed, before each run (e.g. dropping the previous run's output). */
+  readonly setup?: () => Promise<void> | void;
+  readonly run: () => Promise<void> | void;
+}
+
+/**
+ * `timeMediansInterleaved` for competitors that await (DuckDB, streams): one run
+ * of each per round, so a burst of load elsewhere on the shared machine hits all alike.
+ */
+export async function timeAsyncMediansInterleaved<K extends string>(
+  competitors: Readonly<Record<K, AsyncCompetitor>>, opts: Pick<BenchOptions, 'runs' | 'warmup'>,
+): Promise<Record<K, number>> {
+  const names = Object.keys(competitors) as K[];
+  const samples = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const rounds = opts.warmup + Math.max(MIN_RUNS, opts.runs);
+  for (let round = 0; round < rounds; round++) {
+    for (const k of names) {
+      await competitors[k].setup?.();
+      const start = process.hrtime.bigint();
+      await competitors[k].run();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (round >= opts.warmup) samples[k].push(ms);
+    }
+  }
+  return Object.fromEntries(names.map((k) => [k, median(samples[k])])) as Record<K, number>;
+}
+
 /** Items per second, in millions, for `items` items done in `ms` milliseconds. */
 export function millionsPerSecond(items: number, ms: number): number {
   return items / ms / 1000;

@@ -2,9 +2,10 @@
  * Deterministic linkage join: n x n linkage pseudonyms (default 2,000,000 each, 80% of the
  * right rows matching a left row), every matched (left row, right row) pair materialised.
  *
- * Competitors, timed round-robin in one process (see `timeAsyncMediansInterleaved`):
+ * Competitors, timed round-robin in one process (see `timeAsyncMediansInterleaved` in harness.ts):
  * - koppel: `joinPseudonyms` (src/link/pseudonym-join.ts) over the raw 32-byte columns, output
- *   two Int32Arrays of row indices. Table build, probe and output are all inside the timing.
+ *   two Int32Arrays of row indices. Partitioning, table builds, probes and output are all inside
+ *   the timing.
  * - DuckDB, 2 threads (`SET threads=2`), on the same keys loaded once, untimed, as tables
  *   `(i INTEGER, k0 BIGINT, k1 BIGINT, k2 BIGINT, k3 BIGINT)`: the 32 bytes as four
  *   little-endian 64-bit words. Loading goes through `DuckDBDataChunk`s of 2048 rows and the
@@ -28,7 +29,10 @@
 import { DuckDBDataChunk, DuckDBInstance, BIGINT, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
 import { joinPseudonyms, type JoinPairs, type PseudonymColumn } from '../src/link/pseudonym-join.js';
 import { pseudonymPair, type PseudonymPair } from './data/pseudonym-pairs.js';
-import { MIN_RUNS, compared, median, millionsPerSecond, type BenchOptions, type BenchResult, type Benchmark } from './harness.js';
+import {
+  compared, millionsPerSecond, timeAsyncMediansInterleaved,
+  type AsyncCompetitor, type BenchOptions, type BenchResult, type Benchmark,
+} from './harness.js';
 
 const DEFAULT_N = 2_000_000;
 const MATCH_SHARE = 0.8;
@@ -36,34 +40,6 @@ const MATCH_SHARE = 0.8;
 const MAP_MAX_N = 2_000_000;
 /** DuckDB's STANDARD_VECTOR_SIZE: the most rows a data chunk holds. */
 const CHUNK_ROWS = 2048;
-
-export interface AsyncCompetitor {
-  /** Untimed, before each run (e.g. dropping the previous run's output). */
-  readonly setup?: () => Promise<void> | void;
-  readonly run: () => Promise<void> | void;
-}
-
-/**
- * `timeMediansInterleaved` of harness.ts for competitors that await (DuckDB, streams): one run
- * of each per round, so a burst of load elsewhere on the shared machine hits all alike.
- */
-export async function timeAsyncMediansInterleaved<K extends string>(
-  competitors: Readonly<Record<K, AsyncCompetitor>>, opts: Pick<BenchOptions, 'runs' | 'warmup'>,
-): Promise<Record<K, number>> {
-  const names = Object.keys(competitors) as K[];
-  const samples = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
-  const rounds = opts.warmup + Math.max(MIN_RUNS, opts.runs);
-  for (let round = 0; round < rounds; round++) {
-    for (const k of names) {
-      await competitors[k].setup?.();
-      const start = process.hrtime.bigint();
-      await competitors[k].run();
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (round >= opts.warmup) samples[k].push(ms);
-    }
-  }
-  return Object.fromEntries(names.map((k) => [k, median(samples[k])])) as Record<K, number>;
-}
 
 /** Count and row sums of a pair list: cheap to compare with what DuckDB computes in SQL. */
 interface PairSummary { count: number; leftSum: number; rightSum: number }

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { joinBenchmark, timeAsyncMediansInterleaved } from '../../../benchmarks/join.js';
+import { joinBenchmark } from '../../../benchmarks/join.js';
+import { timeAsyncMediansInterleaved } from '../../../benchmarks/harness.js';
 
 const KEYS = ['bench', 'metric', 'value', 'unit', 'peer', 'peer_value', 'ratio'];
 
