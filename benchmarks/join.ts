@@ -27,7 +27,8 @@
  * by the sums of their left and right rows, which must equal koppel's.
  */
 import { DuckDBDataChunk, DuckDBInstance, BIGINT, INTEGER, type DuckDBConnection } from '@duckdb/node-api';
-import { joinPseudonyms, type JoinPairs, type PseudonymColumn } from '../src/link/pseudonym-join.js';
+import type { PseudonymColumn } from '../src/link/pseudonym-join.js';
+import { joinPseudonyms, type JoinPairs } from '../src/link/partitioned-join.js';
 import { pseudonymPair, type PseudonymPair } from './data/pseudonym-pairs.js';
 import {
   compared, millionsPerSecond, timeAsyncMediansInterleaved,

@@ -2,9 +2,11 @@ import t from 'tap';
 import fc from 'fast-check';
 import { Vector } from 'apache-arrow';
 import {
-  PseudonymTable, joinPseudonyms, joinPseudonymsPartitioned, hasPseudonym, pseudonymColumnOf, PSEUDONYM_BYTES,
-  IN_PLACE_ROWS, type JoinPairs, type JoinTuning, type PseudonymColumn,
+  PseudonymTable, hasPseudonym, pseudonymColumnOf, PSEUDONYM_BYTES, type PseudonymColumn,
 } from '../../../src/link/pseudonym-join.js';
+import {
+  joinPseudonyms, joinPseudonymsPartitioned, IN_PLACE_ROWS, type JoinPairs, type JoinTuning,
+} from '../../../src/link/partitioned-join.js';
 import {
   pseudonymPool, sourceData, columnOf, sourceSpecArb, POOL, type RowSpec, type SourceSpec,
 } from './spine-fixtures.js';
