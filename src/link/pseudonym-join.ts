@@ -3,7 +3,7 @@
  * 8 bytes, confirmation on all 32. Two tools, no object or string per row:
  *
  * `PseudonymTable` interns pseudonyms to dense key ids (0, 1, 2, ... in order of first
- * insertion), which callers (the person spine) use to index their own typed arrays. It is an
+ * insertion), which callers use to index their own typed arrays. It is an
  * open-addressing table (linear probing), grown by doubling:
  *
  *   slots: Int32Array, 4 words per slot (one 16-byte group: a probe touches one cache line)
@@ -14,9 +14,9 @@
  *                                                     without touching the key store
  *   keys: Uint8Array(capacityOfKeys * 32), key id i at bytes [32 i, 32 i + 32)
  *
- * `joinPseudonyms` joins two columns. One big table misses cache on nearly every probe
- * (1.7 s for 2M x 2M), so it radix-partitions both sides by hash bits into pieces whose
- * table stays in L2, then builds and probes each piece (0.25 s); see `joinPseudonymsPartitioned`.
+ * `joinPseudonyms` (partitioned-join.ts) joins two columns. One big table misses cache on
+ * nearly every probe (1.7 s for 2M x 2M), so it radix-partitions both sides by hash bits into
+ * pieces whose table stays in L2, then builds and probes each piece (0.25 s).
  *
  * HMAC outputs are uniformly distributed, but the first words are still mixed before
  * masking so that structured test data (or a future non-HMAC id) does not cluster.
