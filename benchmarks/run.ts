@@ -11,8 +11,10 @@ import hmac from './hmac.js';
 import linkage from './linkage.js';
 import join from './join.js';
 import csvIngest from './csv-ingest.js';
+import serverResponsiveness from './server-responsiveness.js';
+import linkNationalId from './link-national-id.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;

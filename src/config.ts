@@ -21,6 +21,12 @@ export interface KoppelConfig {
   /** Share of rejected rows above which a whole delivery is refused. */
   readonly maxRejectedShare: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /**
+   * Linkage jobs that may run at once, each in its own worker thread, so the server keeps
+   * answering during a job; more wait queued. 0 runs jobs on the main thread (blocking the
+   * event loop for the whole linkage; for comparison and debugging).
+   */
+  readonly jobWorkers: number;
 }
 
 export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
@@ -34,6 +40,7 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   batchRows: 65_536,
   maxRejectedShare: 0.5,
   logLevel: 'info',
+  jobWorkers: 1,
 });
 
 const ENV: Record<string, keyof KoppelConfig> = {
@@ -43,9 +50,10 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_PORT: 'port',
   KOPPEL_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   KOPPEL_LOG_LEVEL: 'logLevel',
+  KOPPEL_JOB_WORKERS: 'jobWorkers',
 };
 
-const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare']);
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
@@ -78,6 +86,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   check('maxJsonBytes', c.maxJsonBytes >= 1024, 'maxJsonBytes must be at least 1024');
   check('requestTimeoutMs', c.requestTimeoutMs >= 1000, 'requestTimeoutMs must be at least 1000');
   check('batchRows', Number.isInteger(c.batchRows) && c.batchRows >= 1 && c.batchRows <= 1 << 22, 'batchRows must be an integer from 1 to 4194304');
+  check('jobWorkers', Number.isInteger(c.jobWorkers) && c.jobWorkers >= 0 && c.jobWorkers <= 64, 'jobWorkers must be an integer from 0 to 64');
   check('maxRejectedShare', c.maxRejectedShare >= 0 && c.maxRejectedShare <= 1, 'maxRejectedShare must be between 0 and 1');
   if (typeof c.host !== 'string' || c.host === '') problems.push('host must be a non-empty string');
   if (typeof c.dataDir !== 'string' || c.dataDir === '') problems.push('dataDir must be a non-empty path');

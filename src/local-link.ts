@@ -2,22 +2,35 @@
  * `koppel link`: read the job's source files, encode them (keyed, in memory), link them with the
  * same engine the server uses, and write links.csv, clusters.csv, report.json and report.html.
  *
- * Cleartext exists only inside `encodeSource` for one source at a time; the outputs hold the
- * sources' own record ids and counts, nothing else from the input. Each output is written to a
- * temporary name and renamed, so a failed run leaves no half-written file.
+ * ```
+ * main thread   read a ──── read b ──── (help HMAC) ─ link ─ links.csv, reports ─┐
+ * HMAC worker(s)     HMAC a's batches ── HMAC b's batches ─┘                     │
+ * writer worker                                           clusters.csv ──────────┘
+ * ```
+ * Workers start only for jobs big enough to pay for them (`WORKERS_FROM_BYTES`); small jobs run
+ * on one thread. Either way the outputs are the same, byte for byte.
+ *
+ * Cleartext lives only in memory while a source is encoded (its normalised national numbers
+ * also in the shared buffers the HMAC workers read); the outputs hold the sources' own record
+ * ids and counts, nothing else from the input. Each output is written to a temporary name and
+ * renamed, so a failed run leaves no half-written file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { FieldSpec } from './pseudonymise/encode-field.js';
-import { encodeSource, encodingKeysFrom } from './pseudonymise/encode-source.js';
-import { linkRecords, METHOD_DETERMINISTIC, type LinkResult } from './link/link-records.js';
+import { mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import type { EncodingKeys, FieldSpec } from './pseudonymise/encode-field.js';
+import { encodeSource, encodeSourceOn, encodingKeysFrom } from './pseudonymise/encode-source.js';
+import { NationalIdBatches, PseudonymWorkers } from './pseudonymise/encode-workers.js';
+import { linkRecords, type LinkResult } from './link/link-records.js';
 import type { LinkReport } from './link/link-report.js';
 import { linkSettings } from './link/link-settings.js';
 import { reportHtml } from './link/report-html.js';
 import type { EncodedSource } from './link/encoded-source.js';
 import { readJobFile, type JobFile } from './job-file.js';
 import { loadSource, type IdColumn } from './local-sources.js';
+import { plainIds, writeAtomically, writeClusters, writeLinks } from './local-link-csv.js';
+import { ClustersWriter } from './local-link-writer.js';
 import { KOPPEL_VERSION } from './version.js';
 
 export interface LocalLinkOptions {
@@ -26,7 +39,17 @@ export interface LocalLinkOptions {
   /** The 32-byte master key; a fresh in-memory key when absent. */
   readonly masterKey?: Uint8Array;
   readonly keyId?: string;
+  /**
+   * Worker threads that HMAC national numbers while the main thread reads on: a number (0 =
+   * none, on this thread), or by default one per core but one (at least 1, at most 4) once the
+   * sources hold `WORKERS_FROM_BYTES` or more, where they pay for their start.
+   */
+  readonly workers?: number;
 }
+
+/** Source bytes from which worker threads are started by default (~200k national-id rows). */
+export const WORKERS_FROM_BYTES = 4 << 20;
+const MAX_DEFAULT_WORKERS = 4;
 
 export interface LocalLinkOutcome {
   readonly job: JobFile;
@@ -38,35 +61,85 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   const started = performance.now();
   const job = readJobFile(options.config);
   const keys = encodingKeysFrom(options.masterKey ?? Uint8Array.from(randomBytes(32)));
-  const specs: FieldSpec[] = job.fields.map((f) => ({ name: f.name, type: f.type, ...(f.format === undefined ? {} : { format: f.format }) }));
-
   const timings: Record<string, number> = {};
-  const encoded: EncodedSource[] = [];
+  const workerCount = options.workers ?? defaultWorkers(job);
+  // Started now, so that they are up by the time they have work.
+  const workers = workerCount > 0 && job.fields.some((f) => f.type === 'national_id') ? new PseudonymWorkers(workerCount) : null;
+  const clustersWriter = workerCount > 0 ? new ClustersWriter() : null;
+  try {
+    let read: ReadSources;
+    try {
+      read = await readAndEncode(job, keys, workers, timings);
+    } finally {
+      await workers?.close();
+    }
+    const { encoded, ids, formats } = read;
+    const result = linkRecords(encoded, linkSettings({
+      blocking: job.blocking, threshold: job.threshold, oneToOne: job.oneToOne, deduplicate: job.deduplicate,
+    }));
+
+    const t = performance.now();
+    mkdirSync(options.outDir, { recursive: true });
+    const names = job.sources.map((s) => s.name);
+    const plain = plainIds(ids);
+    // clusters.csv on the writer thread (when there is one) while this thread writes links.csv.
+    const clusters = clustersWriter?.write(options.outDir, result, names, ids, plain) ?? null;
+    clusters?.catch(() => { /* awaited below */ });
+    const links = writeAtomically(options.outDir, 'links.csv', (w) => writeLinks(w, result, names, ids, plain, job.deduplicate));
+    const files = [links, clusters === null ? writeAtomically(options.outDir, 'clusters.csv', (w) => writeClusters(w, result, names, ids, plain)) : await clusters];
+    timings.write = ms(performance.now() - t);
+    return await writeReports(options, job, started, timings, formats, encoded, result, files);
+  } finally {
+    await clustersWriter?.close();
+  }
+}
+
+interface ReadSources {
+  readonly encoded: EncodedSource[];
+  readonly ids: IdColumn[];
+  readonly formats: string[];
+}
+
+/**
+ * Reads the sources one after the other and encodes them. With workers, a source's national
+ * numbers are HMACed on them batch by batch while this thread parses on, and this thread takes
+ * a share of what is left once all is read.
+ */
+async function readAndEncode(job: JobFile, keys: EncodingKeys, workers: PseudonymWorkers | null, timings: Record<string, number>): Promise<ReadSources> {
+  const specs: FieldSpec[] = job.fields.map((f) => ({ name: f.name, type: f.type, ...(f.format === undefined ? {} : { format: f.format }) }));
   const ids: IdColumn[] = [];
   const formats: string[] = [];
+  const pending: Promise<EncodedSource>[] = [];
+  const nationalId = job.fields.find((f) => f.type === 'national_id');
   for (const spec of job.sources) {
-    let t = performance.now();
-    const loaded = await loadSource(spec, job.fields);
+    const t = performance.now();
+    const started = new Map<string, NationalIdBatches>();
+    if (workers !== null && nationalId !== undefined) started.set(nationalId.name, new NationalIdBatches(workers, keys.nationalId));
+    const loaded = await loadSource(spec, job.fields, started.size === 0 ? undefined : (columns) => {
+      for (const [name, batches] of started) batches.push(columns.get(name)!);
+    });
     timings[`read ${spec.name}`] = ms(performance.now() - t);
-    t = performance.now();
-    encoded.push(encodeSource({ name: spec.name, unique: spec.unique, size: loaded.size, columns: loaded.columns }, specs, keys));
-    timings[`encode ${spec.name}`] = ms(performance.now() - t);
+    // With workers, the encoding of this source overlaps the reading of the next: its time
+    // runs from here until its pseudonyms are ready.
+    const name = `encode ${spec.name}`;
+    timings[name] = 0;
+    const input = { name: spec.name, unique: spec.unique, size: loaded.size, columns: loaded.columns };
+    const t0 = performance.now();
+    const done = (e: EncodedSource) => { timings[name] = ms(performance.now() - t0); return e; };
+    const p = workers === null ? Promise.resolve(done(encodeSource(input, specs, keys))) : encodeSourceOn(workers, input, specs, keys, started).then(done);
+    p.catch(() => { /* awaited below; a later failure must not leave it unhandled */ });
+    pending.push(p);
     ids.push(loaded.ids);
     formats.push(loaded.format);
   }
+  workers?.helpInline();
+  return { encoded: await Promise.all(pending), ids, formats };
+}
 
-  const result = linkRecords(encoded, linkSettings({
-    blocking: job.blocking, threshold: job.threshold, oneToOne: job.oneToOne, deduplicate: job.deduplicate,
-  }));
-
-  let t = performance.now();
-  mkdirSync(options.outDir, { recursive: true });
-  const names = job.sources.map((s) => s.name);
-  const files = [
-    writeAtomically(options.outDir, 'links.csv', (w) => writeLinks(w, result, names, ids, job.deduplicate)),
-    writeAtomically(options.outDir, 'clusters.csv', (w) => writeClusters(w, result, names, ids)),
-  ];
-  timings.write = ms(performance.now() - t);
+async function writeReports(
+  options: LocalLinkOptions, job: JobFile, started: number, timings: Record<string, number>, formats: readonly string[],
+  encoded: readonly EncodedSource[], result: LinkResult, files: string[],
+): Promise<LocalLinkOutcome> {
   timings.total = ms(performance.now() - started);
   const report = {
     koppel_version: KOPPEL_VERSION,
@@ -78,7 +151,6 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
     ...result.report,
     timings_ms: { ...timings, ...result.report.timings_ms },
   };
-  t = performance.now();
   files.push(writeAtomically(options.outDir, 'report.json', (w) => w.text(`${JSON.stringify(report, null, 2)}\n`)));
   files.push(writeAtomically(options.outDir, 'report.html', (w) => w.text(reportHtml(report, {
     title: `Koppel linkage report: ${job.sources.map((s) => s.name).join(', ')}`,
@@ -88,111 +160,17 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   return { job, report, files };
 }
 
+/** Workers for jobs large enough to pay for starting them, else none. */
+function defaultWorkers(job: JobFile): number {
+  let bytes = 0;
+  for (const s of job.sources) {
+    try { bytes += statSync(s.path).size; } catch { /* loadSource reports it */ }
+  }
+  // The main thread parses while the workers HMAC, and helps them at the end: one worker per
+  // other core keeps every core busy without making the parser wait for a core.
+  return bytes >= WORKERS_FROM_BYTES ? Math.max(1, Math.min(MAX_DEFAULT_WORKERS, availableParallelism() - 1)) : 0;
+}
+
 function ms(x: number): number {
   return Math.round(x * 10) / 10;
-}
-
-/** A buffered byte writer over a file descriptor. */
-class ByteWriter {
-  private buf = Buffer.allocUnsafe(1 << 20);
-  private at = 0;
-  constructor(private readonly fd: number) {}
-
-  text(s: string): void {
-    if (this.at + s.length * 3 > this.buf.length) this.flush();
-    if (s.length * 3 > this.buf.length) { writeSync(this.fd, s); return; }
-    this.at += this.buf.write(s, this.at);
-  }
-
-  /** A CSV field from raw UTF-8 bytes (trimmed of spaces), quoted when it needs to be. */
-  field(bytes: Uint8Array, start: number, end: number): void {
-    while (start < end && (bytes[start] === 0x20 || bytes[start] === 0x09)) start++;
-    while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end--;
-    let quote = false;
-    for (let i = start; i < end; i++) { const c = bytes[i]; if (c === 0x2c || c === 0x22 || c === 0x0a || c === 0x0d) { quote = true; break; } }
-    if (this.at + (end - start) * 2 + 2 > this.buf.length) this.flush();
-    if (!quote) { this.buf.set(bytes.subarray(start, end), this.at); this.at += end - start; return; }
-    this.buf[this.at++] = 0x22;
-    for (let i = start; i < end; i++) { if (bytes[i] === 0x22) this.buf[this.at++] = 0x22; this.buf[this.at++] = bytes[i]; }
-    this.buf[this.at++] = 0x22;
-  }
-
-  id(ids: IdColumn, row: number): void {
-    this.field(ids.values, ids.offsets[row], ids.offsets[row + 1]);
-  }
-
-  flush(): void {
-    if (this.at > 0) writeSync(this.fd, this.buf, 0, this.at);
-    this.at = 0;
-  }
-}
-
-function writeAtomically(dir: string, name: string, body: (w: ByteWriter) => void): string {
-  const final = join(dir, name);
-  const temp = join(dir, `.${name}.${process.pid}.tmp`);
-  const fd = openSync(temp, 'w', 0o640);
-  try {
-    const w = new ByteWriter(fd);
-    body(w);
-    w.flush();
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, final);
-  return final;
-}
-
-function locate(offsets: Int32Array, g: number): number {
-  let lo = 0; let hi = offsets.length - 2;
-  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (offsets[mid] <= g) lo = mid; else hi = mid - 1; }
-  return lo;
-}
-
-/** True when the id of `x` sorts after the id of `y` (numerically when both are integers). */
-function idAfter(ids: IdColumn, x: number, y: number): boolean {
-  const a = Buffer.from(ids.values.subarray(ids.offsets[x], ids.offsets[x + 1])).toString('utf8').trim();
-  const b = Buffer.from(ids.values.subarray(ids.offsets[y], ids.offsets[y + 1])).toString('utf8').trim();
-  if (/^-?\d+$/.test(a) && /^-?\d+$/.test(b)) return BigInt(a) > BigInt(b);
-  return a > b;
-}
-
-function writeLinks(w: ByteWriter, result: LinkResult, names: readonly string[], ids: readonly IdColumn[], dedupe: boolean): void {
-  w.text('left_source,left_id,right_source,right_id,match_probability,match_weight,method\n');
-  const { links, offsets } = result;
-  const quotedNames = names.map(csvText);
-  for (let i = 0; i < links.length; i++) {
-    let ls = locate(offsets, links.left[i]); let la = links.left[i] - offsets[ls];
-    let rs = locate(offsets, links.right[i]); let rb = links.right[i] - offsets[rs];
-    // Left source first in job order; within one source (deduplication) the smaller id first.
-    if (rs < ls || (dedupe && rs === ls && idAfter(ids[ls], la, rb))) { [ls, la, rs, rb] = [rs, rb, ls, la]; }
-    w.text(quotedNames[ls]); w.text(','); w.id(ids[ls], la); w.text(',');
-    w.text(quotedNames[rs]); w.text(','); w.id(ids[rs], rb); w.text(',');
-    if (links.method[i] === METHOD_DETERMINISTIC) w.text('1,,deterministic\n');
-    else w.text(`${links.probability[i].toFixed(6)},${links.weight[i].toFixed(3)},probabilistic\n`);
-  }
-}
-
-function writeClusters(w: ByteWriter, result: LinkResult, names: readonly string[], ids: readonly IdColumn[]): void {
-  w.text('cluster_id,source,id\n');
-  const { clusters, clusterCount, offsets } = result;
-  // Records grouped by cluster (counting sort), clusters numbered from 1.
-  const start = new Int32Array(clusterCount + 1);
-  for (let g = 0; g < clusters.length; g++) start[clusters[g] + 1]++;
-  for (let c = 0; c < clusterCount; c++) start[c + 1] += start[c];
-  const order = new Int32Array(clusters.length);
-  const fill = start.slice(0, clusterCount);
-  for (let g = 0; g < clusters.length; g++) order[fill[clusters[g]]++] = g;
-  const quotedNames = names.map(csvText);
-  for (let k = 0; k < order.length; k++) {
-    const g = order[k];
-    const s = locate(offsets, g);
-    w.text(`${clusters[g] + 1},${quotedNames[s]},`);
-    w.id(ids[s], g - offsets[s]);
-    w.text('\n');
-  }
-}
-
-function csvText(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -88,7 +88,14 @@ function plan(spec: JobSource, fields: readonly JobField[], header: readonly str
   return { id, fields: positions };
 }
 
-export async function loadSource(spec: JobSource, fields: readonly JobField[]): Promise<LoadedSource> {
+/**
+ * Called with each CSV batch's field columns (field name -> Utf8 chunk) as it is parsed, so a
+ * caller can start encoding while the rest of the file is read. Arrow and Parquet files arrive
+ * whole and do not call it.
+ */
+export type OnBatch = (columns: ReadonlyMap<string, Data<Utf8>>) => void;
+
+export async function loadSource(spec: JobSource, fields: readonly JobField[], onBatch?: OnBatch): Promise<LoadedSource> {
   const format = sniff(spec);
   if (format === 'arrow' || format === 'parquet') return loadTable(spec, fields, format);
   const raw = createReadStream(spec.path);
@@ -118,6 +125,7 @@ export async function loadSource(spec: JobSource, fields: readonly JobField[]): 
       idChunks.push(batch.columns[positions.id]);
       for (const [name, at] of positions.fields) columns.get(name)!.push(batch.columns[at]);
       size += batch.length;
+      if (onBatch !== undefined) onBatch(new Map([...positions.fields].map(([name, at]) => [name, batch.columns[at]])));
     }
   } catch (err) {
     if (err instanceof KoppelError) {
@@ -207,6 +215,14 @@ function idColumnOfUtf8(chunks: readonly Data<Utf8>[], size: number): IdColumn {
   let row = 0; let at = 0;
   for (const c of chunks) {
     const o = c.valueOffsets;
+    if (c.nullCount === 0) {
+      // No nulls: the chunk's bytes in one copy, its offsets shifted.
+      values.set(c.values.subarray(o[0], o[c.length]), at);
+      const shift = at - o[0];
+      for (let i = 0; i < c.length; i++, row++) offsets[row + 1] = o[i + 1] + shift;
+      at += o[c.length] - o[0];
+      continue;
+    }
     for (let i = 0; i < c.length; i++, row++) {
       if (isValid(c, i)) {
         values.set(c.values.subarray(o[i], o[i + 1]), at);

@@ -19,7 +19,7 @@ import { slotIndex, TOKEN_SLOTS, type EncodedSource } from './encoded-source.js'
 import { initialM, priorWeight, weightTable } from './fellegi-sunter.js';
 import { estimateModel } from './estimation.js';
 import { indexFields, type FieldIndex } from './field-index.js';
-import { deterministicPass, type DeterministicOutcome } from './deterministic.js';
+import { clustersOfReps, deterministicPass, type DeterministicOutcome } from './deterministic.js';
 import { buildReport, METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkReport, type LinkTable } from './link-report.js';
 import type { LinkSettings } from './link-settings.js';
 import { scorePairs, scoringModel } from './scoring.js';
@@ -62,18 +62,32 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   }
   const constrained = sources.map((s) => s.unique && settings.oneToOne && !settings.deduplicate);
   const dedupe = sources.map(() => settings.deduplicate);
-  const uf = new ConstrainedUnionFind(offsets, constrained);
   lap('index');
 
   // 1. Deterministic pass.
   const nid = index.findIndex((fi) => fi.type === 'national_id');
   let det: DeterministicOutcome | null = null;
   if (nid >= 0) {
-    det = deterministicPass(sources, index[nid].ids[0], index[nid].wholeCounts.length, uf, dedupe, settings.maxDeterministicGroup);
+    det = deterministicPass({
+      sources, offsets, ids: index[nid].globalIds ?? concatenated(index[nid].ids[0], totalRecords), sizes: index[nid].wholeCounts,
+      constrained, dedupe, maxGroup: settings.maxDeterministicGroup,
+    });
   }
   // A record linked to a record of a constrained source can take no other record of it.
   const saturated = (s: number, t: number): Uint8Array | null => (constrained[t] ? det?.linkedTo[s][t] ?? null : null);
   lap('deterministic');
+
+  // With no field but the national number there is nothing to compare records on: equal
+  // numbers are linked already and unequal ones would only be compared as "different".
+  const skipReason = probabilisticSkipReason(specs);
+  if (skipReason !== null) {
+    const comparable = sourcePairs.reduce((sum, sp) => sum + pairsOf(sources, sp), 0);
+    // The deterministic pass's persons are final: no later link can merge them.
+    return deterministicOnly({ sources, settings, specs, index, det, offsets, comparable, skipReason, timings, lap });
+  }
+  // The persons of the deterministic pass, as the union-find the probabilistic links extend.
+  const uf = new ConstrainedUnionFind(offsets, constrained);
+  if (det !== null) for (let g = 0; g < totalRecords; g++) if (det.rep[g] !== g) uf.union(det.rep[g], g);
 
   // 2. Blocking.
   const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * totalRecords);
@@ -191,12 +205,71 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   lap('clusters');
 
   const report = buildReport({
+    probabilistic: { run: true, skippedBecause: null },
     sources, settings, specs, index, params, hist, listLevels, lists, det, detLevels, rules, chosenBy,
     outcomes: blocked.outcomes, candidatePairs, comparablePairs, em, uPairs: uSample.pairs, expectedMatches,
     prior, mFromDeterministic, allWeights, edgesAboveFloor: edges.order.length, accepted: acceptedIdx.length,
     rejected, links, offsets, clusters, clusterCount, choice, timings, table,
   });
   return { offsets, links, clusters, clusterCount, report };
+}
+
+/** Why the probabilistic pass has nothing to do, or null when it runs. */
+export function probabilisticSkipReason(specs: readonly ComparisonSpec[]): string | null {
+  if (specs.length === 0) return 'the job has no fields';
+  return specs.every((s) => s.type === 'national_id') ? 'the job has no field besides the national number' : null;
+}
+
+interface DeterministicOnlyInput {
+  sources: readonly EncodedSource[]; settings: LinkSettings; specs: ComparisonSpec[]; index: FieldIndex[];
+  det: DeterministicOutcome | null; offsets: Int32Array; comparable: number;
+  skipReason: string; timings: Record<string, number>; lap: (stage: string) => void;
+}
+
+/** The result when the probabilistic pass is skipped: the deterministic links and clusters. */
+function deterministicOnly(x: DeterministicOnlyInput): LinkResult {
+  const { det, offsets } = x;
+  const n = det?.links ?? 0;
+  const links = {
+    left: new Int32Array(n), right: new Int32Array(n), probability: new Float64Array(n).fill(1),
+    weight: new Float64Array(n).fill(Number.NaN), method: new Uint8Array(n).fill(METHOD_DETERMINISTIC), length: n,
+  };
+  let k = 0;
+  for (const list of det?.lists ?? []) {
+    const l = offsets[list.left]; const r = offsets[list.right];
+    for (let p = 0; p < list.length; p++, k++) { links.left[k] = l + list.a[p]; links.right[k] = r + list.b[p]; }
+  }
+  const { ids: clusters, count: clusterCount } = det !== null ? clustersOfReps(det.rep) : singletons(offsets[offsets.length - 1]);
+  x.lap('clusters');
+  const levelCounts = x.specs.map((s) => s.levels.length);
+  const zeros = levelCounts.map((L) => new Float64Array(L));
+  const report = buildReport({
+    probabilistic: { run: false, skippedBecause: x.skipReason },
+    sources: x.sources, settings: x.settings, specs: x.specs, index: x.index,
+    params: { m: zeros, u: zeros, lambda: 0 }, hist: { size: 0 }, listLevels: [], lists: [], det,
+    // No name or date field: no deterministic link can disagree on one, so no levels are needed.
+    detLevels: (det?.lists ?? []).map(() => []), rules: [], chosenBy: x.settings.blocking === null ? 'engine' : 'job',
+    outcomes: [], candidatePairs: 0, comparablePairs: x.comparable, em: { iterations: 0, converged: false }, uPairs: 0,
+    expectedMatches: 0, prior: 0, mFromDeterministic: false, allWeights: new Float64Array(0), edgesAboveFloor: 0,
+    accepted: 0, rejected: 0, links, offsets, clusters, clusterCount,
+    choice: chooseThreshold(new Float64Array(0), x.settings.threshold, x.settings.probabilityFloor),
+    timings: x.timings, table: weightTable({ m: zeros, u: zeros, lambda: 0 }, levelCounts),
+  });
+  return { offsets, links, clusters, clusterCount, report };
+}
+
+function singletons(total: number): { ids: Int32Array; count: number } {
+  const ids = new Int32Array(total);
+  for (let g = 0; g < total; g++) ids[g] = g;
+  return { ids, count: total };
+}
+
+/** Per-source id columns as one column in global numbering. */
+function concatenated(columns: readonly Int32Array[], total: number): Int32Array {
+  const out = new Int32Array(total);
+  let at = 0;
+  for (const c of columns) { out.set(c, at); at += c.length; }
+  return out;
 }
 
 function checkSources(sources: readonly EncodedSource[]): void {

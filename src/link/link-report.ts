@@ -83,6 +83,15 @@ export interface LinkReport {
     /** Deterministic links whose names or birth dates clearly disagree (a data-quality signal). */
     readonly disagreeing: { readonly names: number; readonly dates: number; readonly either: number };
   };
+  /**
+   * Whether the probabilistic pass ran. It is skipped, not run on nothing, when no field but the
+   * national number is given: then blocking, model, scoring and assignment report zeros and the
+   * model lists no field.
+   */
+  readonly probabilistic: {
+    readonly run: boolean;
+    readonly skipped_because: string | null;
+  };
   readonly blocking: {
     readonly rules: RuleReport[];
     readonly candidate_pairs: number;
@@ -139,6 +148,7 @@ export function histogram(values: Float64Array, length: number, bins = 40): { ed
 }
 
 export interface ReportInput {
+  probabilistic: { run: boolean; skippedBecause: string | null };
   sources: readonly EncodedSource[]; settings: LinkSettings; specs: readonly ComparisonSpec[]; index: readonly FieldIndex[];
   params: FsParams; hist: { size: number }; listLevels: Uint8Array[][]; lists: PairList[];
   det: DeterministicOutcome | null; detLevels: Uint8Array[][]; rules: BlockingRule[]; chosenBy: 'engine' | 'job';
@@ -167,7 +177,8 @@ export function buildReport(r: ReportInput): LinkReport {
   for (let i = 0; i < r.links.length; i++) {
     const target = r.links.method[i] === METHOD_DETERMINISTIC ? linkedDet : linkedProb;
     if (r.links.method[i] === METHOD_DETERMINISTIC) detLinks++;
-    for (const g of [r.links.left[i], r.links.right[i]]) { const s = sourceOf(g); target[s][g - r.offsets[s]] = 1; }
+    const x = r.links.left[i]; const sx = sourceOf(x); target[sx][x - r.offsets[sx]] = 1;
+    const y = r.links.right[i]; const sy = sourceOf(y); target[sy][y - r.offsets[sy]] = 1;
   }
   const levelPairs = r.specs.map((s) => new Array<number>(s.levels.length).fill(0));
   r.lists.forEach((list, i) => {
@@ -187,18 +198,23 @@ export function buildReport(r: ReportInput): LinkReport {
       if (names || dates) either++;
     }
   });
-  const clusterSources = new Map<number, number>();
+  // Per cluster: its size and a bitmask of the sources it holds (at most 32 sources).
+  const clusterSources = new Int32Array(r.clusterCount);
   const clusterSize = new Int32Array(r.clusterCount);
-  for (let g = 0; g < r.clusters.length; g++) clusterSize[r.clusters[g]]++;
   for (let s = 0; s < S; s++) {
+    const bit = 1 << s;
     for (let g = r.offsets[s]; g < r.offsets[s + 1]; g++) {
       const c = r.clusters[g];
-      clusterSources.set(c, (clusterSources.get(c) ?? 0) | (1 << s));
+      clusterSize[c]++;
+      clusterSources[c] |= bit;
     }
   }
   let singletons = 0; let multiSource = 0;
-  for (let c = 0; c < r.clusterCount; c++) if (clusterSize[c] === 1) singletons++;
-  for (const mask of clusterSources.values()) if ((mask & (mask - 1)) !== 0) multiSource++;
+  for (let c = 0; c < r.clusterCount; c++) {
+    if (clusterSize[c] === 1) singletons++;
+    const mask = clusterSources[c];
+    if ((mask & (mask - 1)) !== 0) multiSource++;
+  }
 
   const ruleName = (rule: BlockingRule) => rule.map((k) => {
     const fi = r.index[k.field];
@@ -237,6 +253,7 @@ export function buildReport(r: ReportInput): LinkReport {
       oversized_records: r.det?.oversizedRecords ?? 0,
       disagreeing: { names: nameDis, dates: dateDis, either },
     },
+    probabilistic: { run: r.probabilistic.run, skipped_because: r.probabilistic.skippedBecause },
     blocking: {
       rules,
       candidate_pairs: r.candidatePairs,
@@ -252,7 +269,7 @@ export function buildReport(r: ReportInput): LinkReport {
       expected_matches: Math.round(r.expectedMatches),
       prior_weight: round(r.prior, 4),
       m_from_deterministic_links: r.mFromDeterministic,
-      fields: r.specs.map((spec, f) => ({
+      fields: !r.probabilistic.run ? [] : r.specs.map((spec, f) => ({
         name: spec.name, type: spec.type, term_frequency: usesTermFrequency(spec),
         levels: spec.levels.map((label, l) => ({
           label,

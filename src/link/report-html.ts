@@ -121,14 +121,18 @@ export function reportHtml(report: LinkReport, ctx: HtmlReportContext): string {
     ['links whose birth dates clearly disagree', r.deterministic.disagreeing.dates],
     ['groups skipped as oversized (placeholder numbers?)', r.deterministic.oversized_groups],
   ]) : '<p>The job has no national_id field.</p>'}`);
-  sections.push(`<h2>Blocking</h2>${table(['rule', 'chosen by', 'new pairs', 'skipped blocks', 'skipped pairs'],
-    r.blocking.rules.map((x) => [x.rule, x.chosen_by, x.pairs, x.skipped_blocks, x.skipped_pairs]))}`
-    + `<p>${esc(fmt(r.blocking.candidate_pairs))} candidate pairs out of ${esc(fmt(r.blocking.comparable_pairs))} comparable pairs (reduction ratio ${esc(fmt(r.blocking.reduction_ratio, 6))}).</p>`);
-  sections.push(`<h2>Match-weight histogram</h2>${histogramChart(r.scoring.weight_histogram.edges, r.scoring.weight_histogram.counts, thresholdWeight)}`);
-  sections.push(`<h2>The model's estimate of precision and recall</h2>${curveChart(r.estimate.curve, r.settings.threshold)}`
-    + table(['threshold', 'precision', 'recall', 'links'], r.estimate.curve.map((c) => [c.threshold, c.precision, c.recall, c.links])));
-  sections.push(`<h2>Model: m and u per field and level</h2><p>EM: ${esc(r.model.em_iterations)} iterations over ${esc(r.model.distinct_patterns)} distinct patterns${r.model.em_converged ? '' : ' (not converged)'}; u from ${esc(fmt(r.model.u_sample_pairs))} random pairs${r.model.m_from_deterministic_links ? '; m started from the deterministic links' : ''}. Green: m (share of matches at the level); red: u (share of non-matches); w = log2(m/u).</p>`
-    + r.model.fields.map((f) => `<h3>${esc(f.name)} <small>(${esc(f.type)}${f.term_frequency ? ', term-frequency adjusted on exact agreement' : ''})</small></h3>${levelChart(f.levels)}${table(['level', 'm', 'u', 'weight', 'candidate pairs'], f.levels.map((l) => [l.label, l.m, l.u, l.weight, l.pairs]))}`).join(''));
+  if (!r.probabilistic.run) {
+    sections.push(`<h2>Probabilistic pass</h2><p>Skipped: ${esc(r.probabilistic.skipped_because ?? 'not run')}; the links are the deterministic pass's.</p>`);
+  } else {
+    sections.push(`<h2>Blocking</h2>${table(['rule', 'chosen by', 'new pairs', 'skipped blocks', 'skipped pairs'],
+      r.blocking.rules.map((x) => [x.rule, x.chosen_by, x.pairs, x.skipped_blocks, x.skipped_pairs]))}`
+      + `<p>${esc(fmt(r.blocking.candidate_pairs))} candidate pairs out of ${esc(fmt(r.blocking.comparable_pairs))} comparable pairs (reduction ratio ${esc(fmt(r.blocking.reduction_ratio, 6))}).</p>`);
+    sections.push(`<h2>Match-weight histogram</h2>${histogramChart(r.scoring.weight_histogram.edges, r.scoring.weight_histogram.counts, thresholdWeight)}`);
+    sections.push(`<h2>The model's estimate of precision and recall</h2>${curveChart(r.estimate.curve, r.settings.threshold)}`
+      + table(['threshold', 'precision', 'recall', 'links'], r.estimate.curve.map((c) => [c.threshold, c.precision, c.recall, c.links])));
+    sections.push(`<h2>Model: m and u per field and level</h2><p>EM: ${esc(r.model.em_iterations)} iterations over ${esc(r.model.distinct_patterns)} distinct patterns${r.model.em_converged ? '' : ' (not converged)'}; u from ${esc(fmt(r.model.u_sample_pairs))} random pairs${r.model.m_from_deterministic_links ? '; m started from the deterministic links' : ''}. Green: m (share of matches at the level); red: u (share of non-matches); w = log2(m/u).</p>`
+      + r.model.fields.map((f) => `<h3>${esc(f.name)} <small>(${esc(f.type)}${f.term_frequency ? ', term-frequency adjusted on exact agreement' : ''})</small></h3>${levelChart(f.levels)}${table(['level', 'm', 'u', 'weight', 'candidate pairs'], f.levels.map((l) => [l.label, l.m, l.u, l.weight, l.pairs]))}`).join(''));
+  }
   sections.push(`<h2>Null and invalid values per field</h2>${table(['source', ...fieldNames.flatMap((n) => [`${n} null`, `${n} invalid`])],
     r.sources.map((s) => [s.name, ...fieldNames.flatMap((n) => [s.fields[n]?.nulls ?? 0, s.fields[n]?.invalid ?? 0])]))}`
     + barChart(r.sources.flatMap((s, i) => fieldNames.map((n) => ({ label: `${s.name} · ${n}`, value: (s.fields[n]?.nulls ?? 0) + (s.fields[n]?.invalid ?? 0), color: COLORS[(i + 1) % COLORS.length] })))));

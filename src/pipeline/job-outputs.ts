@@ -1,6 +1,6 @@
 /**
- * What a job stores: every record with its person (`clusters`), the accepted pairwise links
- * (`links`), and the persistent person id of each cluster.
+ * What a job stores: every record with its person (`clusters`) and the accepted pairwise links
+ * (`links`). The persistent person id of each cluster comes from person-ids.ts.
  *
  * Invariant the release relies on: `clusters` lists the records delivery by delivery in the
  * job's order, and each delivery's records in its row order (as in payload.arrow).
@@ -8,124 +8,13 @@
 import { Dictionary, Float64, Int32, Uint32, Utf8, makeData, tableToIPC } from 'apache-arrow';
 import type { LinkResult } from '../link/link-records.js';
 import { METHOD_DETERMINISTIC } from '../link/link-records.js';
-import { hasPseudonym, type PseudonymColumn } from '../link/pseudonym-join.js';
-import type { DeliveryRecord, NamedBytes } from '../store/index.js';
+import type { NamedBytes } from '../store/index.js';
 import { dictionaryColumn } from '../util/arrow-columns.js';
 import { recordBatchOf, schemaOf, tableOf } from '../util/arrow-batch.js';
-import type { PipelineContext } from './context.js';
 
 /** Record-level methods, in the dictionary order of clusters.arrow's `link_method`. */
 export const RECORD_METHODS = ['unlinked', 'deterministic', 'probabilistic'] as const;
 const LINK_METHODS = ['deterministic', 'probabilistic'] as const;
-
-/** The source and row of global record g (sources concatenated in job order). */
-function sourceOf(offsets: Int32Array, g: number): number {
-  let s = 0;
-  while (offsets[s + 1] <= g) s++;
-  return s;
-}
-
-/**
- * What the store needs to give each cluster its persistent person id, worked out where the
- * linkage ran (a worker thread) so the main thread only talks to SQLite:
- * ```
- * keyedPseudonyms  Uint8Array(k * 32)   the pseudonym of the first record carrying one, per keyed cluster
- * keyedClusters    Int32Array(k)        ... and that cluster, in cluster order
- * unkeyedRows[s]   Uint32Array          row (in delivery s) of the first record of each cluster
- *                                       without any pseudonym whose first record is in s
- * unkeyedClusters[s] Int32Array         ... and that cluster
- * ```
- */
-export interface PersonKeys {
-  readonly clusterCount: number;
-  readonly keyedPseudonyms: Uint8Array;
-  readonly keyedClusters: Int32Array;
-  readonly unkeyedRows: readonly Uint32Array[];
-  readonly unkeyedClusters: readonly Int32Array[];
-}
-
-export function personKeys(result: LinkResult, pseudonyms: readonly PseudonymColumn[], rows: readonly Uint32Array[]): PersonKeys {
-  const C = result.clusterCount;
-  const { offsets, clusters } = result;
-  const byPseudonym = new Int32Array(C).fill(-1);
-  const first = new Int32Array(C).fill(-1);
-  for (let s = 0; s < pseudonyms.length; s++) {
-    for (let r = 0; r < pseudonyms[s].length; r++) {
-      const g = offsets[s] + r;
-      const c = clusters[g];
-      if (first[c] < 0) first[c] = g;
-      if (byPseudonym[c] < 0 && hasPseudonym(pseudonyms[s], r)) byPseudonym[c] = g;
-    }
-  }
-  let keyed = 0;
-  for (let c = 0; c < C; c++) if (byPseudonym[c] >= 0) keyed++;
-  const keyedPseudonyms = new Uint8Array(keyed * 32);
-  const keyedClusters = new Int32Array(keyed);
-  let k = 0;
-  for (let c = 0; c < C; c++) {
-    const g = byPseudonym[c];
-    if (g < 0) continue;
-    const s = sourceOf(offsets, g);
-    const r = g - offsets[s];
-    keyedPseudonyms.set(pseudonyms[s].pseudonyms.subarray(r * 32, r * 32 + 32), k * 32);
-    keyedClusters[k++] = c;
-  }
-  const unkeyedRows: Uint32Array[] = [];
-  const unkeyedClusters: Int32Array[] = [];
-  for (let s = 0; s < pseudonyms.length; s++) {
-    let count = 0;
-    for (let c = 0; c < C; c++) if (byPseudonym[c] < 0 && first[c] >= offsets[s] && first[c] < offsets[s + 1]) count++;
-    const sourceRows = new Uint32Array(count);
-    const which = new Int32Array(count);
-    let j = 0;
-    for (let c = 0; c < C; c++) {
-      if (byPseudonym[c] < 0 && first[c] >= offsets[s] && first[c] < offsets[s + 1]) {
-        sourceRows[j] = rows[s][first[c] - offsets[s]];
-        which[j++] = c;
-      }
-    }
-    unkeyedRows.push(sourceRows);
-    unkeyedClusters.push(which);
-  }
-  return { clusterCount: C, keyedPseudonyms, keyedClusters, unkeyedRows, unkeyedClusters };
-}
-
-/**
- * Person lookups per SQLite transaction. A transaction blocks the event loop (better-sqlite3
- * is synchronous); at this size one takes well under 50 ms on the reference machine, and the
- * loop runs between them. Ids are the same as from one big transaction: new persons are
- * numbered in order of first appearance either way.
- */
-export const PERSON_CHUNK = 20_000;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * The TTP's persistent person id of each cluster: that of the first record carrying a
- * pseudonym (looked up or created by pseudonym), or else of the cluster's first record
- * (by delivery and row), so that the same person keeps one id across jobs.
- */
-export async function resolvePersonIds(ctx: PipelineContext, keys: PersonKeys, deliveries: readonly DeliveryRecord[], chunk = PERSON_CHUNK): Promise<Float64Array> {
-  const ids = new Float64Array(keys.clusterCount);
-  const keyed = keys.keyedClusters.length;
-  for (let at = 0; at < keyed; at += chunk) {
-    const n = Math.min(chunk, keyed - at);
-    const found = ctx.store.resolvePersonsByPseudonym(keys.keyedPseudonyms.subarray(at * 32, (at + n) * 32), n, deliveries[0].key_id);
-    for (let i = 0; i < n; i++) ids[keys.keyedClusters[at + i]] = found[i];
-    await nextTurn();
-  }
-  for (let s = 0; s < deliveries.length; s++) {
-    const rows = keys.unkeyedRows[s];
-    const which = keys.unkeyedClusters[s];
-    for (let at = 0; at < rows.length; at += chunk) {
-      const n = Math.min(chunk, rows.length - at);
-      const found = ctx.store.resolvePersonsByRecord(deliveries[s].id, rows.subarray(at, at + n));
-      for (let i = 0; i < n; i++) ids[which[at + i]] = found[i];
-      await nextTurn();
-    }
-  }
-  return ids;
-}
 
 /** A Float64 column whose NaN entries are null. */
 function nullableF64(values: Float64Array) {

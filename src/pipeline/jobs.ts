@@ -3,20 +3,19 @@
  * once (queued) and runs in the background: read the deliveries' stored pseudonyms and keyed
  * encodings, run the linkage cascade (deterministic on the national number, then EM-trained
  * probabilistic on the encodings), give every person the TTP's persistent person id, and store
- * the clusters, the links and the report.
+ * the clusters, the links and the report. The CPU-heavy part runs in a worker thread
+ * (link-worker-client.ts), so the server keeps answering while a job runs.
  */
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
-import { linkRecords } from '../link/link-records.js';
-import { linkSettings } from '../link/link-settings.js';
-import type { EncodedSource, FieldQuality } from '../link/encoded-source.js';
+import type { FieldQuality } from '../link/encoded-source.js';
 import type { DeliveryRecord, JobRecord, ProjectRecord } from '../store/index.js';
-import { concatNumbers, concatPseudonyms } from '../util/arrow-columns.js';
-import { PseudonymTable, type PseudonymColumn } from '../link/pseudonym-join.js';
 import type { PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
-import { encodedSourceOf, linkageColumns, type JobField } from './linkage-encoding.js';
-import { jobTables, resolvePersonIds } from './job-outputs.js';
+import { linkageColumns, type JobField } from './linkage-encoding.js';
+import { resolvePersonIds } from './person-ids.js';
+import { openLinkRunner, type LinkRunner } from './link-worker-client.js';
+import type { LinkTaskInput } from './link-worker-tasks.js';
 
 export interface JobRequest {
   readonly deliveries: readonly string[];
@@ -39,7 +38,7 @@ export interface JobSettings {
   readonly threshold: number | null;
 }
 
-/** Jobs running in this process, so that shutdown can wait for them. */
+/** Jobs running in this process, so that shutdown can wait for them (each ends its worker first). */
 const running = new Set<Promise<void>>();
 
 export function runningJobs(): readonly Promise<void>[] {
@@ -139,53 +138,53 @@ export function readJob(ctx: PipelineContext, id: string): JobRecord {
   return job;
 }
 
-/** A source is unique unless the job says otherwise or one valid pseudonym occurs twice in it. */
-function hasRepeatedPseudonym(column: PseudonymColumn): boolean {
-  const table = new PseudonymTable(column.length);
-  const keys = table.internColumn(column);
-  let valid = 0;
-  for (let r = 0; r < column.length; r++) if (keys[r] >= 0) valid++;
-  return table.size < valid;
+/** What the link task needs: per delivery its stored linkage file (as the store hands it out) and columns. */
+function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>): LinkTaskInput {
+  return {
+    sources: deliveries.map((d) => ({
+      delivery: d.id,
+      file: ctx.store.deliveryFileRef(d.id, 'linkage'),
+      unique: settings.unique?.[d.dataset] ?? null,
+      columns: Object.fromEntries(columnOf.get(d.dataset)!),
+      quality: ((d.report as { linkage_fields?: Record<string, FieldQuality> }).linkage_fields) ?? {},
+    })),
+    fields: settings.fields,
+    blocking: settings.blocking,
+    threshold: settings.threshold,
+  };
 }
 
+/**
+ * The job's steps. Reading, linking and building the files run in a worker thread (unless
+ * `jobWorkers` is 0); this thread only updates the job row, resolves person ids in SQLite in
+ * short transactions and writes the files in slices, so the server keeps answering.
+ */
 async function runJob(
   ctx: PipelineContext, jobId: string, principal: Principal, deliveries: DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>,
 ): Promise<void> {
-  const started = performance.now();
+  let runner: LinkRunner | null = null;
   try {
+    const input = linkTaskInput(ctx, deliveries, settings, columnOf);
+    runner = await openLinkRunner(ctx, input);
+    const started = performance.now();
     ctx.store.updateJob(jobId, { status: 'running', progress: { stage: 'read', deliveries: deliveries.length } });
-    const sources: EncodedSource[] = [];
-    const pseudonyms: PseudonymColumn[] = [];
-    const rows: Uint32Array[] = [];
-    for (const d of deliveries) {
-      const { linkage } = ctx.store.readDelivery(d.id);
-      const quality = ((d.report as { linkage_fields?: Record<string, FieldQuality> }).linkage_fields) ?? {};
-      const column = concatPseudonyms(linkage);
-      const unique = settings.unique?.[d.dataset] ?? !hasRepeatedPseudonym(column);
-      sources.push(encodedSourceOf(d.id, unique, linkage, settings.fields, columnOf.get(d.dataset)!, quality));
-      pseudonyms.push(column);
-      rows.push(concatNumbers(linkage, 'row', (n) => new Uint32Array(n)));
-    }
-    ctx.store.updateJob(jobId, { progress: { stage: 'link', records: sources.reduce((a, s) => a + s.size, 0) } });
-    // Let the status update reach pollers before the CPU-bound pass.
-    await new Promise((resolve) => setImmediate(resolve));
-    const result = linkRecords(sources, linkSettings({ blocking: settings.blocking, threshold: settings.threshold }));
+    const linked = await runner.link((records) => ctx.store.updateJob(jobId, { progress: { stage: 'link', records } }));
 
-    ctx.store.updateJob(jobId, { progress: { stage: 'persons', persons: result.clusterCount } });
-    const personIds = resolvePersonIds(ctx, result, pseudonyms, rows, deliveries);
-    const files = jobTables(result, personIds, rows, deliveries);
+    ctx.store.updateJob(jobId, { progress: { stage: 'persons', persons: linked.clusterCount } });
+    const personIds = await resolvePersonIds(ctx, linked, deliveries);
+    const files = await runner.files(personIds);
     const report = {
       persons: files.persons,
       linked_across_sources: files.linkedAcrossSources,
-      links: result.links.length,
-      deliveries: deliveries.map((d, i) => ({ delivery: d.id, dataset: d.dataset, period: d.period, records: sources[i].size, unique: sources[i].unique })),
-      linkage: result.report,
+      links: linked.links,
+      deliveries: deliveries.map((d, i) => ({ delivery: d.id, dataset: d.dataset, period: d.period, records: linked.records[i], unique: linked.unique[i] })),
+      linkage: linked.report,
       total_ms: Math.round(performance.now() - started),
     };
-    ctx.store.writeJobFiles(jobId, [{ name: 'clusters', table: files.clusters }, { name: 'links', table: files.links }], report);
+    await ctx.store.writeJobFileBytes(jobId, files.files, report);
     ctx.store.updateJob(jobId, { status: 'succeeded', progress: { stage: 'done' }, report });
     recordAudit(ctx, { actor: principal.id, action: 'job.finish', target: jobId, outcome: 'ok', detail: { persons: report.persons, links: report.links } });
-    ctx.log.info({ job: jobId, persons: report.persons, links: report.links, ms: report.total_ms }, 'job succeeded');
+    ctx.log.info({ job: jobId, persons: report.persons, links: report.links, ms: report.total_ms, mode: runner.mode }, 'job succeeded');
   } catch (err) {
     const error = isKoppelError(err) ? { code: err.code, message: err.message } : { code: 'KOPPEL_ERR_API_INTERNAL', message: 'the job failed unexpectedly; see the server log' };
     ctx.log.error({ err, job: jobId }, 'job failed');
@@ -195,5 +194,9 @@ async function runJob(
     } catch (storeErr) {
       ctx.log.error({ err: storeErr, job: jobId }, 'could not record the job failure');
     }
+  } finally {
+    // Terminates the worker (whatever happened) so shutdown, which awaits runningJobs(), never
+    // leaves one behind.
+    await runner?.close().catch((err: unknown) => ctx.log.error({ err, job: jobId }, 'could not stop the link worker'));
   }
 }

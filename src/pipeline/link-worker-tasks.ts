@@ -21,7 +21,8 @@ import { readStoredTable, type StoredFileRef } from '../store/arrow-files.js';
 import type { NamedBytes } from '../store/store.js';
 import { concatNumbers, concatPseudonyms } from '../util/arrow-columns.js';
 import { encodedSourceOf, type JobField } from './linkage-encoding.js';
-import { jobFiles, personKeys, type PersonKeys } from './job-outputs.js';
+import { jobFiles } from './job-outputs.js';
+import { personKeys, type PersonKeys } from './person-ids.js';
 
 export interface LinkSourceInput {
   /** The delivery id: the engine's source name and the label in the job files. */
@@ -122,7 +123,9 @@ export function transferables(arrays: readonly ArrayBufferView[]): ArrayBuffer[]
 }
 
 export function summaryTransferables(summary: LinkedSummary): ArrayBuffer[] {
-  return transferables([summary.keyedPseudonyms, summary.keyedClusters, ...summary.unkeyedRows, ...summary.unkeyedClusters]);
+  return transferables([
+    summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters,
+  ]);
 }
 
 /** Messages between the job (main thread) and its worker; the input travels as `workerData`. */

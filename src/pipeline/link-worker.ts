@@ -4,6 +4,7 @@
  * reports the record count, links, hands back the person keys, waits for the person ids, and
  * hands back the job's files. Every typed array goes back transferred, not copied.
  */
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   LinkTask, serializeError, summaryTransferables, transferables,
@@ -12,6 +13,17 @@ import {
 
 const port = parentPort;
 if (port === null) throw new Error('link-worker runs only as a worker thread');
+
+// Below the main thread: when the machine is busy, the thread that answers HTTP gets the CPU
+// first and the job waits. On Linux the nice value is per thread, so this lowers only this
+// thread; elsewhere it would lower the whole process, so it is left alone there.
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(10);
+  } catch {
+    // Not permitted in this environment: run at normal priority.
+  }
+}
 
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const fail = (err: unknown) => post({ type: 'failed', error: serializeError(err) });

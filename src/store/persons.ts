@@ -25,11 +25,14 @@ export class Persons {
   private readonly newFromRows: Statement;
   private readonly readRows: Statement;
   private readonly deliveryExists: Statement;
+  private readonly loadIds: Statement;
+  private readonly insertChosen: Statement;
 
   constructor(private readonly db: Db) {
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS resolve_pseudonyms (idx INTEGER PRIMARY KEY, pseudonym BLOB NOT NULL);
       CREATE TEMP TABLE IF NOT EXISTS resolve_rows (idx INTEGER PRIMARY KEY, row INTEGER NOT NULL);
+      CREATE TEMP TABLE IF NOT EXISTS resolve_ids (idx INTEGER PRIMARY KEY, person_id INTEGER NOT NULL);
     `);
     this.loadPseudonyms = db.prepare(`
       WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < @count)
@@ -53,6 +56,10 @@ export class Persons {
       WHERE NOT EXISTS (SELECT 1 FROM person_records p WHERE p.delivery_id = @deliveryId AND p.row = r.row)
       GROUP BY r.row`);
     this.deliveryExists = db.prepare('SELECT 1 FROM deliveries WHERE id = ?').pluck();
+    this.loadIds = db.prepare('INSERT INTO temp.resolve_ids (idx, person_id) SELECT key, value FROM json_each(?)');
+    this.insertChosen = db.prepare(`
+      INSERT OR IGNORE INTO person_pseudonyms (key_id, pseudonym, person_id)
+      SELECT ?, r.pseudonym, i.person_id FROM temp.resolve_pseudonyms r JOIN temp.resolve_ids i USING (idx) ORDER BY r.idx`);
     this.readRows = db.prepare(`
       SELECT r.idx, p.person_id FROM temp.resolve_rows r
       JOIN person_records p ON p.delivery_id = ? AND p.row = r.row`).raw();
@@ -71,6 +78,58 @@ export class Persons {
       this.bumpCounter.run(this.newFromPseudonyms.run({ keyId, base }).changes);
       return this.readPseudonyms.iterate(keyId) as Iterable<[number, number]>;
     });
+  }
+
+  /**
+   * Person ids of pseudonyms already known, NaN for the others; creates nothing. With
+   * `reserve` and `recordChosen` this lets a caller resolve a large input in short
+   * transactions, in pseudonym order (B-tree locality: ~5x cheaper inserts than random order,
+   * measured), and still number new persons in order of first appearance, as `byPseudonym` does.
+   */
+  lookupByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array {
+    if (pseudonyms.length < count * 32) throw new RangeError(`pseudonyms holds ${pseudonyms.length} bytes, fewer than ${count} x 32`);
+    const out = new Float64Array(count).fill(Number.NaN);
+    if (count === 0) return out;
+    const blob = Buffer.from(pseudonyms.buffer, pseudonyms.byteOffset, count * 32);
+    // Deferred: only the temp table is written, so this takes no write lock on the database.
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM temp.resolve_pseudonyms');
+      this.loadPseudonyms.run({ count, blob });
+      for (const [idx, personId] of this.readPseudonyms.iterate(keyId) as Iterable<[number, number]>) out[idx] = personId;
+      this.db.exec('DELETE FROM temp.resolve_pseudonyms');
+    })();
+    return out;
+  }
+
+  /** Takes `count` new person ids from the counter; returns the id before the first of them. */
+  reserve(count: number): number {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`cannot reserve ${count} person ids`);
+    return this.db.transaction(() => {
+      const base = this.lastId.get() as number;
+      this.bumpCounter.run(count);
+      return base;
+    }).immediate();
+  }
+
+  /**
+   * Records `ids[i]` (taken with `reserve`) as the person of pseudonym i. A pseudonym that
+   * another writer recorded since the caller looked it up keeps its stored id (the reserved
+   * one is then never used: ids may have gaps, never collisions). Returns the stored ids.
+   */
+  recordChosen(pseudonyms: Uint8Array, ids: Float64Array, count: number, keyId: string): Float64Array {
+    if (pseudonyms.length < count * 32 || ids.length < count) throw new RangeError(`fewer than ${count} pseudonyms or ids`);
+    const out = new Float64Array(count);
+    if (count === 0) return out;
+    const blob = Buffer.from(pseudonyms.buffer, pseudonyms.byteOffset, count * 32);
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM temp.resolve_pseudonyms; DELETE FROM temp.resolve_ids');
+      this.loadPseudonyms.run({ count, blob });
+      this.loadIds.run(`[${ids.subarray(0, count).join(',')}]`);
+      this.insertChosen.run(keyId);
+      for (const [idx, personId] of this.readPseudonyms.iterate(keyId) as Iterable<[number, number]>) out[idx] = personId;
+      this.db.exec('DELETE FROM temp.resolve_pseudonyms; DELETE FROM temp.resolve_ids');
+    }).immediate();
+    return out;
   }
 
   /** Person ids for records of a delivery that have no pseudonym, by row number. */

@@ -111,6 +111,12 @@ export class Store {
   // persistent person ids
   resolvePersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.byPseudonym(pseudonyms, count, keyId); }
   resolvePersonsByRecord(deliveryId: string, rows: Uint32Array): Float64Array { return this.persons.byRecord(deliveryId, rows); }
+  /** Known persons' ids by pseudonym, NaN where unknown; creates nothing (see persons.ts). */
+  lookupPersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.lookupByPseudonym(pseudonyms, count, keyId); }
+  /** Takes `count` new person ids; returns the id before the first. */
+  reservePersonIds(count: number): number { return this.persons.reserve(count); }
+  /** Records reserved ids for new pseudonyms; returns the stored ids (another writer's where it was first). */
+  recordPersonsByPseudonym(pseudonyms: Uint8Array, ids: Float64Array, count: number, keyId: string): Float64Array { return this.persons.recordChosen(pseudonyms, ids, count, keyId); }
 
   // jobs
   createJob(projectId: string, settings: object, by: string): JobRecord { return this.jobs.create(projectId, settings, by); }

@@ -37,3 +37,12 @@ t.test('every invalid setting is listed in one coded error', async (t) => {
 t.test('an unknown setting is refused', async (t) => {
   t.throws(() => loadConfig({ dataDirr: '/x' } as never, {}), { code: 'KOPPEL_ERR_CFG_INVALID' });
 });
+
+t.test('jobWorkers defaults to one worker thread, comes from KOPPEL_JOB_WORKERS, and 0 means inline', async (t) => {
+  t.equal(loadConfig({}, {}).jobWorkers, 1);
+  t.equal(loadConfig({}, { KOPPEL_JOB_WORKERS: '0' }).jobWorkers, 0);
+  t.equal(loadConfig({ jobWorkers: '3' }, { KOPPEL_JOB_WORKERS: '0' }).jobWorkers, 3);
+  for (const bad of [-1, 1.5, 65, 'many']) {
+    t.throws(() => loadConfig({ jobWorkers: bad as never }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' }, String(bad));
+  }
+});

@@ -3,6 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { Float64, Table, Utf8, makeData, makeVector, vectorFromArray } from 'apache-arrow';
 import { deliver, ls, sampleSchema, sampleTable, storeFixture } from './store-fixture.js';
+import { readStoredTable } from '../../../src/store/index.js';
 
 const hex = (s: string) => s.repeat(64).slice(0, 64);
 
@@ -165,4 +166,19 @@ t.test('a second store on the same data directory sees the same deliveries and c
   t.same(second.getDelivery(first.delivery.id), first.delivery);
   await t.rejects(deliver(second, fx.keyring, { body: hex('2') }), { code: 'KOPPEL_ERR_STORE_CONFLICT' });
   t.equal(second.readDelivery(first.delivery.id).linkage.numRows, 10, 'opening did not remove the first store\'s files');
+});
+
+t.test('deliveryFileRef hands out a recorded file\'s path and hash; readStoredTable reads it verified', async (t) => {
+  const { store, keyring } = storeFixture(t);
+  store.createDataset(sampleSchema(), 'operator:an');
+  const { delivery } = await deliver(store, keyring, { table: sampleTable(30, 4) });
+  const ref = store.deliveryFileRef(delivery.id, 'linkage');
+  const recorded = delivery.files.find((f) => f.name === 'linkage.arrow')!;
+  t.match(ref, { bytes: recorded.bytes, sha256: recorded.sha256, what: `deliveries/${delivery.id}/linkage.arrow` });
+  t.ok(path.isAbsolute(ref.path) && fs.existsSync(ref.path));
+  t.equal(readStoredTable(ref).numRows, 30);
+  t.equal(store.deliveryFileRef(delivery.id, 'payload').what, `deliveries/${delivery.id}/payload.arrow`);
+  t.throws(() => store.deliveryFileRef('dlv_00000000000000000000', 'linkage'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  fs.appendFileSync(ref.path, 'x');
+  t.throws(() => readStoredTable(ref), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
 });

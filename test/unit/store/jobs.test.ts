@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { createHash } from 'node:crypto';
+import { tableToIPC } from 'apache-arrow';
 import { ls, sampleProject, sampleTable, storeFixture } from './store-fixture.js';
 
 t.test('a job is created queued for an existing project, with its settings', async (t) => {
@@ -76,4 +78,42 @@ t.test('failInterruptedJobs marks queued and running jobs failed and leaves fini
   t.same([queued, running, done].map((j) => store.getJob(j.id)!.status), ['failed', 'failed', 'succeeded']);
   t.match(store.getJob(running.id)!.error, { code: 'KOPPEL_ERR_LINK_INTERRUPTED' });
   t.equal(store.failInterruptedJobs(), 0);
+});
+
+t.test('job files handed over as IPC bytes are hashed by the store, published once and read back like tables', async (t) => {
+  const { store, dataDir } = storeFixture(t);
+  const project = store.createProject(sampleProject(), 'operator:an');
+  const [fromBytes, fromTable] = [0, 1].map(() => store.createJob(project.id, {}, 'operator:an'));
+  // Over 1 MiB, so the file is written in more than one slice.
+  const links = sampleTable(40_000, 3);
+  const bytes = tableToIPC(links, 'file');
+  t.ok(bytes.byteLength > 1 << 20);
+  await store.writeJobFileBytes(fromBytes.id, [{ name: 'links', bytes, rows: links.numRows }], { pairs: 40_000 });
+  store.writeJobFiles(fromTable.id, [{ name: 'links', table: links }], { pairs: 40_000 });
+  const [a, b] = [fromBytes, fromTable].map((j) => store.getJob(j.id)!.files);
+  t.same(a, b, 'the same name, size, sha256 and row count as the table writer records');
+  t.equal(a[0].sha256, createHash('sha256').update(bytes).digest('hex'));
+  t.same(ls(path.join(dataDir, 'jobs', fromBytes.id)), ['links.arrow', 'report.json']);
+  t.equal(store.readJobFile(fromBytes.id, 'links').numRows, 40_000);
+  await t.rejects(store.writeJobFileBytes(fromBytes.id, [{ name: 'links', bytes }], {}), { code: 'KOPPEL_ERR_STORE_CONFLICT' });
+  await t.rejects(store.writeJobFileBytes(fromBytes.id.replace(/.$/, 'x'), [{ name: 'links', bytes }], {}), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  t.same(ls(path.join(dataDir, 'staging')), []);
+});
+
+t.test('writing job bytes leaves the event loop free between slices, and a bad name publishes nothing', async (t) => {
+  const { store, dataDir } = storeFixture(t);
+  const job = store.createJob(store.createProject(sampleProject(), 'operator:an').id, {}, 'operator:an');
+  const bytes = new Uint8Array(6 << 20).fill(7);
+  let turns = 0;
+  let writing = true;
+  const spin = () => { turns++; if (writing) setImmediate(spin); };
+  setImmediate(spin);
+  await store.writeJobFileBytes(job.id, [{ name: 'clusters', bytes }], {});
+  writing = false;
+  t.ok(turns >= 6, `the loop turned ${turns} times during a six-slice write`);
+  const other = store.createJob(store.createProject(sampleProject(), 'operator:an').id, {}, 'operator:an');
+  await t.rejects(store.writeJobFileBytes(other.id, [{ name: 'ok', bytes: bytes.subarray(0, 10) }, { name: '../evil', bytes }], {}), /unsafe file name/);
+  t.same(store.getJob(other.id)!.files, []);
+  t.same(ls(path.join(dataDir, 'jobs')), [job.id]);
+  t.same(ls(path.join(dataDir, 'staging')), []);
 });

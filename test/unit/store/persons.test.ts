@@ -96,3 +96,30 @@ t.test('a sliced pseudonym buffer (non-zero byteOffset) is read from its offset'
   const tail = store.resolvePersonsByPseudonym(pool.subarray(64), 2, KEY);
   t.same(Array.from(tail), Array.from(whole.subarray(2)));
 });
+
+t.test('lookupPersonsByPseudonym finds known persons, NaN for the rest, and creates nothing', async (t) => {
+  const { store } = storeFixture(t);
+  const pool = randomBytesSeeded(6 * 32, prng(21));
+  const known = store.resolvePersonsByPseudonym(pool, 3, KEY);
+  const found = store.lookupPersonsByPseudonym(pool.subarray(32), 5, KEY);
+  t.same(Array.from(found.subarray(0, 2)), Array.from(known.subarray(1, 3)));
+  t.ok(found.subarray(2).every(Number.isNaN), 'unknown pseudonyms are NaN');
+  t.ok(store.lookupPersonsByPseudonym(pool, 6, 'another-key').every(Number.isNaN), 'a pseudonym is known per key id');
+  t.ok(store.lookupPersonsByPseudonym(pool.subarray(96), 3, KEY).every(Number.isNaN), 'looking up created no person');
+  t.throws(() => store.lookupPersonsByPseudonym(pool, 7, KEY), RangeError);
+});
+
+t.test('reserved ids are recorded as chosen; one another writer recorded first keeps its id', async (t) => {
+  const { store } = storeFixture(t);
+  const pool = randomBytesSeeded(3 * 32, prng(22));
+  const base = store.reservePersonIds(3);
+  t.equal(base, 0);
+  t.equal(store.reservePersonIds(0), 3, 'the counter moved by the reservation');
+  // Another writer records the second pseudonym after our lookup, before we record it.
+  const [theirs] = store.resolvePersonsByPseudonym(pool.subarray(32, 64), 1, KEY);
+  t.equal(theirs, 4);
+  const stored = store.recordPersonsByPseudonym(pool, Float64Array.of(1, 2, 3), 3, KEY);
+  t.same(Array.from(stored), [1, 4, 3], 'ours where new, theirs where it was already recorded');
+  t.same(Array.from(store.resolvePersonsByPseudonym(pool, 3, KEY)), [1, 4, 3], 'and that is what is stored');
+  t.throws(() => store.reservePersonIds(-1), RangeError);
+});

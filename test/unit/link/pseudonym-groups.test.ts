@@ -1,0 +1,69 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { groupPseudonyms } from '../../../src/link/pseudonym-groups.js';
+import { TokenTable } from '../../../src/link/token-table.js';
+
+/** n pseudonyms drawn from `distinct` random values (so many repeat), some rows absent. */
+function column(n: number, pool: Uint8Array, picks: readonly number[], absent: readonly boolean[]) {
+  const pseudonyms = new Uint8Array(n * 32);
+  const present = new Uint8Array(n);
+  for (let r = 0; r < n; r++) {
+    if (absent[r]) continue;
+    pseudonyms.set(pool.subarray(picks[r] * 32, picks[r] * 32 + 32), r * 32);
+    present[r] = 1;
+  }
+  return { pseudonyms, present };
+}
+
+/** The ids the token table hands out for the same records in global order. */
+function tokenIds(columns: { pseudonyms: Uint8Array; present: Uint8Array }[]): { ids: number[]; counts: number[] } {
+  const table = new TokenTable(4);
+  const ids: number[] = [];
+  for (const c of columns) {
+    const view = new DataView(c.pseudonyms.buffer);
+    for (let r = 0; r < c.present.length; r++) ids.push(c.present[r] === 0 ? -1 : table.add(view.getUint32(r * 32, true), view.getUint32(r * 32 + 4, true)));
+  }
+  return { ids, counts: [...table.countsView()] };
+}
+
+t.test('gives the token table ids (first appearance over sources in order) and group sizes', async (t) => {
+  fc.assert(fc.property(
+    fc.uint8Array({ minLength: 8 * 32, maxLength: 8 * 32 }),
+    fc.array(fc.tuple(fc.array(fc.nat({ max: 7 }), { maxLength: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 })), { minLength: 1, maxLength: 4 }),
+    (pool, sources) => {
+      // Distinct pool entries: make each entry's first word unique.
+      for (let i = 0; i < 8; i++) pool[i * 32] = i;
+      const columns = sources.map(([picks, absent]) => column(picks.length, pool, picks, absent));
+      const got = groupPseudonyms(columns);
+      const want = tokenIds(columns);
+      return JSON.stringify([...got.ids]) === JSON.stringify(want.ids) && JSON.stringify([...got.sizes]) === JSON.stringify(want.counts) && got.count === want.counts.length;
+    },
+  ));
+});
+
+t.test('pseudonyms sharing their first 8 bytes stay apart (all 32 bytes compared)', async (t) => {
+  const a = new Uint8Array(32).fill(7);
+  const b = Uint8Array.from(a); b[31] = 8;
+  const pseudonyms = new Uint8Array(96);
+  pseudonyms.set(a, 0); pseudonyms.set(b, 32); pseudonyms.set(a, 64);
+  const got = groupPseudonyms([{ pseudonyms, present: Uint8Array.of(1, 1, 1) }]);
+  t.same([...got.ids], [0, 1, 0]);
+  t.same([...got.sizes], [2, 1]);
+});
+
+t.test('groups a few hundred thousand records across many partitions like the token table', async (t) => {
+  const n = 150_000;
+  const pool = new Uint8Array(100_000 * 32);
+  let x = 7;
+  for (let i = 0; i < pool.length; i += 4) { x = (Math.imul(x, 1664525) + 1013904223) >>> 0; new DataView(pool.buffer).setUint32(i, x, true); }
+  const picks = Array.from({ length: n }, (_, i) => (i * 7919) % 100_000);
+  const absent = Array.from({ length: n }, (_, i) => i % 37 === 0);
+  const columns = [column(n, pool, picks, absent), column(n, pool, picks.map((p) => (p * 3) % 100_000), absent.map((v, i) => !v && i % 101 === 0))];
+  const got = groupPseudonyms(columns);
+  const want = tokenIds(columns);
+  t.equal(got.count, want.counts.length);
+  let diff = 0;
+  for (let i = 0; i < want.ids.length; i++) if (got.ids[i] !== want.ids[i]) diff++;
+  t.equal(diff, 0, 'same id for every record');
+  t.same([...got.sizes], want.counts);
+});
