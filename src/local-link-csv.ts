@@ -101,11 +101,28 @@ export function csvText(s: string): string {
  */
 export function isPlain(ids: Utf8Rows): boolean {
   const v = ids.values;
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c <= 0x2c && (c === 0x2c || c === 0x22 || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d)) return false;
+  // All six bytes are below 0x2d: four bytes at a time, a word with no byte below 0x2d is
+  // skipped ((x - 0x2d..) & ~x & 0x80.. is zero exactly then, for bytes below 0x80; bytes from
+  // 0x80 up, UTF-8 beyond ASCII, have their top bit cleared by ~x). Others are looked at byte
+  // by byte.
+  let i = 0;
+  const head = Math.min(v.length, (4 - (v.byteOffset & 3)) & 3);
+  for (; i < head; i++) if (special(v[i])) return false;
+  const count = (v.byteOffset + i) % 4 === 0 ? (v.length - i) >>> 2 : 0;
+  const words = new Int32Array(v.buffer, v.byteOffset + i - ((v.byteOffset + i) % 4), count);
+  for (let w = 0; w < words.length; w++) {
+    const x = words[w];
+    if (((x - 0x2d2d2d2d) & ~x & 0x80808080) === 0) continue;
+    const at = i + w * 4;
+    if (special(v[at]) || special(v[at + 1]) || special(v[at + 2]) || special(v[at + 3])) return false;
   }
+  for (i += words.length * 4; i < v.length; i++) if (special(v[i])) return false;
   return true;
+}
+
+/** Space, tab, comma, quote, CR or LF: what a CSV field must trim or quote. */
+function special(c: number): boolean {
+  return c <= 0x2c && (c === 0x2c || c === 0x22 || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d);
 }
 
 /** The source of global record `g` (offsets[s] <= g < offsets[s + 1]). */

@@ -5,7 +5,7 @@
  *
  * ```
  * main thread                                         worker (local-link-writer-worker.ts)
- * ClustersWriter()            ── spawned early, idle until the linkage is done
+ * ClustersWriter.shared()     ── spawned early (or kept from an earlier run), idle until needed
  * write(dir, clusters, ids)   ── {arrays in shared memory} ──> writeClusters -> clusters.csv
  * links.csv, report.json ...  <── {file} or {error} ───────────
  * ```
@@ -23,17 +23,19 @@ export interface ClustersTask {
   readonly offsets: Int32Array;
   readonly names: readonly string[];
   readonly ids: readonly { readonly values: SharedArrayBuffer; readonly offsets: SharedArrayBuffer; readonly length: number }[];
-  readonly plain: readonly boolean[];
 }
 
 export type ClustersReply = { readonly file: string; readonly error: null } | { readonly file: null; readonly error: { name: string; code: string | null; message: string } };
 
-function shared<T extends Uint8Array | Int32Array>(a: T): SharedArrayBuffer {
+function inSharedMemory<T extends Uint8Array | Int32Array>(a: T): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(a.byteLength);
   new Uint8Array(buffer).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   return buffer;
 }
 
+let sharedWriter: ClustersWriter | null = null;
+
+/** The worker is unref'd while idle, so that a writer can serve the next run without keeping the process alive. */
 export class ClustersWriter {
   private readonly worker: Worker;
   private failure: Error | null = null;
@@ -41,20 +43,30 @@ export class ClustersWriter {
   constructor() {
     this.worker = spawnSiblingWorker(import.meta.url, 'local-link-writer-worker');
     this.worker.on('error', (err) => { this.failure = err; });
+    this.worker.on('exit', () => { this.failure ??= new Error('the clusters writer exited'); });
+    this.worker.unref();
+  }
+
+  /** The process's writer, started on first use and kept idle for the next run (not to be closed by its users). */
+  static shared(): ClustersWriter {
+    if (sharedWriter === null || sharedWriter.failure !== null) sharedWriter = new ClustersWriter();
+    return sharedWriter;
   }
 
   /** Writes `dir/clusters.csv` (as `writeClusters` would) on the worker; resolves to its path. */
-  write(dir: string, result: { clusters: Int32Array; clusterCount: number; offsets: Int32Array }, names: readonly string[], ids: readonly IdColumn[], plain: readonly boolean[]): Promise<string> {
+  write(dir: string, result: { clusters: Int32Array; clusterCount: number; offsets: Int32Array }, names: readonly string[], ids: readonly IdColumn[]): Promise<string> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const task: ClustersTask = {
-      dir, clusters: shared(result.clusters), clusterCount: result.clusterCount, offsets: result.offsets, names, plain,
-      ids: ids.map((c) => ({ values: shared(c.values), offsets: shared(c.offsets), length: c.length })),
+      dir, clusters: inSharedMemory(result.clusters), clusterCount: result.clusterCount, offsets: result.offsets, names,
+      ids: ids.map((c) => ({ values: inSharedMemory(c.values), offsets: inSharedMemory(c.offsets), length: c.length })),
     };
     return new Promise<string>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
+      const onError = (err: Error) => { this.worker.unref(); reject(err); };
+      this.worker.ref(); // busy: the process waits for the file
       this.worker.once('error', onError);
       this.worker.once('message', (reply: ClustersReply) => {
         this.worker.off('error', onError);
+        this.worker.unref();
         if (reply.error === null) { resolve(reply.file); return; }
         const err = new Error(reply.error.message) as NodeJS.ErrnoException;
         err.name = reply.error.name;

@@ -63,35 +63,33 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   const keys = encodingKeysFrom(options.masterKey ?? Uint8Array.from(randomBytes(32)));
   const timings: Record<string, number> = {};
   const workerCount = options.workers ?? defaultWorkers(job);
-  // Started now, so that they are up by the time they have work.
-  const workers = workerCount > 0 && job.fields.some((f) => f.type === 'national_id') ? new PseudonymWorkers(workerCount) : null;
-  const clustersWriter = workerCount > 0 ? new ClustersWriter() : null;
-  try {
-    let read: ReadSources;
-    try {
-      read = await readAndEncode(job, keys, workers, timings);
-    } finally {
-      await workers?.close();
-    }
-    const { encoded, ids, formats } = read;
-    const result = linkRecords(encoded, linkSettings({
-      blocking: job.blocking, threshold: job.threshold, oneToOne: job.oneToOne, deduplicate: job.deduplicate,
-    }));
+  // Taken now, so that they are up by the time they have work; they stay (idle, not keeping the
+  // process alive) for a next run in this process.
+  const workers = workerCount > 0 && job.fields.some((f) => f.type === 'national_id') ? PseudonymWorkers.shared(workerCount) : null;
+  const clustersWriter = workerCount > 0 ? ClustersWriter.shared() : null;
+  const { encoded, ids, formats } = await readAndEncode(job, keys, workers, timings);
+  const names = job.sources.map((s) => s.name);
+  // clusters.csv on the writer thread (when there is one), started as soon as the persons are
+  // known: it runs while this thread builds the report and writes links.csv.
+  let clusters: Promise<string> | null = null;
+  const result = linkRecords(encoded, linkSettings({
+    blocking: job.blocking, threshold: job.threshold, oneToOne: job.oneToOne, deduplicate: job.deduplicate,
+  }), {
+    onLinked: (linked) => {
+      if (clustersWriter === null) return;
+      mkdirSync(options.outDir, { recursive: true });
+      clusters = clustersWriter.write(options.outDir, linked, names, ids);
+      clusters.catch(() => { /* awaited below */ });
+    },
+  });
 
-    const t = performance.now();
-    mkdirSync(options.outDir, { recursive: true });
-    const names = job.sources.map((s) => s.name);
-    const plain = plainIds(ids);
-    // clusters.csv on the writer thread (when there is one) while this thread writes links.csv.
-    const clusters = clustersWriter?.write(options.outDir, result, names, ids, plain) ?? null;
-    clusters?.catch(() => { /* awaited below */ });
-    const links = writeAtomically(options.outDir, 'links.csv', (w) => writeLinks(w, result, names, ids, plain, job.deduplicate));
-    const files = [links, clusters === null ? writeAtomically(options.outDir, 'clusters.csv', (w) => writeClusters(w, result, names, ids, plain)) : await clusters];
-    timings.write = ms(performance.now() - t);
-    return await writeReports(options, job, started, timings, formats, encoded, result, files);
-  } finally {
-    await clustersWriter?.close();
-  }
+  const t = performance.now();
+  mkdirSync(options.outDir, { recursive: true });
+  const plain = plainIds(ids);
+  const links = writeAtomically(options.outDir, 'links.csv', (w) => writeLinks(w, result, names, ids, plain, job.deduplicate));
+  const files = [links, clusters !== null ? await clusters : writeAtomically(options.outDir, 'clusters.csv', (w) => writeClusters(w, result, names, ids, plain))];
+  timings.write = ms(performance.now() - t);
+  return await writeReports(options, job, started, timings, formats, encoded, result, files);
 }
 
 interface ReadSources {
@@ -132,7 +130,7 @@ async function readAndEncode(job: JobFile, keys: EncodingKeys, workers: Pseudony
     ids.push(loaded.ids);
     formats.push(loaded.format);
   }
-  workers?.helpInline();
+  await workers?.helpInline();
   return { encoded: await Promise.all(pending), ids, formats };
 }
 

@@ -180,7 +180,7 @@ export function deterministicPass(input: DeterministicInput): DeterministicOutco
       const x = members[from]; const y = members[from + 1];
       const sx = sourceOf(x); const sy = sourceOf(y);
       if (sx === sy && !dedupe[sx]) {
-        if (unique[sx]) continue;
+        if (unique[sx] || (bit[sx] & bit[sy]) !== 0) continue;
         out.merge(x, y);
       } else if ((bit[sx] & bit[sy]) !== 0) {
         out.conflicts++;

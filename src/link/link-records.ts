@@ -19,7 +19,8 @@ import { slotIndex, TOKEN_SLOTS, type EncodedSource } from './encoded-source.js'
 import { initialM, priorWeight, weightTable } from './fellegi-sunter.js';
 import { estimateModel } from './estimation.js';
 import { indexFields, type FieldIndex } from './field-index.js';
-import { clustersOfReps, deterministicPass, type DeterministicOutcome } from './deterministic.js';
+import { deterministicPass, type DeterministicOutcome } from './deterministic.js';
+import { deterministicOnly, probabilisticSkipReason } from './deterministic-only.js';
 import { buildReport, METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkReport, type LinkTable } from './link-report.js';
 import type { LinkSettings } from './link-settings.js';
 import { scorePairs, scoringModel } from './scoring.js';
@@ -42,7 +43,13 @@ function now(): number {
   return performance.now();
 }
 
-export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings): LinkResult {
+/** Optional calls into the run, for a caller that can start on results before the report is built. */
+export interface LinkHooks {
+  /** The final links and persons, before the report is built (the arrays are the result's own). */
+  readonly onLinked?: (linked: Pick<LinkResult, 'offsets' | 'links' | 'clusters' | 'clusterCount'>) => void;
+}
+
+export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}): LinkResult {
   const timings: Record<string, number> = {};
   let t0 = now();
   const lap = (stage: string) => { const t = now(); timings[stage] = Math.round((t - t0) * 10) / 10; t0 = t; };
@@ -83,7 +90,7 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   if (skipReason !== null) {
     const comparable = sourcePairs.reduce((sum, sp) => sum + pairsOf(sources, sp), 0);
     // The deterministic pass's persons are final: no later link can merge them.
-    return deterministicOnly({ sources, settings, specs, index, det, offsets, comparable, skipReason, timings, lap });
+    return deterministicOnly({ sources, settings, specs, index, det, offsets, comparable, skipReason, timings, lap, hooks });
   }
   // The persons of the deterministic pass, as the union-find the probabilistic links extend.
   const uf = new ConstrainedUnionFind(offsets, constrained);
@@ -203,6 +210,7 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   }
   const { ids: clusters, count: clusterCount } = final.clusterIds();
   lap('clusters');
+  hooks.onLinked?.({ offsets, links, clusters, clusterCount });
 
   const report = buildReport({
     probabilistic: { run: true, skippedBecause: null },
@@ -212,56 +220,6 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
     rejected, links, offsets, clusters, clusterCount, choice, timings, table,
   });
   return { offsets, links, clusters, clusterCount, report };
-}
-
-/** Why the probabilistic pass has nothing to do, or null when it runs. */
-export function probabilisticSkipReason(specs: readonly ComparisonSpec[]): string | null {
-  if (specs.length === 0) return 'the job has no fields';
-  return specs.every((s) => s.type === 'national_id') ? 'the job has no field besides the national number' : null;
-}
-
-interface DeterministicOnlyInput {
-  sources: readonly EncodedSource[]; settings: LinkSettings; specs: ComparisonSpec[]; index: FieldIndex[];
-  det: DeterministicOutcome | null; offsets: Int32Array; comparable: number;
-  skipReason: string; timings: Record<string, number>; lap: (stage: string) => void;
-}
-
-/** The result when the probabilistic pass is skipped: the deterministic links and clusters. */
-function deterministicOnly(x: DeterministicOnlyInput): LinkResult {
-  const { det, offsets } = x;
-  const n = det?.links ?? 0;
-  const links = {
-    left: new Int32Array(n), right: new Int32Array(n), probability: new Float64Array(n).fill(1),
-    weight: new Float64Array(n).fill(Number.NaN), method: new Uint8Array(n).fill(METHOD_DETERMINISTIC), length: n,
-  };
-  let k = 0;
-  for (const list of det?.lists ?? []) {
-    const l = offsets[list.left]; const r = offsets[list.right];
-    for (let p = 0; p < list.length; p++, k++) { links.left[k] = l + list.a[p]; links.right[k] = r + list.b[p]; }
-  }
-  const { ids: clusters, count: clusterCount } = det !== null ? clustersOfReps(det.rep) : singletons(offsets[offsets.length - 1]);
-  x.lap('clusters');
-  const levelCounts = x.specs.map((s) => s.levels.length);
-  const zeros = levelCounts.map((L) => new Float64Array(L));
-  const report = buildReport({
-    probabilistic: { run: false, skippedBecause: x.skipReason },
-    sources: x.sources, settings: x.settings, specs: x.specs, index: x.index,
-    params: { m: zeros, u: zeros, lambda: 0 }, hist: { size: 0 }, listLevels: [], lists: [], det,
-    // No name or date field: no deterministic link can disagree on one, so no levels are needed.
-    detLevels: (det?.lists ?? []).map(() => []), rules: [], chosenBy: x.settings.blocking === null ? 'engine' : 'job',
-    outcomes: [], candidatePairs: 0, comparablePairs: x.comparable, em: { iterations: 0, converged: false }, uPairs: 0,
-    expectedMatches: 0, prior: 0, mFromDeterministic: false, allWeights: new Float64Array(0), edgesAboveFloor: 0,
-    accepted: 0, rejected: 0, links, offsets, clusters, clusterCount,
-    choice: chooseThreshold(new Float64Array(0), x.settings.threshold, x.settings.probabilityFloor),
-    timings: x.timings, table: weightTable({ m: zeros, u: zeros, lambda: 0 }, levelCounts),
-  });
-  return { offsets, links, clusters, clusterCount, report };
-}
-
-function singletons(total: number): { ids: Int32Array; count: number } {
-  const ids = new Int32Array(total);
-  for (let g = 0; g < total; g++) ids[g] = g;
-  return { ids, count: total };
 }
 
 /** Per-source id columns as one column in global numbering. */

@@ -160,6 +160,12 @@ export interface ReportInput {
   table: { offsets: Int32Array; weights: Float64Array };
 }
 
+function ones(flags: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < flags.length; i++) n += flags[i];
+  return n;
+}
+
 function round(x: number, digits = 6): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -170,15 +176,15 @@ export function buildReport(r: ReportInput): LinkReport {
   const S = r.sources.length;
   const F = r.specs.length;
   // Link counts per source and method.
-  const linkedDet = r.sources.map((s) => new Uint8Array(s.size));
+  // The deterministic pass flagged the records of its links already (`settled`).
+  const linkedDet = r.det?.settled ?? r.sources.map((s) => new Uint8Array(s.size));
   const linkedProb = r.sources.map((s) => new Uint8Array(s.size));
   const sourceOf = (g: number) => { let s = 0; while (r.offsets[s + 1] <= g) s++; return s; };
   let detLinks = 0;
   for (let i = 0; i < r.links.length; i++) {
-    const target = r.links.method[i] === METHOD_DETERMINISTIC ? linkedDet : linkedProb;
-    if (r.links.method[i] === METHOD_DETERMINISTIC) detLinks++;
-    const x = r.links.left[i]; const sx = sourceOf(x); target[sx][x - r.offsets[sx]] = 1;
-    const y = r.links.right[i]; const sy = sourceOf(y); target[sy][y - r.offsets[sy]] = 1;
+    if (r.links.method[i] === METHOD_DETERMINISTIC) { detLinks++; continue; }
+    const x = r.links.left[i]; const sx = sourceOf(x); linkedProb[sx][x - r.offsets[sx]] = 1;
+    const y = r.links.right[i]; const sy = sourceOf(y); linkedProb[sy][y - r.offsets[sy]] = 1;
   }
   const levelPairs = r.specs.map((s) => new Array<number>(s.levels.length).fill(0));
   r.lists.forEach((list, i) => {
@@ -188,7 +194,8 @@ export function buildReport(r: ReportInput): LinkReport {
   let nameDis = 0; let dateDis = 0; let either = 0;
   const nameFields = r.specs.filter((s) => s.type === 'given_name' || s.type === 'surname' || s.type === 'name').map((s) => s.field);
   const dateFields = r.specs.filter((s) => s.type === 'date').map((s) => s.field);
-  (r.det?.lists ?? []).forEach((list, i) => {
+  // Only a name or date field can disagree: without one the loop has nothing to count.
+  if (nameFields.length + dateFields.length > 0) (r.det?.lists ?? []).forEach((list, i) => {
     const lv = r.detLevels[i];
     for (let p = 0; p < list.length; p++) {
       const names = nameFields.length > 0 && nameFields.every((f) => lv[f][p] === r.specs[f].levels.length - 1);
@@ -198,21 +205,21 @@ export function buildReport(r: ReportInput): LinkReport {
       if (names || dates) either++;
     }
   });
-  // Per cluster: its size and a bitmask of the sources it holds (at most 32 sources).
-  const clusterSources = new Int32Array(r.clusterCount);
-  const clusterSize = new Int32Array(r.clusterCount);
+  // Per cluster, side by side (one cache line per cluster): its size and a bitmask of the
+  // sources it holds (at most 32 sources).
+  const perCluster = new Int32Array(r.clusterCount * 2);
   for (let s = 0; s < S; s++) {
     const bit = 1 << s;
     for (let g = r.offsets[s]; g < r.offsets[s + 1]; g++) {
-      const c = r.clusters[g];
-      clusterSize[c]++;
-      clusterSources[c] |= bit;
+      const c = r.clusters[g] * 2;
+      perCluster[c]++;
+      perCluster[c + 1] |= bit;
     }
   }
   let singletons = 0; let multiSource = 0;
-  for (let c = 0; c < r.clusterCount; c++) {
-    if (clusterSize[c] === 1) singletons++;
-    const mask = clusterSources[c];
+  for (let c = 0; c < r.clusterCount * 2; c += 2) {
+    if (perCluster[c] === 1) singletons++;
+    const mask = perCluster[c + 1];
     if ((mask & (mask - 1)) !== 0) multiSource++;
   }
 
@@ -247,7 +254,7 @@ export function buildReport(r: ReportInput): LinkReport {
     deterministic: {
       enabled: r.det !== null,
       links: r.det?.links ?? 0,
-      records_linked: (r.det?.settled ?? []).reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0),
+      records_linked: (r.det?.settled ?? []).reduce((s, a) => s + ones(a), 0),
       conflicts: r.det?.conflicts ?? 0,
       oversized_groups: r.det?.oversizedGroups ?? 0,
       oversized_records: r.det?.oversizedRecords ?? 0,

@@ -29,7 +29,7 @@ t.test('workers give the pseudonyms of the inline kernel, in slices, with this t
   t.teardown(() => workers.close());
   const d = nationalIdDigits([chunk(values)], sharedBytes);
   const pending = workers.pseudonymise(KEY, d, 7);
-  workers.helpInline(); // takes whatever the two workers have not started
+  await workers.helpInline(); // takes whatever the two workers have not started
   const got = await pending;
   t.same(Buffer.from(got), Buffer.from(inline.pseudonyms!));
 });
@@ -41,7 +41,7 @@ t.test('batches pushed as a source is read join into the column encoding', async
   const batches = new NationalIdBatches(workers, KEY);
   for (let i = 0; i < values.length; i += 700) batches.push(chunk(values.slice(i, i + 700)));
   t.equal(batches.rows, 3000);
-  workers.helpInline();
+  await workers.helpInline();
   const got = await batches.finish('insz');
   const want = encodeNationalIdColumn('insz', [chunk(values)], KEY);
   t.same(Buffer.from(got.pseudonyms!), Buffer.from(want.pseudonyms!));
