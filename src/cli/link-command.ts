@@ -34,10 +34,13 @@ export async function runLink(argv: string[], io: { stdout: NodeJS.WritableStrea
     }
     const outcome = await runLocalLink({ config: flags.config, outDir: flags.out, masterKey, keyId });
     const r = outcome.report;
+    const model = r.probabilistic.run
+      ? `threshold ${r.settings.threshold.toFixed(4)} (${r.settings.threshold_chosen_by}); `
+        + `estimated precision ${r.estimate.precision.toFixed(4)}, recall ${r.estimate.recall.toFixed(4)}`
+      : `probabilistic pass skipped: ${r.probabilistic.skipped_because ?? 'nothing to compare'}`;
     io.stdout.write(
       `koppel link: ${r.links.total} links (${r.links.deterministic} deterministic, ${r.links.probabilistic} probabilistic), `
-      + `${r.clusters.count} clusters; threshold ${r.settings.threshold.toFixed(4)} (${r.settings.threshold_chosen_by}); `
-      + `estimated precision ${r.estimate.precision.toFixed(4)}, recall ${r.estimate.recall.toFixed(4)}\n`
+      + `${r.clusters.count} clusters; ${model}\n`
       + `koppel link: wrote ${outcome.files.join(', ')}\n`,
     );
     return 0;
