@@ -12,7 +12,7 @@ export {
   type ManifestProject, type ReleaseManifest,
 } from './manifest.js';
 export {
-  deterministicLinkMethods, LINK_METHOD_NAMES, LINK_UNLINKED, LINK_DETERMINISTIC, LINK_PROBABILISTIC, type LinkMethodName,
+  LINK_METHOD_NAMES, LINK_UNLINKED, LINK_DETERMINISTIC, LINK_PROBABILISTIC, type LinkMethodName,
 } from './link-method.js';
 export { takeRows, takeKind, chunksOf, type TakeKind } from './take.js';
 export { valueCodes, type ValueCodes } from './value-codes.js';

@@ -2,8 +2,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { Float64, Int32, Utf8, Vector, tableFromIPC, tableToIPC, vectorFromArray, type Table } from 'apache-arrow';
 import { assembleRelease, describeTables, type AssembleInput, type ReleaseSourceInput } from '../../../src/release/assemble.js';
-import { LINK_DETERMINISTIC, LINK_PROBABILISTIC, LINK_UNLINKED, deterministicLinkMethods } from '../../../src/release/link-method.js';
-import { buildSpine } from '../../../src/link/person-spine.js';
+import { LINK_DETERMINISTIC, LINK_PROBABILISTIC, LINK_UNLINKED } from '../../../src/release/link-method.js';
+import { deterministicLinkMethods } from '../../fixtures/person-spine.js';
+import { buildSpine } from '../../fixtures/person-spine.js';
 import { columnOf, pseudonymPool } from '../link/spine-fixtures.js';
 
 const utf8 = (values: (string | null)[]) => vectorFromArray(values, new Utf8());

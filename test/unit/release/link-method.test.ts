@@ -1,6 +1,7 @@
 import t from 'tap';
-import { buildSpine } from '../../../src/link/person-spine.js';
-import { deterministicLinkMethods, LINK_DETERMINISTIC, LINK_UNLINKED } from '../../../src/release/link-method.js';
+import { buildSpine } from '../../fixtures/person-spine.js';
+import { LINK_DETERMINISTIC, LINK_UNLINKED } from '../../../src/release/link-method.js';
+import { deterministicLinkMethods } from '../../fixtures/person-spine.js';
 import { columnOf, pseudonymPool } from '../link/spine-fixtures.js';
 
 t.test('marks a record deterministic when another record shares its pseudonym, in any source', async (t) => {
