@@ -5,28 +5,18 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { initKey, loadKeyring, openStore } from '../../src/store/index.js';
 import { csvFor, makePeople, testDatasetSchema } from '../fixtures/synthetic.js';
 import { NeedleSet, filesUnder } from '../fixtures/leak-scan.js';
-import { childEnv, csvBlocks, runKoppel, startServe, streamCsv, type ServeProcess } from '../fixtures/koppel-process.js';
+import { childEnv, csvBlocks, runKoppel, startServe, streamCsv, type ServeProcess , prepareServerHome } from '../fixtures/koppel-process.js';
 
 const MB = 1024 * 1024;
 const ls = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
 
 t.test('a server killed mid-upload restarts with no trace of the upload, and the period can be delivered again', { timeout: 180_000 }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'koppel-sigkill-e2e-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const dataDir = path.join(dir, 'data');
-  const keysDir = path.join(dir, 'keys');
-  initKey(keysDir);
-  const store = openStore({ dataDir, keyring: loadKeyring(keysDir) });
-  const operator = store.createToken('operator:olivia', 'test').token;
-  const supplier = store.createToken('supplier:vdab', 'test').token;
-  store.close();
+  const { dir, dataDir, keysDir, operator, supplier } = prepareServerHome(t, 'koppel-sigkill-e2e-');
 
   const servers: ServeProcess[] = [];
   t.teardown(() => Promise.all(servers.map((s) => s.kill())));

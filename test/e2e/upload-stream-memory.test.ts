@@ -5,13 +5,11 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { initKey, loadKeyring, openStore } from '../../src/store/index.js';
 import { csvFor, makePeople, testDatasetSchema } from '../fixtures/synthetic.js';
 import { NeedleSet } from '../fixtures/leak-scan.js';
-import { csvBlocks, memoryOf, startServe, streamCsv } from '../fixtures/koppel-process.js';
+import { csvBlocks, memoryOf, startServe, streamCsv , prepareServerHome } from '../fixtures/koppel-process.js';
 
 const MB = 1024 * 1024;
 // The child runs from source through tsx and measured ~160 MB idle, ~220 MB after a 25 MB
@@ -20,15 +18,7 @@ const PEAK_RSS_LIMIT = 300 * MB;
 const MAX_PEAK_GROWTH = 40 * MB;
 
 t.test('a ~100 MB CSV upload is ingested with bounded server memory and stored with its row count', { timeout: 300_000, skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'koppel-upload-mem-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const dataDir = path.join(dir, 'data');
-  const keysDir = path.join(dir, 'keys');
-  initKey(keysDir);
-  const store = openStore({ dataDir, keyring: loadKeyring(keysDir) });
-  const operator = store.createToken('operator:olivia', 'test').token;
-  const supplier = store.createToken('supplier:vdab', 'test').token;
-  store.close();
+  const { dataDir, keysDir, operator, supplier } = prepareServerHome(t, 'koppel-upload-mem-');
 
   const server = await startServe({ dataDir, keysDir });
   t.teardown(() => server.kill());
