@@ -14,6 +14,7 @@ import { dictionaryOfUtf8 } from '../pseudonymise/encode-dictionary.js';
 import { encodeField, type EncodingKeys } from '../pseudonymise/encode-field.js';
 import { PURPOSES } from '../pseudonymise/index.js';
 import { purposeKey, type PipelineContext } from './context.js';
+import { concatFixedSizeBinary } from '../util/arrow-columns.js';
 
 export function linkageColumns(schema: DatasetSchema): ColumnSpec[] {
   return schema.columns.filter((c) => c.role === 'linkage');
@@ -77,26 +78,6 @@ export function encodeLinkageBatch(
   return out;
 }
 
-/** One contiguous copy of a FixedSizeBinary column's bytes and its presence per row. */
-function concatFixed(table: Table, name: string, width: number): { bytes: Uint8Array; present: Uint8Array } {
-  const column = table.getChild(name);
-  if (column === null) throw new Error(`linkage.arrow has no column ${name}`);
-  const n = table.numRows;
-  const bytes = new Uint8Array(n * width);
-  const present = new Uint8Array(n);
-  let at = 0;
-  for (const chunk of column.data) {
-    bytes.set((chunk.values as Uint8Array).subarray(0, chunk.length * width), at * width);
-    const bitmap = chunk.nullCount > 0 ? chunk.nullBitmap : null;
-    for (let i = 0; i < chunk.length; i++) {
-      const bit = chunk.offset + i;
-      present[at + i] = bitmap === null || bitmap === undefined || (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0 ? 1 : 0;
-    }
-    at += chunk.length;
-  }
-  return { bytes, present };
-}
-
 function popcounts(bloom: Uint32Array, words: number, n: number): Uint16Array {
   const pop = new Uint16Array(n);
   for (let r = 0; r < n; r++) {
@@ -139,7 +120,7 @@ export function encodedSourceOf(
   let pseudonyms: Uint8Array | null = null;
   const encoded = fields.map((f): EncodedField => {
     if (f.type === 'national_id') {
-      const { bytes, present } = concatFixed(linkage, 'pseudonym', 32);
+      const { bytes, present } = concatFixedSizeBinary(linkage, 'pseudonym', 32);
       pseudonyms = bytes;
       const tokens = new Uint32Array(n * 2);
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -155,12 +136,12 @@ export function encodedSourceOf(
     if (column === undefined) return absentField(f.name, f.type, n);
     const slots = TOKEN_SLOTS[f.type].length;
     const words = BLOOM_SHAPE[f.type].words;
-    const t = concatFixed(linkage, tokensColumn(column.name), slots * 8);
+    const t = concatFixedSizeBinary(linkage, tokensColumn(column.name), slots * 8);
     const tokens = new Uint32Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength / 4);
     let bloom: Uint32Array | null = null;
     let bloomPop: Uint16Array | null = null;
     if (words > 0) {
-      const b = concatFixed(linkage, bloomColumn(column.name), words * 4);
+      const b = concatFixedSizeBinary(linkage, bloomColumn(column.name), words * 4);
       bloom = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength / 4);
       bloomPop = popcounts(bloom, words, n);
     }

@@ -11,26 +11,30 @@ function chunksOf(table: Table, name: string): readonly Data[] {
   return column.data;
 }
 
-/** One contiguous pseudonym column (values + own validity bitmap) from all batches. */
-export function concatPseudonyms(table: Table, name = 'pseudonym'): PseudonymColumn {
-  const chunks = chunksOf(table, name);
-  const length = table.numRows;
-  const values = new Uint8Array(length * 32);
-  const valid = new Uint8Array((length + 7) >>> 3);
+/** One contiguous copy of a FixedSizeBinary column's bytes, and per row 1 if it is not null. */
+export function concatFixedSizeBinary(table: Table, name: string, width: number): { bytes: Uint8Array; present: Uint8Array } {
+  const n = table.numRows;
+  const bytes = new Uint8Array(n * width);
+  const present = new Uint8Array(n);
   let at = 0;
-  for (const chunk of chunks) {
-    values.set((chunk.values as Uint8Array).subarray(0, chunk.length * 32), at * 32);
-    const bitmap = chunk.nullBitmap;
+  for (const chunk of chunksOf(table, name)) {
+    bytes.set((chunk.values as Uint8Array).subarray(0, chunk.length * width), at * width);
+    const bitmap = chunk.nullCount > 0 ? chunk.nullBitmap : null;
     for (let i = 0; i < chunk.length; i++) {
       const bit = chunk.offset + i;
-      if (chunk.nullCount === 0 || bitmap === undefined || bitmap === null || bitmap.length === 0 || (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0) {
-        const j = at + i;
-        valid[j >>> 3] |= 1 << (j & 7);
-      }
+      present[at + i] = bitmap === null || bitmap === undefined || (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0 ? 1 : 0;
     }
     at += chunk.length;
   }
-  return { pseudonyms: values, valid, offset: 0, length };
+  return { bytes, present };
+}
+
+/** One contiguous pseudonym column (values + own validity bitmap) from all batches. */
+export function concatPseudonyms(table: Table, name = 'pseudonym'): PseudonymColumn {
+  const { bytes, present } = concatFixedSizeBinary(table, name, 32);
+  const valid = new Uint8Array((present.length + 7) >>> 3);
+  for (let i = 0; i < present.length; i++) if (present[i] === 1) valid[i >>> 3] |= 1 << (i & 7);
+  return { pseudonyms: bytes, valid, offset: 0, length: present.length };
 }
 
 /** One contiguous typed array of a fixed-width numeric column (nulls read as 0). */
