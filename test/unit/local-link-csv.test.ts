@@ -4,17 +4,11 @@ import t from 'tap';
 import fc from 'fast-check';
 import { isPlain, writeAtomically, writeClusters, writeLinks, type IdColumn } from '../../src/local-link-csv.js';
 import { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC } from '../../src/link/link-report.js';
+import { utf8Rows } from '../fixtures/utf8-rows.js';
 
 const utf8 = new TextEncoder();
 
-function ids(values: readonly string[]): IdColumn {
-  const parts = values.map((v) => utf8.encode(v));
-  const offsets = new Int32Array(parts.length + 1);
-  parts.forEach((p, i) => { offsets[i + 1] = offsets[i] + p.length; });
-  const bytes = new Uint8Array(offsets[parts.length]);
-  parts.forEach((p, i) => bytes.set(p, offsets[i]));
-  return { values: bytes, offsets, length: parts.length };
-}
+const ids = (values: readonly string[]): IdColumn => utf8Rows(values);
 
 t.test('isPlain finds a byte to trim or quote anywhere, at any alignment', async (t) => {
   fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.nat({ max: 3 }), (s, shift) => {

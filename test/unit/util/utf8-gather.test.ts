@@ -1,18 +1,11 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { gatherUtf8, type Utf8Rows } from '../../../src/util/utf8-gather.js';
+import { utf8Rows } from '../../fixtures/utf8-rows.js';
 
-const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-function column(values: readonly string[]): Utf8Rows {
-  const parts = values.map((v) => utf8.encode(v));
-  const offsets = new Int32Array(parts.length + 1);
-  parts.forEach((p, i) => { offsets[i + 1] = offsets[i] + p.length; });
-  const bytes = new Uint8Array(offsets[parts.length]);
-  parts.forEach((p, i) => bytes.set(p, offsets[i]));
-  return { values: bytes, offsets, length: parts.length };
-}
+const column = (values: readonly string[]): Utf8Rows => utf8Rows(values);
 
 function rowsOf(c: Utf8Rows): string[] {
   return Array.from({ length: c.length }, (_, i) => text.decode(c.values.subarray(c.offsets[i], c.offsets[i + 1])));
