@@ -17,6 +17,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { FixedSizeBinary, makeData, type Data, type Utf8, type Binary } from 'apache-arrow';
 import { SHA256_IV, compressBlock, loadBlock } from './sha256-block.js';
+import { SIMD_MAX_WIDTH, hmacFixedWidthSimd } from './hmac-simd.js';
 
 export const HMAC_SHA256_BYTES = 32;
 /** Longest message whose padding still fits one block: 64 - 1 (0x80) - 8 (length). */
@@ -134,18 +135,44 @@ function checkOut(out: Uint8Array, count: number): void {
   }
 }
 
-/**
- * HMAC-SHA256 of `count` messages of `width` bytes stored back to back in `input`, into
- * `out` (`count * 32` bytes, owned by the caller). Rows whose `skip` entry is non-zero are
- * not hashed and get 32 zero bytes, so output files stay deterministic.
- */
-export function hmacFixedWidth(
-  key: HmacKeyInput, input: Uint8Array, width: number, count: number, out: Uint8Array, skip?: Uint8Array,
-): void {
+/** Below this many rows the JS kernel is as fast: the SIMD call copies rows in and out. */
+const SIMD_MIN_ROWS = 16;
+
+function checkFixedWidth(input: Uint8Array, width: number, count: number, out: Uint8Array, skip?: Uint8Array): void {
   if (!Number.isInteger(width) || width < 0) throw new RangeError('width must be a non-negative integer');
   if (input.length < width * count) throw new RangeError(`input holds ${input.length} bytes, ${width * count} needed for ${count} rows of width ${width}`);
   if (skip !== undefined && skip.length < count) throw new RangeError(`skip holds ${skip.length} entries, ${count} needed`);
   checkOut(out, count);
+}
+
+/**
+ * HMAC-SHA256 of `count` messages of `width` bytes stored back to back in `input`, into
+ * `out` (`count * 32` bytes, owned by the caller). Rows whose `skip` entry is non-zero are
+ * not hashed and get 32 zero bytes, so output files stay deterministic.
+ *
+ * Runs the WebAssembly SIMD kernel (`hmac-simd.ts`, four rows per instruction) where the
+ * engine has it, else the JS kernel; both give the same bytes (the tests pin it).
+ */
+export function hmacFixedWidth(
+  key: HmacKeyInput, input: Uint8Array, width: number, count: number, out: Uint8Array, skip?: Uint8Array,
+): void {
+  checkFixedWidth(input, width, count, out, skip);
+  const k = prepareHmacKey(key);
+  if (width <= SIMD_MAX_WIDTH && count >= SIMD_MIN_ROWS && hmacFixedWidthSimd(k.inner, k.outer, input, width, count, out)) {
+    // Skipped rows were hashed with the others (cheaper than compacting); their output is blanked.
+    if (skip !== undefined) {
+      for (let i = 0; i < count; i++) if (skip[i] !== 0) out.fill(0, i * HMAC_SHA256_BYTES, (i + 1) * HMAC_SHA256_BYTES);
+    }
+    return;
+  }
+  hmacFixedWidthScalar(k, input, width, count, out, skip);
+}
+
+/** `hmacFixedWidth` on the JS kernel only: the fallback, and the benchmark's reference. */
+export function hmacFixedWidthScalar(
+  key: HmacKeyInput, input: Uint8Array, width: number, count: number, out: Uint8Array, skip?: Uint8Array,
+): void {
+  checkFixedWidth(input, width, count, out, skip);
   const k = prepareHmacKey(key);
   if (width > SINGLE_BLOCK_MAX_BYTES) {
     for (let i = 0, p = 0; i < count; i++, p += width) {
