@@ -1,0 +1,25 @@
+import t from 'tap';
+import { Utf8, vectorFromArray, type Data } from 'apache-arrow';
+import type { ColumnSpec } from '../../../src/model.js';
+import { encodeLinkageBatch } from '../../../src/pipeline/linkage-encoding.js';
+import { dictionaryOfUtf8 } from '../../../src/pseudonymise/encode-dictionary.js';
+import { encodeField } from '../../../src/pseudonymise/encode-field.js';
+import { encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
+import type { FieldQuality } from '../../../src/link/encoded-source.js';
+
+const keys = encodingKeysFrom(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
+const utf8 = (values: (string | null)[]): Data<Utf8> => vectorFromArray(values, new Utf8()).data[0] as Data<Utf8>;
+const bytes = (d: Data): Buffer => Buffer.from(d.values.buffer, d.values.byteOffset, d.values.byteLength);
+
+t.test('encodes a national_id linkage column from its bytes with the tokens the dictionary path gives', async (t) => {
+  // Synthetic numbers: valid (two spellings of one, and a second number), a bad check digit, letters, blank, null.
+  const values = ['85073003328', '85.07.30-033.28', '85073003329', 'ABC', '   ', null, '00000000097'];
+  const column: ColumnSpec = { name: 'other_insz', role: 'linkage', type: 'national_id' };
+  const quality: Record<string, FieldQuality> = {};
+  const [tokens] = encodeLinkageBatch([column], new Map([['other_insz', utf8(values)]]), keys, quality);
+  const { field } = encodeField({ name: 'other_insz', type: 'national_id' }, dictionaryOfUtf8([utf8(values)]), keys);
+  t.same(bytes(tokens), Buffer.from(field.tokens.buffer, field.tokens.byteOffset, field.tokens.byteLength));
+  t.equal(tokens.nullCount, 4, 'only the three valid rows have tokens');
+  t.same(quality.other_insz, { nulls: 2, invalid: 2 }, 'blank and null are missing; bad check digit and letters are invalid');
+  t.same(bytes(tokens).subarray(0, 8), bytes(tokens).subarray(8, 16), 'two spellings of one number give one token');
+});
