@@ -118,32 +118,43 @@ export function generatePairs(
       const fill = start.slice(0, space);
       const order = new Int32Array(start[space]);
       for (let i = 0; i < keysR.length; i++) if (keysR[i] >= 0) order[fill[keysR[i]]++] = i;
-      const leftCount = new Int32Array(space);
-      for (let i = 0; i < keysL.length; i++) if (keysL[i] >= 0) leftCount[keysL[i]]++;
+      // The left source bucketed the same way: pairs are produced block by block, so a block's
+      // records are read from memory once and stay in cache for all its pairs (here and in the
+      // comparison stage, which reads the records in pair order). Record order within a block
+      // stays ascending.
+      const startL = new Int32Array(space + 1);
+      for (let i = 0; i < keysL.length; i++) if (keysL[i] >= 0) startL[keysL[i] + 1]++;
+      for (let k = 0; k < space; k++) startL[k + 1] += startL[k];
+      const fillL = startL.slice(0, space);
+      const orderL = new Int32Array(startL[space]);
+      for (let i = 0; i < keysL.length; i++) if (keysL[i] >= 0) orderL[fillL[keysL[i]]++] = i;
       const tooBig = new Uint8Array(space);
       for (let k = 0; k < space; k++) {
-        const size = sp.left === sp.right ? (leftCount[k] * (leftCount[k] - 1)) / 2 : leftCount[k] * (start[k + 1] - start[k]);
+        const leftCount = startL[k + 1] - startL[k];
+        const size = sp.left === sp.right ? (leftCount * (leftCount - 1)) / 2 : leftCount * (start[k + 1] - start[k]);
         if (size > options.maxBlockPairs) { tooBig[k] = 1; outcomes[r].skippedBlocks++; outcomes[r].skippedPairs += size; }
       }
       skipped.push(tooBig);
       const earlier = rules.slice(0, r);
-      for (let a = 0; a < keysL.length; a++) {
-        const k = keysL[a];
-        if (k < 0 || tooBig[k] === 1) continue;
-        if (satL !== null && satL[a] === 1) continue;
-        for (let j = start[k]; j < start[k + 1]; j++) {
-          const b = order[j];
-          if (sp.left === sp.right && b <= a) continue;
-          if (satR !== null && satR[b] === 1) continue;
-          let seen = false;
-          for (let e = 0; e < earlier.length; e++) {
-            const kl = earlier[e][sp.left][a];
-            // A pair of an earlier rule's skipped bucket was not produced there: produce it here.
-            if (kl >= 0 && kl === earlier[e][sp.right][b] && skipped[e][kl] === 0) { seen = true; break; }
+      for (let k = 0; k < space; k++) {
+        if (tooBig[k] === 1 || start[k] === start[k + 1]) continue;
+        for (let ia = startL[k]; ia < startL[k + 1]; ia++) {
+          const a = orderL[ia];
+          if (satL !== null && satL[a] === 1) continue;
+          for (let j = start[k]; j < start[k + 1]; j++) {
+            const b = order[j];
+            if (sp.left === sp.right && b <= a) continue;
+            if (satR !== null && satR[b] === 1) continue;
+            let seen = false;
+            for (let e = 0; e < earlier.length; e++) {
+              const kl = earlier[e][sp.left][a];
+              // A pair of an earlier rule's skipped bucket was not produced there: produce it here.
+              if (kl >= 0 && kl === earlier[e][sp.right][b] && skipped[e][kl] === 0) { seen = true; break; }
+            }
+            if (seen) continue;
+            push(list, a, b);
+            outcomes[r].pairs++;
           }
-          if (seen) continue;
-          push(list, a, b);
-          outcomes[r].pairs++;
         }
       }
     }

@@ -13,7 +13,7 @@
 import type { BlockingRule, PairList } from './blocking.js';
 import type { ComparisonSpec } from './comparison.js';
 import { initialM, priorWeight, runEm, weightTable, type FsParams } from './fellegi-sunter.js';
-import { PatternCounter } from './pattern-histogram.js';
+import { PatternCounter, type PatternHistogram } from './pattern-histogram.js';
 import { uFromHistogram, type USample } from './u-sampling.js';
 
 export interface RuleEstimate {
@@ -56,12 +56,13 @@ export interface EstimationInput {
 }
 
 export function estimateModel(input: EstimationInput): ModelEstimate {
-  const { specs, rules, lists, listLevels, fixedM } = input;
+  const { specs, rules, fixedM } = input;
   const levelCounts = specs.map((s) => s.levels.length);
   const F = specs.length;
   const start = input.startM ?? initialM(levelCounts);
   const params: FsParams = { m: start.map((m) => m.slice()), u: input.uSample.u.map((u) => u.slice()), lambda: 0.01 };
 
+  const ruleHistograms = rulePatternHistograms(input);
   const ruleEstimates: RuleEstimate[] = [];
   let iterations = 0;
   let converged = true;
@@ -76,26 +77,7 @@ export function estimateModel(input: EstimationInput): ModelEstimate {
     distinctPatterns = 0;
     rules.forEach((rule, r) => {
       const masked = new Set(rule.map((k) => k.field));
-      const counter = new PatternCounter(levelCounts);
-      let pairs = 0;
-      lists.forEach((list, i) => {
-        const kl = input.ruleKeys[r][list.left];
-        const kr = input.ruleKeys[r][list.right];
-        const selected: number[] = [];
-        for (let p = 0; p < list.length; p++) {
-          const k = kl[list.a[p]];
-          if (k >= 0 && k === kr[list.b[p]]) selected.push(p);
-        }
-        if (selected.length === 0) return;
-        const levels = listLevels[i].map((lv, f) => {
-          const out = new Uint8Array(selected.length);
-          if (!masked.has(f)) for (let j = 0; j < selected.length; j++) out[j] = lv[selected[j]];
-          return out;
-        });
-        counter.addPairs(levels, selected.length, null);
-        pairs += selected.length;
-      });
-      const hist = counter.histogram();
+      const { hist, pairs } = ruleHistograms[r];
       distinctPatterns += hist.size;
       const local: FsParams = { m: params.m.map((m) => m.slice()), u: params.u, lambda: 0.01 };
       const fixed = specs.map((_, f) => fixedM[f] || masked.has(f));
@@ -133,6 +115,59 @@ export function estimateModel(input: EstimationInput): ModelEstimate {
     if (round === 0) refineU(params, input.uSample, levelCounts, clampShare((matches + input.knownMatches) / Math.max(input.allPairs, 1)));
   }
   return { params, matches, rules: ruleEstimates, iterations, converged, distinctPatterns };
+}
+
+/**
+ * Per rule, the histogram of the patterns of the pairs it selects, with the rule's own fields
+ * set to level 0. Each pair's full pattern is looked up once for all rules; a rule then only
+ * counts full patterns (a small array) and folds them into masked patterns at the end, over a
+ * few thousand patterns instead of millions of pairs. Patterns keep the order of their first
+ * pair, so the histograms are exactly those of counting the masked pairs one by one.
+ */
+function rulePatternHistograms(input: EstimationInput): { hist: PatternHistogram; pairs: number }[] {
+  const { specs, rules, lists, listLevels } = input;
+  const levelCounts = specs.map((s) => s.levels.length);
+  const F = specs.length;
+  const all = new PatternCounter(levelCounts);
+  const patternOf = lists.map((list, i) => {
+    const out = new Int32Array(list.length);
+    all.addPairs(listLevels[i], list.length, out);
+    return out;
+  });
+  const full = all.histogram();
+  const seen = new Int32Array(full.size);
+  const counts = new Float64Array(full.size);
+  return rules.map((rule, r) => {
+    const masked = new Set(rule.map((k) => k.field));
+    seen.fill(0);
+    counts.fill(0);
+    const firstSeen: number[] = [];
+    let pairs = 0;
+    lists.forEach((list, i) => {
+      const kl = input.ruleKeys[r][list.left];
+      const kr = input.ruleKeys[r][list.right];
+      const pattern = patternOf[i];
+      const { a, b } = list;
+      for (let p = 0; p < list.length; p++) {
+        const k = kl[a[p]];
+        if (k < 0 || k !== kr[b[p]]) continue;
+        const id = pattern[p];
+        if (seen[id] === 0) { seen[id] = 1; firstSeen.push(id); }
+        counts[id]++;
+        pairs++;
+      }
+    });
+    const n = firstSeen.length;
+    const levels = Array.from({ length: F }, (_, f) => {
+      const out = new Uint8Array(n);
+      if (!masked.has(f)) for (let j = 0; j < n; j++) out[j] = full.levels[firstSeen[j] * F + f];
+      return out;
+    });
+    const weights = Float64Array.from(firstSeen, (id) => counts[id]);
+    const counter = new PatternCounter(levelCounts);
+    counter.addPairs(levels, n, null, weights);
+    return { hist: counter.histogram(), pairs };
+  });
 }
 
 /** u again from the random pairs, each weighted by its probability of being a non-match. */

@@ -302,7 +302,9 @@ function collectEdges(lists: readonly PairList[], weights: readonly Float64Array
       e.left[k] = list.left; e.right[k] = list.right; e.a[k] = list.a[p]; e.b[k] = list.b[p]; e.weight[k] = w[p]; e.order[k] = k; k++;
     }
   });
-  e.order.sort((x, y) => e.weight[y] - e.weight[x] || x - y);
+  // Ties by record, not by the order blocking produced the pairs in: the links do not depend
+  // on how candidates were generated.
+  e.order.sort((x, y) => e.weight[y] - e.weight[x] || e.left[x] - e.left[y] || e.a[x] - e.a[y] || e.right[x] - e.right[y] || e.b[x] - e.b[y]);
   return e;
 }
 

@@ -31,8 +31,11 @@ export class PatternCounter {
     this.counts = new Float64Array(256);
   }
 
-  /** Adds the pairs `0..length` of per-field level arrays; writes each pair's pattern id into `out`. */
-  addPairs(fieldLevels: readonly Uint8Array[], length: number, out: Int32Array | null, weight = 1): void {
+  /**
+   * Adds the pairs `0..length` of per-field level arrays; writes each pair's pattern id into `out`.
+   * `weight` is what each pair counts for: one number for all, or one per pair.
+   */
+  addPairs(fieldLevels: readonly Uint8Array[], length: number, out: Int32Array | null, weight: number | Float64Array = 1): void {
     const F = this.levelCounts.length;
     const key = new Float64Array(length);
     for (let f = 0; f < F; f++) {
@@ -48,7 +51,7 @@ export class PatternCounter {
         if (id >= this.counts.length) this.grow();
         for (let f = 0; f < F; f++) this.levels[id * F + f] = fieldLevels[f][p];
       }
-      this.counts[id] += weight;
+      this.counts[id] += typeof weight === 'number' ? weight : weight[p];
       if (out !== null) out[p] = id;
     }
   }
