@@ -18,6 +18,8 @@ const NEVER_ALONE: ReadonlySet<FieldType> = new Set(['sex', 'national_id']);
 export interface RuleChoice {
   readonly rule: BlockingRule;
   readonly estimatedPairs: number;
+  /** The rule's keys (`ruleKeys`), computed for the choice and handed on to blocking. */
+  readonly keys: Int32Array[];
 }
 
 export function chooseBlockingRules(
@@ -26,13 +28,15 @@ export function chooseBlockingRules(
   sourcePairs: readonly SourcePair[],
   budget: number,
 ): RuleChoice[] {
-  const cache = new Map<string, { keys: Int32Array[]; pairs: number }>();
+  // Keys are kept only for rules within budget (the candidates): a few hundred MB otherwise.
+  const cache = new Map<string, { keys: Int32Array[] | null; pairs: number }>();
   const evaluate = (rule: BlockingRule) => {
     const id = rule.map((k) => `${k.field}.${k.slot}`).sort().join('+');
     let e = cache.get(id);
     if (e === undefined) {
       const keys = ruleKeys(rule, index, sourceCount);
-      e = { keys, pairs: countRulePairs(keys, sourcePairs) };
+      const pairs = countRulePairs(keys, sourcePairs);
+      e = { keys: pairs <= budget ? keys : null, pairs };
       cache.set(id, e);
     }
     return e;
@@ -52,26 +56,26 @@ export function chooseBlockingRules(
 
   const chosen: RuleChoice[] = [];
   const seen = new Set<string>();
-  const add = (rule: BlockingRule, pairs: number) => {
+  const add = (rule: BlockingRule, pairs: number, keys: Int32Array[]) => {
     const id = rule.map((k) => `${k.field}.${k.slot}`).sort().join('+');
     if (seen.has(id) || pairs <= 0) return;
     seen.add(id);
-    chosen.push({ rule, estimatedPairs: pairs });
+    chosen.push({ rule, estimatedPairs: pairs, keys });
   };
   for (const single of singles) {
     const e = evaluate(single);
-    if (e.pairs <= budget) { add(single, e.pairs); continue; }
+    if (e.keys !== null) { add(single, e.pairs, e.keys); continue; }
     // Too common alone: the two coarsest conjunctions with another field that fit the budget
     // (two, so that an error or a move in one partner does not lose the pair).
-    const fits: { rule: BlockingRule; pairs: number }[] = [];
+    const fits: { rule: BlockingRule; pairs: number; keys: Int32Array[] }[] = [];
     for (const p of partners) {
       if (p.field === single[0].field) continue;
       const rule: BlockingRule = [single[0], { field: p.field, slot: 0 }];
       const pe = evaluate(rule);
-      if (pe.pairs <= budget && pe.pairs > 0) fits.push({ rule, pairs: pe.pairs });
+      if (pe.keys !== null && pe.pairs > 0) fits.push({ rule, pairs: pe.pairs, keys: pe.keys });
     }
     fits.sort((x, y) => y.pairs - x.pairs);
-    for (const f of fits.slice(0, 2)) add(f.rule, f.pairs);
+    for (const f of fits.slice(0, 2)) add(f.rule, f.pairs, f.keys);
   }
   // Most selective first: the earlier a pair is produced, the cheaper its duplicate checks.
   return chosen.sort((x, y) => x.estimatedPairs - y.estimatedPairs);

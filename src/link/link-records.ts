@@ -99,10 +99,11 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   // 2. Blocking.
   const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * totalRecords);
   const chosenBy: 'engine' | 'job' = settings.blocking === null ? 'engine' : 'job';
-  const rules: BlockingRule[] = settings.blocking === null
-    ? chooseBlockingRules(index, S, sourcePairs, budget).map((c) => c.rule)
-    : settings.blocking.map((names) => parseRule(names, index));
-  const ruleKeyArrays = rules.map((r) => ruleKeys(r, index, S));
+  const engineRules = settings.blocking === null ? chooseBlockingRules(index, S, sourcePairs, budget) : null;
+  const rules: BlockingRule[] = engineRules !== null
+    ? engineRules.map((c) => c.rule)
+    : settings.blocking!.map((names) => parseRule(names, index));
+  const ruleKeyArrays = engineRules !== null ? engineRules.map((c) => c.keys) : rules.map((r) => ruleKeys(r, index, S));
   const blocked = generatePairs(ruleKeyArrays, sourcePairs, { maxBlockPairs: settings.maxBlockPairs, saturated });
   const lists = blocked.pairs;
   const candidatePairs = lists.reduce((s, l) => s + l.length, 0);

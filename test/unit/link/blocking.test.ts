@@ -1,5 +1,7 @@
 import t from 'tap';
-import { countRulePairs, generatePairs, ruleKeys, type SourcePair } from '../../../src/link/blocking.js';
+import fc from 'fast-check';
+import { combineKeys, countRulePairs, generatePairs, ruleKeys, type SourcePair } from '../../../src/link/blocking.js';
+import { TokenTable } from '../../../src/link/token-table.js';
 import { chooseBlockingRules } from '../../../src/link/blocking-choice.js';
 import { indexFields } from '../../../src/link/field-index.js';
 import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../benchmarks/data/belgian.js';
@@ -66,4 +68,27 @@ t.test('pairs with a side that can take no further link are not produced', async
   const saturated = () => Uint8Array.of(1, 0);
   const { pairs } = generatePairs([ruleKeys([{ field: 0, slot: 0 }], index, 2)], [{ left: 0, right: 1 }], { maxBlockPairs: 100, saturated });
   t.equal(pairs[0].length, 1, "only the pair of the two unsaturated records");
+});
+
+t.test('combined keys equal the ids a hash table hands out in record order, for random keys', async (t) => {
+  fc.assert(fc.property(
+    fc.array(fc.array(fc.tuple(fc.integer({ min: -1, max: 6 }), fc.integer({ min: -1, max: 4 })), { maxLength: 40 }), { minLength: 1, maxLength: 3 }),
+    (sources) => {
+      // Dense inputs, as field ids are: renumber each side's keys in order of first use.
+      const dense = (side: 0 | 1) => {
+        const ids = new Map<number, number>();
+        return sources.map((rows) => Int32Array.from(rows, (row) => {
+          const v = row[side];
+          if (v < 0) return -1;
+          if (!ids.has(v)) ids.set(v, ids.size);
+          return ids.get(v)!;
+        }));
+      };
+      const xs = dense(0); const ys = dense(1);
+      const got = combineKeys(xs, ys);
+      const table = new TokenTable(16);
+      return xs.every((x, s) => x.every((xv, r) => got[s][r] === (xv < 0 || ys[s][r] < 0 ? -1 : table.add(xv, ys[s][r]))));
+    },
+  ), { seed: 9, numRuns: 300 });
+  t.pass('300 random key sets');
 });
