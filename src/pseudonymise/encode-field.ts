@@ -169,12 +169,14 @@ export function encodeField(spec: FieldSpec, dict: TextDictionary, keys: Encodin
     if (v < 0 || state[v] === 0) { quality.nulls++; continue; }
     if (state[v] === 2) { quality.invalid++; continue; }
     present[r] = 1;
-    tokens.set(dTokens.subarray(v * width, v * width + width), r * width);
+    // Word loops, not set(subarray): a subarray is an object, and this runs per row and field.
+    for (let i = 0, from = v * width, to = r * width; i < width; i++) tokens[to + i] = dTokens[from + i];
     if (rowBloom !== null) {
-      rowBloom.set(dBloom!.subarray(v * words, v * words + words), r * words);
+      const from = v * words; const to = r * words;
+      for (let i = 0; i < words; i++) rowBloom[to + i] = dBloom![from + i];
       rowPop![r] = dPop![v];
     }
-    if (pseudonyms !== null) pseudonyms.set(dPseudo!.subarray(v * 32, v * 32 + 32), r * 32);
+    if (pseudonyms !== null) for (let i = 0, from = v * 32, to = r * 32; i < 32; i++) pseudonyms[to + i] = dPseudo![from + i];
   }
   return {
     field: {
