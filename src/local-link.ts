@@ -3,9 +3,14 @@
  * same engine the server uses, and write links.csv, clusters.csv, report.json and report.html.
  *
  * ```
- * main thread   read a ──── read b ──── (help HMAC) ─ link ─ links.csv, reports ─┐
- * HMAC worker(s)     HMAC a's batches ── HMAC b's batches ─┘                     │
- * writer worker                                           clusters.csv ──────────┘
+ * two or more sources:
+ * main thread    read + encode a ─┬─ link ─ links.csv, reports ─┐
+ * source worker  read + encode b ─┘                            │
+ * writer worker                     clusters.csv ──────────────┘
+ * one source:
+ * main thread    read a ──── (help HMAC) ─ link ─ links.csv, reports ─┐
+ * HMAC worker(s)   HMAC a's batches ──┘                              │
+ * writer worker                          clusters.csv ───────────────┘
  * ```
  * Workers start only for jobs big enough to pay for them (`WORKERS_FROM_BYTES`); small jobs run
  * on one thread. Either way the outputs are the same, byte for byte.
@@ -31,6 +36,7 @@ import { readJobFile, type JobFile } from './job-file.js';
 import { loadSource, type IdColumn } from './local-sources.js';
 import { plainIds, writeAtomically, writeClusters, writeLinks } from './local-link-csv.js';
 import { ClustersWriter } from './local-link-writer.js';
+import { SourceWorkers } from './local-source-workers.js';
 import { KOPPEL_VERSION } from './version.js';
 
 export interface LocalLinkOptions {
@@ -40,9 +46,11 @@ export interface LocalLinkOptions {
   readonly masterKey?: Uint8Array;
   readonly keyId?: string;
   /**
-   * Worker threads that HMAC national numbers while the main thread reads on: a number (0 =
-   * none, on this thread), or by default one per core but one (at least 1, at most 4) once the
-   * sources hold `WORKERS_FROM_BYTES` or more, where they pay for their start.
+   * Worker threads: with several sources, they read and encode the sources after the first
+   * while the main thread reads the first; with one, they HMAC its national numbers while the
+   * main thread reads on. A number (0 = none, all on this thread), or by default one per core
+   * but one (at least 1, at most 4) once the sources hold `WORKERS_FROM_BYTES` or more, where
+   * they pay for their start.
    */
   readonly workers?: number;
 }
@@ -60,14 +68,20 @@ export interface LocalLinkOutcome {
 export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLinkOutcome> {
   const started = performance.now();
   const job = readJobFile(options.config);
-  const keys = encodingKeysFrom(options.masterKey ?? Uint8Array.from(randomBytes(32)));
+  const master = options.masterKey ?? Uint8Array.from(randomBytes(32));
+  const keys = encodingKeysFrom(master);
   const timings: Record<string, number> = {};
   const workerCount = options.workers ?? defaultWorkers(job);
-  // Taken now, so that they are up by the time they have work; they stay (idle, not keeping the
-  // process alive) for a next run in this process.
-  const workers = workerCount > 0 && job.fields.some((f) => f.type === 'national_id') ? PseudonymWorkers.shared(workerCount) : null;
+  // Several sources are read side by side (one here, the others on workers); a single source is
+  // read here while workers HMAC its national numbers. Pools are taken now, so that they are up
+  // by the time they have work; they stay (idle, not keeping the process alive) for a next run.
+  const sideBySide = workerCount > 0 && job.sources.length >= 2;
+  const sourceWorkers = sideBySide ? SourceWorkers.shared(Math.min(workerCount, job.sources.length - 1)) : null;
+  const workers = !sideBySide && workerCount > 0 && job.fields.some((f) => f.type === 'national_id') ? PseudonymWorkers.shared(workerCount) : null;
   const clustersWriter = workerCount > 0 ? ClustersWriter.shared() : null;
-  const { encoded, ids, formats } = await readAndEncode(job, keys, workers, timings);
+  const { encoded, ids, formats } = sourceWorkers !== null
+    ? await readSideBySide(job, master, keys, sourceWorkers, timings)
+    : await readAndEncode(job, keys, workers, timings);
   const names = job.sources.map((s) => s.name);
   // clusters.csv on the writer thread (when there is one), started as soon as the persons are
   // known: it runs while this thread builds the report and writes links.csv.
@@ -104,7 +118,7 @@ interface ReadSources {
  * a share of what is left once all is read.
  */
 async function readAndEncode(job: JobFile, keys: EncodingKeys, workers: PseudonymWorkers | null, timings: Record<string, number>): Promise<ReadSources> {
-  const specs: FieldSpec[] = job.fields.map((f) => ({ name: f.name, type: f.type, ...(f.format === undefined ? {} : { format: f.format }) }));
+  const specs = fieldSpecs(job);
   const ids: IdColumn[] = [];
   const formats: string[] = [];
   const pending: Promise<EncodedSource>[] = [];
@@ -132,6 +146,34 @@ async function readAndEncode(job: JobFile, keys: EncodingKeys, workers: Pseudony
   }
   await workers?.helpInline();
   return { encoded: await Promise.all(pending), ids, formats };
+}
+
+/**
+ * Reads the first source on this thread while the workers read and encode the others, each
+ * source whole on one thread (parse, normalise, HMAC). Same result as `readAndEncode`.
+ */
+async function readSideBySide(
+  job: JobFile, master: Uint8Array, keys: EncodingKeys, pool: SourceWorkers, timings: Record<string, number>,
+): Promise<ReadSources> {
+  const specs = fieldSpecs(job);
+  const others = job.sources.slice(1).map((spec) => pool.load(spec, job.fields, specs, master));
+  for (const p of others) p.catch(() => { /* awaited below; a failure here must not go unhandled */ });
+  const first = job.sources[0];
+  const t = performance.now();
+  const loaded = await loadSource(first, job.fields);
+  const readMs = performance.now() - t;
+  const t0 = performance.now();
+  const encoded = encodeSource({ name: first.name, unique: first.unique, size: loaded.size, columns: loaded.columns }, specs, keys);
+  const results = [{ encoded, ids: loaded.ids, format: loaded.format, readMs, encodeMs: performance.now() - t0 }, ...await Promise.all(others)];
+  job.sources.forEach((spec, i) => {
+    timings[`read ${spec.name}`] = ms(results[i].readMs);
+    timings[`encode ${spec.name}`] = ms(results[i].encodeMs);
+  });
+  return { encoded: results.map((r) => r.encoded), ids: results.map((r) => r.ids), formats: results.map((r) => r.format) };
+}
+
+function fieldSpecs(job: JobFile): FieldSpec[] {
+  return job.fields.map((f) => ({ name: f.name, type: f.type, ...(f.format === undefined ? {} : { format: f.format }) }));
 }
 
 async function writeReports(

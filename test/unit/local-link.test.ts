@@ -121,8 +121,8 @@ t.test('three national-id sources (one non-unique, one Arrow, ids needing quotes
     fields: [{ name: 'insz', type: 'national_id' }],
   });
   check(t, 'national ids only, three sources, one non-unique, awkward ids, Arrow', got);
-  // With worker threads: CSV sources are HMACed batch by batch as they are read, the Arrow
-  // source as a whole column; the outputs are the same.
+  // With worker threads: the sources after the first are read and encoded on workers, side by
+  // side with the first; the outputs are the same.
   for (const workers of [1, 2]) {
     const threaded = await run(dir, JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as object, workers, `out-${workers}`);
     t.equal(threaded.links, got.links, `${workers} worker(s): same links.csv`);
@@ -148,6 +148,10 @@ t.test('a deduplicated national-id job with a placeholder number gives the same 
   });
   check(t, 'national ids only, deduplicated, with a placeholder number', got);
   t.equal((got.report.deterministic as { oversized_groups: number }).oversized_groups, 1);
+  // One source: the workers HMAC its national numbers batch by batch; the outputs are the same.
+  const threaded = await run(dir, JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as object, 1, 'out-1');
+  t.equal(threaded.links, got.links, 'with a worker: same links.csv');
+  t.equal(threaded.clusters, got.clusters, 'with a worker: same clusters.csv');
 });
 
 t.test('jobs with every field type give the same outputs as before', async (t) => {
@@ -172,5 +176,21 @@ t.test('a source that fails to load with worker threads running fails the run cl
     fields: [{ name: 'insz', type: 'national_id' }],
   }));
   await t.rejects(runLocalLink({ config, outDir: join(dir, 'out'), masterKey: MASTER, workers: 2 }), { code: 'KOPPEL_ERR_LINK_BAD_JOB' });
+  t.notOk(existsSync(join(dir, 'out', 'links.csv')), 'no output written');
+  // The error read on a worker is the one read on this thread, message and details alike.
+  const inline = await runLocalLink({ config, outDir: join(dir, 'out'), masterKey: MASTER, workers: 0 }).catch((e: unknown) => e);
+  const threaded = await runLocalLink({ config, outDir: join(dir, 'out'), masterKey: MASTER, workers: 1 }).catch((e: unknown) => e);
+  t.same({ ...(threaded as object), message: (threaded as Error).message }, { ...(inline as object), message: (inline as Error).message });
+});
+
+t.test('a failure on the first source while a worker reads the second fails the run cleanly', async (t) => {
+  const dir = t.testdir();
+  writeNationalIdCsvs({ rows: 2000, aPath: join(dir, 'a.csv'), bPath: join(dir, 'b.csv'), seed: 9 });
+  const config = join(dir, 'job.json');
+  writeFileSync(config, JSON.stringify({
+    sources: [{ name: 'a', path: 'missing.csv', id: 'record_id' }, { name: 'b', path: 'b.csv', id: 'record_id' }],
+    fields: [{ name: 'insz', type: 'national_id' }],
+  }));
+  await t.rejects(runLocalLink({ config, outDir: join(dir, 'out'), masterKey: MASTER, workers: 1 }), { code: 'KOPPEL_ERR_LINK_SOURCE_UNREADABLE' });
   t.notOk(existsSync(join(dir, 'out', 'links.csv')), 'no output written');
 });
