@@ -15,9 +15,14 @@ export interface PatternHistogram {
   readonly size: number;
 }
 
+/** Pattern spaces up to this size are indexed by an array instead of a Map (16 MB at most). */
+const DENSE_INDEX_MAX = 1 << 22;
+
 export class PatternCounter {
   private readonly radix: Float64Array;
   private readonly index = new Map<number, number>();
+  /** Pattern key -> id + 1 (0 = not seen), when the pattern space is small enough. */
+  private readonly dense: Int32Array | null;
   private levels: Uint8Array;
   private counts: Float64Array;
   size = 0;
@@ -27,6 +32,7 @@ export class PatternCounter {
     let r = 1;
     for (let f = 0; f < levelCounts.length; f++) { this.radix[f] = r; r *= levelCounts[f]; }
     if (r > Number.MAX_SAFE_INTEGER) throw new Error('too many comparison levels to pack a pattern');
+    this.dense = r <= DENSE_INDEX_MAX ? new Int32Array(r) : null;
     this.levels = new Uint8Array(256 * levelCounts.length);
     this.counts = new Float64Array(256);
   }
@@ -43,11 +49,13 @@ export class PatternCounter {
       const r = this.radix[f];
       for (let p = 0; p < length; p++) key[p] += lv[p] * r;
     }
+    const dense = this.dense;
     for (let p = 0; p < length; p++) {
-      let id = this.index.get(key[p]);
-      if (id === undefined) {
+      let id = dense !== null ? dense[key[p]] - 1 : this.index.get(key[p]) ?? -1;
+      if (id < 0) {
         id = this.size++;
-        this.index.set(key[p], id);
+        if (dense !== null) dense[key[p]] = id + 1;
+        else this.index.set(key[p], id);
         if (id >= this.counts.length) this.grow();
         for (let f = 0; f < F; f++) this.levels[id * F + f] = fieldLevels[f][p];
       }
