@@ -205,9 +205,11 @@ export function hmacVarWidth(
   if (skip !== undefined && skip.length < count) throw new RangeError(`skip holds ${skip.length} entries, ${count} needed`);
   checkOut(out, count);
   const k = prepareHmacKey(key);
+  const done = count >= SIMD_MIN_ROWS ? hmacByLengthSimd(k, values, offsets, count, out, skip) : null;
   const run = new TwoBlockHmac(k, out);
   const wi = run.wi;
   for (let i = 0; i < count; i++) {
+    if (done !== null && done[i] !== 0) continue;
     const start = offsets[i];
     const len = offsets[i + 1] - start;
     if (skip !== undefined && skip[i] !== 0) {
@@ -221,6 +223,43 @@ export function hmacVarWidth(
       k.digestLongInto(values.subarray(start, start + len), out, i * HMAC_SHA256_BYTES);
     }
   }
+}
+
+/**
+ * The rows of `hmacVarWidth` whose length is shared by at least `SIMD_MIN_ROWS` rows, through the
+ * SIMD kernel one length at a time (gathered back to back, then scattered back). Returns which
+ * rows are done, or null when SIMD is unavailable; the caller hashes the rest.
+ */
+function hmacByLengthSimd(
+  k: HmacSha256Key, values: Uint8Array, offsets: Int32Array, count: number, out: Uint8Array, skip?: Uint8Array,
+): Uint8Array | null {
+  const rowsOfLength = new Int32Array(SIMD_MAX_WIDTH + 1);
+  for (let i = 0; i < count; i++) {
+    const len = offsets[i + 1] - offsets[i];
+    if (len <= SIMD_MAX_WIDTH && (skip === undefined || skip[i] === 0)) rowsOfLength[len]++;
+  }
+  const done = new Uint8Array(count);
+  for (let len = 0; len <= SIMD_MAX_WIDTH; len++) {
+    const n = rowsOfLength[len];
+    if (n < SIMD_MIN_ROWS) continue;
+    const rows = new Int32Array(n);
+    const packed = new Uint8Array(n * len);
+    for (let i = 0, j = 0; i < count; i++) {
+      const start = offsets[i];
+      if (offsets[i + 1] - start !== len || (skip !== undefined && skip[i] !== 0)) continue;
+      for (let b = 0, at = j * len; b < len; b++) packed[at + b] = values[start + b];
+      rows[j++] = i;
+    }
+    const macs = new Uint8Array(n * HMAC_SHA256_BYTES);
+    if (!hmacFixedWidthSimd(k.inner, k.outer, packed, len, n, macs)) return null;
+    packed.fill(0); // cleartext copies do not outlive the call
+    for (let j = 0; j < n; j++) {
+      const row = rows[j];
+      for (let b = 0, from = j * HMAC_SHA256_BYTES, to = row * HMAC_SHA256_BYTES; b < HMAC_SHA256_BYTES; b++) out[to + b] = macs[from + b];
+      done[row] = 1;
+    }
+  }
+  return done;
 }
 
 /** HMAC-SHA256 of one message (tests, tokens, single values). */

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
 import fc from 'fast-check';
-import { HmacSha256Key, hmacFixedWidth, hmacFixedWidthScalar } from '../../../src/pseudonymise/hmac-batch.js';
+import { HmacSha256Key, hmacFixedWidth, hmacFixedWidthScalar, hmacVarWidth } from '../../../src/pseudonymise/hmac-batch.js';
 import {
   CHUNK_ROWS, SIMD_MAX_WIDTH, hmacFixedWidthSimd, hmacSimdModuleBytes, simdHmacAvailable, simdKernelMemory,
 } from '../../../src/pseudonymise/hmac-simd.js';
@@ -104,4 +104,27 @@ t.test('generates a module per width and refuses widths that need two blocks', a
   t.ok(hmacSimdModuleBytes(0).length > 1000);
   t.throws(() => hmacSimdModuleBytes(56), RangeError);
   t.throws(() => hmacSimdModuleBytes(-1), RangeError);
+});
+
+t.test('variable-width rows: lengths shared by many rows go through SIMD, the rest through JS, all as node:crypto', async (t) => {
+  const key = randomBytesSeeded(32, 8);
+  const rnd = seededRandom(9);
+  // Mostly common lengths (names, dates), a few rare ones, some past one block, some skipped.
+  const lengths = Array.from({ length: 500 }, () => {
+    const u = rnd();
+    return u < 0.7 ? 5 + Math.floor(rnd() * 4) : u < 0.9 ? 10 + Math.floor(rnd() * 46) : 56 + Math.floor(rnd() * 80);
+  });
+  const offsets = new Int32Array(lengths.length + 1);
+  lengths.forEach((l, i) => { offsets[i + 1] = offsets[i] + l; });
+  const values = randomBytesSeeded(offsets[lengths.length], 10);
+  const skip = Uint8Array.from(lengths, (_, i) => (i % 17 === 0 ? 1 : 0));
+  const out = new Uint8Array(lengths.length * 32).fill(0xee);
+  hmacVarWidth(key, values, offsets, lengths.length, out, skip);
+  const bad: number[] = [];
+  for (let i = 0; i < lengths.length; i++) {
+    const got = Buffer.from(out.subarray(i * 32, i * 32 + 32));
+    const want = skip[i] !== 0 ? Buffer.alloc(32) : nodeHmac(key, values.subarray(offsets[i], offsets[i + 1]));
+    if (!got.equals(want)) bad.push(i);
+  }
+  t.same(bad, [], 'every row as node:crypto, skipped rows zero');
 });
