@@ -53,7 +53,12 @@ export interface LocalLinkOptions {
    * they pay for their start.
    */
   readonly workers?: number;
+  /** Each step as it ends (a source read and encoded, a link stage, the files written), for progress. */
+  readonly onProgress?: Progress;
 }
+
+/** A step that ended, its time, and a count that says how much it did. */
+export type Progress = (step: string, ms: number, detail?: string) => void;
 
 /** Source bytes from which worker threads are started by default (~200k national-id rows). */
 export const WORKERS_FROM_BYTES = 4 << 20;
@@ -79,9 +84,10 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   const sourceWorkers = sideBySide ? SourceWorkers.shared(Math.min(workerCount, job.sources.length - 1)) : null;
   const workers = !sideBySide && workerCount > 0 && job.fields.some((f) => f.type === 'national_id') ? PseudonymWorkers.shared(workerCount) : null;
   const clustersWriter = workerCount > 0 ? ClustersWriter.shared() : null;
+  const progress: Progress = options.onProgress ?? (() => {});
   const { encoded, ids, formats } = sourceWorkers !== null
-    ? await readSideBySide(job, master, keys, sourceWorkers, timings)
-    : await readAndEncode(job, keys, workers, timings);
+    ? await readSideBySide(job, master, keys, sourceWorkers, timings, progress)
+    : await readAndEncode(job, keys, workers, timings, progress);
   const names = job.sources.map((s) => s.name);
   // clusters.csv on the writer thread (when there is one), started as soon as the persons are
   // known: it runs while this thread builds the report and writes links.csv.
@@ -95,6 +101,7 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
       clusters = clustersWriter.write(options.outDir, linked, names, ids);
       clusters.catch(() => { /* awaited below */ });
     },
+    onStage: (stage, took) => progress(stage, took),
   });
 
   const t = performance.now();
@@ -103,6 +110,7 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   const links = writeAtomically(options.outDir, 'links.csv', (w) => writeLinks(w, result, names, ids, plain, job.deduplicate));
   const files = [links, clusters !== null ? await clusters : writeAtomically(options.outDir, 'clusters.csv', (w) => writeClusters(w, result, names, ids, plain))];
   timings.write = ms(performance.now() - t);
+  progress('write', timings.write, `${result.links.length} links`);
   return await writeReports(options, job, started, timings, formats, encoded, result, files);
 }
 
@@ -117,7 +125,9 @@ interface ReadSources {
  * numbers are HMACed on them batch by batch while this thread parses on, and this thread takes
  * a share of what is left once all is read.
  */
-async function readAndEncode(job: JobFile, keys: EncodingKeys, workers: PseudonymWorkers | null, timings: Record<string, number>): Promise<ReadSources> {
+async function readAndEncode(
+  job: JobFile, keys: EncodingKeys, workers: PseudonymWorkers | null, timings: Record<string, number>, progress: Progress,
+): Promise<ReadSources> {
   const specs = fieldSpecs(job);
   const ids: IdColumn[] = [];
   const formats: string[] = [];
@@ -131,13 +141,14 @@ async function readAndEncode(job: JobFile, keys: EncodingKeys, workers: Pseudony
       for (const [name, batches] of started) batches.push(columns.get(name)!);
     });
     timings[`read ${spec.name}`] = ms(performance.now() - t);
+    progress(`read ${spec.name}`, timings[`read ${spec.name}`], `${loaded.size} records`);
     // With workers, the encoding of this source overlaps the reading of the next: its time
     // runs from here until its pseudonyms are ready.
     const name = `encode ${spec.name}`;
     timings[name] = 0;
     const input = { name: spec.name, unique: spec.unique, size: loaded.size, columns: loaded.columns };
     const t0 = performance.now();
-    const done = (e: EncodedSource) => { timings[name] = ms(performance.now() - t0); return e; };
+    const done = (e: EncodedSource) => { timings[name] = ms(performance.now() - t0); progress(name, timings[name]); return e; };
     const p = workers === null ? Promise.resolve(done(encodeSource(input, specs, keys))) : encodeSourceOn(workers, input, specs, keys, started).then(done);
     p.catch(() => { /* awaited below; a later failure must not leave it unhandled */ });
     pending.push(p);
@@ -153,10 +164,14 @@ async function readAndEncode(job: JobFile, keys: EncodingKeys, workers: Pseudony
  * source whole on one thread (parse, normalise, HMAC). Same result as `readAndEncode`.
  */
 async function readSideBySide(
-  job: JobFile, master: Uint8Array, keys: EncodingKeys, pool: SourceWorkers, timings: Record<string, number>,
+  job: JobFile, master: Uint8Array, keys: EncodingKeys, pool: SourceWorkers, timings: Record<string, number>, progress: Progress,
 ): Promise<ReadSources> {
   const specs = fieldSpecs(job);
-  const others = job.sources.slice(1).map((spec) => pool.load(spec, job.fields, specs, master));
+  const started = performance.now();
+  const others = job.sources.slice(1).map((spec) => pool.load(spec, job.fields, specs, master).then((r) => {
+    progress(`read and encode ${spec.name}`, ms(performance.now() - started), `${r.encoded.size} records`);
+    return r;
+  }));
   for (const p of others) p.catch(() => { /* awaited below; a failure here must not go unhandled */ });
   const first = job.sources[0];
   const t = performance.now();
@@ -164,6 +179,7 @@ async function readSideBySide(
   const readMs = performance.now() - t;
   const t0 = performance.now();
   const encoded = encodeSource({ name: first.name, unique: first.unique, size: loaded.size, columns: loaded.columns }, specs, keys);
+  progress(`read and encode ${first.name}`, ms(performance.now() - started), `${loaded.size} records`);
   const results = [{ encoded, ids: loaded.ids, format: loaded.format, readMs, encodeMs: performance.now() - t0 }, ...await Promise.all(others)];
   job.sources.forEach((spec, i) => {
     timings[`read ${spec.name}`] = ms(results[i].readMs);

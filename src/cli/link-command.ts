@@ -8,12 +8,15 @@ import { runLocalLink } from '../local-link.js';
 import { loadKeyring } from '../store/keyring.js';
 import { parseFlags, UsageError } from './args.js';
 
-const USAGE = 'usage: koppel link --config job.json --out DIR [--keys K]';
+const USAGE = 'usage: koppel link --config job.json --out DIR [--keys K] [--quiet]';
 
 export async function runLink(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
   let flags;
   try {
-    flags = parseFlags(argv, { config: { type: 'string' }, out: { type: 'string' }, keys: { type: 'string' }, help: { type: 'boolean', short: 'h' } }).values;
+    flags = parseFlags(argv, {
+      config: { type: 'string' }, out: { type: 'string' }, keys: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
+    }).values;
   } catch (err) {
     io.stderr.write(`koppel link: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
@@ -32,7 +35,11 @@ export async function runLink(argv: string[], io: { stdout: NodeJS.WritableStrea
       keyId = ring.currentId;
       masterKey = ring.get(keyId);
     }
-    const outcome = await runLocalLink({ config: flags.config, outDir: flags.out, masterKey, keyId });
+    // Progress on stderr, a line per step as it ends; the summary stays alone on stdout.
+    const onProgress = flags.quiet ? undefined : (step: string, ms: number, detail?: string) => {
+      io.stderr.write(`koppel link: ${step}${detail === undefined ? '' : ` (${detail})`} ${(ms / 1000).toFixed(1)} s\n`);
+    };
+    const outcome = await runLocalLink({ config: flags.config, outDir: flags.out, masterKey, keyId, onProgress });
     const r = outcome.report;
     const model = r.probabilistic.run
       ? `threshold ${r.settings.threshold.toFixed(4)} (${r.settings.threshold_chosen_by}); `

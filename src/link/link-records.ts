@@ -47,12 +47,19 @@ function now(): number {
 export interface LinkHooks {
   /** The final links and persons, before the report is built (the arrays are the result's own). */
   readonly onLinked?: (linked: Pick<LinkResult, 'offsets' | 'links' | 'clusters' | 'clusterCount'>) => void;
+  /** Each stage as it ends, with its time in ms (progress for a caller that shows it). */
+  readonly onStage?: (stage: string, ms: number) => void;
 }
 
 export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}): LinkResult {
   const timings: Record<string, number> = {};
   let t0 = now();
-  const lap = (stage: string) => { const t = now(); timings[stage] = Math.round((t - t0) * 10) / 10; t0 = t; };
+  const lap = (stage: string) => {
+    const t = now();
+    timings[stage] = Math.round((t - t0) * 10) / 10;
+    t0 = t;
+    hooks.onStage?.(stage, timings[stage]);
+  };
   checkSources(sources);
   const S = sources.length;
   const offsets = new Int32Array(S + 1);

@@ -47,6 +47,12 @@ t.test('links two CSV sources and writes the four outputs in the contract format
   const r = await link(['--config', config, '--out', out]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /links \(\d+ deterministic, \d+ probabilistic\)/);
+  // Progress on stderr, one line per step as it ends, in order.
+  const steps = r.stderr.trim().split('\n').map((l) => /^koppel link: (.+?)(?: \(.*\))? \d+\.\d s$/.exec(l)?.[1]);
+  t.same(steps, ['read vdab', 'encode vdab', 'read rsz', 'encode rsz', 'index', 'deterministic', 'blocking', 'comparison', 'estimation', 'scoring', 'assignment', 'clusters', 'write']);
+  const quiet = await link(['--config', config, '--out', join(dir, 'out-quiet'), '--quiet']);
+  t.equal(quiet.code, 0);
+  t.equal(quiet.stderr, '', '--quiet: no progress');
   t.same(readdirSync(out).sort(), ['clusters.csv', 'links.csv', 'report.html', 'report.json']);
   const links = csvRows(join(out, 'links.csv'));
   t.same(links[0], ['left_source', 'left_id', 'right_source', 'right_id', 'match_probability', 'match_weight', 'method']);
