@@ -41,10 +41,12 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_INGEST_UNTERMINATED_QUOTE: { status: 422, meaning: 'A quoted field is never closed.', fix: 'Close the quote at the row and column named.' },
   KOPPEL_ERR_INGEST_ENCODING: { status: 415, meaning: 'The file is not valid UTF-8.', fix: 'Re-export the file as UTF-8.' },
   KOPPEL_ERR_INGEST_TOO_LARGE: { status: 413, meaning: 'The upload is larger than the configured limit.', fix: 'Split the delivery or ask the operator to raise the limit.' },
-  KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA: { status: 415, meaning: 'The content type or encoding is not supported.', fix: 'Send text/csv (optionally gzip-encoded).' },
+  KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA: { status: 415, meaning: 'The content type or encoding is not supported.', fix: 'Send text/csv, an Arrow IPC stream (application/vnd.apache.arrow.stream) or Parquet (application/vnd.apache.parquet), optionally gzip-encoded.' },
   KOPPEL_ERR_INGEST_BAD_GZIP: { status: 400, meaning: 'The gzip stream is corrupt or truncated.', fix: 'Compress the file again and re-send it.' },
   KOPPEL_ERR_INGEST_TOO_MANY_REJECTED: { status: 422, meaning: 'More rows were rejected than the delivery may lose.', fix: 'Fix the rows listed in the quality report.' },
   KOPPEL_ERR_INGEST_ABORTED: { status: 400, meaning: 'The upload ended before the body was complete.', fix: 'Send the delivery again.' },
+  KOPPEL_ERR_INGEST_COLUMNAR: { status: 422, meaning: 'The body is not a readable Arrow IPC stream or file, or Parquet file (wrong format, truncated or damaged).', fix: 'Write the file again with an Arrow or Parquet library and send all of it, with the matching content type.' },
+  KOPPEL_ERR_INGEST_COLUMN_TYPE: { status: 422, meaning: 'An Arrow or Parquet column has a type that cannot be read as a value (a list, struct, binary, time of day, ...).', fix: 'Store the column named as text, a number, a boolean, a date or a timestamp.' },
 
   // dataset schemas and project authorisations
   KOPPEL_ERR_SCHEMA_INVALID: { status: 400, meaning: 'A dataset schema or project authorisation is invalid.', fix: 'Correct the fields listed in the message.' },

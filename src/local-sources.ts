@@ -10,12 +10,14 @@
  * written with `, ` between fields).
  */
 import { createReadStream, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
-import { Data, Dictionary, Type, tableFromIPC, type Table, type Utf8, type Vector } from 'apache-arrow';
+import { Data, Type, tableFromIPC, type Table, type Utf8, type Vector } from 'apache-arrow';
 import { KoppelError } from './errors.js';
+import { textOf, unreadableType } from './ingest/arrow-text.js';
 import { gunzipStream } from './ingest/body-decoding.js';
 import { openCsv } from './ingest/csv-reader.js';
+import { compileDateFormat, type DateFormat } from './ingest/date-format.js';
 import { columnFor, type JobField, type JobSource } from './job-file.js';
-import { dictionaryOfStrings, type TextDictionary } from './pseudonymise/encode-dictionary.js';
+import type { TextDictionary } from './pseudonymise/encode-dictionary.js';
 
 /** The source's record ids, back to back (an Arrow Utf8 layout without nulls). */
 export interface IdColumn {
@@ -152,52 +154,44 @@ async function loadTable(spec: JobSource, fields: readonly JobField[], format: '
   const vectorAt = (i: number) => table.getChildAt(i) as Vector;
   const columns = new Map<string, readonly Data<Utf8>[] | TextDictionary>();
   for (const f of fields) {
-    const v = vectorAt(positions.fields.get(f.name)!);
-    columns.set(f.name, v.type.typeId === Type.Utf8 ? (v.data as Data<Utf8>[]) : dictionaryOfStrings(stringsOf(v, f)));
+    const at = positions.fields.get(f.name)!;
+    const v = vectorAt(at);
+    columns.set(f.name, v.type.typeId === Type.Utf8 ? (v.data as Data<Utf8>[]) : textChunks(spec, v, header[at], dateFormatOf(f)));
   }
   const idVector = vectorAt(positions.id);
-  const ids = idVector.type.typeId === Type.Utf8
-    ? idColumnOfUtf8(idVector.data as Data<Utf8>[], table.numRows)
-    : idColumnOfStrings(stringsOf(idVector, null));
-  return { spec, size: table.numRows, format, ids, columns };
+  const idChunks = idVector.type.typeId === Type.Utf8 ? (idVector.data as Data<Utf8>[]) : textChunks(spec, idVector, spec.id, undefined);
+  return { spec, size: table.numRows, format, ids: idColumnOfUtf8(idChunks, table.numRows), columns };
 }
 
 /**
- * Cell text of a non-Utf8 column (dictionary-encoded strings, numbers, dates): decoded once
- * per distinct dictionary value, or rendered per row for numbers and dates. Dates are written in
- * the date field's own format so they parse back the same way.
+ * Cell text of a non-Utf8 column (dictionary-encoded strings, numbers, booleans, dates), by the
+ * ingest stage's converter, so `koppel link` and uploads read a typed column the same way. Dates
+ * are written in the date field's own format so they parse back the same way.
  */
-function stringsOf(v: Vector, field: JobField | null): (string | null)[] {
-  const out: (string | null)[] = new Array(v.length);
-  let row = 0;
-  for (const data of v.data as Data[]) {
-    if (data.type instanceof Dictionary) {
-      const dict = data.dictionary as Vector;
-      const words = dict.toArray() as unknown as (string | null)[];
-      const keys = data.values as ArrayLike<number>;
-      for (let i = 0; i < data.length; i++, row++) out[row] = isValid(data, i) ? words[Number(keys[i])] ?? null : null;
-      continue;
+function textChunks(spec: JobSource, v: Vector, column: string, dateFormat: DateFormat | undefined): Data<Utf8>[] {
+  const why = unreadableType(v.type);
+  if (why !== null) throw unreadable(spec, `has column ${column} of ${why}, which cannot be read as text`);
+  const out: Data<Utf8>[] = [];
+  let row = 1;
+  try {
+    for (const chunk of v.data as Data[]) {
+      out.push(textOf(chunk, { column, firstRow: row, dateFormat }));
+      row += chunk.length;
     }
-    const chunk = new (v.constructor as new (d: Data[]) => Vector)([data]);
-    for (let i = 0; i < data.length; i++, row++) {
-      if (!isValid(data, i)) { out[row] = null; continue; }
-      const x: unknown = chunk.get(i);
-      out[row] = x instanceof Date || isDateType(data.type.typeId) ? formatDate(new Date(Number(x instanceof Date ? x.getTime() : x)), field?.format) : String(x);
-    }
+  } catch (err) {
+    if (err instanceof KoppelError) throw unreadable(spec, `cannot be read: ${err.message}`);
+    throw err;
   }
   return out;
 }
 
-function isDateType(typeId: Type): boolean {
-  return typeId === Type.Date || typeId === Type.DateDay || typeId === Type.DateMillisecond || typeId === Type.Timestamp
-    || typeId === Type.TimestampMillisecond || typeId === Type.TimestampSecond || typeId === Type.TimestampMicrosecond || typeId === Type.TimestampNanosecond;
-}
-
-function formatDate(d: Date, format: string | undefined): string {
-  const y = String(d.getUTCFullYear()).padStart(4, '0');
-  const m = String(d.getUTCMonth() + 1).padStart(2, '0');
-  const day = String(d.getUTCDate()).padStart(2, '0');
-  return (format ?? 'YYYY-MM-DD').replace('YYYY', y).replace('MM', m).replace('DD', day);
+function dateFormatOf(field: JobField): DateFormat | undefined {
+  if (field.type !== 'date' || field.format === undefined) return undefined;
+  try {
+    return compileDateFormat(field.format, `field ${field.name}`);
+  } catch {
+    return undefined; // job-file.ts validated the format; YYYY-MM-DD is the safe fallback
+  }
 }
 
 function isValid(data: Data, i: number): boolean {
@@ -232,11 +226,4 @@ function idColumnOfUtf8(chunks: readonly Data<Utf8>[], size: number): IdColumn {
     }
   }
   return { values: values.subarray(0, at), offsets, length: size };
-}
-
-function idColumnOfStrings(ids: readonly (string | null)[]): IdColumn {
-  const chunks = ids.map((s) => Buffer.from(s ?? '', 'utf8'));
-  const offsets = new Int32Array(ids.length + 1);
-  chunks.forEach((c, i) => { offsets[i + 1] = offsets[i] + c.length; });
-  return { values: new Uint8Array(Buffer.concat(chunks)), offsets, length: ids.length };
 }

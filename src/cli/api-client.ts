@@ -2,9 +2,11 @@
  * A small client of Koppel's HTTP API (fetch), used by the demo and the end-to-end tests.
  * Errors come back as ApiError carrying the server's coded body.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { sniffUploadFormat } from '../ingest/batch-source.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -36,10 +38,13 @@ export class ApiClient {
     return { status: response.status, body: parsed as T };
   }
 
-  /** Streams a local CSV file as the request body, gzip-compressed on the way if asked. */
+  /**
+   * Streams a local file as the request body (CSV, Arrow IPC or Parquet: see `uploadContentType`),
+   * gzip-compressed on the way if asked.
+   */
   async upload<T>(dataset: string, period: string, file: string, options: { gzip?: boolean; supersede?: boolean } = {}): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { 'content-type': uploadContentType(file) };
     let stream: Readable = createReadStream(file);
-    const headers: Record<string, string> = { 'content-type': 'text/csv; charset=utf-8' };
     if (options.gzip === true) {
       stream = stream.pipe(createGzip());
       headers['content-encoding'] = 'gzip';
@@ -59,4 +64,28 @@ export class ApiClient {
     }
     return new Uint8Array(await response.arrayBuffer());
   }
+}
+
+const ARROW_EXTENSIONS = new Set(['.arrow', '.arrows', '.ipc']);
+
+/**
+ * The content type to upload `file` with. The first bytes decide (`PAR1` Parquet; `ARROW1` an
+ * Arrow IPC file; the continuation marker 0xFFFFFFFF an Arrow IPC stream); an `.arrow`,
+ * `.arrows` or `.ipc` name without either magic is sent as an Arrow stream (the server then says
+ * clearly if it is not one); anything else is CSV.
+ */
+export function uploadContentType(file: string): string {
+  const head = new Uint8Array(8);
+  const fd = openSync(file, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const format = sniffUploadFormat(head.subarray(0, n));
+  if (format === 'parquet') return 'application/vnd.apache.parquet';
+  if (format === 'arrow') return n >= 6 && head[0] === 0x41 ? 'application/vnd.apache.arrow.file' : 'application/vnd.apache.arrow.stream';
+  if (ARROW_EXTENSIONS.has(path.extname(file).toLowerCase())) return 'application/vnd.apache.arrow.stream';
+  return 'text/csv; charset=utf-8';
 }

@@ -27,6 +27,7 @@
 import { KoppelError } from '../errors.js';
 import { limitBytes, transcodeLatin1 } from './body-decoding.js';
 import { CR, DELIMITERS, HeaderCollector, LF, QUOTE, type HeaderStart } from './csv-header.js';
+import type { Utf8BatchSource } from './batch-source.js';
 import { Utf8BatchBuilder, type Utf8Batch } from './csv-batch-builder.js';
 import { Utf8Guard } from './utf8-guard.js';
 
@@ -317,16 +318,10 @@ export class CsvParser {
   }
 }
 
-export interface CsvStream {
-  readonly header: readonly string[];
+/** The CSV reader as a batch source (batch-source.ts), plus the delimiter it read. */
+export interface CsvStream extends Utf8BatchSource {
   /** The delimiter in use, detected or given. */
   readonly delimiter: CsvDelimiter;
-  /** Running counts; final once `batches()` has finished. */
-  readonly stats: Readonly<CsvStats>;
-  /** The data batches; iterate once. Leaving early releases the source. */
-  batches(): AsyncGenerator<CsvBatch>;
-  /** Release the source without reading on (e.g. when the header is refused). */
-  close(): Promise<void>;
 }
 
 /**

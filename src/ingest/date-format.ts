@@ -143,6 +143,42 @@ export function parseDateColumn(col: Data<Utf8>, fmt: DateFormat): ParsedDates {
   return { ymd, status };
 }
 
+/** Most bytes `writeDateBytes` writes for `fmt`: MM and DD take 2, a far-off year up to 16. */
+export function maxDateBytes(fmt: DateFormat): number {
+  return fmt.elements.length + 18;
+}
+
+/**
+ * Write a calendar date in `fmt` into `out` at `pos`; returns the position after it. Years
+ * 1..9999 take four digits; any other year is written as its signed decimal, which no format
+ * parses back, so such a date is refused as `bad_date` rather than silently shifted.
+ */
+export function writeDateBytes(fmt: DateFormat, y: number, m: number, d: number, out: Uint8Array, pos: number): number {
+  const el = fmt.elements;
+  for (let k = 0; k < el.length; k++) {
+    const e = el[k];
+    if (e >= 0) out[pos++] = e;
+    else if (e === YEAR) {
+      if (y >= 1 && y <= 9999) {
+        out[pos] = 0x30 + ((y / 1000) | 0);
+        out[pos + 1] = 0x30 + (((y / 100) | 0) % 10);
+        out[pos + 2] = 0x30 + (((y / 10) | 0) % 10);
+        out[pos + 3] = 0x30 + (y % 10);
+        pos += 4;
+      } else {
+        const text = String(y);
+        for (let c = 0; c < text.length; c++) out[pos++] = text.charCodeAt(c);
+      }
+    } else {
+      const v = e === MONTH ? m : d;
+      out[pos] = 0x30 + ((v / 10) | 0);
+      out[pos + 1] = 0x30 + (v % 10);
+      pos += 2;
+    }
+  }
+  return pos;
+}
+
 /** `YYYY-MM-DD` Utf8 column of packed dates; 0 is null. */
 export function isoDateColumn(ymd: Int32Array): Data<Utf8> {
   const n = ymd.length;

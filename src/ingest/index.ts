@@ -1,5 +1,6 @@
 /**
- * The ingest stage: upload bytes -> validated, typed Arrow batches and a quality report.
+ * The ingest stage: upload bytes (CSV, Arrow IPC, Parquet) -> validated, typed Arrow batches and
+ * a quality report.
  * Pure library: the caller supplies the bytes as an AsyncIterable and owns all I/O.
  */
 export { ingestDelivery, DEFAULT_MAX_REJECTED_SHARE, type DeliveryIngest, type IngestBatch, type IngestOptions } from './ingest-delivery.js';
@@ -7,6 +8,9 @@ export { compileIngestSchema, validateIngestSchema, type IngestPlan } from './in
 export { validateDerivations, DERIVE_FUNCTIONS, type Derivation } from './derivations.js';
 export { openCsv, CsvParser, DEFAULT_BATCH_ROWS, type CsvBatch, type CsvDelimiter, type CsvOptions, type CsvStream, type CsvStats } from './csv-reader.js';
 export { gunzipStream, limitBytes, latin1ToUtf8, transcodeLatin1 } from './body-decoding.js';
+export { openBatchSource, sniffUploadFormat, UPLOAD_FORMATS, type BatchSourceOptions, type UploadFormat, type Utf8BatchSource } from './batch-source.js';
+export { openArrowIpc, openParquet, type ColumnarOptions } from './columnar-reader.js';
+export { textOf, unreadableType, type TextContext } from './arrow-text.js';
 export {
   normaliseInsz,
   normaliseInszBytes,

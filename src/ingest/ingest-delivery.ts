@@ -1,20 +1,22 @@
 /**
- * One delivery through the ingest stage: CSV bytes -> header checked against the dataset schema
+ * One delivery through the ingest stage: upload bytes (CSV, Arrow IPC or Parquet, read by
+ * batch-source.ts into the same Utf8 batches) -> header checked against the dataset schema
  * -> per batch: national numbers validated, attributes typed, derived attributes computed, bad
  * rows rejected and counted -> IngestBatch, plus a value-free quality report.
  *
  * Row faults (a value that does not fit its type, an empty required value, a record with the
  * wrong number of fields) reject that row and the delivery goes on; a missing or invalid
  * national number keeps the row (it can still link probabilistically) and is counted. Faults of
- * the whole delivery are KoppelErrors: see csv-reader.ts, plus KOPPEL_ERR_INGEST_HEADER and, at
- * the end, KOPPEL_ERR_INGEST_TOO_MANY_REJECTED.
+ * the whole delivery are KoppelErrors: see csv-reader.ts and columnar-reader.ts, plus
+ * KOPPEL_ERR_INGEST_HEADER and, at the end, KOPPEL_ERR_INGEST_TOO_MANY_REJECTED.
  */
 import type { Data, Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import type { DatasetSchema } from '../model.js';
 import { filterFixed, filterUtf8, filterValidity, makeFloat64, makeInt32 } from './arrow-columns.js';
 import { checkCodeColumn, markNulls, parseIntegerColumn, parseNumberColumn, type TypedColumn } from './attribute-kernels.js';
-import { openCsv, type CsvBatch, type CsvDelimiter } from './csv-reader.js';
+import { openBatchSource, type UploadFormat } from './batch-source.js';
+import type { CsvBatch, CsvDelimiter } from './csv-reader.js';
 import { DATE_EMPTY, DATE_INVALID, isoDateColumn, parseDateColumn } from './date-format.js';
 import { deriveAgeOn, deriveBirthYear, deriveSex } from './derivations.js';
 import { matchHeader } from './header-match.js';
@@ -23,6 +25,8 @@ import { compileIngestSchema, type IngestPlan } from './ingest-schema.js';
 import { FaultTally, emptyNationalIdCounts, type QualityReport } from './quality-report.js';
 
 export interface IngestOptions {
+  /** How the bytes are to be read; default `csv`. */
+  readonly format?: UploadFormat;
   /** Limit on the body's bytes (the decompressed bytes when the caller gunzips first). */
   readonly maxBytes: number;
   readonly batchRows?: number;
@@ -77,20 +81,21 @@ export function ingestDelivery(source: AsyncIterable<Uint8Array>, schema: Datase
   async function* batches(): AsyncGenerator<IngestBatch> {
     if (started) throw new Error('DeliveryIngest.batches() can be iterated only once');
     started = true;
-    const csv = await openCsv(source, options);
+    // Arrow and Parquet dates are written in the format of the schema column they land in.
+    const input = await openBatchSource(source, { ...options, dateFormats: plan.dateFormats });
     let columnIndex: Map<string, number>;
     try {
-      columnIndex = matchHeader(csv.header, plan);
+      columnIndex = matchHeader(input.header, plan);
     } catch (err) {
-      await csv.close();
+      await input.close();
       throw err;
     }
     const sync = (): void => {
-      counts.read = csv.stats.rowsRead;
-      counts.csvRejected = csv.stats.rowsRejected;
-      tally.setFieldCount(csv.stats.rowsRejected, csv.stats.fieldCountFaults);
+      counts.read = input.stats.rowsRead;
+      counts.csvRejected = input.stats.rowsRejected;
+      tally.setFieldCount(input.stats.rowsRejected, input.stats.fieldCountFaults);
     };
-    for await (const raw of csv.batches()) {
+    for await (const raw of input.batches()) {
       sync();
       const batch = processBatch(raw, plan, columnIndex, tally);
       counts.typeRejected += raw.length - batch.length;

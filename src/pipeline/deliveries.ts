@@ -9,7 +9,7 @@ import {
 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { isPeriod, type ColumnSpec, type DatasetSchema, type Principal } from '../model.js';
-import { ingestDelivery, gunzipStream, type QualityReport } from '../ingest/index.js';
+import { ingestDelivery, gunzipStream, type QualityReport, type UploadFormat } from '../ingest/index.js';
 import { pseudonymiseNationalIds, PURPOSES } from '../pseudonymise/index.js';
 import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
@@ -34,7 +34,16 @@ export interface UploadResult {
   readonly created: boolean;
 }
 
-const CSV_TYPES = new Set(['text/csv', 'application/csv', 'text/plain']);
+/** Media types of upload bodies (design.md "Upload bodies") and the reader each takes. */
+export const UPLOAD_MEDIA_TYPES: Readonly<Record<string, UploadFormat>> = {
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+  'text/plain': 'csv',
+  'application/vnd.apache.arrow.stream': 'arrow',
+  // IANA also registers the file format's own type; the reader tells the two apart by their bytes.
+  'application/vnd.apache.arrow.file': 'arrow',
+  'application/vnd.apache.parquet': 'parquet',
+};
 
 /** Arrow type of an attribute in payload.arrow; ingest produces exactly these. */
 export function attributeArrowType(column: ColumnSpec): DataType {
@@ -89,17 +98,24 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
   }
   const schema = datasetForSupplier(ctx, req.principal, req.dataset);
   const mediaType = req.contentType.split(';')[0].trim().toLowerCase();
-  if (!CSV_TYPES.has(mediaType)) {
-    throw new KoppelError('KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA', `content type ${mediaType || '(none)'} is not supported for uploads; send text/csv`, { contentType: mediaType });
+  const format = Object.hasOwn(UPLOAD_MEDIA_TYPES, mediaType) ? UPLOAD_MEDIA_TYPES[mediaType] : undefined;
+  if (format === undefined) {
+    throw new KoppelError(
+      'KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA',
+      `content type ${mediaType || '(none)'} is not supported for uploads; send text/csv, application/vnd.apache.arrow.stream or application/vnd.apache.parquet`,
+      { contentType: mediaType },
+    );
   }
   const encoding = (req.contentEncoding ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip') {
     throw new KoppelError('KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA', `content encoding ${encoding} is not supported; send gzip or no encoding`, { contentEncoding: encoding });
   }
   const { maxUploadBytes, batchRows, maxRejectedShare } = ctx.config;
+  // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the
+  // limit and the idempotency hash apply to the decompressed bytes, as for CSV.
   const decoded = encoding === 'gzip' ? gunzipStream(req.body, maxUploadBytes) : req.body;
   const tally = { hash: createHash('sha256'), bytes: 0 };
-  const ingest = ingestDelivery(measured(decoded, tally), schema, { maxBytes: maxUploadBytes, batchRows, maxRejectedShare });
+  const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, batchRows, maxRejectedShare });
 
   const keyId = ctx.keyring.currentId;
   const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);

@@ -1,7 +1,7 @@
 /** Dataset schemas (operator) and supplier uploads of deliveries. */
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
-import { receiveDelivery, readDeliveryFor } from '../../pipeline/deliveries.js';
+import { UPLOAD_MEDIA_TYPES, receiveDelivery, readDeliveryFor } from '../../pipeline/deliveries.js';
 import { registerDataset, listDatasetsFor } from '../../pipeline/registry.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
@@ -9,7 +9,19 @@ import {
   datasetBodySchema, datasetRecordSchema, deliverySchema, errorResponses, idParam,
 } from '../schemas.js';
 
-const UPLOAD_TYPES = ['text/csv', 'application/csv', 'text/plain', 'application/vnd.apache.arrow.stream', 'application/vnd.apache.parquet', 'application/octet-stream'];
+const UPLOAD_TYPES = Object.keys(UPLOAD_MEDIA_TYPES);
+
+/**
+ * The upload body per media type, for the OpenAPI document. Description only, no `type`: fastify
+ * would validate a `type` against the raw stream, and ingest validates the bytes as they arrive.
+ */
+const UPLOAD_BODIES = {
+  'text/csv': { schema: { description: 'The extract as CSV (UTF-8, header row; delimiter , ; or tab). Also accepted as application/csv and text/plain.' } },
+  'application/vnd.apache.arrow.stream': {
+    schema: { description: 'The extract as an Arrow IPC stream (read batch by batch as it arrives; must end with the end-of-stream marker). An Arrow IPC file (ARROW1) is accepted here too, and as application/vnd.apache.arrow.file.' },
+  },
+  'application/vnd.apache.parquet': { schema: { description: 'The extract as a Parquet file (held up to the upload limit, then read row group by row group).' } },
+};
 
 export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
   app.post('/v1/datasets', {
@@ -43,7 +55,7 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
       schema: {
         tags: ['deliveries'],
         summary: 'Upload a delivery (one dataset, one period). Same bytes again: 200 with the existing delivery; different bytes: 409 unless ?supersede=true',
-        description: `Body: text/csv, optionally with Content-Encoding: gzip. Media types accepted at the door: ${UPLOAD_TYPES.join(', ')} (Arrow and Parquet uploads are answered 415 for now). The response is the delivery with its quality report.`,
+        description: `Body: CSV, an Arrow IPC stream or a Parquet file, each optionally with Content-Encoding: gzip (the size limit applies to the decompressed bytes). Media types: ${UPLOAD_TYPES.join(', ')}; anything else is answered 415. Column names must match the dataset schema in every format. Arrow and Parquet columns may be text, integers, decimals, floats (NaN is empty), booleans (true/false), dates or timestamps (the calendar day, in the column's time zone, written in the schema column's date format) or dictionaries of these; empty text is a missing value, as in CSV. Other column types (lists, structs, binary, times of day) are answered 422 KOPPEL_ERR_INGEST_COLUMN_TYPE, a body that is not the format it claims or is truncated 422 KOPPEL_ERR_INGEST_COLUMNAR. The response is the delivery with its quality report (rows numbered from 1, the first data row, in every format).`,
         security: [{ bearer: [] }],
         params: {
           type: 'object', required: ['dataset', 'period'],
@@ -52,24 +64,29 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
         querystring: { type: 'object', additionalProperties: false, properties: { supersede: { type: 'boolean', default: false } } },
         consumes: UPLOAD_TYPES,
         // Documents the body; the stream itself is not validated here but by ingest, as it arrives.
-        body: {
-          content: {
-            'text/csv': { schema: { description: 'The extract as CSV (UTF-8, header row; delimiter , ; or tab), optionally gzip-encoded' } },
-          },
-        },
+        body: { content: UPLOAD_BODIES },
         response: { 200: deliverySchema, 201: deliverySchema, ...errorResponses, 409: { $ref: 'Error#' }, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
       },
     }, async (request, reply) => {
       const body = (request.body ?? request.raw) as Readable;
-      const result = await receiveDelivery(ctx, {
-        principal: principalOf(request),
-        dataset: request.params.dataset,
-        period: request.params.period,
-        body,
-        contentType: String(request.headers['content-type'] ?? ''),
-        contentEncoding: request.headers['content-encoding'],
-        supersede: request.query.supersede === true,
-      });
+      let result;
+      try {
+        result = await receiveDelivery(ctx, {
+          principal: principalOf(request),
+          dataset: request.params.dataset,
+          period: request.params.period,
+          body,
+          contentType: String(request.headers['content-type'] ?? ''),
+          contentEncoding: request.headers['content-encoding'],
+          supersede: request.query.supersede === true,
+        });
+      } catch (err) {
+        // A refusal may come before the body was read to its end (a bad header, or bytes that are
+        // not Arrow at all), and the reader then releases, i.e. destroys, the request stream. The
+        // connection cannot carry another request: say so, or a keep-alive client reuses a dead socket.
+        if (!request.raw.complete) void reply.header('connection', 'close');
+        throw err;
+      }
       return reply.code(result.created ? 201 : 200).send(result.delivery);
     });
   });

@@ -1,0 +1,112 @@
+/**
+ * Dates and timestamps as text (see arrow-text.ts): the calendar day, written in the target
+ * column's date format. Date32 holds days; Date64 and timestamps hold 64-bit counts of a time
+ * unit since the epoch; a timestamp with a time zone gives the day in that zone.
+ */
+import type { Data, Utf8 } from 'apache-arrow';
+import { KoppelError } from '../errors.js';
+import type { TextContext } from './arrow-text.js';
+import { ISO_DATE, maxDateBytes, writeDateBytes, type DateFormat } from './date-format.js';
+import { TWO_32, TextBuilder, bitmapOf, words64 } from './text-builder.js';
+import { zoneOffsets, type ZoneOffsets } from './time-zones.js';
+
+const MS_PER_DAY = 86_400_000;
+/** Units per millisecond, per Arrow TimeUnit (SECOND, MILLISECOND, MICROSECOND, NANOSECOND); 0: seconds, multiplied instead. */
+const UNITS_PER_MS = [0, 1, 1e3, 1e6];
+const UNIT_MS = 1;
+const DATE_UNIT_DAY = 0;
+
+/** Date32 (`unit` DAY) or Date64 (MILLISECOND), both UTC days. */
+export function dateColumnText(data: Data, dateUnit: number, ctx: TextContext): Data<Utf8> {
+  return dateText(data, dateUnit === DATE_UNIT_DAY ? null : UNIT_MS, zoneOffsets(null), ctx);
+}
+
+/** A timestamp of `unit` in `timezone` (none: UTC). */
+export function timestampText(data: Data, unit: number, timezone: string | null, ctx: TextContext): Data<Utf8> {
+  return dateText(data, unit, zoneOffsets(timezone), ctx);
+}
+
+/**
+ * Dates and timestamps as calendar days: `unit` null for Date32 (days already), else the
+ * TimeUnit of 64-bit counts since the epoch. Every unit is first brought to whole milliseconds
+ * exactly (microseconds and nanoseconds by 64-bit division, since a double cannot hold a
+ * nanosecond timestamp exactly and 1 ns before midnight must stay the day before), then shifted
+ * by the zone's offset and floored to the day.
+ */
+function dateText(data: Data, unit: number | null, zone: ZoneOffsets | null, ctx: TextContext): Data<Utf8> {
+  if (zone === null) {
+    throw new KoppelError('KOPPEL_ERR_INGEST_COLUMN_TYPE', `Column ${ctx.column} is a timestamp in a time zone this server does not know.`, { column: ctx.column });
+  }
+  const n = data.length;
+  const fmt = ctx.dateFormat ?? ISO_DATE;
+  const days32 = unit === null ? (data.values as Int32Array) : null;
+  const words = unit === null ? null : words64(data);
+  const divisor = unit === null ? 1 : UNITS_PER_MS[unit];
+  const bitmap = bitmapOf(data);
+  const off = data.offset;
+  const rowMax = maxDateBytes(fmt);
+  const out = new TextBuilder(n, n * rowMax);
+  const bytes = out.room(n * rowMax);
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const k = off + i;
+    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
+      let days: number;
+      if (days32 !== null) days = days32[i];
+      else {
+        const hi = (words as Int32Array)[2 * i + 1];
+        const lo = (words as Int32Array)[2 * i] >>> 0;
+        const ms = divisor === 1 ? hi * TWO_32 + lo : divisor === 0 ? (hi * TWO_32 + lo) * 1000 : floorDiv64(hi, lo, divisor);
+        days = Math.floor((zone.utc ? ms : ms + zone.offsetMs(ms)) / MS_PER_DAY);
+      }
+      pos = writeDays(fmt, days, bytes, pos);
+    }
+    out.pos = pos;
+    out.end(i);
+  }
+  return out.finish();
+}
+
+/**
+ * floor(v / d) of the 64-bit two's complement v = hi * 2^32 + lo, for 0 < d < 2^31 and a
+ * quotient below 2^53: long division over 16-bit limbs, so every step is an exact double.
+ */
+export function floorDiv64(hi: number, lo: number, d: number): number {
+  const negative = hi < 0;
+  let h = hi >>> 0;
+  let l = lo >>> 0;
+  if (negative) {
+    l = (~l + 1) >>> 0;
+    h = (~h + (l === 0 ? 1 : 0)) >>> 0;
+  }
+  let cur = h >>> 16;
+  let q = Math.floor(cur / d);
+  let r = cur - q * d;
+  cur = r * 65536 + (h & 0xffff);
+  let qd = Math.floor(cur / d);
+  r = cur - qd * d;
+  q = q * 65536 + qd;
+  cur = r * 65536 + (l >>> 16);
+  qd = Math.floor(cur / d);
+  r = cur - qd * d;
+  q = q * 65536 + qd;
+  cur = r * 65536 + (l & 0xffff);
+  qd = Math.floor(cur / d);
+  r = cur - qd * d;
+  q = q * 65536 + qd;
+  return negative ? -q - (r > 0 ? 1 : 0) : q;
+}
+
+/** Days since 1970-01-01 to the proleptic Gregorian y, m, d (Howard Hinnant's civil_from_days). */
+function writeDays(fmt: DateFormat, days: number, out: Uint8Array, pos: number): number {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return writeDateBytes(fmt, y, m, d, out, pos);
+}
