@@ -233,29 +233,35 @@ export function hmacVarWidth(
 function hmacByLengthSimd(
   k: HmacSha256Key, values: Uint8Array, offsets: Int32Array, count: number, out: Uint8Array, skip?: Uint8Array,
 ): Uint8Array | null {
-  const rowsOfLength = new Int32Array(SIMD_MAX_WIDTH + 1);
+  // Rows bucketed by length in one counting sort: start[len]..start[len + 1] in `byLength`.
+  const start = new Int32Array(SIMD_MAX_WIDTH + 2);
   for (let i = 0; i < count; i++) {
     const len = offsets[i + 1] - offsets[i];
-    if (len <= SIMD_MAX_WIDTH && (skip === undefined || skip[i] === 0)) rowsOfLength[len]++;
+    if (len <= SIMD_MAX_WIDTH && (skip === undefined || skip[i] === 0)) start[len + 1]++;
+  }
+  for (let len = 0; len <= SIMD_MAX_WIDTH; len++) start[len + 1] += start[len];
+  const fill = start.slice(0, SIMD_MAX_WIDTH + 1);
+  const byLength = new Int32Array(start[SIMD_MAX_WIDTH + 1]);
+  for (let i = 0; i < count; i++) {
+    const len = offsets[i + 1] - offsets[i];
+    if (len <= SIMD_MAX_WIDTH && (skip === undefined || skip[i] === 0)) byLength[fill[len]++] = i;
   }
   const done = new Uint8Array(count);
   for (let len = 0; len <= SIMD_MAX_WIDTH; len++) {
-    const n = rowsOfLength[len];
+    const from = start[len];
+    const n = start[len + 1] - from;
     if (n < SIMD_MIN_ROWS) continue;
-    const rows = new Int32Array(n);
     const packed = new Uint8Array(n * len);
-    for (let i = 0, j = 0; i < count; i++) {
-      const start = offsets[i];
-      if (offsets[i + 1] - start !== len || (skip !== undefined && skip[i] !== 0)) continue;
-      for (let b = 0, at = j * len; b < len; b++) packed[at + b] = values[start + b];
-      rows[j++] = i;
+    for (let j = 0; j < n; j++) {
+      const at = offsets[byLength[from + j]];
+      for (let b = 0, to = j * len; b < len; b++) packed[to + b] = values[at + b];
     }
     const macs = new Uint8Array(n * HMAC_SHA256_BYTES);
     if (!hmacFixedWidthSimd(k.inner, k.outer, packed, len, n, macs)) return null;
     packed.fill(0); // cleartext copies do not outlive the call
     for (let j = 0; j < n; j++) {
-      const row = rows[j];
-      for (let b = 0, from = j * HMAC_SHA256_BYTES, to = row * HMAC_SHA256_BYTES; b < HMAC_SHA256_BYTES; b++) out[to + b] = macs[from + b];
+      const row = byLength[from + j];
+      for (let b = 0, src = j * HMAC_SHA256_BYTES, to = row * HMAC_SHA256_BYTES; b < HMAC_SHA256_BYTES; b++) out[to + b] = macs[src + b];
       done[row] = 1;
     }
   }
