@@ -15,7 +15,7 @@ import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
-import { encodeLinkageBatch, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
+import { LinkageEncoder, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
 import type { FieldQuality } from '../link/encoded-source.js';
 
 export interface UploadRequest {
@@ -122,6 +122,7 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
   const keys = encodingKeys(ctx, keyId);
   const linkageSpec = linkageSchema(schema);
   const linkageCols = linkageColumns(schema);
+  const linkageEncoder = new LinkageEncoder(linkageCols, keys);
   const linkageQuality: Record<string, FieldQuality> = {};
   const payload = payloadSchema(schema);
   const staging = ctx.store.stageDelivery();
@@ -143,7 +144,7 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
         // The cleartext digits are not needed past this point: overwrite them.
         batch.nationalId.digits.fill(0);
       }
-      const encodings = encodeLinkageBatch(linkageCols, batch.linkage, keys, linkageQuality);
+      const encodings = linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
       await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
       const columns = payload.fields.slice(1).map((f) => {
         const data = batch.attributes.get(f.name);

@@ -10,8 +10,7 @@
 import { FixedSizeBinary, makeData, type Data, type DataType, type Table, type Utf8 } from 'apache-arrow';
 import type { ColumnSpec, DatasetSchema, FieldType } from '../model.js';
 import { BLOOM_SHAPE, TOKEN_SLOTS, type EncodedField, type EncodedSource, type FieldQuality } from '../link/encoded-source.js';
-import { dictionaryOfUtf8 } from '../pseudonymise/encode-dictionary.js';
-import { encodeField, type EncodingKeys } from '../pseudonymise/encode-field.js';
+import { FieldEncoder, type EncodingKeys } from '../pseudonymise/encode-field.js';
 import { encodeNationalIdColumn } from '../pseudonymise/encode-national-id.js';
 import { PURPOSES } from '../pseudonymise/index.js';
 import { purposeKey, type PipelineContext } from './context.js';
@@ -55,31 +54,48 @@ function validityOf(present: Uint8Array): { nullBitmap: Uint8Array; nullCount: n
 }
 
 /**
- * Encodes one batch's cleartext linkage columns; adds each field's null and invalid counts to
- * `quality`. The cleartext columns are not referenced after this returns.
+ * Encodes an upload's cleartext linkage columns batch by batch, each distinct value once per
+ * delivery (names and dates repeat across batches). The distinct values are held in memory for
+ * the upload only; the cleartext batches are not referenced after `encodeBatch` returns.
  */
+export class LinkageEncoder {
+  private readonly encoders: Map<string, FieldEncoder>;
+
+  constructor(private readonly columns: readonly ColumnSpec[], private readonly keys: EncodingKeys) {
+    this.encoders = new Map(columns
+      .filter((c) => c.type !== 'national_id')
+      .map((c) => [c.name, new FieldEncoder({ name: c.name, type: c.type as FieldType, format: c.format }, keys)]));
+  }
+
+  /** One batch's stored columns (tokens, and Bloom filters where the type has them); adds each field's null and invalid counts to `quality`. */
+  encodeBatch(cleartext: ReadonlyMap<string, Data<Utf8>>, quality: Record<string, FieldQuality>): Data[] {
+    const out: Data[] = [];
+    for (const column of this.columns) {
+      const data = cleartext.get(column.name);
+      if (data === undefined) throw new Error(`ingest produced no linkage column ${column.name}`);
+      // National numbers barely repeat: straight from the bytes, as `koppel link` does (same tokens).
+      const { field } = column.type === 'national_id'
+        ? encodeNationalIdColumn(column.name, [data], this.keys.nationalId)
+        : this.encoders.get(column.name)!.encode([data]);
+      const q = (quality[column.name] ??= { nulls: 0, invalid: 0 });
+      q.nulls += field.quality.nulls;
+      q.invalid += field.quality.invalid;
+      const validity = validityOf(field.present);
+      const bytes = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+      out.push(makeData({ type: new FixedSizeBinary(8 * field.slots), length: data.length, ...validity, data: bytes(field.tokens) }));
+      if (field.bloom !== null) {
+        out.push(makeData({ type: new FixedSizeBinary(4 * field.bloomWords), length: data.length, ...validity, data: bytes(field.bloom) }));
+      }
+    }
+    return out;
+  }
+}
+
+/** One batch on its own (tests, one-off callers): `LinkageEncoder` for a single batch. */
 export function encodeLinkageBatch(
   columns: readonly ColumnSpec[], cleartext: ReadonlyMap<string, Data<Utf8>>, keys: EncodingKeys, quality: Record<string, FieldQuality>,
 ): Data[] {
-  const out: Data[] = [];
-  for (const column of columns) {
-    const data = cleartext.get(column.name);
-    if (data === undefined) throw new Error(`ingest produced no linkage column ${column.name}`);
-    // National numbers barely repeat: straight from the bytes, as `koppel link` does (same tokens).
-    const { field } = column.type === 'national_id'
-      ? encodeNationalIdColumn(column.name, [data], keys.nationalId)
-      : encodeField({ name: column.name, type: column.type as FieldType, format: column.format }, dictionaryOfUtf8([data]), keys);
-    const q = (quality[column.name] ??= { nulls: 0, invalid: 0 });
-    q.nulls += field.quality.nulls;
-    q.invalid += field.quality.invalid;
-    const validity = validityOf(field.present);
-    const bytes = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
-    out.push(makeData({ type: new FixedSizeBinary(8 * field.slots), length: data.length, ...validity, data: bytes(field.tokens) }));
-    if (field.bloom !== null) {
-      out.push(makeData({ type: new FixedSizeBinary(4 * field.bloomWords), length: data.length, ...validity, data: bytes(field.bloom) }));
-    }
-  }
-  return out;
+  return new LinkageEncoder(columns, keys).encodeBatch(cleartext, quality);
 }
 
 function popcounts(bloom: Uint32Array, words: number, n: number): Uint16Array {

@@ -24,27 +24,47 @@ export interface TextDictionary {
  * byte compare): a string is decoded only for a value not seen before, never per row.
  */
 export function dictionaryOfUtf8(chunks: readonly Data<Utf8>[]): TextDictionary {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const codes = new Int32Array(total);
-  const table = new BytesTable();
-  let row = 0;
-  for (const data of chunks) {
-    const offsets = data.valueOffsets;
-    const bytes = data.values;
-    const bitmap = data.nullCount > 0 ? data.nullBitmap : null;
-    const bitOffset = data.offset;
-    for (let i = 0; i < data.length; i++, row++) {
-      if (bitmap !== null) {
-        const bit = bitOffset + i;
-        if ((bitmap[bit >> 3] & (1 << (bit & 7))) === 0) { codes[row] = -1; continue; }
-      }
-      const start = offsets[i];
-      const end = offsets[i + 1];
-      codes[row] = start === end ? -1 : table.codeOf(bytes, start, end);
-    }
+  const dict = new Utf8Dictionary();
+  const codes = dict.codesOf(chunks);
+  return { codes, values: dict.values };
+}
+
+/**
+ * A dictionary that grows over several calls (an upload's batches): codes stay the same for a
+ * value seen before, and `values` only gets new entries appended.
+ */
+export class Utf8Dictionary {
+  private readonly table = new BytesTable();
+
+  /** Distinct values so far, trimmed, in order of first sight. */
+  get values(): string[] {
+    return this.table.values;
   }
-  return { codes, values: table.values };
+
+  /** Codes of the rows of `chunks` (in order): an index into `values`, or -1 for null or blank. */
+  codesOf(chunks: readonly Data<Utf8>[]): Int32Array {
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    const codes = new Int32Array(total);
+    const table = this.table;
+    let row = 0;
+    for (const data of chunks) {
+      const offsets = data.valueOffsets;
+      const bytes = data.values;
+      const bitmap = data.nullCount > 0 ? data.nullBitmap : null;
+      const bitOffset = data.offset;
+      for (let i = 0; i < data.length; i++, row++) {
+        if (bitmap !== null) {
+          const bit = bitOffset + i;
+          if ((bitmap[bit >> 3] & (1 << (bit & 7))) === 0) { codes[row] = -1; continue; }
+        }
+        const start = offsets[i];
+        const end = offsets[i + 1];
+        codes[row] = start === end ? -1 : table.codeOf(bytes, start, end);
+      }
+    }
+    return codes;
+  }
 }
 
 /**

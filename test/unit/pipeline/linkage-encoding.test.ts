@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Utf8, vectorFromArray, type Data } from 'apache-arrow';
 import type { ColumnSpec } from '../../../src/model.js';
-import { encodeLinkageBatch } from '../../../src/pipeline/linkage-encoding.js';
+import { LinkageEncoder, encodeLinkageBatch } from '../../../src/pipeline/linkage-encoding.js';
 import { dictionaryOfUtf8 } from '../../../src/pseudonymise/encode-dictionary.js';
 import { encodeField } from '../../../src/pseudonymise/encode-field.js';
 import { encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
@@ -22,4 +22,28 @@ t.test('encodes a national_id linkage column from its bytes with the tokens the 
   t.equal(tokens.nullCount, 4, 'only the three valid rows have tokens');
   t.same(quality.other_insz, { nulls: 2, invalid: 2 }, 'blank and null are missing; bad check digit and letters are invalid');
   t.same(bytes(tokens).subarray(0, 8), bytes(tokens).subarray(8, 16), 'two spellings of one number give one token');
+});
+
+t.test('an upload encoder keeps what it encoded: batch after batch, the same columns and counts as each batch alone', async (t) => {
+  const columns: ColumnSpec[] = [
+    { name: 'voornaam', role: 'linkage', type: 'given_name' },
+    { name: 'familienaam', role: 'linkage', type: 'surname' },
+    { name: 'geboortedatum', role: 'linkage', type: 'date', format: 'DD/MM/YYYY' },
+  ];
+  const batches = [
+    { voornaam: ['An', 'Jan', null], familienaam: ['Peeters', 'Van den Broeck', 'Maes'], geboortedatum: ['01/02/1990', '31/02/1990', ''] },
+    { voornaam: ['Jan', 'Lotte', 'An'], familienaam: ['Vandenbroeck', 'Peeters', ''], geboortedatum: ['01/02/1990', '15/08/1975', '01/02/1990'] },
+  ];
+  const encoder = new LinkageEncoder(columns, keys);
+  const kept: Record<string, FieldQuality> = {};
+  const alone: Record<string, FieldQuality> = {};
+  for (const [i, b] of batches.entries()) {
+    const cleartext = new Map(Object.entries(b).map(([k, v]) => [k, utf8(v)]));
+    const got = encoder.encodeBatch(cleartext, kept);
+    const want = encodeLinkageBatch(columns, cleartext, keys, alone);
+    t.same(got.map(bytes), want.map(bytes), `batch ${i}: the same stored bytes`);
+    t.same(got.map((d) => d.nullCount), want.map((d) => d.nullCount), `batch ${i}: the same nulls`);
+  }
+  t.same(kept, alone, 'the same quality counts');
+  t.same(kept.geboortedatum, { nulls: 1, invalid: 1 });
 });

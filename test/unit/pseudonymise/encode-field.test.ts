@@ -3,7 +3,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { vectorFromArray, Utf8, type Data } from 'apache-arrow';
 import { dictionaryOfStrings, dictionaryOfUtf8 } from '../../../src/pseudonymise/encode-dictionary.js';
-import { encodeField } from '../../../src/pseudonymise/encode-field.js';
+import { FieldEncoder, encodeField } from '../../../src/pseudonymise/encode-field.js';
 import { encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
 import { BloomHasher } from '../../../src/pseudonymise/encode-keyed.js';
 import { inszCheckDigits as nationalIdCheck } from '../../../src/ingest/insz.js';
@@ -85,4 +85,27 @@ t.test('reads Arrow Utf8 chunks through their buffers, sliced chunks and nulls i
   const dict = dictionaryOfUtf8([v.data[0] as Data<Utf8>, sliced]);
   t.same([...dict.codes], [0, -1, 1, 0, -1, -1, 1, 0]);
   t.same(dict.values, ['Jan', 'Piet']);
+});
+
+t.test('a field encoder gives each chunk what encodeField gives it alone, values repeating across chunks or not', async (t) => {
+  const chunk = (values: (string | null)[]) => vectorFromArray(values, new Utf8()).data[0] as Data<Utf8>;
+  const specs = [
+    { name: 'voornaam', type: 'given_name' as const },
+    { name: 'geboortedatum', type: 'date' as const, format: 'YYYY-MM-DD' },
+    { name: 'insz', type: 'national_id' as const },
+  ];
+  const batches: Record<string, (string | null)[][]> = {
+    voornaam: [['Jan', 'Marie', null, ''], ['Marie', 'Élodie', 'Jan', 'jan '], ['Noor']],
+    geboortedatum: [['1985-07-30', 'not a date', '1990-02-29'], ['1985-07-30', '2001-12-01', null], ['1985-07-30']],
+    insz: [['85073003328', '12345678901', ''], ['85.07.30-033.28', '00000000097', null], ['85073003328']],
+  };
+  for (const spec of specs) {
+    const encoder = new FieldEncoder(spec, keys);
+    for (const [i, values] of batches[spec.name].entries()) {
+      const got = encoder.encode([chunk(values)]);
+      const want = encodeField(spec, dictionaryOfUtf8([chunk(values)]), keys);
+      t.same(got.field, want.field, `${spec.name}, chunk ${i}`);
+      t.same(got.pseudonyms, want.pseudonyms, `${spec.name}, chunk ${i}: pseudonyms`);
+    }
+  }
 });
