@@ -119,6 +119,9 @@ class ValueEncodings {
     this.slots = TOKEN_SLOTS[type].length;
     this.words = BLOOM_SHAPE[type].words;
     this.national = type === 'national_id';
+    // Present from the start, empty: which arrays exist says what the field has, values or not.
+    if (this.words > 0) { this.bloom = new Uint32Array(0); this.pop = new Uint16Array(0); }
+    if (this.national) this.pseudo = new Uint8Array(0);
   }
 
   /** Room for `n` values, keeping the encoded ones. */
@@ -166,6 +169,7 @@ function encodeValues(spec: FieldSpec, h: FieldHashers, keys: EncodingKeys, valu
   const words = t.words;
   const { state, tokens } = t;
   const date: ParsedDate = { y: 0, m: 0, d: 0 };
+  if (to <= from) return;
   const digits = t.national ? new Uint8Array((to - from) * 11) : null;
   for (let v = from; v < to; v++) {
     const c = canonicalise(type, values[v], h.dateFormat, date);
