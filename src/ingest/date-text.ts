@@ -9,6 +9,7 @@ import type { TextContext } from './arrow-text.js';
 import { ISO_DATE, maxDateBytes, writeDateBytes, type DateFormat } from './date-format.js';
 import { TWO_32, TextBuilder, bitmapOf, words64 } from './text-builder.js';
 import { zoneOffsets, type ZoneOffsets } from './time-zones.js';
+import { civilFromDays, type CivilDate } from '../util/civil-date.js';
 
 const MS_PER_DAY = 86_400_000;
 /** Units per millisecond, per Arrow TimeUnit (SECOND, MILLISECOND, MICROSECOND, NANOSECOND); 0: seconds, multiplied instead. */
@@ -97,16 +98,10 @@ export function floorDiv64(hi: number, lo: number, d: number): number {
   return negative ? -q - (r > 0 ? 1 : 0) : q;
 }
 
-/** Days since 1970-01-01 to the proleptic Gregorian y, m, d (Howard Hinnant's civil_from_days). */
+const civil: CivilDate = { y: 0, m: 0, d: 0 };
+
+/** Days since 1970-01-01, written as a date in `fmt`. */
 function writeDays(fmt: DateFormat, days: number, out: Uint8Array, pos: number): number {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return writeDateBytes(fmt, y, m, d, out, pos);
+  civilFromDays(days, civil);
+  return writeDateBytes(fmt, civil.y, civil.m, civil.d, out, pos);
 }

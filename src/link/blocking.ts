@@ -158,23 +158,11 @@ export function generatePairs(
       const keysL = rules[r][sp.left];
       const keysR = rules[r][sp.right];
       const space = Math.max(keySpace([keysL]), keySpace([keysR]));
-      // Bucket the right source by key: start[k]..start[k+1] in `order`.
-      const start = new Int32Array(space + 1);
-      for (let i = 0; i < keysR.length; i++) if (keysR[i] >= 0) start[keysR[i] + 1]++;
-      for (let k = 0; k < space; k++) start[k + 1] += start[k];
-      const fill = start.slice(0, space);
-      const order = new Int32Array(start[space]);
-      for (let i = 0; i < keysR.length; i++) if (keysR[i] >= 0) order[fill[keysR[i]]++] = i;
-      // The left source bucketed the same way: pairs are produced block by block, so a block's
-      // records are read from memory once and stay in cache for all its pairs (here and in the
-      // comparison stage, which reads the records in pair order). Record order within a block
-      // stays ascending.
-      const startL = new Int32Array(space + 1);
-      for (let i = 0; i < keysL.length; i++) if (keysL[i] >= 0) startL[keysL[i] + 1]++;
-      for (let k = 0; k < space; k++) startL[k + 1] += startL[k];
-      const fillL = startL.slice(0, space);
-      const orderL = new Int32Array(startL[space]);
-      for (let i = 0; i < keysL.length; i++) if (keysL[i] >= 0) orderL[fillL[keysL[i]]++] = i;
+      // Both sources bucketed by key. Pairs are produced block by block, so a block's records
+      // are read from memory once and stay in cache for all its pairs (here and in the
+      // comparison stage, which reads the records in pair order).
+      const { start, order } = bucketByKey(keysR, space);
+      const { start: startL, order: orderL } = bucketByKey(keysL, space);
       const tooBig = new Uint8Array(space);
       for (let k = 0; k < space; k++) {
         const leftCount = startL[k + 1] - startL[k];
@@ -208,6 +196,17 @@ export function generatePairs(
     lists.push(list);
   }
   return { pairs: lists, outcomes };
+}
+
+/** Records by key (a counting sort): key k's records are order[start[k]..start[k + 1]), ascending. */
+function bucketByKey(keys: Int32Array, space: number): { start: Int32Array; order: Int32Array } {
+  const start = new Int32Array(space + 1);
+  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) start[keys[i] + 1]++;
+  for (let k = 0; k < space; k++) start[k + 1] += start[k];
+  const fill = start.slice(0, space);
+  const order = new Int32Array(start[space]);
+  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) order[fill[keys[i]]++] = i;
+  return { start, order };
 }
 
 function push(list: PairList, a: number, b: number): void {

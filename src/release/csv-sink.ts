@@ -4,6 +4,8 @@
  * See csv-render.ts for the format and the formula-injection rule implemented in `text`.
  */
 
+import { civilFromDays, type CivilDate } from '../util/civil-date.js';
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CR = 0x0d;
@@ -23,6 +25,7 @@ const FALSE = new TextEncoder().encode('false');
 
 export class CsvSink {
   private buffer: Uint8Array;
+  private readonly civil: CivilDate = { y: 0, m: 0, d: 0 };
   length = 0;
 
   constructor(private readonly chunkBytes: number) {
@@ -125,16 +128,7 @@ export class CsvSink {
 
   /** `YYYY-MM-DD` of a day count since 1970-01-01 (proleptic Gregorian). */
   date(days: number): void {
-    // Howard Hinnant's civil_from_days: exact integer arithmetic, no Date object per cell.
-    const z = days + 719468;
-    const era = Math.floor(z / 146097);
-    const doe = z - era * 146097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-    const mp = Math.floor((5 * doy + 2) / 153);
-    const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-    const month = mp < 10 ? mp + 3 : mp - 9;
-    const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    const { y: year, m: month, d: day } = civilFromDays(days, this.civil);
     if (year >= 0 && year <= 9999) this.padded(year, 4);
     else this.integer(year);
     this.byte(0x2d);
