@@ -13,7 +13,7 @@
  * client in its own worker thread (so a stalled server shows as slow answers, not as requests
  * that were never sent). Latency counts from the moment a request was due, not sent.
  *
- * A job at 2M x 2M takes a minute or more, so instead of the harness's "median of >= 5 runs"
+ * A job at 2M x 2M takes about 20 s (2 cores), so instead of the harness's "median of >= 5 runs"
  * this takes the median of `--runs` runs per mode after `--warmup` untimed jobs (defaults here:
  * 3 runs at N >= 1M, 5 below) and says so in the metric name. The warm-up also creates the
  * persistent person ids, so timed jobs all do the same work (look-ups only).
@@ -222,7 +222,7 @@ const bench: Benchmark = {
   description: 'event-loop delay and GET /health latency while a 2M x 2M linkage job runs: job in a worker thread vs on the main thread',
   async run(opts: BenchOptions): Promise<BenchResult[]> {
     const n = opts.n ?? 2_000_000;
-    // Not the harness's MIN_RUNS: a 2M job takes minutes (see the header).
+    // Not the harness's MIN_RUNS: with both modes and the warm-up, a 2M run takes minutes (see the header).
     const runs = explicitFlag('runs') ?? (n >= 1_000_000 ? 3 : 5);
     const warmup = Math.max(1, explicitFlag('warmup') ?? opts.warmup);
     const root = mkdtempSync(join(tmpdir(), 'koppel-bench-responsive-'));
