@@ -77,6 +77,28 @@ export function chooseBlockingRules(
     fits.sort((x, y) => y.pairs - x.pairs);
     for (const f of fits.slice(0, 2)) add(f.rule, f.pairs, f.keys);
   }
+  // A field in every rule is a single point of failure: one error in it (a mistyped birth date)
+  // and the pair is in no block. On large sources only the most selective field's conjunctions
+  // fit the budget, so that is what happens at scale; then add the coarsest conjunctions of
+  // two, else three, other fields that fit.
+  const informative = new Set<number>();
+  for (const c of chosen) for (const k of c.rule) if (!NEVER_ALONE.has(index[k.field].type)) informative.add(k.field);
+  for (const field of informative) {
+    if (chosen.some((c) => !c.rule.some((k) => k.field === field))) continue;
+    const others = partners.filter((p) => p.field !== field).map((p) => p.field);
+    const fits: { rule: BlockingRule; pairs: number; keys: Int32Array[] }[] = [];
+    const tryRule = (fields: number[]) => {
+      const rule: BlockingRule = fields.map((f) => ({ field: f, slot: 0 }));
+      const e = evaluate(rule);
+      if (e.keys !== null && e.pairs > 0) fits.push({ rule, pairs: e.pairs, keys: e.keys });
+    };
+    for (let i = 0; i < others.length; i++) for (let j = i + 1; j < others.length; j++) tryRule([others[i], others[j]]);
+    if (fits.length < 2) {
+      for (let i = 0; i < others.length; i++) for (let j = i + 1; j < others.length; j++) for (let k = j + 1; k < others.length; k++) tryRule([others[i], others[j], others[k]]);
+    }
+    fits.sort((x, y) => y.pairs - x.pairs);
+    for (const f of fits.slice(0, 2)) add(f.rule, f.pairs, f.keys);
+  }
   // Most selective first: the earlier a pair is produced, the cheaper its duplicate checks.
   return chosen.sort((x, y) => x.estimatedPairs - y.estimatedPairs);
 }

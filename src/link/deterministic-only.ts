@@ -51,7 +51,7 @@ export function deterministicOnly(x: DeterministicOnlyInput): LinkResult {
     // No name or date field: no deterministic link can disagree on one, so no levels are needed.
     detLevels: (det?.lists ?? []).map(() => []), rules: [], chosenBy: x.settings.blocking === null ? 'engine' : 'job',
     outcomes: [], candidatePairs: 0, comparablePairs: x.comparable, em: { iterations: 0, converged: false }, uPairs: 0,
-    expectedMatches: 0, prior: 0, mFromDeterministic: false, allWeights: new Float64Array(0), edgesAboveFloor: 0,
+    expectedMatches: 0, prior: 0, mFromDeterministic: false, mHeld: false, allWeights: new Float64Array(0), edgesAboveFloor: 0,
     accepted: 0, rejected: 0, links, offsets, clusters, clusterCount,
     choice: chooseThreshold(new Float64Array(0), x.settings.threshold, x.settings.probabilityFloor),
     timings: x.timings, table: weightTable({ m: zeros, u: zeros, lambda: 0 }, levelCounts),

@@ -16,7 +16,7 @@ import { chooseBlockingRules } from './blocking-choice.js';
 import { generatePairs, ruleKeys, type BlockingRule, type PairList, type SourcePair } from './blocking.js';
 import { compareField, comparisonSpecs, type ComparisonSpec } from './comparison.js';
 import { slotIndex, TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
-import { initialM, priorWeight, weightTable } from './fellegi-sunter.js';
+import { MIN_M, initialM, priorWeight, weightTable } from './fellegi-sunter.js';
 import { estimateModel } from './estimation.js';
 import { indexFields, type FieldIndex } from './field-index.js';
 import { deterministicPass, type DeterministicOutcome } from './deterministic.js';
@@ -38,6 +38,9 @@ export interface LinkResult {
   readonly clusterCount: number;
   readonly report: LinkReport;
 }
+
+/** Deterministic links from which m is measured on them and not re-estimated by EM. */
+const M_FROM_LINKS_MIN = 1000;
 
 function now(): number {
   return performance.now();
@@ -124,9 +127,15 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
 
   // 4. Estimation: u from random pairs, m per blocking rule by EM, the number of matches.
   const uSample = sampleU(sources, sourcePairs, index, specs, settings.uSamplePairs);
-  const fixedM = specs.map((s) => s.type === 'national_id');
+  // With enough deterministic links (equal valid national numbers: known matches), m of every
+  // field is measured on them and held: EM over one blocking rule's pairs can otherwise take a
+  // cluster of look-alike non-matches (namesakes in one postcode) for the matches.
+  const mKnown = det !== null && det.links >= M_FROM_LINKS_MIN;
+  const fixedM = specs.map((s) => mKnown || s.type === 'national_id');
   let startM: Float64Array[] | null = null;
   if (det !== null && det.links >= 30) startM = mFromPairs(initialM(levelCounts), det.lists, detLevels, levelCounts);
+  // Held m keeps EM's floor: a level no known match showed is rare, not impossible.
+  if (mKnown && startM !== null) for (const m of startM) floorM(m);
   if (nid >= 0) {
     startM ??= initialM(levelCounts);
     // A true match with two valid, different national numbers is rare (a valid-looking typo).
@@ -224,7 +233,7 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
     probabilistic: { run: true, skippedBecause: null },
     sources, settings, specs, index, params, hist, listLevels, lists, det, detLevels, rules, chosenBy,
     outcomes: blocked.outcomes, candidatePairs, comparablePairs, em, uPairs: uSample.pairs, expectedMatches,
-    prior, mFromDeterministic, allWeights, edgesAboveFloor: edges.order.length, accepted: acceptedIdx.length,
+    prior, mFromDeterministic, mHeld: mKnown, allWeights, edgesAboveFloor: edges.order.length, accepted: acceptedIdx.length,
     rejected, links, offsets, clusters, clusterCount, choice, timings, table,
   });
   return { offsets, links, clusters, clusterCount, report };
@@ -288,6 +297,13 @@ function mFromPairs(m: Float64Array[], lists: readonly PairList[], levels: reado
     for (let l = 1; l < L; l++) m[f][l] = (c[l] + 0.5) / sum;
   });
   return m;
+}
+
+/** At least `MIN_M` at every non-null level, as EM leaves it, the levels summing to 1 again. */
+function floorM(m: Float64Array): void {
+  let norm = 0;
+  for (let l = 1; l < m.length; l++) norm += Math.max(m[l], MIN_M);
+  for (let l = 1; l < m.length; l++) m[l] = Math.max(m[l], MIN_M) / norm;
 }
 
 interface Edges {

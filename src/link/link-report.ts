@@ -109,6 +109,8 @@ export interface LinkReport {
     readonly expected_matches: number;
     readonly prior_weight: number;
     readonly m_from_deterministic_links: boolean;
+    /** m measured on the deterministic links and held (EM estimated only the match share). */
+    readonly m_held: boolean;
     readonly fields: FieldModelReport[];
   };
   readonly scoring: {
@@ -154,7 +156,7 @@ export interface ReportInput {
   det: DeterministicOutcome | null; detLevels: Uint8Array[][]; rules: BlockingRule[]; chosenBy: 'engine' | 'job';
   outcomes: { pairs: number; skippedBlocks: number; skippedPairs: number }[]; candidatePairs: number; comparablePairs: number;
   em: { iterations: number; converged: boolean }; uPairs: number; expectedMatches: number; prior: number;
-  mFromDeterministic: boolean; allWeights: Float64Array; edgesAboveFloor: number; accepted: number; rejected: number;
+  mFromDeterministic: boolean; mHeld: boolean; allWeights: Float64Array; edgesAboveFloor: number; accepted: number; rejected: number;
   links: LinkTable; offsets: Int32Array; clusters: Int32Array; clusterCount: number;
   choice: ThresholdChoice; timings: Record<string, number>;
   table: { offsets: Int32Array; weights: Float64Array };
@@ -276,6 +278,7 @@ export function buildReport(r: ReportInput): LinkReport {
       expected_matches: Math.round(r.expectedMatches),
       prior_weight: round(r.prior, 4),
       m_from_deterministic_links: r.mFromDeterministic,
+      m_held: r.mHeld,
       fields: !r.probabilistic.run ? [] : r.specs.map((spec, f) => ({
         name: spec.name, type: spec.type, term_frequency: usesTermFrequency(spec),
         levels: spec.levels.map((label, l) => ({

@@ -92,3 +92,23 @@ t.test('combined keys equal the ids a hash table hands out in record order, for 
   ), { seed: 9, numRuns: 300 });
   t.pass('300 random key sets');
 });
+
+t.test('when only birth-date conjunctions fit the budget, a conjunction of other fields is added, so one date error does not lose a pair', async (t) => {
+  const data = generateBelgian({ people: 3000, seed: 3, badNationalIds: 1 });
+  const fields = BELGIAN_JOB_FIELDS.filter((f) => f.type !== 'national_id') as unknown as TestField[];
+  const header = data.sources[0].header;
+  const sources = encodeRows(data.sources.map((s) => ({
+    name: s.name, rows: s.rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))),
+  })), fields);
+  const index = indexFields(sources);
+  const date = index.findIndex((fi) => fi.type === 'date');
+  // A budget so tight that, of the single-field rules' conjunctions, only those with the date fit.
+  const budget = 0.25 * (sources[0].size + sources[1].size);
+  const rules = chooseBlockingRules(index, 2, [{ left: 0, right: 1 }], budget);
+  const withDate = rules.filter((r) => r.rule.some((k) => k.field === date));
+  const withoutDate = rules.filter((r) => !r.rule.some((k) => k.field === date));
+  t.ok(withDate.length >= 2, `${withDate.length} rules on the date`);
+  t.equal(withoutDate.length, 1, 'one rule without the date');
+  t.same(withoutDate[0].rule.map((k) => index[k.field].name).sort(), ['given_name', 'postcode', 'surname'], 'the coarsest conjunction of other fields that fits');
+  t.ok(withoutDate[0].estimatedPairs <= budget);
+});

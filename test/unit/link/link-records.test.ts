@@ -131,3 +131,21 @@ t.test('blocking rules and the threshold from the job are used and reported', as
   t.equal(result.report.settings.threshold_chosen_by, 'job');
   for (let i = 0; i < result.links.length; i++) t.ok(result.links.probability[i] >= 0.9 || result.links.method[i] === METHOD_DETERMINISTIC);
 });
+
+t.test('with a thousand deterministic links or more, m is measured on them and held, whatever the blocking', async (t) => {
+  const pop = population(3000, 8);
+  const sources = encodeRows(pop, FIELDS);
+  const auto = linkRecords(sources, linkSettings());
+  const given = linkRecords(sources, linkSettings({ blocking: [['surname', 'postcode'], ['given_name', 'date_of_birth']] }));
+  t.ok(auto.report.deterministic.links >= 1000, `${auto.report.deterministic.links} deterministic links`);
+  t.ok(auto.report.model.m_held, 'the report says m is held');
+  // EM ran (for the share of matches) over different candidate pairs, yet m did not move.
+  const m = (r: LinkResult) => r.report.model.fields.map((f) => f.levels.map((l) => l.m));
+  t.same(m(given), m(auto), 'the same m under other blocking rules');
+  for (const f of auto.report.model.fields) for (const l of f.levels.slice(1)) t.ok(l.m >= 0.0009, `${f.name} ${l.label}: m ${l.m} keeps the floor`);
+
+  const few = linkRecords(encodeRows(population(600, 8), FIELDS), linkSettings());
+  t.ok(few.report.deterministic.links < 1000 && few.report.deterministic.links >= 30);
+  t.notOk(few.report.model.m_held, 'fewer links: m only starts from them, EM refines it');
+  t.ok(few.report.model.m_from_deterministic_links);
+});
