@@ -138,8 +138,10 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   if (mKnown && startM !== null) for (const m of startM) floorM(m);
   if (nid >= 0) {
     startM ??= initialM(levelCounts);
-    // A true match with two valid, different national numbers is rare (a valid-looking typo).
-    startM[nid][1] = 0.99; startM[nid][2] = 0.01;
+    // A true match with two valid, different national numbers is rare (a valid-looking typo, a
+    // BIS number replaced by a national register number): measured where the data allows it.
+    const different = nationalIdDifferentShare(specs, nid, lists, listLevels, det, detLevels) ?? NATIONAL_ID_DIFFERENT_DEFAULT;
+    startM[nid][1] = 1 - different; startM[nid][2] = different;
   }
   // Pairs the probabilistic pass can still link: neither side saturated towards the other's source.
   const openPairs = sourcePairs.reduce((sum, sp) => {
@@ -297,6 +299,38 @@ function mFromPairs(m: Float64Array[], lists: readonly PairList[], levels: reado
     for (let l = 1; l < L; l++) m[f][l] = (c[l] + 0.5) / sum;
   });
   return m;
+}
+
+/** m of "two valid, different national numbers" where the data cannot measure it. */
+const NATIONAL_ID_DIFFERENT_DEFAULT = 0.01;
+/** Pairs agreeing exactly on every other field, with equal numbers, needed to measure it. */
+const NATIONAL_ID_EVIDENCE_MIN = 100;
+
+/**
+ * The share of near-certain matches whose valid national numbers differ: among pairs that
+ * agree exactly on every other field, those with different numbers (candidate pairs) over all
+ * of them (deterministic links have equal numbers). Twins alike in every other field count as
+ * such matches, so the estimate errs high, never low. Null without enough such pairs.
+ */
+function nationalIdDifferentShare(
+  specs: readonly { type: string }[], nid: number, lists: readonly PairList[], listLevels: readonly Uint8Array[][],
+  det: DeterministicOutcome | null, detLevels: readonly Uint8Array[][],
+): number | null {
+  const others = specs.map((_, f) => f).filter((f) => f !== nid);
+  if (others.length === 0 || det === null) return null;
+  const allExact = (levels: readonly Uint8Array[], p: number) => {
+    for (const f of others) if (levels[f][p] !== 1) return false;
+    return true;
+  };
+  let same = 0;
+  det.lists.forEach((list, i) => { for (let p = 0; p < list.length; p++) if (allExact(detLevels[i], p)) same++; });
+  if (same < NATIONAL_ID_EVIDENCE_MIN) return null;
+  let different = 0;
+  lists.forEach((list, i) => {
+    const lv = listLevels[i];
+    for (let p = 0; p < list.length; p++) if (lv[nid][p] === 2 && allExact(lv, p)) different++;
+  });
+  return Math.min(0.5, Math.max(MIN_M, different / (same + different)));
 }
 
 /** At least `MIN_M` at every non-null level, as EM leaves it, the levels summing to 1 again. */

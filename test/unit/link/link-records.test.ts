@@ -149,3 +149,22 @@ t.test('with a thousand deterministic links or more, m is measured on them and h
   t.notOk(few.report.model.m_held, 'fewer links: m only starts from them, EM refines it');
   t.ok(few.report.model.m_from_deterministic_links);
 });
+
+t.test('the share of matches whose valid national numbers differ is measured on pairs alike in every other field', async (t) => {
+  const differentM = (r: LinkResult) => r.report.model.fields.find((f) => f.type === 'national_id')!.levels[2].m;
+  const pop = population(3000, 12);
+  const plain = linkRecords(encodeRows(pop, FIELDS), linkSettings());
+  t.equal(differentM(plain), 0.001, 'no such match in the data: the floor');
+  // One in ten second-source records got another valid number (as a BIS number replaced by a
+  // national register number would): the measured share follows.
+  let changed = 0;
+  const rows = pop[1].rows.map((row, i) => {
+    if (i % 10 !== 0 || row.insz === '') return row;
+    changed++;
+    return { ...row, insz: insz(1930 + (i % 60), 1 + (i % 12), 1 + (i % 28), 900 + (i % 90)) };
+  });
+  const moved = linkRecords(encodeRows([pop[0], { ...pop[1], rows }], FIELDS), linkSettings());
+  t.ok(changed > 100, `${changed} numbers changed`);
+  const m = differentM(moved);
+  t.ok(m > 0.03 && m < 0.2, `m of "different" ${m.toFixed(4)}, near the share changed among linkable records`);
+});
