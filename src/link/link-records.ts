@@ -344,7 +344,7 @@ interface Edges {
   left: Int32Array; right: Int32Array; a: Int32Array; b: Int32Array; weight: Float64Array; order: Int32Array;
 }
 
-/** Candidate pairs at or above the floor, ordered by weight descending (ties: by position). */
+/** Candidate pairs at or above the floor, ordered by weight descending (ties: by record). */
 function collectEdges(lists: readonly PairList[], weights: readonly Float64Array[], floor: number): Edges {
   let n = 0;
   for (const w of weights) for (let p = 0; p < w.length; p++) if (w[p] >= floor) n++;
