@@ -14,7 +14,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { IdColumn } from './local-link-csv.js';
-import { spawnSiblingWorker } from './util/spawn-worker.js';
+import { spawnSiblingWorker, workerFailure } from './util/spawn-worker.js';
 
 export interface ClustersTask {
   readonly dir: string;
@@ -42,8 +42,8 @@ export class ClustersWriter {
 
   constructor() {
     this.worker = spawnSiblingWorker(import.meta.url, 'local-link-writer-worker');
-    this.worker.on('error', (err) => { this.failure = err; });
-    this.worker.on('exit', () => { this.failure ??= new Error('the clusters writer exited'); });
+    this.worker.on('error', (err) => { this.failure = workerFailure('writing clusters.csv', err); });
+    this.worker.on('exit', () => { this.failure ??= workerFailure('writing clusters.csv', null); });
     this.worker.unref();
   }
 

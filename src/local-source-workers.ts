@@ -10,13 +10,13 @@
  * A worker with no task is unref'd: an idle pool never keeps the process alive, and the pool is
  * kept for the next run in the same process (`shared`), as `PseudonymWorkers` is.
  */
-import type { Worker } from 'node:worker_threads';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { KoppelError, type ErrorCode, type ErrorDetails } from './errors.js';
 import type { EncodedSource } from './link/encoded-source.js';
 import type { FieldSpec } from './pseudonymise/encode-field.js';
 import type { JobField, JobSource } from './job-file.js';
 import type { IdColumn, LoadedSource } from './local-sources.js';
-import { spawnSiblingWorker } from './util/spawn-worker.js';
+import { spawnSiblingWorker, workerFailure } from './util/spawn-worker.js';
 
 export interface SourceTask {
   readonly id: number;
@@ -64,14 +64,15 @@ export class SourceWorkers {
   private nextId = 0;
   private closed = false;
 
-  constructor(readonly size: number) {
+  /** `options` are the workers' own (tests give them a small heap to see one run out). */
+  constructor(readonly size: number, options: WorkerOptions = {}) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError('a pool needs at least one worker');
     this.busy = Array.from({ length: size }, () => null);
     this.workers = Array.from({ length: size }, (_, i) => {
-      const w = spawnSiblingWorker(import.meta.url, 'local-source-worker');
+      const w = spawnSiblingWorker(import.meta.url, 'local-source-worker', options);
       w.on('message', (m: SourceTaskReply) => this.settle(i, m));
-      w.on('error', (err) => this.failAll(err));
-      w.on('exit', () => { if (!this.closed) this.failAll(new Error('a source worker exited')); });
+      w.on('error', (err) => this.failAll(workerFailure('reading a source', err)));
+      w.on('exit', () => { if (!this.closed) this.failAll(workerFailure('reading a source', null)); });
       w.unref();
       return w;
     });

@@ -9,7 +9,7 @@ export const USAGE = `koppel: linkage engine for a trusted third party
 
   koppel demo                      the main job end to end on examples/ (temp data dir, fresh key)
   koppel serve  [--data-dir D] [--keys K] [--port P] [--host H]
-  koppel link   --config job.json --out DIR [--keys K]
+  koppel link   --config job.json --out DIR [--keys K] [--quiet]
   koppel keys   init|list          [--keys K]
   koppel token  create --role operator:<name>|supplier:<name>|researcher:<name> [--data-dir D]
   koppel token  revoke <token-id>  [--data-dir D]

@@ -14,7 +14,7 @@
  * worker writes only its own rows. Cleartext digits never leave the process's memory.
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnSiblingWorker } from '../util/spawn-worker.js';
+import { spawnSiblingWorker, workerFailure } from '../util/spawn-worker.js';
 import { INSZ_LENGTH } from '../ingest/insz.js';
 import { HMAC_SHA256_BYTES } from './hmac-batch.js';
 import type { Data, Utf8 } from 'apache-arrow';
@@ -78,8 +78,8 @@ export class PseudonymWorkers {
     this.workers = Array.from({ length: size }, (_, i) => {
       const w = spawnSiblingWorker(import.meta.url, 'encode-worker');
       w.on('message', (m: PseudonymTaskDone) => this.settle(i, m));
-      w.on('error', (err) => this.failAll(err));
-      w.on('exit', () => { if (!this.closed) this.failAll(new Error('a pseudonym worker exited')); });
+      w.on('error', (err) => this.failAll(workerFailure('computing pseudonyms', err)));
+      w.on('exit', () => { if (!this.closed) this.failAll(workerFailure('computing pseudonyms', null)); });
       w.unref();
       return w;
     });

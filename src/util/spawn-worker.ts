@@ -8,6 +8,7 @@
  * tsx inside the worker and then imports `<entry>.ts`.
  */
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { KoppelError } from '../errors.js';
 
 export function spawnSiblingWorker(from: string, entry: string, options: WorkerOptions = {}): Worker {
   if (from.endsWith('.ts')) {
@@ -17,4 +18,14 @@ export function spawnSiblingWorker(from: string, entry: string, options: WorkerO
     return new Worker(bootstrap, { ...options, eval: true });
   }
   return new Worker(new URL(`./${entry}.js`, from), options);
+}
+
+/**
+ * The error a run gets when one of its workers stops before finishing (out of memory, killed,
+ * an uncaught exception). Only the kind of failure is told (`ERR_WORKER_OUT_OF_MEMORY`, the
+ * error's name, or `exit`): a message from deep inside could quote input.
+ */
+export function workerFailure(role: string, err: Error | null): KoppelError {
+  const kind = err === null ? 'exit' : (err as NodeJS.ErrnoException).code ?? err.name;
+  return new KoppelError('KOPPEL_ERR_LINK_WORKER_FAILED', `A worker thread ${role} stopped before it finished (${kind}).`, { kind });
 }
