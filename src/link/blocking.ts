@@ -29,6 +29,12 @@ export interface PairList {
   a: Int32Array;
   b: Int32Array;
   length: number;
+  /**
+   * From `generatePairs`: rule r's pairs are [ruleEnd[r - 1], ruleEnd[r]) (rules in order). A
+   * pair of a later rule never agrees on an earlier rule's keys, except in a block that rule
+   * skipped: it would have been that rule's pair.
+   */
+  ruleEnd?: Int32Array;
 }
 
 export interface RuleOutcome {
@@ -150,7 +156,7 @@ export function generatePairs(
   const outcomes: RuleOutcome[] = rules.map(() => ({ pairs: 0, skippedBlocks: 0, skippedPairs: 0 }));
   const lists: PairList[] = [];
   for (const sp of sourcePairs) {
-    const list: PairList = { left: sp.left, right: sp.right, a: new Int32Array(1024), b: new Int32Array(1024), length: 0 };
+    const list: PairList = { left: sp.left, right: sp.right, a: new Int32Array(1024), b: new Int32Array(1024), length: 0, ruleEnd: new Int32Array(rules.length) };
     const satL = options.saturated?.(sp.left, sp.right) ?? null;
     const satR = options.saturated?.(sp.right, sp.left) ?? null;
     const skipped: Uint8Array[] = [];
@@ -192,6 +198,7 @@ export function generatePairs(
           }
         }
       }
+      list.ruleEnd![r] = list.length;
     }
     lists.push(list);
   }

@@ -41,6 +41,8 @@ export interface EstimationInput {
   readonly rules: readonly BlockingRule[];
   /** ruleKeys[rule][source][record]. */
   readonly ruleKeys: readonly Int32Array[][];
+  /** Per rule, the blocks it skipped for size (then its pairs may be anywhere in the lists). */
+  readonly skippedBlocks?: readonly number[];
   readonly lists: readonly PairList[];
   readonly listLevels: readonly Uint8Array[][];
   readonly uSample: USample;
@@ -143,12 +145,16 @@ function rulePatternHistograms(input: EstimationInput): { hist: PatternHistogram
     counts.fill(0);
     const firstSeen: number[] = [];
     let pairs = 0;
+    // Only the pairs of this rule and earlier ones can agree on its keys (see PairList.ruleEnd),
+    // unless it skipped blocks; the biggest rules come last, so this skips most pairs.
+    const bounded = (input.skippedBlocks?.[r] ?? 1) === 0;
     lists.forEach((list, i) => {
       const kl = input.ruleKeys[r][list.left];
       const kr = input.ruleKeys[r][list.right];
       const pattern = patternOf[i];
       const { a, b } = list;
-      for (let p = 0; p < list.length; p++) {
+      const end = bounded && list.ruleEnd !== undefined ? list.ruleEnd[r] : list.length;
+      for (let p = 0; p < end; p++) {
         const k = kl[a[p]];
         if (k < 0 || k !== kr[b[p]]) continue;
         const id = pattern[p];

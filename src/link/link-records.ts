@@ -150,7 +150,7 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
     return sum + (sp.left === sp.right ? (a * (a - 1)) / 2 : a * b);
   }, 0);
   const estimate = estimateModel({
-    specs, rules, ruleKeys: ruleKeyArrays, lists, listLevels, uSample, startM, fixedM,
+    specs, rules, ruleKeys: ruleKeyArrays, skippedBlocks: blocked.outcomes.map((o) => o.skippedBlocks), lists, listLevels, uSample, startM, fixedM,
     comparablePairs: Math.max(openPairs, 1), allPairs: comparablePairs, knownMatches: det?.links ?? 0,
   });
   const params = estimate.params;

@@ -1,0 +1,35 @@
+import t from 'tap';
+import { chooseBlockingRules } from '../../../src/link/blocking-choice.js';
+import { generatePairs } from '../../../src/link/blocking.js';
+import { compareField, comparisonSpecs } from '../../../src/link/comparison.js';
+import { estimateModel } from '../../../src/link/estimation.js';
+import { indexFields } from '../../../src/link/field-index.js';
+import { sampleU } from '../../../src/link/u-sampling.js';
+import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../benchmarks/data/belgian.js';
+import { encodeRows, type TestField } from './link-fixtures.js';
+
+t.test('counting each rule over its own and earlier rules\' pairs only gives the model a full scan gives, skipped blocks or not', async (t) => {
+  const data = generateBelgian({ people: 3000, seed: 6, badNationalIds: 1 });
+  const fields = BELGIAN_JOB_FIELDS.filter((f) => f.type !== 'national_id') as unknown as TestField[];
+  const header = data.sources[0].header;
+  const sources = encodeRows(data.sources.map((s) => ({
+    name: s.name, rows: s.rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))),
+  })), fields);
+  const index = indexFields(sources);
+  const specs = comparisonSpecs(index);
+  const sourcePairs = [{ left: 0, right: 1 }];
+  const chosen = chooseBlockingRules(index, 2, sourcePairs, 2 * (sources[0].size + sources[1].size));
+  // Once with every block, once with a block limit that makes some rules skip blocks.
+  for (const maxBlockPairs of [1e9, 40]) {
+    const { pairs: lists, outcomes } = generatePairs(chosen.map((c) => c.keys), sourcePairs, { maxBlockPairs });
+    const listLevels = lists.map((list) => specs.map((spec) => { const out = new Uint8Array(list.length); compareField(spec, index, sources, list, out); return out; }));
+    const input = {
+      specs, rules: chosen.map((c) => c.rule), ruleKeys: chosen.map((c) => c.keys), lists, listLevels,
+      uSample: sampleU(sources, sourcePairs, index, specs, 50_000), startM: null, fixedM: specs.map(() => false),
+      comparablePairs: sources[0].size * sources[1].size, allPairs: sources[0].size * sources[1].size, knownMatches: 0,
+    };
+    const bounded = estimateModel({ ...input, skippedBlocks: outcomes.map((o) => o.skippedBlocks) });
+    const full = estimateModel(input);
+    t.same(bounded, full, `block limit ${maxBlockPairs}: ${outcomes.reduce((s, o) => s + o.skippedBlocks, 0)} blocks skipped`);
+  }
+});
