@@ -4,16 +4,10 @@ import { combineKeys, countRulePairs, generatePairs, ruleKeys, type SourcePair }
 import { TokenTable } from '../../../src/link/token-table.js';
 import { chooseBlockingRules } from '../../../src/link/blocking-choice.js';
 import { indexFields } from '../../../src/link/field-index.js';
-import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../benchmarks/data/belgian.js';
-import { encodeRows, type TestField } from './link-fixtures.js';
+import { encodeRows, encodedBelgianWithoutNationalIds } from './link-fixtures.js';
 
 t.test('automatic blocking keeps the true pairs while cutting the pairs by orders of magnitude', async (t) => {
-  const data = generateBelgian({ people: 3000, seed: 3, badNationalIds: 1 });
-  const fields = BELGIAN_JOB_FIELDS.filter((f) => f.type !== 'national_id') as unknown as TestField[];
-  const header = data.sources[0].header;
-  const sources = encodeRows(data.sources.map((s) => ({
-    name: s.name, rows: s.rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))),
-  })), fields);
+  const { sources, data } = encodedBelgianWithoutNationalIds(3000, 3);
   const index = indexFields(sources);
   const pairs: SourcePair[] = [{ left: 0, right: 1 }];
   const budget = 2 * (sources[0].size + sources[1].size);
@@ -94,12 +88,7 @@ t.test('combined keys equal the ids a hash table hands out in record order, for 
 });
 
 t.test('when only birth-date conjunctions fit the budget, a conjunction of other fields is added, so one date error does not lose a pair', async (t) => {
-  const data = generateBelgian({ people: 3000, seed: 3, badNationalIds: 1 });
-  const fields = BELGIAN_JOB_FIELDS.filter((f) => f.type !== 'national_id') as unknown as TestField[];
-  const header = data.sources[0].header;
-  const sources = encodeRows(data.sources.map((s) => ({
-    name: s.name, rows: s.rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))),
-  })), fields);
+  const { sources } = encodedBelgianWithoutNationalIds(3000, 3);
   const index = indexFields(sources);
   const date = index.findIndex((fi) => fi.type === 'date');
   // A budget so tight that, of the single-field rules' conjunctions, only those with the date fit.

@@ -5,16 +5,10 @@ import { compareField, comparisonSpecs } from '../../../src/link/comparison.js';
 import { estimateModel } from '../../../src/link/estimation.js';
 import { indexFields } from '../../../src/link/field-index.js';
 import { sampleU } from '../../../src/link/u-sampling.js';
-import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../benchmarks/data/belgian.js';
-import { encodeRows, type TestField } from './link-fixtures.js';
+import { encodedBelgianWithoutNationalIds } from './link-fixtures.js';
 
 t.test('counting each rule over its own and earlier rules\' pairs only gives the model a full scan gives, skipped blocks or not', async (t) => {
-  const data = generateBelgian({ people: 3000, seed: 6, badNationalIds: 1 });
-  const fields = BELGIAN_JOB_FIELDS.filter((f) => f.type !== 'national_id') as unknown as TestField[];
-  const header = data.sources[0].header;
-  const sources = encodeRows(data.sources.map((s) => ({
-    name: s.name, rows: s.rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))),
-  })), fields);
+  const { sources } = encodedBelgianWithoutNationalIds(3000, 6);
   const index = indexFields(sources);
   const specs = comparisonSpecs(index);
   const sourcePairs = [{ left: 0, right: 1 }];

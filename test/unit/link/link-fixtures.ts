@@ -3,6 +3,7 @@ import type { FieldType } from '../../../src/model.js';
 import { dictionaryOfStrings } from '../../../src/pseudonymise/encode-dictionary.js';
 import { encodeSource, encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
 import type { EncodedSource } from '../../../src/link/encoded-source.js';
+import { BELGIAN_JOB_FIELDS, generateBelgian, type BelgianData } from '../../../benchmarks/data/belgian.js';
 
 export interface TestField { name: string; type: FieldType; format?: string }
 export type Row = Record<string, string | null>;
@@ -24,4 +25,18 @@ export function insz(y: number, m: number, d: number, serial: number): string {
   const body = `${String(y % 100).padStart(2, '0')}${String(m).padStart(2, '0')}${String(d).padStart(2, '0')}${String(serial).padStart(3, '0')}`;
   const check = 97 - ((y >= 2000 ? 2_000_000_000 : 0) + Number(body)) % 97;
   return body + String(check).padStart(2, '0');
+}
+
+/**
+ * Belgian-style generated sources, encoded on every field but the national number (so the
+ * probabilistic machinery has the whole population to work on).
+ */
+export function encodedBelgianWithoutNationalIds(people: number, seed: number): { sources: EncodedSource[]; data: BelgianData } {
+  const data = generateBelgian({ people, seed, badNationalIds: 1 });
+  const fields = BELGIAN_JOB_FIELDS.filter((f) => f.type !== 'national_id') as unknown as TestField[];
+  const header = data.sources[0].header;
+  const sources = encodeRows(data.sources.map((s) => ({
+    name: s.name, rows: s.rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))),
+  })), fields);
+  return { sources, data };
 }
