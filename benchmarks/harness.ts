@@ -42,18 +42,6 @@ export function median(samples: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Median wall time in milliseconds of `fn` over `opts.runs` runs after `opts.warmup` runs. */
-export function timeMedian(fn: () => void, opts: Pick<BenchOptions, 'runs' | 'warmup'>): number {
-  for (let i = 0; i < opts.warmup; i++) fn();
-  const samples: number[] = [];
-  for (let i = 0; i < Math.max(MIN_RUNS, opts.runs); i++) {
-    const start = process.hrtime.bigint();
-    fn();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return median(samples);
-}
-
 /**
  * Median wall times of several competitors, timed round-robin (one run of each per round)
  * so that a burst of load from elsewhere on the machine hits all of them alike and the

@@ -27,7 +27,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { runLocalLink } from '../src/local-link.js';
+import { runLocalLink } from '../src/pipeline/local-link.js';
 import { writeNationalIdCsvs, type NationalIdCsv } from './data/national-id-csv.js';
 import { compared, timeAsyncMediansInterleaved, type BenchOptions, type BenchResult, type Benchmark } from './harness.js';
 

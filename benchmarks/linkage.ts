@@ -15,7 +15,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLocalLink } from '../src/local-link.js';
+import { runLocalLink } from '../src/pipeline/local-link.js';
 import { belgianCsv, belgianTruth, generateBelgian, BELGIAN_JOB_FIELDS } from './data/belgian.js';
 import { febrlCsv, generateFebrlLike, FEBRL_JOB_FIELDS } from './data/febrl-like.js';
 import { compared, median, type Benchmark, type BenchOptions, type BenchResult } from './harness.js';

@@ -26,7 +26,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { ApiClient } from '../src/cli/api-client.js';
 import { runningJobs } from '../src/pipeline/jobs.js';
-import { openRuntime, type Runtime } from '../src/runtime.js';
+import { openRuntime, type Runtime } from '../src/pipeline/runtime.js';
 import { buildApp } from '../src/server/app.js';
 import { initKey } from '../src/store/index.js';
 import { compared, median, type Benchmark, type BenchOptions, type BenchResult } from './harness.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { buildApp } from '../server/app.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../pipeline/runtime.js';
 import { initKey } from '../store/index.js';
 import { runningJobs } from '../pipeline/jobs.js';
 import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';

@@ -4,7 +4,7 @@
  * column), with a message naming the file, field and column; 1 on any other failure.
  */
 import { isKoppelError } from '../errors.js';
-import { runLocalLink } from '../local-link.js';
+import { runLocalLink } from '../pipeline/local-link.js';
 import { loadKeyring } from '../store/keyring.js';
 import { parseFlags, UsageError } from './args.js';
 

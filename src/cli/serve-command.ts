@@ -1,6 +1,6 @@
 /** `koppel serve`: the HTTP API over the store in --data-dir with the keys in --keys. */
 import { buildApp } from '../server/app.js';
-import { openRuntime } from '../runtime.js';
+import { openRuntime } from '../pipeline/runtime.js';
 import { runningJobs } from '../pipeline/jobs.js';
 import { parseFlags, write, type CommandIo } from './args.js';
 

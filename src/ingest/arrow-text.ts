@@ -29,18 +29,10 @@ import { makeUtf8 } from './arrow-columns.js';
 import type { DateFormat } from './date-format.js';
 import { dateColumnText, timestampText } from './date-text.js';
 import { boolText, decimalText, floatText, int64Text, intText } from './number-text.js';
-import { TextBuilder, bitmapOf, words64 } from './text-builder.js';
+import { TextBuilder, bitmapOf, words64, type TextContext } from './text-builder.js';
 import { firstInvalidUtf8 } from './utf8-guard.js';
 import { zoneOffsets } from './time-zones.js';
 
-export interface TextContext {
-  /** The column's name, for errors (a name, never a value). */
-  readonly column: string;
-  /** Data row number of the chunk's first row, for errors. */
-  readonly firstRow: number;
-  /** Format of dates and timestamps; YYYY-MM-DD when absent. */
-  readonly dateFormat?: DateFormat;
-}
 
 /** Why a column of this type cannot be read as text, or null when it can. */
 export function unreadableType(type: DataType): string | null {

@@ -6,25 +6,16 @@
  */
 import { openArrowIpc, openParquet } from './columnar-reader.js';
 import type { Utf8Batch } from './csv-batch-builder.js';
-import { openCsv, type CsvOptions, type CsvStats } from './csv-reader.js';
+import { openCsv, type CsvOptions } from './csv-reader.js';
+import type { Utf8BatchSource } from './utf8-batch-source.js';
 import type { DateFormat } from './date-format.js';
 
-export type { Utf8Batch } from './csv-batch-builder.js';
+export type { Utf8BatchSource } from './utf8-batch-source.js';
 
 /** Upload formats ingest reads. */
 export const UPLOAD_FORMATS = ['csv', 'arrow', 'parquet'] as const;
 export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
 
-export interface Utf8BatchSource {
-  /** The file's column names, in file order. */
-  readonly header: readonly string[];
-  /** Running counts (rows read, rows the reader itself rejected); final once `batches()` has finished. */
-  readonly stats: Readonly<CsvStats>;
-  /** The data batches, one Utf8 column per header name; iterate once. Leaving early releases the source. */
-  batches(): AsyncGenerator<Utf8Batch>;
-  /** Release the source without reading on (e.g. when the header is refused). */
-  close(): Promise<void>;
-}
 
 /** Options of every reader; each uses what applies to its format. */
 export interface BatchSourceOptions extends CsvOptions {

@@ -23,9 +23,8 @@
 import { RecordBatchReader, type Data, type RecordBatch, type Schema } from 'apache-arrow';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { unreadableType, textOf } from './arrow-text.js';
-import type { Utf8Batch, Utf8BatchSource } from './batch-source.js';
+import type { ReaderStats, Utf8Batch, Utf8BatchSource } from './utf8-batch-source.js';
 import { limitBytes } from './body-decoding.js';
-import type { CsvStats } from './csv-reader.js';
 import type { DateFormat } from './date-format.js';
 import { decodeParquet } from './parquet-decoder.js';
 
@@ -217,7 +216,7 @@ function fromRecordBatches(
   release: () => Promise<void>,
 ): Utf8BatchSource {
   const header = schema.fields.map((f) => f.name);
-  const stats: CsvStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
+  const stats: ReaderStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
   const batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
   const formats = header.map((name) => options.dateFormats?.get(name.trim()));
   let started = false;

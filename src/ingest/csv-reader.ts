@@ -27,7 +27,7 @@
 import { KoppelError } from '../errors.js';
 import { limitBytes, transcodeLatin1 } from './body-decoding.js';
 import { CR, DELIMITERS, HeaderCollector, LF, QUOTE, type HeaderStart } from './csv-header.js';
-import type { Utf8BatchSource } from './batch-source.js';
+import type { ReaderStats, Utf8BatchSource } from './utf8-batch-source.js';
 import { Utf8BatchBuilder, type Utf8Batch } from './csv-batch-builder.js';
 import { Utf8Guard } from './utf8-guard.js';
 
@@ -51,19 +51,7 @@ export interface CsvOptions extends CsvParserOptions {
 
 export type CsvBatch = Utf8Batch;
 
-export interface FieldCountFault {
-  readonly row: number;
-  readonly expected: number;
-  readonly actual: number;
-}
 
-export interface CsvStats {
-  /** Data records read, kept or rejected (trailing blank lines are not records). */
-  rowsRead: number;
-  rowsRejected: number;
-  /** The first rejected records, with their field counts. */
-  readonly fieldCountFaults: FieldCountFault[];
-}
 
 const FIELD_START = 0;
 const UNQUOTED = 1;
@@ -77,7 +65,7 @@ const QUOTE_SEEN = 3;
 export class CsvParser {
   header: string[] | null = null;
   delimiter = 0;
-  readonly stats: CsvStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
+  readonly stats: ReaderStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
 
   private readonly batchRows: number;
   private readonly guard = new Utf8Guard();

@@ -5,9 +5,8 @@
  */
 import type { Data, Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
-import type { TextContext } from './arrow-text.js';
 import { ISO_DATE, maxDateBytes, writeDateBytes, type DateFormat } from './date-format.js';
-import { TWO_32, TextBuilder, bitmapOf, words64 } from './text-builder.js';
+import { TWO_32, TextBuilder, bitmapOf, words64, type TextContext } from './text-builder.js';
 import { zoneOffsets, type ZoneOffsets } from './time-zones.js';
 import { civilFromDays, type CivilDate } from '../util/civil-date.js';
 

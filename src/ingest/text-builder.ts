@@ -3,6 +3,7 @@
  * writers the converters share. Integers are written digit by digit into the byte buffer, so
  * no string is made per row.
  */
+import type { DateFormat } from './date-format.js';
 import type { Data, Utf8 } from 'apache-arrow';
 import { makeUtf8 } from './arrow-columns.js';
 
@@ -79,4 +80,14 @@ export function writeInteger(out: Uint8Array, pos: number, v: number): number {
 export function words64(data: Data): Int32Array {
   const v = data.values as BigInt64Array;
   return new Int32Array(v.buffer, v.byteOffset, data.length * 2);
+}
+
+/** Where a column chunk being turned into text comes from, for errors and dates. */
+export interface TextContext {
+  /** The column's name, for errors (a name, never a value). */
+  readonly column: string;
+  /** Data row number of the chunk's first row, for errors. */
+  readonly firstRow: number;
+  /** Format of dates and timestamps; YYYY-MM-DD when absent. */
+  readonly dateFormat?: DateFormat;
 }

@@ -9,7 +9,7 @@
  */
 import type { FieldType } from '../model.js';
 import { countRulePairs, ruleKeys, type BlockingRule, type SourcePair } from './blocking.js';
-import { slotIndex } from './encoded-source.js';
+import { slotIndex } from '../pseudonymise/encoded-source.js';
 import type { FieldIndex } from './field-index.js';
 
 /** Field types that carry too little information to block on alone or to pair with. */

@@ -9,7 +9,7 @@
 import type { FieldType } from '../model.js';
 import { popcount32 } from '../pseudonymise/encode-keyed.js';
 import type { PairList } from './blocking.js';
-import type { EncodedSource } from './encoded-source.js';
+import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import type { FieldIndex } from './field-index.js';
 
 export interface ComparisonSpec {

@@ -6,11 +6,11 @@
  */
 import { clustersOfReps, type DeterministicOutcome } from './deterministic.js';
 import type { ComparisonSpec } from './comparison.js';
-import type { EncodedSource } from './encoded-source.js';
+import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { weightTable } from './fellegi-sunter.js';
 import type { FieldIndex } from './field-index.js';
 import { buildReport, METHOD_DETERMINISTIC } from './link-report.js';
-import type { LinkHooks, LinkResult } from './link-records.js';
+import type { LinkHooks, LinkResult } from './link-result.js';
 import type { LinkSettings } from './link-settings.js';
 import { chooseThreshold } from './threshold.js';
 

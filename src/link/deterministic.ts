@@ -16,7 +16,7 @@
  * caller turns that into clusters directly, or into its union-find when more links follow.
  */
 import type { PairList } from './blocking.js';
-import type { EncodedSource } from './encoded-source.js';
+import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { groupByKey } from '../util/group-by-key.js';
 
 export interface DeterministicOutcome {

@@ -114,7 +114,3 @@ export function priorWeight(lambda: number): number {
   const l = Math.min(Math.max(lambda, 1e-15), 1 - 1e-15);
   return Math.log2(l / (1 - l));
 }
-
-export function probabilityOf(weight: number): number {
-  return 1 / (1 + Math.pow(2, -weight));
-}

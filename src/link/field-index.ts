@@ -13,7 +13,7 @@
  * a third of the time.
  */
 import type { FieldType } from '../model.js';
-import { TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
+import { TOKEN_SLOTS, type EncodedSource } from '../pseudonymise/encoded-source.js';
 import { groupPseudonyms } from './pseudonym-groups.js';
 import { TokenTable } from './token-table.js';
 

@@ -15,29 +15,23 @@ import { ConstrainedUnionFind, Union } from './assignment.js';
 import { chooseBlockingRules } from './blocking-choice.js';
 import { generatePairs, ruleKeys, type BlockingRule, type PairList, type SourcePair } from './blocking.js';
 import { compareField, comparisonSpecs, type ComparisonSpec } from './comparison.js';
-import { slotIndex, TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
+import { slotIndex, TOKEN_SLOTS, type EncodedSource } from '../pseudonymise/encoded-source.js';
 import { MIN_M, initialM, priorWeight, weightTable } from './fellegi-sunter.js';
 import { estimateModel } from './estimation.js';
 import { indexFields, type FieldIndex } from './field-index.js';
 import { deterministicPass, type DeterministicOutcome } from './deterministic.js';
 import { deterministicOnly, probabilisticSkipReason } from './deterministic-only.js';
-import { buildReport, METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkReport, type LinkTable } from './link-report.js';
+import { buildReport, METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkTable } from './link-report.js';
+import type { LinkHooks, LinkResult } from './link-result.js';
+
+export type { LinkHooks, LinkResult } from './link-result.js';
 import type { LinkSettings } from './link-settings.js';
 import { scorePairs, scoringModel } from './scoring.js';
 import { chooseThreshold } from './threshold.js';
 import { pairsOf, sampleU } from './u-sampling.js';
 
-export { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkTable } from './link-report.js';
+export { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC } from './link-report.js';
 
-export interface LinkResult {
-  /** Global numbering: source s's records are offsets[s] .. offsets[s+1]. */
-  readonly offsets: Int32Array;
-  readonly links: LinkTable;
-  /** Cluster (person) id per global record, 0.. in order of first record. */
-  readonly clusters: Int32Array;
-  readonly clusterCount: number;
-  readonly report: LinkReport;
-}
 
 /** Deterministic links from which m is measured on them and not re-estimated by EM. */
 const M_FROM_LINKS_MIN = 1000;
@@ -46,13 +40,6 @@ function now(): number {
   return performance.now();
 }
 
-/** Optional calls into the run, for a caller that can start on results before the report is built. */
-export interface LinkHooks {
-  /** The final links and persons, before the report is built (the arrays are the result's own). */
-  readonly onLinked?: (linked: Pick<LinkResult, 'offsets' | 'links' | 'clusters' | 'clusterCount'>) => void;
-  /** Each stage as it ends, with its time in ms (progress for a caller that shows it). */
-  readonly onStage?: (stage: string, ms: number) => void;
-}
 
 export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}): LinkResult {
   const timings: Record<string, number> = {};

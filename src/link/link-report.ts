@@ -8,7 +8,7 @@
 import type { BlockingRule, PairList } from './blocking.js';
 import type { ComparisonSpec } from './comparison.js';
 import type { DeterministicOutcome } from './deterministic.js';
-import { TOKEN_SLOTS, type EncodedSource } from './encoded-source.js';
+import { TOKEN_SLOTS, type EncodedSource } from '../pseudonymise/encoded-source.js';
 import type { FsParams } from './fellegi-sunter.js';
 import type { FieldIndex } from './field-index.js';
 import type { LinkSettings } from './link-settings.js';

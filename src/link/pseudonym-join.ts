@@ -21,24 +21,13 @@
  * HMAC outputs are uniformly distributed, but the first words are still mixed before
  * masking so that structured test data (or a future non-HMAC id) does not cluster.
  */
+import type { PseudonymColumn } from '../util/pseudonym-column.js';
+
+export type { PseudonymColumn } from '../util/pseudonym-column.js';
 
 /** Bytes in one linkage pseudonym (HMAC-SHA256 output). */
 export const PSEUDONYM_BYTES = 32;
 
-/**
- * One column of pseudonyms, in the shape of an apache-arrow `Data<FixedSizeBinary>`:
- * `{ pseudonyms: data.values, valid: data.nullBitmap, offset: data.offset, length: data.length }`.
- *
- * As in apache-arrow, `pseudonyms` is already sliced (row i is at bytes [32 i, 32 i + 32)),
- * while the validity bitmap is shared with the parent and row i is bit `offset + i`
- * (LSB first). `valid` null or empty means every row is valid. Null rows hold zeros.
- */
-export interface PseudonymColumn {
-  readonly pseudonyms: Uint8Array;
-  readonly valid: Uint8Array | null;
-  readonly offset?: number;
-  readonly length: number;
-}
 
 /** The column view of an apache-arrow `Data<FixedSizeBinary>` (or anything shaped like one). */
 export function pseudonymColumnOf(data: {

@@ -6,7 +6,7 @@
 import type { PairList, SourcePair } from './blocking.js';
 import { seededRandom } from '../util/seeded-random.js';
 import { compareField, type ComparisonSpec } from './comparison.js';
-import type { EncodedSource } from './encoded-source.js';
+import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import type { FieldIndex } from './field-index.js';
 import { PatternCounter, type PatternHistogram } from './pattern-histogram.js';
 

@@ -16,7 +16,7 @@ import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
 import { LinkageEncoder, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
-import type { FieldQuality } from '../link/encoded-source.js';
+import type { FieldQuality } from '../pseudonymise/encoded-source.js';
 
 export interface UploadRequest {
   readonly principal: Principal;

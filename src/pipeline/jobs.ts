@@ -8,7 +8,7 @@
  */
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
-import type { FieldQuality } from '../link/encoded-source.js';
+import type { FieldQuality } from '../pseudonymise/encoded-source.js';
 import type { DeliveryRecord, JobRecord, ProjectRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';

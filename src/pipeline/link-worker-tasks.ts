@@ -15,7 +15,7 @@ import type { ColumnSpec } from '../model.js';
 import { linkRecords, type LinkResult } from '../link/link-records.js';
 import { linkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
-import type { EncodedSource, FieldQuality } from '../link/encoded-source.js';
+import type { EncodedSource, FieldQuality } from '../pseudonymise/encoded-source.js';
 import { PseudonymTable, type PseudonymColumn } from '../link/pseudonym-join.js';
 import { readStoredTable, type StoredFileRef } from '../store/arrow-files.js';
 import type { NamedBytes } from '../store/store.js';

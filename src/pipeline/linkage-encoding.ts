@@ -9,7 +9,7 @@
  */
 import { FixedSizeBinary, makeData, type Data, type DataType, type Table, type Utf8 } from 'apache-arrow';
 import type { ColumnSpec, DatasetSchema, FieldType } from '../model.js';
-import { BLOOM_SHAPE, TOKEN_SLOTS, type EncodedField, type EncodedSource, type FieldQuality } from '../link/encoded-source.js';
+import { BLOOM_SHAPE, TOKEN_SLOTS, type EncodedField, type EncodedSource, type FieldQuality } from '../pseudonymise/encoded-source.js';
 import { FieldEncoder, type EncodingKeys } from '../pseudonymise/encode-field.js';
 import { encodeNationalIdColumn } from '../pseudonymise/encode-national-id.js';
 import { PURPOSES } from '../pseudonymise/index.js';

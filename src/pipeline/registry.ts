@@ -1,7 +1,7 @@
 /** Dataset schemas and project authorisations: validated, stored, audited. */
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
-import { validateDatasetSchema, validateProjectSpec } from '../schema-validation.js';
+import { validateDatasetSchema, validateProjectSpec } from './schema-validation.js';
 import { validateIngestSchema } from '../ingest/index.js';
 import type { DatasetRecord, ProjectRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';

@@ -8,7 +8,7 @@
 import type { FieldType } from '../model.js';
 import {
   BLOOM_SHAPE, TOKEN_SLOTS, type EncodedField, type FieldQuality,
-} from '../link/encoded-source.js';
+} from './encoded-source.js';
 import type { Data, Utf8 } from 'apache-arrow';
 import { Utf8Dictionary, type TextDictionary } from './encode-dictionary.js';
 import { BloomHasher, TokenBatch } from './encode-keyed.js';

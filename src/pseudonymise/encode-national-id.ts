@@ -20,7 +20,7 @@
  */
 import type { Data, Utf8 } from 'apache-arrow';
 import { INSZ_LENGTH, INSZ_MALFORMED, INSZ_MISSING, INSZ_VALID, normaliseInszBytes } from '../ingest/insz.js';
-import type { EncodedField } from '../link/encoded-source.js';
+import type { EncodedField } from './encoded-source.js';
 import { HMAC_SHA256_BYTES, hmacFixedWidth, type HmacKeyInput } from './hmac-batch.js';
 import type { EncodedFieldResult } from './encode-field.js';
 

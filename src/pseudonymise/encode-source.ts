@@ -6,7 +6,7 @@
  */
 import type { Data, Utf8 } from 'apache-arrow';
 import type { FieldType } from '../model.js';
-import type { EncodedField, EncodedSource } from '../link/encoded-source.js';
+import type { EncodedField, EncodedSource } from './encoded-source.js';
 import { dictionaryOfUtf8, type TextDictionary } from './encode-dictionary.js';
 import { encodeField, type EncodedFieldResult, type EncodingKeys, type FieldSpec } from './encode-field.js';
 import { encodeNationalIdColumn, nationalIdDigits, nationalIdField } from './encode-national-id.js';

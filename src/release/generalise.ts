@@ -14,9 +14,6 @@ import { chunksOf } from './take.js';
 
 export type Generalisation = { readonly band: number } | { readonly prefix: number };
 
-/** Prefixes are packed into a number key: at most this many bytes. */
-export const MAX_PREFIX_BYTES = 6;
-
 function isValid(data: Data, i: number): boolean {
   const bitmap = data.nullBitmap;
   if (data.nullCount === 0 || bitmap === undefined || bitmap === null || bitmap.length === 0) return true;

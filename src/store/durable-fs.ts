@@ -57,16 +57,6 @@ export function writeFileDurableSync(target: string, data: Uint8Array | string, 
   fsyncDir(path.dirname(target));
 }
 
-/** fsync a file that is already closed (e.g. written by someone else). */
-export function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 export function removeTree(target: string): void {
   fs.rmSync(target, { recursive: true, force: true });
 }

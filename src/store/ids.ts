@@ -11,12 +11,6 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }
 
-const ID_PATTERN = /^(dlv|job|rel|prj|tok)_[0-9a-f]{20}$/;
-
-/** True for a well-formed id of the given kind; directory names are trusted only if they pass. */
-export function isId(value: string, prefix?: IdPrefix): boolean {
-  return ID_PATTERN.test(value) && (prefix === undefined || value.startsWith(`${prefix}_`));
-}
 
 /** Current time as an ISO-8601 UTC string with milliseconds: the one timestamp format stored. */
 export function now(): string {

@@ -3,11 +3,6 @@ import {
   Data, Field, RecordBatch, Schema, Struct, Table, makeData, type DataType,
 } from 'apache-arrow';
 
-export interface NamedColumn {
-  readonly name: string;
-  readonly data: Data;
-}
-
 export function schemaOf(columns: readonly { name: string; type: DataType }[], metadata?: Map<string, string>): Schema {
   return new Schema(columns.map((c) => new Field(c.name, c.type, true)), metadata);
 }

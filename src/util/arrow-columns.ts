@@ -3,7 +3,7 @@
  * while the link stage wants one contiguous buffer per source.
  */
 import { Dictionary, Int32, Utf8, makeData, vectorFromArray, type Data, type Table } from 'apache-arrow';
-import type { PseudonymColumn } from '../link/pseudonym-join.js';
+import type { PseudonymColumn } from './pseudonym-column.js';
 
 function chunksOf(table: Table, name: string): readonly Data[] {
   const column = table.getChild(name);

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { openRuntime, type Runtime } from '../../src/pipeline/runtime.js';
 import { initKey, type JobRecord } from '../../src/store/index.js';
 import { registerDataset, registerProject } from '../../src/pipeline/registry.js';
 import { receiveDelivery } from '../../src/pipeline/deliveries.js';

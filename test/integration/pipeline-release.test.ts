@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { tableFromIPC, type Table } from 'apache-arrow';
-import { openRuntime } from '../../src/runtime.js';
+import { openRuntime } from '../../src/pipeline/runtime.js';
 import { initKey } from '../../src/store/index.js';
 import { registerDataset, registerProject } from '../../src/pipeline/registry.js';
 import { receiveDelivery } from '../../src/pipeline/deliveries.js';

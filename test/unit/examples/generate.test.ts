@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEED, generateExamples, invalidInszShare } from '../../../examples/generate.js';
-import { validateDatasetSchema, validateProjectSpec } from '../../../src/schema-validation.js';
+import { validateDatasetSchema, validateProjectSpec } from '../../../src/pipeline/schema-validation.js';
 import { INSZ_VALID, normaliseInsz } from '../../../src/ingest/insz.js';
 import { isPeriod, type DatasetSchema } from '../../../src/model.js';
 

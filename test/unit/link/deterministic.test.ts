@@ -7,7 +7,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { ConstrainedUnionFind, Union } from '../../../src/link/assignment.js';
 import type { PairList } from '../../../src/link/blocking.js';
-import type { EncodedSource } from '../../../src/link/encoded-source.js';
+import type { EncodedSource } from '../../../src/pseudonymise/encoded-source.js';
 import { clustersOfReps, deterministicPass } from '../../../src/link/deterministic.js';
 
 function reference(sources: readonly EncodedSource[], ids: Int32Array, keySpace: number, uf: ConstrainedUnionFind, dedupe: readonly boolean[], maxGroup: number) {

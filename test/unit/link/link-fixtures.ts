@@ -2,7 +2,7 @@
 import type { FieldType } from '../../../src/model.js';
 import { dictionaryOfStrings } from '../../../src/pseudonymise/encode-dictionary.js';
 import { encodeSource, encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
-import type { EncodedSource } from '../../../src/link/encoded-source.js';
+import type { EncodedSource } from '../../../src/pseudonymise/encoded-source.js';
 import { BELGIAN_JOB_FIELDS, generateBelgian, type BelgianData } from '../../../benchmarks/data/belgian.js';
 
 export interface TestField { name: string; type: FieldType; format?: string }

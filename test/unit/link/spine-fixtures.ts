@@ -61,7 +61,3 @@ export const sourceSpecArb = fc.record({
 });
 
 export const sourcesArb = fc.array(sourceSpecArb, { maxLength: 5 });
-
-export function hexAt(pool: Uint8Array, index: number): string {
-  return Buffer.from(pool.subarray(index * PSEUDONYM_BYTES, (index + 1) * PSEUDONYM_BYTES)).toString('hex');
-}

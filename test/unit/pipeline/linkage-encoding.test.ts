@@ -5,7 +5,7 @@ import { LinkageEncoder, encodeLinkageBatch } from '../../../src/pipeline/linkag
 import { dictionaryOfUtf8 } from '../../../src/pseudonymise/encode-dictionary.js';
 import { encodeField } from '../../../src/pseudonymise/encode-field.js';
 import { encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
-import type { FieldQuality } from '../../../src/link/encoded-source.js';
+import type { FieldQuality } from '../../../src/pseudonymise/encoded-source.js';
 
 const keys = encodingKeysFrom(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
 const utf8 = (values: (string | null)[]): Data<Utf8> => vectorFromArray(values, new Utf8()).data[0] as Data<Utf8>;

@@ -11,13 +11,13 @@
  */
 import { createReadStream, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { Data, Type, tableFromIPC, type Table, type Utf8, type Vector } from 'apache-arrow';
-import { KoppelError } from './errors.js';
-import { textOf, unreadableType } from './ingest/arrow-text.js';
-import { gunzipStream } from './ingest/body-decoding.js';
-import { openCsv } from './ingest/csv-reader.js';
-import { compileDateFormat, type DateFormat } from './ingest/date-format.js';
+import { KoppelError } from '../errors.js';
+import { textOf, unreadableType } from '../ingest/arrow-text.js';
+import { gunzipStream } from '../ingest/body-decoding.js';
+import { openCsv } from '../ingest/csv-reader.js';
+import { compileDateFormat, type DateFormat } from '../ingest/date-format.js';
 import { columnFor, type JobField, type JobSource } from './job-file.js';
-import type { TextDictionary } from './pseudonymise/encode-dictionary.js';
+import type { TextDictionary } from '../pseudonymise/encode-dictionary.js';
 
 /** The source's record ids, back to back (an Arrow Utf8 layout without nulls). */
 export interface IdColumn {

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { KoppelError } from './errors.js';
-import { FIELD_TYPES, type FieldType } from './model.js';
-import { TOKEN_SLOTS } from './link/encoded-source.js';
-import { compileDateFormat } from './pseudonymise/normalise-date.js';
+import { KoppelError } from '../errors.js';
+import { FIELD_TYPES, type FieldType } from '../model.js';
+import { TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
+import { compileDateFormat } from '../pseudonymise/normalise-date.js';
 
 export type Delimiter = ',' | ';' | '\t';
 

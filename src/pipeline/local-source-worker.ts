@@ -5,8 +5,8 @@
  * transferred, not copied. The cleartext columns never leave this thread.
  */
 import { parentPort } from 'node:worker_threads';
-import { KoppelError } from './errors.js';
-import { encodeSource, encodingKeysFrom } from './pseudonymise/encode-source.js';
+import { KoppelError } from '../errors.js';
+import { encodeSource, encodingKeysFrom } from '../pseudonymise/encode-source.js';
 import { loadSource } from './local-sources.js';
 import { transferablesOf, type SourceTask, type SourceTaskReply } from './local-source-workers.js';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { parseJob } from '../../src/job-file.js';
-import { isKoppelError } from '../../src/errors.js';
+import { parseJob } from '../../../src/pipeline/job-file.js';
+import { isKoppelError } from '../../../src/errors.js';
 
 const good = {
   sources: [

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import fc from 'fast-check';
-import { isPlain, writeAtomically, writeClusters, writeLinks, type IdColumn } from '../../src/local-link-csv.js';
-import { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC } from '../../src/link/link-report.js';
-import { utf8Rows } from '../fixtures/utf8-rows.js';
+import { isPlain, writeAtomically, writeClusters, writeLinks, type IdColumn } from '../../../src/pipeline/local-link-csv.js';
+import { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC } from '../../../src/link/link-report.js';
+import { utf8Rows } from '../../fixtures/utf8-rows.js';
 
 const utf8 = new TextEncoder();
 

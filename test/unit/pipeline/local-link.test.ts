@@ -12,10 +12,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
-import { runLocalLink } from '../../src/local-link.js';
-import { writeNationalIdCsvs } from '../../benchmarks/data/national-id-csv.js';
-import { belgianCsv, generateBelgian, BELGIAN_JOB_FIELDS } from '../../benchmarks/data/belgian.js';
-import { seeded } from '../../benchmarks/data/corruption.js';
+import { runLocalLink } from '../../../src/pipeline/local-link.js';
+import { writeNationalIdCsvs } from '../../../benchmarks/data/national-id-csv.js';
+import { belgianCsv, generateBelgian, BELGIAN_JOB_FIELDS } from '../../../benchmarks/data/belgian.js';
+import { seeded } from '../../../benchmarks/data/corruption.js';
 
 const MASTER = Uint8Array.from({ length: 32 }, (_, i) => (i * 11 + 5) & 0xff);
 

@@ -3,11 +3,11 @@
  * API or from files). The HTTP layer checks shapes with JSON Schema first; this module checks the
  * rules that span fields, and lists every problem in one KOPPEL_ERR_SCHEMA_INVALID.
  */
-import { KoppelError } from './errors.js';
+import { KoppelError } from '../errors.js';
 import {
   ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES,
   type DatasetSchema, type ProjectSpec,
-} from './model.js';
+} from '../model.js';
 
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 export const PRINCIPAL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

@@ -9,11 +9,11 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { METHOD_DETERMINISTIC, type LinkTable } from './link/link-report.js';
+import { METHOD_DETERMINISTIC, type LinkTable } from '../link/link-report.js';
 /** A source's record ids, back to back (`local-sources.ts`). */
 export type IdColumn = Utf8Rows;
-import { gatherUtf8, type Utf8Rows } from './util/utf8-gather.js';
-import { groupByKey } from './util/group-by-key.js';
+import { gatherUtf8, type Utf8Rows } from '../util/utf8-gather.js';
+import { groupByKey } from '../util/group-by-key.js';
 
 const utf8 = new TextEncoder();
 const LF = 0x0a;

@@ -8,8 +8,8 @@ function caught(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
-import { validateDatasetSchema, validateProjectSpec } from '../../src/schema-validation.js';
-import type { DatasetSchema } from '../../src/model.js';
+import { validateDatasetSchema, validateProjectSpec } from '../../../src/pipeline/schema-validation.js';
+import type { DatasetSchema } from '../../../src/model.js';
 
 const dataset: DatasetSchema = {
   name: 'vdab_jobseekers', supplier: 'vdab', schedule: 'quarterly',

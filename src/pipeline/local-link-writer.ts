@@ -14,7 +14,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { IdColumn } from './local-link-csv.js';
-import { spawnSiblingWorker, workerFailure } from './util/spawn-worker.js';
+import { spawnSiblingWorker, workerFailure } from '../util/spawn-worker.js';
 
 export interface ClustersTask {
   readonly dir: string;

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { writeNationalIdCsvs } from '../../benchmarks/data/national-id-csv.js';
-import { readJobFile } from '../../src/job-file.js';
-import { SourceWorkers } from '../../src/local-source-workers.js';
+import { writeNationalIdCsvs } from '../../../benchmarks/data/national-id-csv.js';
+import { readJobFile } from '../../../src/pipeline/job-file.js';
+import { SourceWorkers } from '../../../src/pipeline/local-source-workers.js';
 import { writeFileSync } from 'node:fs';
 
 const MASTER = Uint8Array.from({ length: 32 }, (_, i) => i + 7);

@@ -3,11 +3,11 @@
  * pipeline context over them. One place, so the server, the CLI and the demo open things alike.
  */
 import type { DestinationStream } from 'pino';
-import { loadConfig, type ConfigInput, type KoppelConfig } from './config.js';
-import { createLogger, type Logger } from './log.js';
-import { loadKeyring, openStore, type Keyring, type Store } from './store/index.js';
-import type { PipelineContext } from './pipeline/context.js';
-import { KOPPEL_VERSION } from './version.js';
+import { loadConfig, type ConfigInput, type KoppelConfig } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { loadKeyring, openStore, type Keyring, type Store } from '../store/index.js';
+import type { PipelineContext } from './context.js';
+import { KOPPEL_VERSION } from '../version.js';
 
 export interface Runtime {
   readonly config: KoppelConfig;

@@ -11,12 +11,12 @@
  * kept for the next run in the same process (`shared`), as `PseudonymWorkers` is.
  */
 import type { Worker, WorkerOptions } from 'node:worker_threads';
-import { KoppelError, type ErrorCode, type ErrorDetails } from './errors.js';
-import type { EncodedSource } from './link/encoded-source.js';
-import type { FieldSpec } from './pseudonymise/encode-field.js';
+import { KoppelError, type ErrorCode, type ErrorDetails } from '../errors.js';
+import type { EncodedSource } from '../pseudonymise/encoded-source.js';
+import type { FieldSpec } from '../pseudonymise/encode-field.js';
 import type { JobField, JobSource } from './job-file.js';
 import type { IdColumn, LoadedSource } from './local-sources.js';
-import { spawnSiblingWorker, workerFailure } from './util/spawn-worker.js';
+import { spawnSiblingWorker, workerFailure } from '../util/spawn-worker.js';
 
 export interface SourceTask {
   readonly id: number;

@@ -1,0 +1,20 @@
+/** What a linkage run gives back, and the hooks through which a caller sees it progress. */
+import type { LinkReport, LinkTable } from './link-report.js';
+
+export interface LinkResult {
+  /** Global numbering: source s's records are offsets[s] .. offsets[s+1]. */
+  readonly offsets: Int32Array;
+  readonly links: LinkTable;
+  /** Cluster (person) id per global record, 0.. in order of first record. */
+  readonly clusters: Int32Array;
+  readonly clusterCount: number;
+  readonly report: LinkReport;
+}
+
+/** Optional calls into the run, for a caller that can start on results before the report is built. */
+export interface LinkHooks {
+  /** The final links and persons, before the report is built (the arrays are the result's own). */
+  readonly onLinked?: (linked: Pick<LinkResult, 'offsets' | 'links' | 'clusters' | 'clusterCount'>) => void;
+  /** Each stage as it ends, with its time in ms (progress for a caller that shows it). */
+  readonly onStage?: (stage: string, ms: number) => void;
+}
