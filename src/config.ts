@@ -27,6 +27,14 @@ export interface KoppelConfig {
    * event loop for the whole linkage; for comparison and debugging).
    */
   readonly jobWorkers: number;
+  /**
+   * A file outside the data dir to which the server appends the audit chain's head
+   * (`{"seq":N,"mac":"…","at":"…"}` per line) whenever it moved; empty for none. The head is
+   * also logged. `koppel audit verify --expect-head FILE` then detects a trail cut short even by
+   * someone who can rewrite the database.
+   */
+  readonly auditHeadFile: string;
+  readonly auditHeadIntervalMs: number;
 }
 
 export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
@@ -41,6 +49,8 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   maxRejectedShare: 0.5,
   logLevel: 'info',
   jobWorkers: 1,
+  auditHeadFile: '',
+  auditHeadIntervalMs: 60_000,
 });
 
 const ENV: Record<string, keyof KoppelConfig> = {
@@ -51,9 +61,10 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_MAX_UPLOAD_BYTES: 'maxUploadBytes',
   KOPPEL_LOG_LEVEL: 'logLevel',
   KOPPEL_JOB_WORKERS: 'jobWorkers',
+  KOPPEL_AUDIT_HEAD_FILE: 'auditHeadFile',
 };
 
-const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers']);
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
@@ -91,9 +102,34 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   if (typeof c.host !== 'string' || c.host === '') problems.push('host must be a non-empty string');
   if (typeof c.dataDir !== 'string' || c.dataDir === '') problems.push('dataDir must be a non-empty path');
   if (typeof c.keysDir !== 'string' || c.keysDir === '') problems.push('keysDir must be a non-empty path');
+  check('auditHeadIntervalMs', c.auditHeadIntervalMs >= 1000, 'auditHeadIntervalMs must be at least 1000');
+  if (typeof c.auditHeadFile !== 'string') problems.push('auditHeadFile must be a path or empty');
+  problems.push(...placementProblems(c));
   if (!LOG_LEVELS.has(String(c.logLevel))) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
   if (problems.length > 0) {
     throw new KoppelError('KOPPEL_ERR_CFG_INVALID', `invalid configuration: ${problems.join('; ')}`, { problems });
   }
-  return Object.freeze({ ...c, dataDir: path.resolve(c.dataDir), keysDir: path.resolve(c.keysDir) });
+  return Object.freeze({
+    ...c, dataDir: path.resolve(c.dataDir), keysDir: path.resolve(c.keysDir), auditHeadFile: c.auditHeadFile === '' ? '' : path.resolve(c.auditHeadFile),
+  });
+}
+
+function inside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Keys and the published audit head must not live in the data dir: a copy or a backup of the
+ * data dir would then carry the means to re-identify (the keys), or the evidence against its own
+ * truncation (the head).
+ */
+function placementProblems(c: KoppelConfig): string[] {
+  if (typeof c.dataDir !== 'string' || c.dataDir === '' || typeof c.keysDir !== 'string' || c.keysDir === '') return [];
+  const data = path.resolve(c.dataDir);
+  const keys = path.resolve(c.keysDir);
+  const problems: string[] = [];
+  if (inside(keys, data) || inside(data, keys)) problems.push('keysDir and dataDir must be apart: neither may lie inside the other');
+  if (typeof c.auditHeadFile === 'string' && c.auditHeadFile !== '' && inside(path.resolve(c.auditHeadFile), data)) problems.push('auditHeadFile must lie outside dataDir');
+  return problems;
 }

@@ -30,6 +30,8 @@ export const ERROR_CATALOGUE = {
   // authentication and authorisation
   KOPPEL_ERR_AUTH_MISSING_TOKEN: { status: 401, meaning: 'The request has no bearer token.', fix: 'Send `Authorization: Bearer <token>`.' },
   KOPPEL_ERR_AUTH_INVALID_TOKEN: { status: 401, meaning: 'The bearer token is unknown or revoked.', fix: 'Ask an operator for a new token.' },
+  KOPPEL_ERR_AUTH_EXPIRED_TOKEN: { status: 401, meaning: 'The bearer token has expired.', fix: 'Ask an operator for a new token (`koppel token create`).' },
+  KOPPEL_ERR_AUTH_BAD_EXPIRY: { status: 400, meaning: 'A token lifetime is out of range.', fix: 'Give --expires-in a whole number of days from 1 to 366.' },
   KOPPEL_ERR_AUTH_FORBIDDEN: { status: 403, meaning: 'The principal may not do this.', fix: 'Use a token of the role the route requires.' },
   KOPPEL_ERR_AUTH_FOUR_EYES: { status: 403, meaning: 'The builder of a release may not approve it.', fix: 'Ask a second operator to approve.' },
   KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY: { status: 403, meaning: 'The project is outside its validity window.', fix: 'Downloads are allowed only between valid_from and valid_to.' },

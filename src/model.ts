@@ -76,6 +76,26 @@ export interface Principal {
   readonly id: string;
 }
 
+/** Names of principals as written: letters, digits, `.`, `_`, `-`; compared case-insensitively. */
+export const PRINCIPAL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const PRINCIPAL_TEXT = /^(operator|supplier|researcher):([A-Za-z0-9._-]{1,64})$/;
+
+/**
+ * The one form in which a principal is stored and compared: `role:name` in lower case, after
+ * trimming and Unicode NFKC. `operator:Ops` and `operator:ops` are one person, so four-eyes
+ * and ownership checks cannot be passed by a change of case. Null when the text is not a
+ * principal.
+ */
+export function canonicalPrincipal(text: string): string | null {
+  const folded = text.trim().normalize('NFKC').toLowerCase();
+  return PRINCIPAL_TEXT.test(folded) ? folded : null;
+}
+
+/** A principal name (the part after the colon) in its stored form. */
+export function canonicalPrincipalName(name: string): string {
+  return name.trim().normalize('NFKC').toLowerCase();
+}
+
 /** A reference period: `2024`, `2024Q1` or `2024-03`. */
 export const PERIOD_PATTERN = /^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2]))?$/;
 

@@ -2,6 +2,7 @@
 import { buildApp } from '../server/app.js';
 import { openRuntime } from '../pipeline/runtime.js';
 import { runningJobs } from '../pipeline/jobs.js';
+import { publishAuditHeads } from '../pipeline/audit-head.js';
 import { parseFlags, write, type CommandIo } from './args.js';
 
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
@@ -14,6 +15,7 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const app = await buildApp(runtime.ctx);
   const address = await app.listen({ port: runtime.config.port, host: runtime.config.host });
   write(io.stdout, `koppel listening on ${address} (data ${runtime.config.dataDir}); API docs at ${address}/docs`);
+  const heads = publishAuditHeads(runtime.ctx);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -22,6 +24,7 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   runtime.log.info('shutting down');
   await app.close();
   await Promise.allSettled(runningJobs());
+  heads.stop();
   runtime.close();
   return 0;
 }

@@ -5,12 +5,11 @@
  */
 import { KoppelError } from '../errors.js';
 import {
-  ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES,
+  ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES, PRINCIPAL_NAME_PATTERN, canonicalPrincipal, canonicalPrincipalName,
   type DatasetSchema, type ProjectSpec,
 } from '../model.js';
 
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
-export const PRINCIPAL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_FORMAT_PATTERN = /^(?=.*YYYY)(?=.*MM)(?=.*DD)(?:YYYY|MM|DD|[^A-Za-z0-9])+$/;
 const SCHEDULES = new Set(['yearly', 'quarterly', 'monthly', 'adhoc']);
@@ -30,7 +29,7 @@ export function validateDatasetSchema(input: unknown): DatasetSchema {
   const s = input as Partial<DatasetSchema> | null;
   if (typeof s !== 'object' || s === null) fail('dataset schema', ['the body must be a JSON object']);
   if (typeof s.name !== 'string' || !NAME_PATTERN.test(s.name)) problems.push('name must be lowercase letters, digits and underscores, starting with a letter');
-  if (typeof s.supplier !== 'string' || !PRINCIPAL_NAME_PATTERN.test(s.supplier)) problems.push('supplier must be the supplier principal\'s name (letters, digits, . _ -)');
+  if (typeof s.supplier !== 'string' || !PRINCIPAL_NAME_PATTERN.test(s.supplier.trim())) problems.push('supplier must be the supplier principal\'s name (letters, digits, . _ -)');
   if (typeof s.schedule !== 'string' || !SCHEDULES.has(s.schedule)) problems.push(`schedule must be one of ${[...SCHEDULES].join(', ')}`);
   if (!Array.isArray(s.columns) || s.columns.length === 0) {
     problems.push('columns must be a non-empty array');
@@ -61,7 +60,8 @@ export function validateDatasetSchema(input: unknown): DatasetSchema {
   });
   if (nationalIds > 1) problems.push('at most one column may have role national_id');
   if (problems.length > 0) fail('dataset schema', problems);
-  return s as DatasetSchema;
+  // Stored in the canonical form, so that ownership checks compare like with like.
+  return { ...(s as DatasetSchema), supplier: canonicalPrincipalName(s.supplier as string) };
 }
 
 /** Attributes a dataset offers for release (read or derived). */
@@ -85,7 +85,7 @@ export function validateProjectSpec(input: unknown, datasets: (name: string) => 
   if (isIsoDate(p.valid_from) && isIsoDate(p.valid_to) && p.valid_from > p.valid_to) problems.push('valid_from must not be after valid_to');
   if (!Array.isArray(p.researchers) || p.researchers.length === 0) problems.push('researchers must name at least one researcher:<name>');
   else p.researchers.forEach((r, i) => {
-    if (typeof r !== 'string' || !/^researcher:[A-Za-z0-9._-]{1,64}$/.test(r)) problems.push(`researchers[${i}] must be researcher:<name>`);
+    if (typeof r !== 'string' || canonicalPrincipal(r)?.startsWith('researcher:') !== true) problems.push(`researchers[${i}] must be researcher:<name>`);
   });
   if (!Number.isInteger(p.k) || (p.k as number) < 2 || (p.k as number) > 1000) problems.push('k must be an integer from 2 to 1000');
   const offered = new Set<string>();
@@ -119,5 +119,6 @@ export function validateProjectSpec(input: unknown, datasets: (name: string) => 
     }
   }
   if (problems.length > 0) fail('project', problems);
-  return p as ProjectSpec;
+  // One entry per person, in the canonical form (`researcher:An` and `researcher:an` are one).
+  return { ...(p as ProjectSpec), researchers: [...new Set((p.researchers as string[]).map((r) => canonicalPrincipal(r) as string))] };
 }

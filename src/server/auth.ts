@@ -31,8 +31,7 @@ export function registerAuth(app: FastifyInstance, store: Store): void {
     if (roles === undefined) return;
     const token = bearerToken(request);
     if (token === null) throw new KoppelError('KOPPEL_ERR_AUTH_MISSING_TOKEN', 'this route needs a bearer token');
-    const principal = store.authenticate(token);
-    if (principal === null) throw new KoppelError('KOPPEL_ERR_AUTH_INVALID_TOKEN', 'the bearer token is unknown or revoked');
+    const principal = store.verifyToken(token);
     request.principal = principal;
     if (!roles.includes(principal.role)) {
       throw new KoppelError('KOPPEL_ERR_AUTH_FORBIDDEN', `this route is for ${roles.join(' or ')} principals, not ${principal.role}`, { role: principal.role });

@@ -81,7 +81,7 @@ export class AuditChain {
     private readonly db: Db,
     private readonly keyring: Keyring | undefined,
     /** Heads recorded elsewhere (approved release manifests) that the chain must still contain. */
-    private readonly anchors: () => AuditHead[],
+    private readonly anchors: () => AuditHead[] = () => [],
   ) {
     this.head = db.prepare<[], AuditHead>('SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1');
     this.insert = db.prepare(`INSERT INTO audit (seq, ts, actor, action, target, outcome, detail_json, key_id, prev_mac, mac)

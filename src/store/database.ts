@@ -33,7 +33,11 @@ function migrate(db: Db): void {
   db.transaction(() => {
     // Re-read under the write lock: another process may have migrated meanwhile.
     const locked = db.pragma('user_version', { simple: true }) as number;
-    for (let v = locked; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
+    for (let v = locked; v < MIGRATIONS.length; v++) {
+      const step = MIGRATIONS[v];
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
+    }
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   }).immediate();
 }

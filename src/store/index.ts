@@ -7,6 +7,8 @@ export { initKey, listKeys, loadKeyring, type Keyring } from './keyring.js';
 export { parsePrincipal } from './tokens.js';
 export { readStoredTable, type StoredFileRef } from './arrow-files.js';
 export { GENESIS_MAC } from './audit-chain.js';
+export { verifyAuditReadOnly } from './audit-verify.js';
+export { appendAuditHead } from './audit-head-file.js';
 export type {
-  AuditEntry, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord,
+  AuditEntry, AuditHead, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord,
 } from './records.js';

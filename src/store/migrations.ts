@@ -1,8 +1,14 @@
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many have run.
- * Append new migrations; never edit one that has shipped.
+ * Append new migrations; never edit one that has shipped. A migration is SQL, or a function
+ * for one that must read rows to decide (it runs inside the same transaction).
  */
-export const MIGRATIONS: readonly string[] = [
+import type Database from 'better-sqlite3';
+import { canonicalisePrincipals } from './canonical-principals.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: the initial schema
   `
   CREATE TABLE tokens (
@@ -113,4 +119,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
   `,
+  // 2: principals in canonical form, token expiry, notices (canonical-principals.ts)
+  canonicalisePrincipals,
 ];

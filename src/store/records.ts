@@ -125,4 +125,5 @@ export interface TokenInfo {
   readonly principal: string;
   readonly createdAt: string;
   readonly revokedAt: string | null;
+  readonly expiresAt: string | null;
 }

@@ -17,7 +17,7 @@ import type { Db } from './database.js';
 import { isSafeName, removeTree, writeFileDurableSync } from './durable-fs.js';
 import { newId, now } from './ids.js';
 import { arrowFileName } from './jobs.js';
-import type { AuditHead, ReleaseRecord, ReleaseStatus, StoredFile } from './records.js';
+import type { ReleaseRecord, ReleaseStatus, StoredFile } from './records.js';
 import { StagingDir } from './staging.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -87,7 +87,6 @@ export class Releases {
   private readonly insert;
   private readonly approve;
   private readonly all;
-  private readonly approvedManifests;
 
   constructor(private readonly db: Db, private readonly releasesDir: string, private readonly stagingDir: string) {
     this.byId = db.prepare<[string], ReleaseRow>('SELECT * FROM releases WHERE id = ?');
@@ -97,7 +96,6 @@ export class Releases {
     this.approve = db.prepare(`UPDATE releases SET status = 'approved', manifest_json = ?, approved_at = ?, approved_by = ?
       WHERE id = ? AND status = 'draft'`);
     this.all = db.prepare<[], ReleaseRow>('SELECT * FROM releases ORDER BY created_at, id');
-    this.approvedManifests = db.prepare<[], { manifest_json: string }>("SELECT manifest_json FROM releases WHERE status = 'approved'");
   }
 
   create(jobId: string, projectId: string, files: readonly { name: string; table: Table }[], manifest: object | ((releaseId: string) => object), by: string): ReleaseRecord {
@@ -201,16 +199,6 @@ export class Releases {
   }
 
   /** `audit_head` of every approved manifest: heads the audit chain must still contain. */
-  anchors(): AuditHead[] {
-    const out: AuditHead[] = [];
-    for (const { manifest_json } of this.approvedManifests.all()) {
-      const head = (JSON.parse(manifest_json) as Manifest).audit_head as Partial<AuditHead> | null | undefined;
-      if (head !== null && typeof head === 'object' && typeof head.seq === 'number' && typeof head.mac === 'string') {
-        out.push({ seq: head.seq, mac: head.mac });
-      }
-    }
-    return out;
-  }
 
   /** Rewrite manifest.json files that differ from their row (crash during approval); returns how many. */
   reconcileManifests(): number {

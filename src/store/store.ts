@@ -26,6 +26,9 @@ import { Releases } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
 import type { StoredFileRef } from './arrow-files.js';
 import { Tokens } from './tokens.js';
+import { auditPendingNotices } from './notices.js';
+import { verifyAuditReadOnly } from './audit-verify.js';
+import { KoppelError } from '../errors.js';
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -48,6 +51,7 @@ export class Store {
   private readonly jobs: Jobs;
   private readonly releases: Releases;
   private readonly chain: AuditChain;
+  private readonly keyring: Keyring | undefined;
   private closed = false;
 
   constructor(opts: StoreOptions) {
@@ -68,9 +72,11 @@ export class Store {
       this.persons = new Persons(this.db);
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
-      this.chain = new AuditChain(this.db, opts.keyring, () => this.releases.anchors());
+      this.keyring = opts.keyring;
+      this.chain = new AuditChain(this.db, opts.keyring);
       const removed = removeOrphans(this.db, dirs);
       const repaired = this.releases.reconcileManifests();
+      if (opts.keyring !== undefined) auditPendingNotices(this.db, (entry) => this.chain.append(entry), opts.log);
       opts.log?.info({ orphans_removed: removed.staging + removed.unrecorded + removed.temp, ...removed, manifests_repaired: repaired }, 'store opened');
     } catch (err) {
       this.db.close();
@@ -85,8 +91,9 @@ export class Store {
   }
 
   // tokens
-  createToken(principal: string, createdBy?: string): { tokenId: string; token: string } { return this.tokens.create(principal, createdBy); }
+  createToken(principal: string, createdBy?: string, days?: number): ReturnType<Tokens['create']> { return this.tokens.create(principal, createdBy, days); }
   authenticate(token: string): Principal | null { return this.tokens.authenticate(token); }
+  verifyToken(token: string): Principal { return this.tokens.verify(token); }
   revokeToken(tokenId: string): boolean { return this.tokens.revokeToken(tokenId); }
   listTokens(): TokenInfo[] { return this.tokens.list(); }
 
@@ -146,7 +153,12 @@ export class Store {
   audit(entry: AuditInput): AuditEntry { return this.chain.append(entry); }
   listAudit(opts?: { after?: number; limit?: number }): AuditEntry[] { return this.chain.list(opts); }
   auditHead(): AuditHead | null { return this.chain.headOf(); }
-  verifyAudit(opts?: { expectedHead?: AuditHead }): AuditVerification { return this.chain.verify(opts); }
+  /** The read-only check of `koppel audit verify` (audit-verify.ts), on this store's files. */
+  verifyAudit(opts: { expectedHead?: AuditHead } = {}): AuditVerification {
+    if (this.keyring === undefined) throw new KoppelError('KOPPEL_ERR_KEY_MISSING', 'verifying the audit trail needs a keyring; open the store with --keys');
+    const { head: _head, ...result } = verifyAuditReadOnly(this.dataDir, this.keyring, opts.expectedHead);
+    return result;
+  }
 }
 
 export function openStore(opts: StoreOptions): Store {

@@ -72,6 +72,8 @@ t.test('roles, ownership, four-eyes and researcher visibility hold through the H
   await refusal(t, an.request('GET', `/v1/releases/${release.id}`), 404, 'KOPPEL_ERR_RELEASE_NOT_FOUND');
   await refusal(t, an.download(`/v1/releases/${release.id}/files/persons.csv`), 404, 'KOPPEL_ERR_RELEASE_NOT_FOUND');
   await refusal(t, op1.request('POST', `/v1/releases/${release.id}/approve`), 403, 'KOPPEL_ERR_AUTH_FOUR_EYES');
+  await refusal(t, server.client('operator:Olivia').request('POST', `/v1/releases/${release.id}/approve`), 403, 'KOPPEL_ERR_AUTH_FOUR_EYES');
+  await refusal(t, server.client('OPERATOR:OLIVIA').request('POST', `/v1/releases/${release.id}/approve`), 403, 'KOPPEL_ERR_AUTH_FOUR_EYES');
   const { body: approved } = await op2.request<{ status: string; approved_by: string }>('POST', `/v1/releases/${release.id}/approve`);
   t.equal(approved.status, 'approved');
   t.equal(approved.approved_by, 'operator:omar');

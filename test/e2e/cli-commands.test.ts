@@ -17,7 +17,7 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
 }
 
 const KEY_ID = /created key (k\d{8}T\d{6}Z-[0-9a-f]{4}) at (\S+)/;
-const TOKEN_OUTPUT = /^token (\S+) for ([a-z]+:[A-Za-z0-9._-]+):\n(\S+)\n/;
+const TOKEN_OUTPUT = /^token (\S+) for ([a-z]+:[a-z0-9._-]+), expires (\S+):\n(\S+)\n/;
 
 t.test('keys, tokens and audit verify work end to end through the command', async (t) => {
   const dir = tempDir(t);
@@ -54,8 +54,10 @@ t.test('keys, tokens and audit verify work end to end through the command', asyn
   t.equal(made.code, 0, 'token create exits 0');
   const parsed = TOKEN_OUTPUT.exec(made.stdout);
   t.ok(parsed, 'token create prints the token id, the principal and the token');
-  const [, tokenId, principal, token] = parsed!;
+  const [, tokenId, principal, expires, token] = parsed!;
   t.equal(principal, 'operator:x');
+  const days = (Date.parse(expires) - Date.now()) / 86_400_000;
+  t.ok(days > 89 && days <= 90, `a token expires after 90 days by default (${days.toFixed(2)})`);
   t.match(token, new RegExp(`^kpl_${tokenId}_[A-Za-z0-9_-]{43}$`), 'the token is kpl_<id>_<secret>');
   t.notOk(made.stderr.includes(token), 'the token is printed on stdout only');
 
@@ -134,4 +136,71 @@ t.test('usage: --help exits 0, an unknown command or action exits 2 with the usa
   t.match(badFlag.stderr, /no-such-flag/);
   t.notOk(fs.existsSync(path.join(dir, 'data')), 'no usage error created a data dir');
   t.notOk(fs.existsSync(path.join(dir, 'keys')), 'or a keys dir');
+});
+
+t.test('token commands are audited, need the keys, and fold principals to one spelling', async (t) => {
+  const dir = tempDir(t);
+  const dataDir = path.join(dir, 'data');
+  const keysDir = path.join(dir, 'keys');
+  const env = childEnv({ KOPPEL_DATA_DIR: dataDir, KOPPEL_KEYS_DIR: keysDir });
+
+  const keyless = await runKoppel(['token', 'create', '--role', 'operator:x'], { env });
+  t.equal(keyless.code, 1, 'without a keys dir no token is made: it could not be audited');
+  t.match(keyless.stderr, /KOPPEL_ERR_KEY_MISSING/);
+
+  t.equal((await runKoppel(['keys', 'init'], { env })).code, 0);
+  const made = await runKoppel(['token', 'create', '--role', 'Operator:Ops', '--expires-in', '7'], { env });
+  t.equal(made.code, 0, made.stderr);
+  const [, tokenId, principal, expires] = TOKEN_OUTPUT.exec(made.stdout)!;
+  t.equal(principal, 'operator:ops', 'the principal is stored in its canonical spelling');
+  const days = (Date.parse(expires) - Date.now()) / 86_400_000;
+  t.ok(days > 6 && days <= 7, '--expires-in sets the life in days');
+  const tooLong = await runKoppel(['token', 'create', '--role', 'supplier:vdab', '--expires-in', '5000'], { env });
+  t.equal(tooLong.code, 2);
+  t.match(tooLong.stderr, /KOPPEL_ERR_AUTH_BAD_EXPIRY/);
+
+  const list = await runKoppel(['token', 'list'], { env });
+  t.match(list.stdout, new RegExp(`^${tokenId}\\toperator:ops\\t\\S+\\tactive until `, 'm'));
+  t.equal((await runKoppel(['token', 'revoke', tokenId], { env })).code, 0);
+
+  const db = new Database(path.join(dataDir, 'koppel.db'), { readonly: true });
+  const actions = (db.prepare('SELECT action FROM audit ORDER BY seq').pluck().all() as string[]);
+  db.close();
+  t.same(actions.filter((a) => a.startsWith('token.')), ['token.create', 'token.list', 'token.revoke'], 'create, list and revoke are each in the audit trail');
+});
+
+t.test('audit verify changes nothing in the data dir and detects a cut trail against a head kept outside it', async (t) => {
+  const dir = tempDir(t);
+  const dataDir = path.join(dir, 'data');
+  const keysDir = path.join(dir, 'keys');
+  const env = childEnv({ KOPPEL_DATA_DIR: dataDir, KOPPEL_KEYS_DIR: keysDir });
+  t.equal((await runKoppel(['keys', 'init'], { env })).code, 0);
+  for (const who of ['operator:a', 'operator:b', 'supplier:c']) t.equal((await runKoppel(['token', 'create', '--role', who], { env })).code, 0);
+  // What a store open would tidy away: an unrecorded delivery folder.
+  fs.mkdirSync(path.join(dataDir, 'deliveries', 'dlv_00000000000000000000'), { recursive: true });
+  const snapshot = () => fs.readdirSync(dataDir, { recursive: true }).map(String).sort().map((f) => {
+    const p = path.join(dataDir, f);
+    return fs.statSync(p).isFile() ? `${f}:${fs.readFileSync(p).toString('base64').length}:${fs.statSync(p).mtimeMs}` : f;
+  });
+  const before = snapshot();
+  const ok = await runKoppel(['audit', 'verify'], { env });
+  t.equal(ok.code, 0, ok.stderr);
+  const [, seq, mac] = /head (\d+) ([0-9a-f]{64})/.exec(ok.stdout)!;
+  t.same(snapshot(), before, 'verify removed, wrote and touched nothing');
+
+  const headFile = path.join(dir, 'heads.jsonl');
+  fs.writeFileSync(headFile, `${JSON.stringify({ seq: Number(seq), mac, at: new Date().toISOString() })}\n`);
+  const db = new Database(path.join(dataDir, 'koppel.db'));
+  db.exec('DROP TRIGGER IF EXISTS audit_no_delete;');
+  db.prepare('DELETE FROM audit WHERE seq = ?').run(Number(seq));
+  db.close();
+  const plain = await runKoppel(['audit', 'verify'], { env });
+  t.equal(plain.code, 0, 'without a head kept elsewhere, a trail cut at its end still verifies (nothing inside remembers it)');
+  const [bySeq, byFile] = await Promise.all([
+    runKoppel(['audit', 'verify', '--expect-head', `${seq}:${mac}`], { env }),
+    runKoppel(['audit', 'verify', '--expect-head', headFile], { env }),
+  ]);
+  t.equal(bySeq.code, 1, 'with --expect-head SEQ:MAC the cut is found');
+  t.match(bySeq.stderr, /removed from the end/);
+  t.equal(byFile.code, 1, 'and with the published head file');
 });

@@ -66,3 +66,28 @@ t.test('a principal that is not role:name is KOPPEL_ERR_AUTH_BAD_ROLE', async (t
   }
   t.same(parsePrincipal('operator:an.de-wit_2'), { role: 'operator', name: 'an.de-wit_2', id: 'operator:an.de-wit_2' });
 });
+
+t.test('principals are stored and compared in one spelling', async (t) => {
+  const { store } = storeFixture(t);
+  const made = store.createToken(' Operator:OPS ');
+  t.equal(made.principal, 'operator:ops');
+  t.same(store.authenticate(made.token), { role: 'operator', name: 'ops', id: 'operator:ops' });
+  t.same(parsePrincipal('Researcher:An.B'), { role: 'researcher', name: 'an.b', id: 'researcher:an.b' });
+});
+
+t.test('an expired token is refused with its own code, only after the secret proves possession', async (t) => {
+  const fx = storeFixture(t);
+  const { token, tokenId } = fx.store.createToken('supplier:vdab', 'test', 1);
+  t.equal(fx.store.verifyToken(token).id, 'supplier:vdab');
+  fx.store.close();
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(`${fx.dataDir}/koppel.db`);
+  db.prepare('UPDATE tokens SET expires_at = ? WHERE token_id = ?').run('2000-01-01T00:00:00.000Z', tokenId);
+  db.close();
+  const store = fx.reopen();
+  t.throws(() => store.verifyToken(token), { code: 'KOPPEL_ERR_AUTH_EXPIRED_TOKEN' });
+  t.throws(() => store.verifyToken(token.slice(0, -1) + (token.at(-1) === 'A' ? 'B' : 'A')), { code: 'KOPPEL_ERR_AUTH_INVALID_TOKEN' }, 'a wrong secret does not learn that the token expired');
+  t.equal(store.authenticate(token), null);
+  t.throws(() => store.createToken('operator:x', 'test', 0), { code: 'KOPPEL_ERR_AUTH_BAD_EXPIRY' });
+  t.throws(() => store.createToken('operator:x', 'test', 367), { code: 'KOPPEL_ERR_AUTH_BAD_EXPIRY' });
+});
