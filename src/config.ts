@@ -35,6 +35,19 @@ export interface KoppelConfig {
    */
   readonly auditHeadFile: string;
   readonly auditHeadIntervalMs: number;
+  /** Refused requests (401, 403) a client address may make per minute before it gets 429. */
+  readonly refusedPerMinute: number;
+  /**
+   * Addresses of the TLS proxies in front of Koppel (comma-separated IPs or CIDRs), whose
+   * X-Forwarded-For is trusted for the client address; empty: the socket's address is the client.
+   */
+  readonly trustProxy: string;
+  /** Uploads held whole before they are read (Parquet, Arrow IPC file) at once; more get 429. */
+  readonly maxWholeBodyUploads: number;
+  /** Event-loop delay above which requests are answered 503 until it recovers. */
+  readonly maxEventLoopDelayMs: number;
+  /** Open connections the server accepts at once. */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
@@ -51,6 +64,11 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   jobWorkers: 1,
   auditHeadFile: '',
   auditHeadIntervalMs: 60_000,
+  refusedPerMinute: 60,
+  trustProxy: '',
+  maxWholeBodyUploads: 2,
+  maxEventLoopDelayMs: 1000,
+  maxConnections: 1024,
 });
 
 const ENV: Record<string, keyof KoppelConfig> = {
@@ -62,9 +80,13 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_LOG_LEVEL: 'logLevel',
   KOPPEL_JOB_WORKERS: 'jobWorkers',
   KOPPEL_AUDIT_HEAD_FILE: 'auditHeadFile',
+  KOPPEL_TRUST_PROXY: 'trustProxy',
+  KOPPEL_REFUSED_PER_MINUTE: 'refusedPerMinute',
+  KOPPEL_MAX_WHOLE_BODY_UPLOADS: 'maxWholeBodyUploads',
+  KOPPEL_MAX_CONNECTIONS: 'maxConnections',
 };
 
-const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs']);
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
@@ -103,6 +125,11 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   if (typeof c.dataDir !== 'string' || c.dataDir === '') problems.push('dataDir must be a non-empty path');
   if (typeof c.keysDir !== 'string' || c.keysDir === '') problems.push('keysDir must be a non-empty path');
   check('auditHeadIntervalMs', c.auditHeadIntervalMs >= 1000, 'auditHeadIntervalMs must be at least 1000');
+  check('refusedPerMinute', Number.isInteger(c.refusedPerMinute) && c.refusedPerMinute >= 1, 'refusedPerMinute must be a positive integer');
+  check('maxWholeBodyUploads', Number.isInteger(c.maxWholeBodyUploads) && c.maxWholeBodyUploads >= 1, 'maxWholeBodyUploads must be a positive integer');
+  check('maxEventLoopDelayMs', c.maxEventLoopDelayMs >= 10, 'maxEventLoopDelayMs must be at least 10');
+  check('maxConnections', Number.isInteger(c.maxConnections) && c.maxConnections >= 1, 'maxConnections must be a positive integer');
+  if (typeof c.trustProxy !== 'string') problems.push('trustProxy must be a list of addresses or empty');
   if (typeof c.auditHeadFile !== 'string') problems.push('auditHeadFile must be a path or empty');
   problems.push(...placementProblems(c));
   if (!LOG_LEVELS.has(String(c.logLevel))) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);

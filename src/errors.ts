@@ -80,6 +80,9 @@ export const ERROR_CATALOGUE = {
   // HTTP API
   KOPPEL_ERR_API_BAD_REQUEST: { status: 400, meaning: 'The request does not match the route schema.', fix: 'Correct the fields listed in the message.' },
   KOPPEL_ERR_API_NOT_FOUND: { status: 404, meaning: 'No such route.', fix: 'See /docs for the routes.' },
+  KOPPEL_ERR_API_RATE_LIMITED: { status: 429, meaning: 'Too many refused requests from this address.', fix: 'Wait for the number of seconds in Retry-After, and send a valid token for the route.' },
+  KOPPEL_ERR_API_BUSY: { status: 429, meaning: 'The server holds as many whole-body uploads (Parquet, Arrow IPC file) as it may at once.', fix: 'Send again after the seconds in Retry-After, or send an Arrow IPC stream or CSV, which are read as they arrive.' },
+  KOPPEL_ERR_API_OVERLOADED: { status: 503, meaning: 'The server is over its event-loop or memory limit.', fix: 'Send again after the seconds in Retry-After.' },
   KOPPEL_ERR_API_INTERNAL: { status: 500, meaning: 'An unexpected error; details are in the server log (redacted).', fix: 'Report it with the request id.' },
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -75,9 +75,10 @@ export function linkageSchema(schema: DatasetSchema) {
 /** The dataset a supplier may write to, or the refusal. */
 export function datasetForSupplier(ctx: PipelineContext, principal: Principal, name: string): DatasetSchema {
   const record = ctx.store.getDataset(name);
-  if (record === null) throw new KoppelError('KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET', `no dataset named ${name}`, { dataset: name });
-  if (principal.role !== 'supplier' || principal.name !== record.schema.supplier) {
-    throw new KoppelError('KOPPEL_ERR_AUTH_FORBIDDEN', `${principal.id} may not deliver to dataset ${name}`, { dataset: name });
+  // Another supplier's dataset answers exactly as a dataset that does not exist: a supplier
+  // cannot learn which datasets others deliver.
+  if (record === null || principal.role !== 'supplier' || principal.name !== record.schema.supplier) {
+    throw new KoppelError('KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET', `no dataset named ${name} for ${principal.id}`, { dataset: name });
   }
   return record.schema;
 }

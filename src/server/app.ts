@@ -8,8 +8,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { KoppelError } from '../errors.js';
 import type { PipelineContext } from '../pipeline/context.js';
-import { recordAudit } from '../pipeline/audit.js';
 import { registerAuth } from './auth.js';
+import { RefusalAudit } from './refusal-audit.js';
+import { registerLoadGuards } from './load-guards.js';
 import { makeErrorHandler } from './error-mapping.js';
 import { errorSchema } from './schemas.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -33,6 +34,18 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
     requestTimeout: 3_600_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
+    // Behind the TLS proxy the README requires: its X-Forwarded-For names the client, for rate limits.
+    trustProxy: ctx.config.trustProxy === '' ? false : ctx.config.trustProxy,
+    // A malformed request line or a client that half-closes before its request is complete: a
+    // coded answer where the socket still takes one, nothing echoed from the request.
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify({ statusCode: 400, code: 'KOPPEL_ERR_API_BAD_REQUEST', error: 'Bad Request', message: 'the request is malformed or incomplete' });
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
 
@@ -51,14 +64,9 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.setErrorHandler(makeErrorHandler((request, err) => {
-    recordAudit(ctx, {
-      actor: request.principal?.id ?? 'anonymous',
-      action: `refused ${request.method} ${request.routeOptions.url ?? '(no route)'}`,
-      outcome: 'refused',
-      detail: { code: err.code, status: err.statusCode },
-    });
-  }));
+  const refusals = new RefusalAudit(ctx);
+  app.addHook('onClose', async () => refusals.close());
+  app.setErrorHandler(makeErrorHandler((request, err) => refusals.record(request, err)));
   app.setNotFoundHandler((request, reply) => {
     const err = new KoppelError('KOPPEL_ERR_API_NOT_FOUND', `no route ${request.method} for this path; see /docs`);
     void reply.code(404).send({ statusCode: 404, code: err.code, error: 'Not Found', message: err.message });
@@ -73,7 +81,8 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
     }, 'request');
   });
 
-  registerAuth(app, ctx.store);
+  await registerLoadGuards(app, ctx.config);
+  await registerAuth(app, ctx.store, ctx.config.refusedPerMinute);
 
   app.get('/health', {
     schema: {
@@ -85,6 +94,6 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await datasetRoutes(app, ctx);
   await projectRoutes(app, ctx);
   await releaseRoutes(app, ctx);
-  await auditRoutes(app, ctx);
+  await auditRoutes(app, ctx, refusals);
   return app;
 }

@@ -33,7 +33,9 @@ t.test('roles, ownership, four-eyes and researcher visibility hold through the H
   await op1.request('POST', '/v1/datasets', { json: testDatasetSchema('rsz_set', 'rsz') });
   await refusal(t, op1.request('POST', '/v1/datasets', { json: testDatasetSchema('rsz_set', 'rsz') }), 409, 'KOPPEL_ERR_SCHEMA_EXISTS');
 
-  await refusal(t, upload(rsz, 'vdab_set', '2024Q1', csvFor(people)), 403, 'KOPPEL_ERR_AUTH_FORBIDDEN');
+  // Another supplier's dataset and a dataset that does not exist get the same answer: no existence oracle.
+  await refusal(t, upload(rsz, 'vdab_set', '2024Q1', csvFor(people)), 404, 'KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET');
+  await refusal(t, upload(rsz, 'no_such_set', '2024Q1', csvFor(people)), 404, 'KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET');
   await refusal(t, upload(op1, 'vdab_set', '2024Q1', csvFor(people)), 403, 'KOPPEL_ERR_AUTH_FORBIDDEN');
   await refusal(t, upload(vdab, 'vdab_set', '2024Q5', csvFor(people)), 400, 'KOPPEL_ERR_SCHEMA_BAD_PERIOD');
 

@@ -2,8 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { auditEntrySchema, errorResponses } from '../schemas.js';
+import type { RefusalAudit } from '../refusal-audit.js';
 
-export async function auditRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
+export async function auditRoutes(app: FastifyInstance, ctx: PipelineContext, refusals: RefusalAudit): Promise<void> {
   app.get<{ Querystring: { after?: number; limit?: number } }>('/v1/audit', {
     config: { roles: ['operator'] },
     schema: {
@@ -24,8 +25,9 @@ export async function auditRoutes(app: FastifyInstance, ctx: PipelineContext): P
         ...errorResponses,
       },
     },
-  }, async (request) => ({
-    entries: ctx.store.listAudit({ after: request.query.after, limit: request.query.limit }),
-    head: ctx.store.auditHead(),
-  }));
+  }, async (request) => {
+    // Refusals counted since the last flush belong in what the operator reads.
+    refusals.flush();
+    return { entries: ctx.store.listAudit({ after: request.query.after, limit: request.query.limit }), head: ctx.store.auditHead() };
+  });
 }

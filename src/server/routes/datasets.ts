@@ -1,10 +1,13 @@
 /** Dataset schemas (operator) and supplier uploads of deliveries. */
 import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
+import { KoppelError } from '../../errors.js';
 import { UPLOAD_MEDIA_TYPES, receiveDelivery, readDeliveryFor } from '../../pipeline/deliveries.js';
 import { registerDataset, listDatasetsFor } from '../../pipeline/registry.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
+import { WholeBodySlots } from '../load-guards.js';
 import {
   datasetBodySchema, datasetRecordSchema, deliverySchema, errorResponses, idParam,
 } from '../schemas.js';
@@ -47,6 +50,7 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
   }, async (request) => listDatasetsFor(ctx, principalOf(request)));
 
   // Uploads stream: the body is handed to ingest as it arrives, never buffered whole.
+  const wholeBody = new WholeBodySlots(ctx.config.maxWholeBodyUploads);
   await app.register(async (uploads) => {
     uploads.removeAllContentTypeParsers();
     uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -69,6 +73,7 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
       },
     }, async (request, reply) => {
       const body = (request.body ?? request.raw) as Readable;
+      const release = wholeBody.acquire(String(request.headers['content-type'] ?? ''), reply);
       let result;
       try {
         result = await receiveDelivery(ctx, {
@@ -85,7 +90,9 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
         // not Arrow at all), and the reader then releases, i.e. destroys, the request stream. The
         // connection cannot carry another request: say so, or a keep-alive client reuses a dead socket.
         if (!request.raw.complete) void reply.header('connection', 'close');
-        throw err;
+        throw abortedUpload(request.raw, err) ?? err;
+      } finally {
+        release();
       }
       return reply.code(result.created ? 201 : 200).send(result.delivery);
     });
@@ -100,4 +107,15 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
       response: { 200: deliverySchema, ...errorResponses },
     },
   }, async (request) => readDeliveryFor(ctx, principalOf(request), request.params.id));
+}
+
+/**
+ * The client went away mid-body (reset, or closed its side early): KOPPEL_ERR_INGEST_ABORTED, a
+ * 4xx logged at info, instead of the stream's own error reaching the log as unexpected.
+ */
+function abortedUpload(raw: IncomingMessage, err: unknown): KoppelError | null {
+  if (err instanceof KoppelError) return null;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const gone = raw.destroyed || raw.aborted === true || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error | undefined)?.message === 'aborted';
+  return gone ? new KoppelError('KOPPEL_ERR_INGEST_ABORTED', 'the upload ended before its body was complete; send the delivery again') : null;
 }
