@@ -108,3 +108,36 @@ export class KoppelError extends Error {
 export function isKoppelError(err: unknown): err is KoppelError {
   return err instanceof KoppelError;
 }
+
+/**
+ * An error as it crosses a thread boundary (structured-cloneable): the one form in which every
+ * worker sends a failure back (util/worker-pool.ts). A KoppelError keeps its code, message and
+ * details; any other error keeps its name, message, stack and a system code such as `ENOENT`,
+ * so that it says in a worker what it would have said inline.
+ */
+export interface SerializedError {
+  readonly code: string | null;
+  readonly name: string;
+  readonly message: string;
+  readonly details: ErrorDetails | null;
+  readonly stack: string | undefined;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (!(err instanceof Error)) return { code: null, name: 'Error', message: 'a non-Error value was thrown', details: null, stack: undefined };
+  const coded = err as Error & { code?: unknown; details?: ErrorDetails };
+  return {
+    code: typeof coded.code === 'string' ? coded.code : null,
+    name: err.name, message: err.message, details: err instanceof KoppelError ? err.details ?? null : null, stack: err.stack,
+  };
+}
+
+/** The error as thrown on the receiving side: a known code becomes the same KoppelError. */
+export function deserializeError(e: SerializedError): Error {
+  if (e.code !== null && e.code in ERROR_CATALOGUE) return new KoppelError(e.code as ErrorCode, e.message, e.details ?? undefined);
+  const err = new Error(e.message) as NodeJS.ErrnoException;
+  err.name = e.name;
+  if (e.code !== null) err.code = e.code;
+  if (e.stack !== undefined) err.stack = `${e.stack}\n    (in a worker thread)`;
+  return err;
+}

@@ -34,6 +34,8 @@ export interface ColumnarOptions {
   readonly batchRows?: number;
   /** Date format per column name (trimmed), for dates and timestamps landing in that column. */
   readonly dateFormats?: ReadonlyMap<string, DateFormat>;
+  /** Heap limit of the Parquet decoder's worker, in MB (default `PARQUET_HEAP_MB`). */
+  readonly parquetHeapMb?: number;
 }
 
 const DEFAULT_BATCH_ROWS = 65_536;
@@ -197,7 +199,7 @@ export async function openParquet(source: AsyncIterable<Uint8Array>, options: Co
   }
   chunks.length = 0;
   const batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
-  const decoding = await decodeParquet(bytes, batchRows);
+  const decoding = await decodeParquet(bytes, batchRows, options.parquetHeapMb);
   // The decoder already says what is the file's fault (KoppelErrors) and what is not.
   return fromRecordBatches(decoding.schema, decoding.batches(), { ...options, batchRows }, (err) => err, () => decoding.close());
 }

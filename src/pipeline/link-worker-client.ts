@@ -4,23 +4,19 @@
  * configuration says `jobWorkers: 0` (the old behaviour, kept as the benchmark's peer).
  *
  *   main thread                                   worker (link-worker.ts)
- *   openLinkRunner: wait for a free slot
- *   link() ── new Worker(workerData = input) ──>  read files, encode     ── {read, records} ──> progress
- *                                                 linkRecords            ── {linked, keys}  ──> (transferred)
+ *   openLinkRunner: lease a worker of the context's pool (jobWorkers of them; more jobs wait)
+ *   link() ── read(input) ──────────────────────> read files, encode     ── records ──────> progress
+ *          ── link ─────────────────────────────> linkRecords            ── summary, keys ─> (transferred)
  *   SQLite person ids, in chunks
- *   files(ids) ── {persons, ids} (transferred) ─> build IPC file bytes   ── {files}         ──> (transferred)
- *   close(): terminate the worker, free the slot
+ *   files(ids) ── files(ids) (transferred) ─────> build IPC file bytes   ── files ────────> (transferred)
+ *   close(): end the worker (its memory goes back), free the lease
  *
- * A failure in the worker comes back as the same coded error (KoppelError code and details).
+ * The pool is util/worker-pool.ts: a failure in the worker comes back as the same coded error
+ * (KoppelError code and details); a worker that dies fails the job with KOPPEL_ERR_LINK_WORKER_FAILED.
  */
-import type { Worker } from 'node:worker_threads';
-import { ERROR_CATALOGUE, KoppelError, type ErrorCode, type ErrorDetails } from '../errors.js';
-import { spawnSiblingWorker } from '../util/spawn-worker.js';
+import { WorkerPool, liveWorkers, type Lease, type Transfer } from '../util/worker-pool.js';
 import type { PipelineContext } from './context.js';
-import {
-  LinkTask, transferables,
-  type JobFiles, type LinkedSummary, type LinkTaskInput, type MainMessage, type SerializedError, type WorkerMessage,
-} from './link-worker-tasks.js';
+import { LinkTask, transferables, type JobFiles, type LinkedSummary, type LinkTaskInput } from './link-worker-tasks.js';
 
 export interface LinkRunner {
   readonly mode: 'worker' | 'inline';
@@ -32,45 +28,33 @@ export interface LinkRunner {
   close(): Promise<void>;
 }
 
-/** At most `jobWorkers` link workers per pipeline context; more jobs wait (still queued) for a slot. */
-class Slots {
-  private queue: (() => void)[] = [];
-  constructor(private free: number) {}
+/** The task table of link-worker.ts: one job's steps, in order, on one leased worker. */
+export type LinkTasks = {
+  read: (input: LinkTaskInput) => number;
+  link: () => Transfer<LinkedSummary>;
+  files: (personIds: Float64Array) => Transfer<JobFiles>;
+};
 
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.queue.push(resolve));
-  }
+const ENTRY = 'link-worker';
 
-  release(): void {
-    const next = this.queue.shift();
-    if (next === undefined) this.free++;
-    else next();
-  }
-}
-
-const slotsOf = new WeakMap<PipelineContext, Slots>();
+/** At most `jobWorkers` link workers per pipeline context; more jobs wait (still queued) for one. */
+const poolOf = new WeakMap<PipelineContext, WorkerPool<LinkTasks>>();
 
 /** Link worker threads of this process that have not exited yet (for shutdown checks and tests). */
-let live = 0;
-
 export function liveLinkWorkers(): number {
-  return live;
+  return liveWorkers(ENTRY);
 }
 
 /** A runner for one job: in a worker thread unless `ctx.config.jobWorkers` is 0. */
 export async function openLinkRunner(ctx: PipelineContext, input: LinkTaskInput): Promise<LinkRunner> {
   if (ctx.config.jobWorkers === 0) return new InlineRunner(input);
-  let slots = slotsOf.get(ctx);
-  if (slots === undefined) {
-    slots = new Slots(ctx.config.jobWorkers);
-    slotsOf.set(ctx, slots);
+  let pool = poolOf.get(ctx);
+  if (pool === undefined) {
+    // A worker starts per job and ends with it: a job's memory goes back to the system.
+    pool = new WorkerPool<LinkTasks>({ from: import.meta.url, entry: ENTRY, role: 'linking a job', size: ctx.config.jobWorkers, start: 'on-demand' });
+    poolOf.set(ctx, pool);
   }
-  await slots.acquire();
-  return new WorkerRunner(input, slots);
+  return new WorkerRunner(input, await pool.lease());
 }
 
 class InlineRunner implements LinkRunner {
@@ -95,100 +79,29 @@ class InlineRunner implements LinkRunner {
   async close(): Promise<void> {}
 }
 
-/** The link worker, compiled (`link-worker.js`) or under tsx (`link-worker.ts`): see spawn-worker.ts. */
-export function spawnLinkWorker(workerData: LinkTaskInput): Worker {
-  return spawnSiblingWorker(import.meta.url, 'link-worker', { workerData });
-}
-
-/** The worker's error as thrown on this side: a known code becomes the same KoppelError. */
-export function deserializeError(e: SerializedError): Error {
-  if (e.code !== null && e.code in ERROR_CATALOGUE) {
-    return new KoppelError(e.code as ErrorCode, e.message, (e.details ?? undefined) as ErrorDetails | undefined);
-  }
-  const err = new Error(e.message);
-  err.name = e.name;
-  if (e.stack !== undefined) err.stack = `${e.stack}\n    (in the link worker thread)`;
-  return err;
-}
-
-type MessageOf<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
-
 class WorkerRunner implements LinkRunner {
   readonly mode = 'worker';
-  private worker: Worker | null = null;
-  private onRead: (records: number) => void = () => {};
-  private waiting: { type: WorkerMessage['type']; resolve: (m: WorkerMessage) => void; reject: (err: Error) => void } | null = null;
-  private failure: Error | null = null;
-  private closed = false;
 
-  constructor(private readonly input: LinkTaskInput, private readonly slots: Slots) {}
+  constructor(private readonly input: LinkTaskInput, private readonly lease: Lease<LinkTasks>) {}
 
   async link(onRead: (records: number) => void): Promise<LinkedSummary> {
-    if (this.worker !== null) throw new Error('link() was already called');
-    this.onRead = onRead;
-    const worker = spawnLinkWorker(this.input);
-    this.worker = worker;
-    live++;
-    worker.on('message', (m: WorkerMessage) => this.receive(m));
-    worker.on('error', (err: Error) => this.fail(err));
-    worker.on('exit', (code: number) => {
-      live--;
-      if (!this.closed) this.fail(new Error(`the link worker stopped before the job finished (exit code ${code})`));
-    });
-    return (await this.next('linked')).summary;
-  }
-
-  async files(personIds: Float64Array): Promise<JobFiles> {
-    if (this.worker === null) throw new Error('files() before link()');
-    const reply = this.next('files');
-    const message: MainMessage = { type: 'persons', ids: personIds };
-    this.worker.postMessage(message, transferables([personIds]));
-    return (await reply).files;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    const records = await this.lease.run('read', this.input);
+    // The worker links while this thread reports the progress.
+    const linked = this.lease.run('link', undefined);
     try {
-      if (this.worker !== null) await this.worker.terminate();
-    } finally {
-      this.slots.release();
+      onRead(records);
+    } catch (err) {
+      linked.catch(() => { /* the job fails with onRead's error */ });
+      throw err;
     }
+    return await linked;
   }
 
-  private next<T extends WorkerMessage['type']>(type: T): Promise<MessageOf<T>> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    return new Promise<MessageOf<T>>((resolve, reject) => {
-      this.waiting = { type, resolve: resolve as (m: WorkerMessage) => void, reject };
-    });
+  files(personIds: Float64Array): Promise<JobFiles> {
+    return this.lease.run('files', personIds, transferables([personIds]));
   }
 
-  private receive(m: WorkerMessage): void {
-    if (m.type === 'read') {
-      try {
-        this.onRead(m.records);
-      } catch (err) {
-        this.fail(err instanceof Error ? err : new Error(String(err)));
-      }
-      return;
-    }
-    if (m.type === 'failed') {
-      this.fail(deserializeError(m.error));
-      return;
-    }
-    const waiting = this.waiting;
-    if (waiting === null || waiting.type !== m.type) {
-      this.fail(new Error(`the link worker sent ${m.type} out of turn`));
-      return;
-    }
-    this.waiting = null;
-    waiting.resolve(m);
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    const waiting = this.waiting;
-    this.waiting = null;
-    waiting?.reject(this.failure);
+  close(): Promise<void> {
+    return this.lease.release({ retire: true });
   }
 }

@@ -37,7 +37,7 @@ export interface LinkSourceInput {
   readonly quality: Readonly<Record<string, FieldQuality>>;
 }
 
-/** Everything the task needs, as a structured-cloneable object (it is the worker's `workerData`). */
+/** Everything the task needs, as a structured-cloneable object (it crosses to the worker). */
 export interface LinkTaskInput {
   readonly sources: readonly LinkSourceInput[];
   readonly fields: readonly JobField[];
@@ -126,33 +126,4 @@ export function summaryTransferables(summary: LinkedSummary): ArrayBuffer[] {
   return transferables([
     summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters,
   ]);
-}
-
-/** Messages between the job (main thread) and its worker; the input travels as `workerData`. */
-export type WorkerMessage =
-  | { readonly type: 'read'; readonly records: number }
-  | { readonly type: 'linked'; readonly summary: LinkedSummary }
-  | { readonly type: 'files'; readonly files: JobFiles }
-  | { readonly type: 'failed'; readonly error: SerializedError };
-
-export type MainMessage = { readonly type: 'persons'; readonly ids: Float64Array };
-
-/** An error as it crosses the thread boundary: a KoppelError keeps its code and details. */
-export interface SerializedError {
-  readonly code: string | null;
-  readonly name: string;
-  readonly message: string;
-  readonly details: unknown;
-  readonly stack: string | undefined;
-}
-
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof Error) {
-    const coded = err as Error & { code?: unknown; details?: unknown };
-    return {
-      code: typeof coded.code === 'string' ? coded.code : null,
-      name: err.name, message: err.message, details: coded.details ?? null, stack: err.stack,
-    };
-  }
-  return { code: null, name: 'Error', message: 'a non-Error value was thrown', details: null, stack: undefined };
 }

@@ -1,18 +1,13 @@
 /**
  * Worker-thread entry of a linkage job (see link-worker-tasks.ts for the steps and
- * link-worker-client.ts for the main-thread side). It reads `workerData` (a LinkTaskInput),
- * reports the record count, links, hands back the person keys, waits for the person ids, and
- * hands back the job's files. Every typed array goes back transferred, not copied.
+ * link-worker-client.ts for the main-thread side): one job's `read`, `link` and `files`, in
+ * that order, on this worker, which the job leases and ends afterwards. Every typed array goes
+ * back transferred, not copied.
  */
 import os from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
-import {
-  LinkTask, serializeError, summaryTransferables, transferables,
-  type LinkTaskInput, type MainMessage, type WorkerMessage,
-} from './link-worker-tasks.js';
-
-const port = parentPort;
-if (port === null) throw new Error('link-worker runs only as a worker thread');
+import { Transfer, serveTasks } from '../util/worker-pool.js';
+import type { LinkTasks } from './link-worker-client.js';
+import { LinkTask, summaryTransferables, transferables } from './link-worker-tasks.js';
 
 // Below the main thread: when the machine is busy, the thread that answers HTTP gets the CPU
 // first and the job waits. On Linux the nice value is per thread, so this lowers only this
@@ -25,22 +20,24 @@ if (process.platform === 'linux') {
   }
 }
 
-const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
-const fail = (err: unknown) => post({ type: 'failed', error: serializeError(err) });
+let task: LinkTask | null = null;
 
-const task = new LinkTask(workerData as LinkTaskInput);
-try {
-  post({ type: 'read', records: task.read() });
-  const summary = task.link();
-  port.once('message', (message: MainMessage) => {
-    try {
-      const files = task.files(message.ids);
-      post({ type: 'files', files }, transferables(files.files.map((f) => f.bytes)));
-    } catch (err) {
-      fail(err);
-    }
-  });
-  post({ type: 'linked', summary }, summaryTransferables(summary));
-} catch (err) {
-  fail(err);
+function current(): LinkTask {
+  if (task === null) throw new Error('a link task step before read');
+  return task;
 }
+
+serveTasks<LinkTasks>({
+  read(input) {
+    task = new LinkTask(input);
+    return task.read();
+  },
+  link() {
+    const summary = current().link();
+    return new Transfer(summary, summaryTransferables(summary));
+  },
+  files(personIds) {
+    const files = current().files(personIds);
+    return new Transfer(files, transferables(files.files.map((f) => f.bytes)));
+  },
+});

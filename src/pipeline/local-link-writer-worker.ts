@@ -1,21 +1,13 @@
 /** Worker-thread entry of `ClustersWriter` (local-link-writer.ts): writes one clusters.csv per task. */
-import { parentPort } from 'node:worker_threads';
+import { serveTasks } from '../util/worker-pool.js';
 import { plainIds, writeAtomically, writeClusters } from './local-link-csv.js';
-import type { ClustersReply, ClustersTask } from './local-link-writer.js';
+import type { ClustersTasks } from './local-link-writer.js';
 
-const port = parentPort;
-if (port === null) throw new Error('local-link-writer-worker runs only as a worker thread');
-
-port.on('message', (task: ClustersTask) => {
-  let reply: ClustersReply;
-  try {
+serveTasks<ClustersTasks>({
+  clusters(task) {
     const ids = task.ids.map((c) => ({ values: new Uint8Array(c.values), offsets: new Int32Array(c.offsets), length: c.length }));
     const result = { clusters: new Int32Array(task.clusters), clusterCount: task.clusterCount, offsets: task.offsets };
-    reply = { file: writeAtomically(task.dir, 'clusters.csv', (w) => writeClusters(w, result, task.names, ids, plainIds(ids))), error: null };
-  } catch (err) {
-    // File-system errors name a path and a code; nothing from the sources is in them.
-    const e = err as NodeJS.ErrnoException;
-    reply = { file: null, error: { name: e.name ?? 'Error', code: e.code ?? null, message: e.message ?? String(err) } };
-  }
-  port.postMessage(reply);
+    // A file-system error crosses back as it is: it names a path and a code, nothing from the sources.
+    return writeAtomically(task.dir, 'clusters.csv', (w) => writeClusters(w, result, task.names, ids, plainIds(ids)));
+  },
 });

@@ -7,14 +7,13 @@
  * main thread                                         worker (local-link-writer-worker.ts)
  * ClustersWriter.shared()     ── spawned early (or kept from an earlier run), idle until needed
  * write(dir, clusters, ids)   ── {arrays in shared memory} ──> writeClusters -> clusters.csv
- * links.csv, report.json ...  <── {file} or {error} ───────────
+ * links.csv, report.json ...  <── path, or the error as thrown there
  * ```
  * The record ids and cluster numbers are copied once into SharedArrayBuffers; nothing else from
  * the sources crosses, and nothing but the file name comes back.
  */
-import type { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../util/worker-pool.js';
 import type { IdColumn } from './local-link-csv.js';
-import { spawnSiblingWorker, workerFailure } from '../util/spawn-worker.js';
 
 export interface ClustersTask {
   readonly dir: string;
@@ -25,7 +24,8 @@ export interface ClustersTask {
   readonly ids: readonly { readonly values: SharedArrayBuffer; readonly offsets: SharedArrayBuffer; readonly length: number }[];
 }
 
-export type ClustersReply = { readonly file: string; readonly error: null } | { readonly file: null; readonly error: { name: string; code: string | null; message: string } };
+/** The task table of local-link-writer-worker.ts: the path of the file written. */
+export type ClustersTasks = { clusters: (task: ClustersTask) => string };
 
 function inSharedMemory<T extends Uint8Array | Int32Array>(a: T): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(a.byteLength);
@@ -35,49 +35,25 @@ function inSharedMemory<T extends Uint8Array | Int32Array>(a: T): SharedArrayBuf
 
 let sharedWriter: ClustersWriter | null = null;
 
-/** The worker is unref'd while idle, so that a writer can serve the next run without keeping the process alive. */
+/** A pool of one writer (util/worker-pool.ts), idle between runs without keeping the process alive. */
 export class ClustersWriter {
-  private readonly worker: Worker;
-  private failure: Error | null = null;
-
-  constructor() {
-    this.worker = spawnSiblingWorker(import.meta.url, 'local-link-writer-worker');
-    this.worker.on('error', (err) => { this.failure = workerFailure('writing clusters.csv', err); });
-    this.worker.on('exit', () => { this.failure ??= workerFailure('writing clusters.csv', null); });
-    this.worker.unref();
-  }
+  private readonly pool = new WorkerPool<ClustersTasks>({ from: import.meta.url, entry: 'local-link-writer-worker', role: 'writing clusters.csv', size: 1 });
 
   /** The process's writer, started on first use and kept idle for the next run (not to be closed by its users). */
   static shared(): ClustersWriter {
-    if (sharedWriter === null || sharedWriter.failure !== null) sharedWriter = new ClustersWriter();
+    if (sharedWriter === null || sharedWriter.pool.isClosed) sharedWriter = new ClustersWriter();
     return sharedWriter;
   }
 
   /** Writes `dir/clusters.csv` (as `writeClusters` would) on the worker; resolves to its path. */
   write(dir: string, result: { clusters: Int32Array; clusterCount: number; offsets: Int32Array }, names: readonly string[], ids: readonly IdColumn[]): Promise<string> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    const task: ClustersTask = {
+    return this.pool.run('clusters', {
       dir, clusters: inSharedMemory(result.clusters), clusterCount: result.clusterCount, offsets: result.offsets, names,
       ids: ids.map((c) => ({ values: inSharedMemory(c.values), offsets: inSharedMemory(c.offsets), length: c.length })),
-    };
-    return new Promise<string>((resolve, reject) => {
-      const onError = (err: Error) => { this.worker.unref(); reject(err); };
-      this.worker.ref(); // busy: the process waits for the file
-      this.worker.once('error', onError);
-      this.worker.once('message', (reply: ClustersReply) => {
-        this.worker.off('error', onError);
-        this.worker.unref();
-        if (reply.error === null) { resolve(reply.file); return; }
-        const err = new Error(reply.error.message) as NodeJS.ErrnoException;
-        err.name = reply.error.name;
-        if (reply.error.code !== null) err.code = reply.error.code;
-        reject(err);
-      });
-      this.worker.postMessage(task);
     });
   }
 
-  async close(): Promise<void> {
-    await this.worker.terminate();
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }

@@ -13,8 +13,7 @@
  * Digits, flags and pseudonyms sit in SharedArrayBuffers: no copy and no transfer; each
  * worker writes only its own rows. Cleartext digits never leave the process's memory.
  */
-import type { Worker } from 'node:worker_threads';
-import { spawnSiblingWorker, workerFailure } from '../util/spawn-worker.js';
+import { WorkerPool } from '../util/worker-pool.js';
 import { INSZ_LENGTH } from '../ingest/insz.js';
 import { HMAC_SHA256_BYTES } from './hmac-batch.js';
 import type { Data, Utf8 } from 'apache-arrow';
@@ -22,7 +21,6 @@ import { nationalIdDigits, nationalIdField, pseudonymiseDigits, type NationalIdD
 import type { EncodedFieldResult } from './encode-field.js';
 
 export interface PseudonymTask {
-  readonly id: number;
   readonly key: Uint8Array;
   readonly rows: number;
   readonly from: number;
@@ -32,25 +30,21 @@ export interface PseudonymTask {
   readonly out: SharedArrayBuffer;
 }
 
-export interface PseudonymTaskDone {
-  readonly id: number;
-  /** null on success, else the error's name. */
-  readonly error: string | null;
-}
+/** The task table of encode-worker.ts, which the main thread runs too (`helpInline`). */
+export const pseudonymTasks = {
+  hmac(task: PseudonymTask): void {
+    const d = { length: task.rows, digits: new Uint8Array(task.digits), present: new Uint8Array(task.present), nulls: 0, invalid: 0 };
+    pseudonymiseDigits(task.key, d, new Uint8Array(task.out), task.from, task.to);
+  },
+};
 
 /** Allocates in shared memory, so that workers can read the digits where they are. */
 export function sharedBytes(length: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(length));
 }
 
-interface Queued {
-  readonly task: PseudonymTask;
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
-}
-
 /** Tasks in a worker's inbox at once: it starts the next the moment it finishes one, even while
- * the main thread is busy (its `done` message waits for the main thread's event loop). */
+ * the main thread is busy (its reply waits for the main thread's event loop). */
 const INBOX = 2;
 
 /** Process-wide pools by size (`PseudonymWorkers.shared`). */
@@ -61,38 +55,24 @@ const sharedPools = new Map<number, PseudonymWorkers>();
  * the main thread itself when it has nothing else to do (`helpInline`): with one worker per
  * spare core, every core stays busy, while reading and at the end.
  *
- * A worker with no task is unref'd: an idle pool never keeps the process alive, so a pool can
+ * The pool is util/worker-pool.ts: idle workers do not keep the process alive, so a pool can
  * outlive the run that started it and serve the next (`shared`), as a database keeps its threads.
  */
 export class PseudonymWorkers {
-  private readonly workers: Worker[];
-  /** The tasks each worker holds, in the order it runs them. */
-  private readonly inbox: Queued[][];
-  private readonly queue: Queued[] = [];
-  private nextId = 0;
-  private closed = false;
+  private readonly pool: WorkerPool<typeof pseudonymTasks>;
 
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError('a pool needs at least one worker');
-    this.inbox = Array.from({ length: size }, () => []);
-    this.workers = Array.from({ length: size }, (_, i) => {
-      const w = spawnSiblingWorker(import.meta.url, 'encode-worker');
-      w.on('message', (m: PseudonymTaskDone) => this.settle(i, m));
-      w.on('error', (err) => this.failAll(workerFailure('computing pseudonyms', err)));
-      w.on('exit', () => { if (!this.closed) this.failAll(workerFailure('computing pseudonyms', null)); });
-      w.unref();
-      return w;
-    });
+    this.pool = new WorkerPool({ from: import.meta.url, entry: 'encode-worker', role: 'computing pseudonyms', size, inbox: INBOX });
   }
 
   /**
    * The process's pool of `size` workers, started on first use and kept (idle, unref'd) for the
    * next run: starting a worker costs 0.15 s compiled, 0.5 s under a TypeScript loader. Not to be
-   * closed by its users; a pool that failed is replaced.
+   * closed by its users; a closed pool is replaced.
    */
   static shared(size: number): PseudonymWorkers {
     let pool = sharedPools.get(size);
-    if (pool === undefined || pool.closed) {
+    if (pool === undefined || pool.pool.isClosed) {
       pool = new PseudonymWorkers(size);
       sharedPools.set(size, pool);
     }
@@ -105,75 +85,29 @@ export class PseudonymWorkers {
    * worker, plus one for the main thread).
    */
   async pseudonymise(key: Uint8Array, d: NationalIdDigits, slices = this.size + 1): Promise<Uint8Array> {
-    if (this.closed) throw new Error('the pseudonym workers are closed');
     const digits = sharedBufferOf(d.digits, d.length * INSZ_LENGTH);
     const present = sharedBufferOf(d.present, d.length);
     const out = new SharedArrayBuffer(d.length * HMAC_SHA256_BYTES);
     const per = Math.max(1, Math.ceil(d.length / slices));
     const tasks: Promise<void>[] = [];
     for (let from = 0; from < d.length; from += per) {
-      const task: PseudonymTask = { id: this.nextId++, key, rows: d.length, from, to: Math.min(d.length, from + per), digits, present, out };
-      tasks.push(new Promise<void>((resolve, reject) => { this.queue.push({ task, resolve, reject }); }));
+      tasks.push(this.pool.run('hmac', { key, rows: d.length, from, to: Math.min(d.length, from + per), digits, present, out }));
     }
-    this.pump();
     await Promise.all(tasks);
     return new Uint8Array(out);
   }
 
   /**
    * Runs queued tasks on this thread until none is left, for a caller that would otherwise only
-   * wait for the workers. Between tasks it lets the event loop turn, so that finished workers
-   * get their next task at once.
+   * wait for the workers.
    */
-  async helpInline(): Promise<void> {
-    for (let q = this.queue.shift(); q !== undefined; q = this.queue.shift()) {
-      const { task } = q;
-      try {
-        const d = { length: task.rows, digits: new Uint8Array(task.digits), present: new Uint8Array(task.present), nulls: 0, invalid: 0 };
-        pseudonymiseDigits(task.key, d, new Uint8Array(task.out), task.from, task.to);
-        q.resolve();
-      } catch (err) {
-        q.reject(err instanceof Error ? err : new Error('pseudonymisation failed'));
-      }
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  helpInline(): Promise<void> {
+    return this.pool.runQueuedHere(pseudonymTasks);
   }
 
-  /** Ends the workers; the owner must call it (a live worker keeps the process running). */
-  async close(): Promise<void> {
-    if (!this.closed) this.failAll(new Error('the pseudonym workers are closed'));
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-
-  /** Fills the workers' inboxes from the queue. */
-  private pump(): void {
-    for (let w = 0; w < this.size; w++) {
-      while (this.inbox[w].length < INBOX && this.queue.length > 0) {
-        const q = this.queue.shift()!;
-        if (this.inbox[w].length === 0) this.workers[w].ref(); // busy: the process waits for it
-        this.inbox[w].push(q);
-        this.workers[w].postMessage(q.task);
-      }
-    }
-  }
-
-  private settle(worker: number, m: PseudonymTaskDone): void {
-    // A worker answers its tasks in the order it got them.
-    const q = this.inbox[worker].shift();
-    if (this.inbox[worker].length === 0) this.workers[worker].unref();
-    if (q !== undefined && q.task.id === m.id) {
-      if (m.error === null) q.resolve();
-      else q.reject(new Error(`pseudonym worker failed (${m.error})`));
-    }
-    this.pump();
-  }
-
-  private failAll(err: Error): void {
-    // A pool that lost a worker is done for: `shared` starts a new one.
-    if (!this.closed) { this.closed = true; void Promise.all(this.workers.map((w) => w.terminate())); }
-    for (const inbox of this.inbox) for (const q of inbox.splice(0)) q.reject(err);
-    for (const q of this.queue) q.reject(err);
-    this.queue.length = 0;
+  /** Ends the workers, failing what they had. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 

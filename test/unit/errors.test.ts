@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { ERROR_CATALOGUE, KoppelError, type ErrorCode } from '../../src/errors.js';
+import { ERROR_CATALOGUE, KoppelError, deserializeError, isKoppelError, serializeError, type ErrorCode } from '../../src/errors.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -34,4 +34,17 @@ t.test('a KoppelError carries its code, status and details', async (t) => {
   t.equal(err.statusCode, 403);
   t.same(err.details, { release: 'rel_x' });
   t.ok(err instanceof Error);
+});
+
+t.test('an error that crosses a thread boundary keeps its code and details when it has a known code; others stay plain', async (t) => {
+  const coded = deserializeError(serializeError(new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', 'Blocking rule names field x.', { field: 'x' })));
+  t.ok(isKoppelError(coded));
+  t.match(coded, { code: 'KOPPEL_ERR_LINK_BAD_JOB', statusCode: 400, message: 'Blocking rule names field x.', details: { field: 'x' } });
+  const plain = deserializeError(serializeError(new RangeError('bad length')));
+  t.notOk(isKoppelError(plain), 'an unknown error is not dressed up as a coded one');
+  t.match(plain, { name: 'RangeError', message: 'bad length' });
+  const system = deserializeError({ ...serializeError(new Error('x')), code: 'ENOENT' });
+  t.notOk(isKoppelError(system), 'a system error code is not a Koppel code');
+  t.equal((system as NodeJS.ErrnoException).code, 'ENOENT', 'but it is kept, as a file-system error has it');
+  t.match(deserializeError(serializeError('not an error')), { name: 'Error', message: 'a non-Error value was thrown' });
 });

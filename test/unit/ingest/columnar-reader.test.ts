@@ -188,3 +188,12 @@ t.test('Parquet: a body that is not Parquet, or is cut short, is refused', async
   for (let i = 8; i < Math.floor(damaged.length / 2); i++) damaged[i] ^= 0x5a;
   await t.rejects(async () => readAll(await openParquet(chunked(damaged), options)), { code: 'KOPPEL_ERR_INGEST_COLUMNAR' }, 'damaged pages');
 });
+
+t.test('Parquet: a decoder that runs out of its heap limit refuses the body as too large, naming the limit', async (t) => {
+  const bytes = parquet.writeParquet(parquet.Table.fromIPCStream(tableToIPC(people(300, 300), 'stream')));
+  // 2 MB is below what the decoder's worker needs at all: the limit is applied and its failure mapped.
+  await t.rejects(async () => readAll(await openParquet(chunked(bytes), { ...options, parquetHeapMb: 2 })), {
+    code: 'KOPPEL_ERR_INGEST_TOO_LARGE', details: { heapMb: 2 },
+  });
+  t.equal((await readAll(await openParquet(chunked(bytes), options))).rows.length, 300, 'the default limit decodes it');
+});

@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { FixedSizeBinary, Table, Uint32, makeData, makeVector, tableToIPC } from 'apache-arrow';
-import { KoppelError, isKoppelError } from '../../../src/errors.js';
+import { isKoppelError } from '../../../src/errors.js';
 import type { PipelineContext } from '../../../src/pipeline/context.js';
-import { deserializeError, liveLinkWorkers, openLinkRunner } from '../../../src/pipeline/link-worker-client.js';
-import { serializeError, type LinkTaskInput } from '../../../src/pipeline/link-worker-tasks.js';
+import { liveLinkWorkers, openLinkRunner } from '../../../src/pipeline/link-worker-client.js';
+import type { LinkTaskInput } from '../../../src/pipeline/link-worker-tasks.js';
 import type { StoredFileRef } from '../../../src/store/index.js';
 
 const run = promisify(execFile);
@@ -82,16 +82,6 @@ async function runTask(ctx: PipelineContext, input: LinkTaskInput) {
     await runner.close();
   }
 }
-
-t.test('a worker error with a known code comes back as the same KoppelError; others as plain errors', async (t) => {
-  const coded = deserializeError(serializeError(new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', 'Blocking rule names field x.', { field: 'x' })));
-  t.ok(isKoppelError(coded));
-  t.match(coded, { code: 'KOPPEL_ERR_LINK_BAD_JOB', statusCode: 400, message: 'Blocking rule names field x.', details: { field: 'x' } });
-  const plain = deserializeError(serializeError(new RangeError('bad length')));
-  t.notOk(isKoppelError(plain), 'an unknown error is not dressed up as a coded one');
-  t.match(plain, { name: 'RangeError', message: 'bad length' });
-  t.notOk(isKoppelError(deserializeError({ ...serializeError(new Error('x')), code: 'ENOENT' })), 'a system error code is not a Koppel code');
-});
 
 t.test('the worker and the inline runner produce the same clusters, links and file bytes', async (t) => {
   const input = taskInput(tempDir(t));
