@@ -2,5 +2,6 @@
 export { linkRecords } from './link-records.js';
 export type { LinkHooks, LinkResult } from './link-result.js';
 export { linkSettings, DEFAULT_LINK_SETTINGS, type LinkSettings } from './link-settings.js';
-export type { LinkReport, LinkTable } from './link-report.js';
+export type { LinkTable } from './clusters.js';
+export type { LinkReport } from './link-report.js';
 export { reportHtml } from './report-html.js';
