@@ -9,8 +9,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LinkTable } from '../link/clusters.js';
-import { LINK_DETERMINISTIC } from '../link/link-method.js';
+import { LINK_DETERMINISTIC, type LinkTable } from '../link/index.js';
 /** A source's record ids, back to back (`local-sources.ts`). */
 export type IdColumn = Utf8Rows;
 import { gatherUtf8, type Utf8Rows } from '../util/utf8-gather.js';
