@@ -13,6 +13,11 @@
  * mask    Uint32Array(records)  at roots: bit s set when the cluster holds a record of source s
  * ```
  */
+import type { PairList } from './blocking.js';
+import type { DeterministicOutcome } from './deterministic.js';
+import type { LinkFrame } from './link-frame.js';
+import type { LinkSettings } from './link-settings.js';
+import { chooseThreshold, type ThresholdChoice } from './threshold.js';
 
 export const Union = { Rejected: 0, Merged: 1, Already: 2 } as const;
 export type UnionOutcome = (typeof Union)[keyof typeof Union];
@@ -71,5 +76,89 @@ export class ConstrainedUnionFind {
       ids[x] = byRoot[r];
     }
     return { ids, count };
+  }
+}
+
+/** Candidate pairs at or above the probability floor; `order` lists them by weight descending. */
+export interface Edges {
+  left: Int32Array; right: Int32Array; a: Int32Array; b: Int32Array; weight: Float64Array; order: Int32Array;
+}
+
+/** The assignment stage's result: the links it kept and the persons they make with the deterministic pass's. */
+export interface Assigned {
+  readonly edges: Edges;
+  /** Edges assignment accepted before the threshold, and those it rejected (a unique source's record taken). */
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly choice: ThresholdChoice;
+  /** The edges kept: accepted and at or above the threshold, strongest first. */
+  readonly kept: readonly number[];
+  /** The persons: the deterministic pass's, merged by the kept edges. */
+  readonly persons: ConstrainedUnionFind;
+}
+
+/**
+ * The assignment stage of a run: candidate pairs strongest first into the persons of the
+ * deterministic pass, a record of a unique source taken at most once; then the threshold.
+ */
+export function assignStage(
+  frame: LinkFrame, settings: LinkSettings, det: DeterministicOutcome | null, lists: readonly PairList[], weights: readonly Float64Array[],
+): Assigned {
+  const { offsets, constrained } = frame;
+  const floorWeight = Math.log2(settings.probabilityFloor / (1 - settings.probabilityFloor));
+  const edges = collectEdges(lists, weights, floorWeight);
+  // The persons of the deterministic pass, as the union-find the probabilistic links extend.
+  const uf = new ConstrainedUnionFind(offsets, constrained);
+  if (det !== null) for (let g = 0; g < frame.totalRecords; g++) if (det.rep[g] !== g) uf.union(det.rep[g], g);
+  const acceptedIdx: number[] = [];
+  let rejected = 0;
+  for (let i = 0; i < edges.order.length; i++) {
+    const e = edges.order[i];
+    const outcome = uf.union(offsets[edges.left[e]] + edges.a[e], offsets[edges.right[e]] + edges.b[e]);
+    if (outcome === Union.Rejected) { rejected++; continue; }
+    acceptedIdx.push(e);
+  }
+  // Thresholding after assignment equals assigning with the threshold, except for merges: redo
+  // the union-find with only the links that pass, so clusters never hold sub-threshold links.
+  const acceptedProb = Float64Array.from(acceptedIdx, (e) => 1 / (1 + Math.pow(2, -edges.weight[e])));
+  const choice = chooseThreshold(acceptedProb, settings.threshold, settings.probabilityFloor);
+  const persons = new ConstrainedUnionFind(offsets, constrained);
+  replayDeterministic(det, persons, offsets);
+  const kept: number[] = [];
+  for (let i = 0; i < acceptedIdx.length; i++) {
+    if (acceptedProb[i] < choice.threshold) continue;
+    const e = acceptedIdx[i];
+    if (persons.union(offsets[edges.left[e]] + edges.a[e], offsets[edges.right[e]] + edges.b[e]) !== Union.Rejected) kept.push(e);
+  }
+  return { edges, accepted: acceptedIdx.length, rejected, choice, kept, persons };
+}
+
+/** Candidate pairs at or above the floor, ordered by weight descending (ties: by record). */
+function collectEdges(lists: readonly PairList[], weights: readonly Float64Array[], floor: number): Edges {
+  let n = 0;
+  for (const w of weights) for (let p = 0; p < w.length; p++) if (w[p] >= floor) n++;
+  const e: Edges = {
+    left: new Int32Array(n), right: new Int32Array(n), a: new Int32Array(n), b: new Int32Array(n),
+    weight: new Float64Array(n), order: new Int32Array(n),
+  };
+  let k = 0;
+  lists.forEach((list, i) => {
+    const w = weights[i];
+    for (let p = 0; p < list.length; p++) {
+      if (w[p] < floor) continue;
+      e.left[k] = list.left; e.right[k] = list.right; e.a[k] = list.a[p]; e.b[k] = list.b[p]; e.weight[k] = w[p]; e.order[k] = k; k++;
+    }
+  });
+  // Ties by record, not by the order blocking produced the pairs in: the links do not depend
+  // on how candidates were generated.
+  e.order.sort((x, y) => e.weight[y] - e.weight[x] || e.left[x] - e.left[y] || e.a[x] - e.a[y] || e.right[x] - e.right[y] || e.b[x] - e.b[y]);
+  return e;
+}
+
+/** The deterministic pass's merges and links, into a fresh union-find. */
+function replayDeterministic(det: DeterministicOutcome | null, uf: ConstrainedUnionFind, offsets: Int32Array): void {
+  if (det !== null) for (let p = 0; p < det.merges.length; p++) uf.union(det.merges.a[p], det.merges.b[p]);
+  for (const list of det?.lists ?? []) {
+    for (let p = 0; p < list.length; p++) uf.union(offsets[list.left] + list.a[p], offsets[list.right] + list.b[p]);
   }
 }

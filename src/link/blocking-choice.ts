@@ -7,10 +7,13 @@
  * a postcode) is paired with the two partners that keep it under budget with the most pairs (the
  * coarsest acceptable conjunctions). Pair counts come from key counts, without producing pairs.
  */
+import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
-import { countRulePairs, ruleKeys, type BlockingRule, type SourcePair } from './blocking.js';
-import { slotIndex } from '../pseudonymise/encoded-source.js';
+import { countRulePairs, ruleKeys, type BlockingRule, type RuleSet, type SourcePair } from './blocking.js';
+import { slotIndex, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
 import type { FieldIndex } from './field-index.js';
+import type { LinkFrame } from './link-frame.js';
+import type { LinkSettings } from './link-settings.js';
 
 /** Field types that carry too little information to block on alone or to pair with. */
 const NEVER_ALONE: ReadonlySet<FieldType> = new Set(['sex', 'national_id']);
@@ -20,6 +23,32 @@ export interface RuleChoice {
   readonly estimatedPairs: number;
   /** The rule's keys (`ruleKeys`), computed for the choice and handed on to blocking. */
   readonly keys: Int32Array[];
+}
+
+/** The run's blocking rules: the job's own, or chosen by the engine within the pair budget. */
+export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet {
+  const S = frame.sources.length;
+  if (settings.blocking !== null) {
+    const rules = settings.blocking.map((names) => parseRule(names, frame.index));
+    return { rules, keys: rules.map((r) => ruleKeys(r, frame.index, S)), chosenBy: 'job' };
+  }
+  const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * frame.totalRecords);
+  const chosen = chooseBlockingRules(frame.index, S, frame.sourcePairs, budget);
+  return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };
+}
+
+/** A job's rule (`["surname", "date_of_birth.ym"]`) as token slots of its fields. */
+function parseRule(names: readonly string[], index: readonly FieldIndex[]): BlockingRule {
+  if (names.length === 0) throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', 'A blocking rule names no field.', {});
+  return names.map((entry) => {
+    const [name, slot = ''] = entry.split('.');
+    const fi = index.find((x) => x.name === name);
+    if (fi === undefined) throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', `Blocking rule names field ${name}, which the job does not define.`, { field: name });
+    if (slot !== '' && !TOKEN_SLOTS[fi.type].includes(slot)) {
+      throw new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', `Blocking rule on field ${name}: type ${fi.type} has no part ${slot} (parts: ${TOKEN_SLOTS[fi.type].join(', ')}).`, { field: name });
+    }
+    return { field: fi.field, slot: slot === '' ? 0 : slotIndex(fi.type, slot) };
+  });
 }
 
 export function chooseBlockingRules(

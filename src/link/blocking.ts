@@ -37,6 +37,20 @@ export interface PairList {
   ruleEnd?: Int32Array;
 }
 
+/** A run's blocking rules with their per-source keys (`keys[rule][source][record]`). */
+export interface RuleSet {
+  readonly rules: BlockingRule[];
+  readonly keys: Int32Array[][];
+  readonly chosenBy: 'engine' | 'job';
+}
+
+/** The blocking stage's result: candidate pairs per source pair, and what each rule did. */
+export interface Blocked {
+  readonly lists: PairList[];
+  readonly outcomes: RuleOutcome[];
+  readonly candidatePairs: number;
+}
+
 export interface RuleOutcome {
   /** New pairs this rule contributed (not produced by an earlier rule). */
   pairs: number;
@@ -145,6 +159,12 @@ export interface GenerateOptions {
    * saturated side are not produced: assignment could never accept them.
    */
   readonly saturated?: (s: number, t: number) => Uint8Array | null;
+}
+
+/** The blocking stage of a run: the candidate pairs of its rules, none with a saturated side. */
+export function blockCandidates(ruleSet: RuleSet, sourcePairs: readonly SourcePair[], options: GenerateOptions): Blocked {
+  const blocked = generatePairs(ruleSet.keys, sourcePairs, options);
+  return { lists: blocked.pairs, outcomes: blocked.outcomes, candidatePairs: blocked.pairs.reduce((s, l) => s + l.length, 0) };
 }
 
 /** Candidate pairs of every source pair under the union of `rules` (given as their per-source keys). */

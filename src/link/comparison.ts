@@ -38,6 +38,52 @@ const LEVELS: Readonly<Record<FieldType, readonly string[]>> = {
   national_id: ['null', 'exact', 'different'],
 };
 
+/** The comparison stage's result: levels[list][field][pair] of the pairs of each list. */
+export interface Compared {
+  /** The candidate pairs of blocking. */
+  readonly candidates: Uint8Array[][];
+  /** The deterministic links (known matches: m is measured on them). */
+  readonly deterministic: Uint8Array[][];
+}
+
+/** The comparison stage of a run: every field's level for the candidate pairs and for the deterministic links. */
+export function comparePairs(
+  candidates: readonly PairList[], deterministic: readonly PairList[],
+  specs: readonly ComparisonSpec[], index: readonly FieldIndex[], sources: readonly EncodedSource[],
+): Compared {
+  const levelsOf = (list: PairList) => specs.map((spec) => {
+    const out = new Uint8Array(list.length);
+    compareField(spec, index, sources, list, out);
+    return out;
+  });
+  return { candidates: candidates.map(levelsOf), deterministic: deterministic.map(levelsOf) };
+}
+
+/**
+ * Links whose names all clearly disagree, whose birth dates (any date field) clearly disagree,
+ * and either: among deterministic links, a data-quality signal.
+ */
+export function disagreeingLinks(
+  specs: readonly ComparisonSpec[], lists: readonly PairList[], levels: readonly Uint8Array[][],
+): { names: number; dates: number; either: number } {
+  let names = 0; let dates = 0; let either = 0;
+  const nameFields = specs.filter((s) => s.type === 'given_name' || s.type === 'surname' || s.type === 'name').map((s) => s.field);
+  const dateFields = specs.filter((s) => s.type === 'date').map((s) => s.field);
+  // Only a name or date field can disagree: without one the loop has nothing to count.
+  if (nameFields.length + dateFields.length === 0) return { names, dates, either };
+  lists.forEach((list, i) => {
+    const lv = levels[i];
+    for (let p = 0; p < list.length; p++) {
+      const name = nameFields.length > 0 && nameFields.every((f) => lv[f][p] === specs[f].levels.length - 1);
+      const date = dateFields.some((f) => lv[f][p] === specs[f].levels.length - 1);
+      if (name) names++;
+      if (date) dates++;
+      if (name || date) either++;
+    }
+  });
+  return { names, dates, either };
+}
+
 export function comparisonSpecs(index: readonly FieldIndex[]): ComparisonSpec[] {
   return index.map((fi) => {
     let partner = -1;

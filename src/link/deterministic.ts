@@ -17,6 +17,8 @@
  */
 import type { PairList } from './blocking.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
+import type { LinkFrame } from './link-frame.js';
+import type { LinkSettings } from './link-settings.js';
 import { groupByKey } from '../util/group-by-key.js';
 
 export interface DeterministicOutcome {
@@ -232,4 +234,31 @@ export function clustersOfReps(rep: Int32Array): { ids: Int32Array; count: numbe
     ids[g] = r === g ? count++ : ids[r];
   }
   return { ids, count };
+}
+
+/** The deterministic stage of a run: its outcome, or null when the job has no national_id field. */
+export function linkDeterministic(frame: LinkFrame, settings: LinkSettings): DeterministicOutcome | null {
+  const nid = frame.index.findIndex((fi) => fi.type === 'national_id');
+  if (nid < 0) return null;
+  const fi = frame.index[nid];
+  return deterministicPass({
+    sources: frame.sources, offsets: frame.offsets, ids: fi.globalIds ?? concatenated(fi.ids[0], frame.totalRecords), sizes: fi.wholeCounts,
+    constrained: frame.constrained, dedupe: frame.dedupe, maxGroup: settings.maxDeterministicGroup,
+  });
+}
+
+/**
+ * saturated(s, t): per record of source s, 1 when the deterministic pass linked it to a record
+ * of constrained source t, which then can take no other record of it; null when none is.
+ */
+export function saturation(det: DeterministicOutcome | null, constrained: readonly boolean[]): (s: number, t: number) => Uint8Array | null {
+  return (s, t) => (constrained[t] ? det?.linkedTo[s][t] ?? null : null);
+}
+
+/** Per-source id columns as one column in global numbering. */
+function concatenated(columns: readonly Int32Array[], total: number): Int32Array {
+  const out = new Int32Array(total);
+  let at = 0;
+  for (const c of columns) { out.set(c, at); at += c.length; }
+  return out;
 }

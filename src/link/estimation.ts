@@ -10,11 +10,14 @@
  * follows from each rule's matches divided by the rule's estimated recall (the product over its
  * fields of the share of matches that agree on them).
  */
-import type { BlockingRule, PairList } from './blocking.js';
-import type { ComparisonSpec } from './comparison.js';
-import { initialM, priorWeight, runEm, weightTable, type FsParams } from './fellegi-sunter.js';
-import { PatternCounter, type PatternHistogram } from './pattern-histogram.js';
-import { uFromHistogram, type USample } from './u-sampling.js';
+import type { Blocked, PairList, RuleSet } from './blocking.js';
+import type { Compared, ComparisonSpec } from './comparison.js';
+import type { DeterministicOutcome } from './deterministic.js';
+import { initialM, MIN_M, priorWeight, runEm, weightTable, type FsParams } from './fellegi-sunter.js';
+import type { LinkFrame } from './link-frame.js';
+import type { LinkSettings } from './link-settings.js';
+import { rulePatternHistograms, type RulePairs } from './pattern-histogram.js';
+import { sampleU, uFromHistogram, type USample } from './u-sampling.js';
 
 export interface RuleEstimate {
   /** Pairs satisfying the rule (outside skipped blocks). */
@@ -36,15 +39,8 @@ export interface ModelEstimate {
   readonly distinctPatterns: number;
 }
 
-export interface EstimationInput {
+export interface EstimationInput extends RulePairs {
   readonly specs: readonly ComparisonSpec[];
-  readonly rules: readonly BlockingRule[];
-  /** ruleKeys[rule][source][record]. */
-  readonly ruleKeys: readonly Int32Array[][];
-  /** Per rule, the blocks it skipped for size (then its pairs may be anywhere in the lists). */
-  readonly skippedBlocks?: readonly number[];
-  readonly lists: readonly PairList[];
-  readonly listLevels: readonly Uint8Array[][];
   readonly uSample: USample;
   /** Starting m (e.g. measured on deterministic links), or null for the generic start. */
   readonly startM: Float64Array[] | null;
@@ -119,63 +115,6 @@ export function estimateModel(input: EstimationInput): ModelEstimate {
   return { params, matches, rules: ruleEstimates, iterations, converged, distinctPatterns };
 }
 
-/**
- * Per rule, the histogram of the patterns of the pairs it selects, with the rule's own fields
- * set to level 0. Each pair's full pattern is looked up once for all rules; a rule then only
- * counts full patterns (a small array) and folds them into masked patterns at the end, over a
- * few thousand patterns instead of millions of pairs. Patterns keep the order of their first
- * pair, so the histograms are exactly those of counting the masked pairs one by one.
- */
-function rulePatternHistograms(input: EstimationInput): { hist: PatternHistogram; pairs: number }[] {
-  const { specs, rules, lists, listLevels } = input;
-  const levelCounts = specs.map((s) => s.levels.length);
-  const F = specs.length;
-  const all = new PatternCounter(levelCounts);
-  const patternOf = lists.map((list, i) => {
-    const out = new Int32Array(list.length);
-    all.addPairs(listLevels[i], list.length, out);
-    return out;
-  });
-  const full = all.histogram();
-  const seen = new Int32Array(full.size);
-  const counts = new Float64Array(full.size);
-  return rules.map((rule, r) => {
-    const masked = new Set(rule.map((k) => k.field));
-    seen.fill(0);
-    counts.fill(0);
-    const firstSeen: number[] = [];
-    let pairs = 0;
-    // Only the pairs of this rule and earlier ones can agree on its keys (see PairList.ruleEnd),
-    // unless it skipped blocks; the biggest rules come last, so this skips most pairs.
-    const bounded = (input.skippedBlocks?.[r] ?? 1) === 0;
-    lists.forEach((list, i) => {
-      const kl = input.ruleKeys[r][list.left];
-      const kr = input.ruleKeys[r][list.right];
-      const pattern = patternOf[i];
-      const { a, b } = list;
-      const end = bounded && list.ruleEnd !== undefined ? list.ruleEnd[r] : list.length;
-      for (let p = 0; p < end; p++) {
-        const k = kl[a[p]];
-        if (k < 0 || k !== kr[b[p]]) continue;
-        const id = pattern[p];
-        if (seen[id] === 0) { seen[id] = 1; firstSeen.push(id); }
-        counts[id]++;
-        pairs++;
-      }
-    });
-    const n = firstSeen.length;
-    const levels = Array.from({ length: F }, (_, f) => {
-      const out = new Uint8Array(n);
-      if (!masked.has(f)) for (let j = 0; j < n; j++) out[j] = full.levels[firstSeen[j] * F + f];
-      return out;
-    });
-    const weights = Float64Array.from(firstSeen, (id) => counts[id]);
-    const counter = new PatternCounter(levelCounts);
-    counter.addPairs(levels, n, null, weights);
-    return { hist: counter.histogram(), pairs };
-  });
-}
-
 /** u again from the random pairs, each weighted by its probability of being a non-match. */
 function refineU(params: FsParams, sample: USample, levelCounts: readonly number[], share: number): void {
   const F = levelCounts.length;
@@ -194,4 +133,135 @@ function refineU(params: FsParams, sample: USample, levelCounts: readonly number
 
 function clampShare(x: number): number {
   return Math.min(0.5, Math.max(1e-12, x));
+}
+
+/** Deterministic links from which m is measured on them and not re-estimated by EM. */
+const M_FROM_LINKS_MIN = 1000;
+/** Deterministic links from which m starts from them (EM still moves it). */
+const M_START_LINKS_MIN = 30;
+
+/** The estimation stage's result: the model, and where its m came from. */
+export interface Estimated {
+  readonly estimate: ModelEstimate;
+  /** Random pairs u was estimated on. */
+  readonly uPairs: number;
+  /** log2 of the prior odds of a match among the pairs the pass may link. */
+  readonly prior: number;
+  readonly mFromDeterministic: boolean;
+  /** m measured on the deterministic links and held (EM estimated only the match share). */
+  readonly mHeld: boolean;
+}
+
+/**
+ * The estimation stage of a run: u from random pairs, m per blocking rule by EM (started from,
+ * or held at, m measured on the deterministic links), the number of matches.
+ */
+export function estimateStage(
+  frame: LinkFrame, settings: LinkSettings, det: DeterministicOutcome | null, ruleSet: RuleSet, blocked: Blocked, compared: Compared,
+  saturated: (s: number, t: number) => Uint8Array | null,
+): Estimated {
+  const { sources, sourcePairs, index, specs } = frame;
+  const uSample = sampleU(sources, sourcePairs, index, specs, settings.uSamplePairs);
+  // With enough deterministic links (equal valid national numbers: known matches), m of every
+  // field is measured on them and held: EM over one blocking rule's pairs can otherwise take a
+  // cluster of look-alike non-matches (namesakes in one postcode) for the matches.
+  const mKnown = det !== null && det.links >= M_FROM_LINKS_MIN;
+  const fixedM = specs.map((s) => mKnown || s.type === 'national_id');
+  const startM = startingM(frame, det, blocked, compared, mKnown);
+  const estimate = estimateModel({
+    specs, rules: ruleSet.rules, ruleKeys: ruleSet.keys, skippedBlocks: blocked.outcomes.map((o) => o.skippedBlocks),
+    lists: blocked.lists, listLevels: compared.candidates, uSample, startM, fixedM,
+    comparablePairs: Math.max(openPairs(frame, saturated), 1), allPairs: frame.comparablePairs, knownMatches: det?.links ?? 0,
+  });
+  return {
+    estimate, uPairs: uSample.pairs, prior: priorWeight(estimate.params.lambda),
+    mFromDeterministic: startM !== null && det !== null && det.links >= M_START_LINKS_MIN, mHeld: mKnown,
+  };
+}
+
+/** m to start EM from: measured on the deterministic links where there are enough, else null (the generic start). */
+function startingM(frame: LinkFrame, det: DeterministicOutcome | null, blocked: Blocked, compared: Compared, mKnown: boolean): Float64Array[] | null {
+  const { levelCounts, specs } = frame;
+  let startM: Float64Array[] | null = null;
+  if (det !== null && det.links >= M_START_LINKS_MIN) startM = mFromPairs(initialM(levelCounts), det.lists, compared.deterministic, levelCounts);
+  // Held m keeps EM's floor: a level no known match showed is rare, not impossible.
+  if (mKnown && startM !== null) for (const m of startM) floorM(m);
+  const nid = frame.index.findIndex((fi) => fi.type === 'national_id');
+  if (nid >= 0) {
+    startM ??= initialM(levelCounts);
+    // A true match with two valid, different national numbers is rare (a valid-looking typo, a
+    // BIS number replaced by a national register number): measured where the data allows it.
+    const different = nationalIdDifferentShare(specs, nid, blocked.lists, compared.candidates, det, compared.deterministic) ?? NATIONAL_ID_DIFFERENT_DEFAULT;
+    startM[nid][1] = 1 - different; startM[nid][2] = different;
+  }
+  return startM;
+}
+
+/** Pairs the probabilistic pass can still link: neither side saturated towards the other's source. */
+function openPairs(frame: LinkFrame, saturated: (s: number, t: number) => Uint8Array | null): number {
+  const { sources } = frame;
+  return frame.sourcePairs.reduce((sum, sp) => {
+    const a = sources[sp.left].size - count(saturated(sp.left, sp.right));
+    const b = sources[sp.right].size - count(saturated(sp.right, sp.left));
+    return sum + (sp.left === sp.right ? (a * (a - 1)) / 2 : a * b);
+  }, 0);
+}
+
+function count(flags: Uint8Array | null): number {
+  if (flags === null) return 0;
+  let n = 0;
+  for (let i = 0; i < flags.length; i++) n += flags[i];
+  return n;
+}
+
+/** m measured on deterministic links (known matches), with half a pair of smoothing per level. */
+function mFromPairs(m: Float64Array[], lists: readonly PairList[], levels: readonly Uint8Array[][], levelCounts: readonly number[]): Float64Array[] {
+  levelCounts.forEach((L, f) => {
+    const c = new Float64Array(L);
+    lists.forEach((list, i) => { const lv = levels[i][f]; for (let p = 0; p < list.length; p++) c[lv[p]]++; });
+    let sum = 0;
+    for (let l = 1; l < L; l++) sum += c[l] + 0.5;
+    if (sum <= 0.5 * (L - 1)) return; // never present together: keep the prior
+    for (let l = 1; l < L; l++) m[f][l] = (c[l] + 0.5) / sum;
+  });
+  return m;
+}
+
+/** m of "two valid, different national numbers" where the data cannot measure it. */
+const NATIONAL_ID_DIFFERENT_DEFAULT = 0.01;
+/** Pairs agreeing exactly on every other field, with equal numbers, needed to measure it. */
+const NATIONAL_ID_EVIDENCE_MIN = 100;
+
+/**
+ * The share of near-certain matches whose valid national numbers differ: among pairs that
+ * agree exactly on every other field, those with different numbers (candidate pairs) over all
+ * of them (deterministic links have equal numbers). Twins alike in every other field count as
+ * such matches, so the estimate errs high, never low. Null without enough such pairs.
+ */
+function nationalIdDifferentShare(
+  specs: readonly ComparisonSpec[], nid: number, lists: readonly PairList[], listLevels: readonly Uint8Array[][],
+  det: DeterministicOutcome | null, detLevels: readonly Uint8Array[][],
+): number | null {
+  const others = specs.map((_, f) => f).filter((f) => f !== nid);
+  if (others.length === 0 || det === null) return null;
+  const allExact = (levels: readonly Uint8Array[], p: number) => {
+    for (const f of others) if (levels[f][p] !== 1) return false;
+    return true;
+  };
+  let same = 0;
+  det.lists.forEach((list, i) => { for (let p = 0; p < list.length; p++) if (allExact(detLevels[i], p)) same++; });
+  if (same < NATIONAL_ID_EVIDENCE_MIN) return null;
+  let different = 0;
+  lists.forEach((list, i) => {
+    const lv = listLevels[i];
+    for (let p = 0; p < list.length; p++) if (lv[nid][p] === 2 && allExact(lv, p)) different++;
+  });
+  return Math.min(0.5, Math.max(MIN_M, different / (same + different)));
+}
+
+/** At least `MIN_M` at every non-null level, as EM leaves it, the levels summing to 1 again. */
+function floorM(m: Float64Array): void {
+  let norm = 0;
+  for (let l = 1; l < m.length; l++) norm += Math.max(m[l], MIN_M);
+  for (let l = 1; l < m.length; l++) m[l] = Math.max(m[l], MIN_M) / norm;
 }

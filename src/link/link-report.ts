@@ -5,29 +5,18 @@
  * record id, name, number or date.
  */
 
-import type { BlockingRule, PairList } from './blocking.js';
-import type { ComparisonSpec } from './comparison.js';
+import type { Assigned } from './assignment.js';
+import type { Blocked, BlockingRule, RuleSet } from './blocking.js';
+import { clusterShapes, type Linked } from './clusters.js';
+import { disagreeingLinks, type Compared, type ComparisonSpec } from './comparison.js';
 import type { DeterministicOutcome } from './deterministic.js';
-import { TOKEN_SLOTS, type EncodedSource } from '../pseudonymise/encoded-source.js';
-import type { FsParams } from './fellegi-sunter.js';
-import type { FieldIndex } from './field-index.js';
+import { TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
+import type { Estimated } from './estimation.js';
+import type { LinkFrame } from './link-frame.js';
+import { LINK_DETERMINISTIC } from './link-method.js';
 import type { LinkSettings } from './link-settings.js';
-import { usesTermFrequency } from './scoring.js';
-import type { ThresholdChoice } from './threshold.js';
-
-export const METHOD_DETERMINISTIC = 0;
-export const METHOD_PROBABILISTIC = 1;
-
-/** Accepted links in global record numbering (`offsets[s] + record`), left source first. */
-export interface LinkTable {
-  readonly left: Int32Array;
-  readonly right: Int32Array;
-  readonly probability: Float64Array;
-  /** Match weight (log2 Bayes factor incl. prior); NaN for deterministic links. */
-  readonly weight: Float64Array;
-  readonly method: Uint8Array;
-  readonly length: number;
-}
+import { usesTermFrequency, weightHistogram, type Scored } from './scoring.js';
+import { chooseThreshold } from './threshold.js';
 
 export interface LevelReport {
   readonly label: string;
@@ -135,31 +124,24 @@ export interface LinkReport {
   readonly timings_ms: Record<string, number>;
 }
 
-/** Histogram of `values[0..length)` over fixed-width bins covering their range. */
-export function histogram(values: Float64Array, length: number, bins = 40): { edges: number[]; counts: number[] } {
-  if (length === 0) return { edges: [], counts: [] };
-  let lo = Infinity; let hi = -Infinity;
-  for (let i = 0; i < length; i++) { const v = values[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
-  lo = Math.floor(lo); hi = Math.ceil(hi);
-  if (hi <= lo) hi = lo + 1;
-  const width = (hi - lo) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < length; i++) counts[Math.min(bins - 1, Math.floor((values[i] - lo) / width))]++;
-  const edges = Array.from({ length: bins + 1 }, (_, i) => Math.round((lo + i * width) * 1000) / 1000);
-  return { edges, counts };
+/** The results of the probabilistic pass's stages, in the order they ran. */
+export interface ProbabilisticStages {
+  readonly ruleSet: RuleSet;
+  readonly blocked: Blocked;
+  readonly compared: Compared;
+  readonly estimated: Estimated;
+  readonly scored: Scored;
+  readonly assigned: Assigned;
 }
 
 export interface ReportInput {
-  probabilistic: { run: boolean; skippedBecause: string | null };
-  sources: readonly EncodedSource[]; settings: LinkSettings; specs: readonly ComparisonSpec[]; index: readonly FieldIndex[];
-  params: FsParams; hist: { size: number }; listLevels: Uint8Array[][]; lists: PairList[];
-  det: DeterministicOutcome | null; detLevels: Uint8Array[][]; rules: BlockingRule[]; chosenBy: 'engine' | 'job';
-  outcomes: { pairs: number; skippedBlocks: number; skippedPairs: number }[]; candidatePairs: number; comparablePairs: number;
-  em: { iterations: number; converged: boolean }; uPairs: number; expectedMatches: number; prior: number;
-  mFromDeterministic: boolean; mHeld: boolean; allWeights: Float64Array; edgesAboveFloor: number; accepted: number; rejected: number;
-  links: LinkTable; offsets: Int32Array; clusters: Int32Array; clusterCount: number;
-  choice: ThresholdChoice; timings: Record<string, number>;
-  table: { offsets: Int32Array; weights: Float64Array };
+  readonly frame: LinkFrame;
+  readonly settings: LinkSettings;
+  readonly det: DeterministicOutcome | null;
+  /** The probabilistic pass's stages, or why it was skipped (then it compared no pair). */
+  readonly probabilistic: { readonly stages: ProbabilisticStages } | { readonly skippedBecause: string };
+  readonly linked: Linked;
+  readonly timings: Record<string, number>;
 }
 
 function ones(flags: Uint8Array): number {
@@ -173,136 +155,139 @@ function round(x: number, digits = 6): number {
   return Math.round(x * f) / f;
 }
 
-/** The report of one run, from the engine's intermediate results (counts and parameters only). */
+/** The report of one run, from its stages' results (counts and parameters only). */
 export function buildReport(r: ReportInput): LinkReport {
-  const S = r.sources.length;
-  const F = r.specs.length;
-  // Link counts per source and method.
-  // The deterministic pass flagged the records of its links already (`settled`).
-  const linkedDet = r.det?.settled ?? r.sources.map((s) => new Uint8Array(s.size));
-  const linkedProb = r.sources.map((s) => new Uint8Array(s.size));
-  const sourceOf = (g: number) => { let s = 0; while (r.offsets[s + 1] <= g) s++; return s; };
+  const stages = 'stages' in r.probabilistic ? r.probabilistic.stages : null;
+  const choice = stages?.assigned.choice ?? chooseThreshold(new Float64Array(0), r.settings.threshold, r.settings.probabilityFloor);
+  const { singletons, multiSource } = clusterShapes(r.frame.offsets, r.linked);
+  const { links } = r.linked;
   let detLinks = 0;
-  for (let i = 0; i < r.links.length; i++) {
-    if (r.links.method[i] === METHOD_DETERMINISTIC) { detLinks++; continue; }
-    const x = r.links.left[i]; const sx = sourceOf(x); linkedProb[sx][x - r.offsets[sx]] = 1;
-    const y = r.links.right[i]; const sy = sourceOf(y); linkedProb[sy][y - r.offsets[sy]] = 1;
-  }
-  const levelPairs = r.specs.map((s) => new Array<number>(s.levels.length).fill(0));
-  r.lists.forEach((list, i) => {
-    for (let f = 0; f < F; f++) { const lv = r.listLevels[i][f]; for (let p = 0; p < list.length; p++) levelPairs[f][lv[p]]++; }
-  });
-  // Deterministic links whose names or dates clearly disagree.
-  let nameDis = 0; let dateDis = 0; let either = 0;
-  const nameFields = r.specs.filter((s) => s.type === 'given_name' || s.type === 'surname' || s.type === 'name').map((s) => s.field);
-  const dateFields = r.specs.filter((s) => s.type === 'date').map((s) => s.field);
-  // Only a name or date field can disagree: without one the loop has nothing to count.
-  if (nameFields.length + dateFields.length > 0) (r.det?.lists ?? []).forEach((list, i) => {
-    const lv = r.detLevels[i];
-    for (let p = 0; p < list.length; p++) {
-      const names = nameFields.length > 0 && nameFields.every((f) => lv[f][p] === r.specs[f].levels.length - 1);
-      const dates = dateFields.some((f) => lv[f][p] === r.specs[f].levels.length - 1);
-      if (names) nameDis++;
-      if (dates) dateDis++;
-      if (names || dates) either++;
-    }
-  });
-  // Per cluster, side by side (one cache line per cluster): its size and a bitmask of the
-  // sources it holds (at most 32 sources).
-  const perCluster = new Int32Array(r.clusterCount * 2);
-  for (let s = 0; s < S; s++) {
-    const bit = 1 << s;
-    for (let g = r.offsets[s]; g < r.offsets[s + 1]; g++) {
-      const c = r.clusters[g] * 2;
-      perCluster[c]++;
-      perCluster[c + 1] |= bit;
-    }
-  }
-  let singletons = 0; let multiSource = 0;
-  for (let c = 0; c < r.clusterCount * 2; c += 2) {
-    if (perCluster[c] === 1) singletons++;
-    const mask = perCluster[c + 1];
-    if ((mask & (mask - 1)) !== 0) multiSource++;
-  }
-
-  const ruleName = (rule: BlockingRule) => rule.map((k) => {
-    const fi = r.index[k.field];
-    return k.slot === 0 ? fi.name : `${fi.name}.${TOKEN_SLOTS[fi.type][k.slot]}`;
-  }).join(' & ');
-  const rules: RuleReport[] = r.rules.map((rule, i) => ({
-    rule: ruleName(rule), chosen_by: r.chosenBy, pairs: r.outcomes[i].pairs,
-    skipped_blocks: r.outcomes[i].skippedBlocks, skipped_pairs: r.outcomes[i].skippedPairs,
-  }));
-  const probLinks = r.links.length - detLinks;
+  for (let i = 0; i < links.length; i++) if (links.method[i] === LINK_DETERMINISTIC) detLinks++;
+  const candidatePairs = stages?.blocked.candidatePairs ?? 0;
+  const comparablePairs = r.frame.comparablePairs;
   return {
-    sources: r.sources.map((s, i) => {
-      let d = 0; let p = 0; let none = 0;
-      for (let x = 0; x < s.size; x++) {
-        if (linkedDet[i][x]) d++; else if (linkedProb[i][x]) p++; else none++;
-      }
-      return {
-        name: s.name, records: s.size, unique: s.unique,
-        fields: Object.fromEntries(s.fields.map((f) => [f.name, { nulls: f.quality.nulls, invalid: f.quality.invalid }])),
-        linked_deterministic: d, linked_probabilistic: p, unlinked: none,
-      };
-    }),
+    sources: sourceReports(r),
     settings: {
-      fields: r.specs.map((s) => ({ name: s.name, type: s.type })),
+      fields: r.frame.specs.map((s) => ({ name: s.name, type: s.type })),
       one_to_one: r.settings.oneToOne,
       deduplicate: r.settings.deduplicate,
-      threshold: round(r.choice.threshold),
+      threshold: round(choice.threshold),
       threshold_chosen_by: r.settings.threshold === null ? 'engine' : 'job',
     },
-    deterministic: {
-      enabled: r.det !== null,
-      links: r.det?.links ?? 0,
-      records_linked: (r.det?.settled ?? []).reduce((s, a) => s + ones(a), 0),
-      conflicts: r.det?.conflicts ?? 0,
-      oversized_groups: r.det?.oversizedGroups ?? 0,
-      oversized_records: r.det?.oversizedRecords ?? 0,
-      disagreeing: { names: nameDis, dates: dateDis, either },
-    },
-    probabilistic: { run: r.probabilistic.run, skipped_because: r.probabilistic.skippedBecause },
+    deterministic: deterministicReport(r.det, r.frame.specs, stages?.compared.deterministic ?? null),
+    probabilistic: { run: stages !== null, skipped_because: 'skippedBecause' in r.probabilistic ? r.probabilistic.skippedBecause : null },
     blocking: {
-      rules,
-      candidate_pairs: r.candidatePairs,
-      comparable_pairs: r.comparablePairs,
-      reduction_ratio: r.comparablePairs === 0 ? 0 : round(1 - r.candidatePairs / r.comparablePairs, 9),
+      rules: stages === null ? [] : ruleReports(r.frame, stages),
+      candidate_pairs: candidatePairs,
+      comparable_pairs: comparablePairs,
+      reduction_ratio: comparablePairs === 0 ? 0 : round(1 - candidatePairs / comparablePairs, 9),
     },
-    model: {
-      em_iterations: r.em.iterations,
-      em_converged: r.em.converged,
-      u_sample_pairs: r.uPairs,
-      distinct_patterns: r.hist.size,
-      match_share: round(r.params.lambda, 9),
-      expected_matches: Math.round(r.expectedMatches),
-      prior_weight: round(r.prior, 4),
-      m_from_deterministic_links: r.mFromDeterministic,
-      m_held: r.mHeld,
-      fields: !r.probabilistic.run ? [] : r.specs.map((spec, f) => ({
-        name: spec.name, type: spec.type, term_frequency: usesTermFrequency(spec),
-        levels: spec.levels.map((label, l) => ({
-          label,
-          m: l === 0 ? 0 : round(r.params.m[f][l]),
-          u: l === 0 ? 0 : round(r.params.u[f][l], 9),
-          weight: l === 0 ? 0 : round(r.table.weights[r.table.offsets[f] + l], 4),
-          pairs: levelPairs[f][l],
-        })),
-      })),
-    },
+    model: modelReport(r.frame, stages),
     scoring: {
-      weight_histogram: histogram(r.allWeights, r.allWeights.length),
-      pairs_above_floor: r.edgesAboveFloor,
+      weight_histogram: weightHistogram(stages?.scored.all ?? new Float64Array(0)),
+      pairs_above_floor: stages?.assigned.edges.order.length ?? 0,
     },
-    assignment: { accepted: r.accepted, rejected_by_uniqueness: r.rejected },
-    links: { deterministic: detLinks, probabilistic: probLinks, total: r.links.length },
-    clusters: { count: r.clusterCount, singletons, multi_source: multiSource },
+    assignment: { accepted: stages?.assigned.accepted ?? 0, rejected_by_uniqueness: stages?.assigned.rejected ?? 0 },
+    links: { deterministic: detLinks, probabilistic: links.length - detLinks, total: links.length },
+    clusters: { count: r.linked.clusterCount, singletons, multi_source: multiSource },
     estimate: {
-      precision: round(r.choice.precision, 5),
-      recall: round(r.choice.recall, 5),
-      f1: round(r.choice.f1, 5),
-      curve: r.choice.curve.map((c) => ({ threshold: c.threshold, precision: round(c.precision, 5), recall: round(c.recall, 5), links: c.links })),
+      precision: round(choice.precision, 5),
+      recall: round(choice.recall, 5),
+      f1: round(choice.f1, 5),
+      curve: choice.curve.map((c) => ({ threshold: c.threshold, precision: round(c.precision, 5), recall: round(c.recall, 5), links: c.links })),
     },
     timings_ms: r.timings,
+  };
+}
+
+/** Per source: records, nulls and invalid values per field, records linked by each method. */
+function sourceReports(r: ReportInput): SourceReport[] {
+  const { sources, offsets } = r.frame;
+  const { links } = r.linked;
+  // The deterministic pass flagged the records of its links already (`settled`).
+  const linkedDet = r.det?.settled ?? sources.map((s) => new Uint8Array(s.size));
+  const linkedProb = sources.map((s) => new Uint8Array(s.size));
+  const sourceOf = (g: number) => { let s = 0; while (offsets[s + 1] <= g) s++; return s; };
+  for (let i = 0; i < links.length; i++) {
+    if (links.method[i] === LINK_DETERMINISTIC) continue;
+    const x = links.left[i]; const sx = sourceOf(x); linkedProb[sx][x - offsets[sx]] = 1;
+    const y = links.right[i]; const sy = sourceOf(y); linkedProb[sy][y - offsets[sy]] = 1;
+  }
+  return sources.map((s, i) => {
+    let d = 0; let p = 0; let none = 0;
+    for (let x = 0; x < s.size; x++) {
+      if (linkedDet[i][x]) d++; else if (linkedProb[i][x]) p++; else none++;
+    }
+    return {
+      name: s.name, records: s.size, unique: s.unique,
+      fields: Object.fromEntries(s.fields.map((f) => [f.name, { nulls: f.quality.nulls, invalid: f.quality.invalid }])),
+      linked_deterministic: d, linked_probabilistic: p, unlinked: none,
+    };
+  });
+}
+
+/** The deterministic pass's counts, with its links whose names or dates clearly disagree. */
+function deterministicReport(det: DeterministicOutcome | null, specs: readonly ComparisonSpec[], detLevels: readonly Uint8Array[][] | null): LinkReport['deterministic'] {
+  // Without levels the probabilistic pass was skipped: the job has no name or date field either.
+  const disagreeing = det === null || detLevels === null ? { names: 0, dates: 0, either: 0 } : disagreeingLinks(specs, det.lists, detLevels);
+  return {
+    enabled: det !== null,
+    links: det?.links ?? 0,
+    records_linked: (det?.settled ?? []).reduce((s, a) => s + ones(a), 0),
+    conflicts: det?.conflicts ?? 0,
+    oversized_groups: det?.oversizedGroups ?? 0,
+    oversized_records: det?.oversizedRecords ?? 0,
+    disagreeing,
+  };
+}
+
+function ruleReports(frame: LinkFrame, stages: ProbabilisticStages): RuleReport[] {
+  const ruleName = (rule: BlockingRule) => rule.map((k) => {
+    const fi = frame.index[k.field];
+    return k.slot === 0 ? fi.name : `${fi.name}.${TOKEN_SLOTS[fi.type][k.slot]}`;
+  }).join(' & ');
+  const { outcomes } = stages.blocked;
+  return stages.ruleSet.rules.map((rule, i) => ({
+    rule: ruleName(rule), chosen_by: stages.ruleSet.chosenBy, pairs: outcomes[i].pairs,
+    skipped_blocks: outcomes[i].skippedBlocks, skipped_pairs: outcomes[i].skippedPairs,
+  }));
+}
+
+/** The estimated model: m, u and weight per field and level, with the candidate pairs at each. */
+function modelReport(frame: LinkFrame, stages: ProbabilisticStages | null): LinkReport['model'] {
+  if (stages === null) {
+    return {
+      em_iterations: 0, em_converged: false, u_sample_pairs: 0, distinct_patterns: 0, match_share: 0, expected_matches: 0,
+      prior_weight: 0, m_from_deterministic_links: false, m_held: false, fields: [],
+    };
+  }
+  const { estimate, uPairs, prior, mFromDeterministic, mHeld } = stages.estimated;
+  const { params } = estimate;
+  const { table } = stages.scored;
+  const { specs } = frame;
+  const levelPairs = specs.map((s) => new Array<number>(s.levels.length).fill(0));
+  stages.blocked.lists.forEach((list, i) => {
+    for (let f = 0; f < specs.length; f++) { const lv = stages.compared.candidates[i][f]; for (let p = 0; p < list.length; p++) levelPairs[f][lv[p]]++; }
+  });
+  return {
+    em_iterations: estimate.iterations,
+    em_converged: estimate.converged,
+    u_sample_pairs: uPairs,
+    distinct_patterns: estimate.distinctPatterns,
+    match_share: round(params.lambda, 9),
+    expected_matches: Math.round(estimate.matches),
+    prior_weight: round(prior, 4),
+    m_from_deterministic_links: mFromDeterministic,
+    m_held: mHeld,
+    fields: specs.map((spec, f) => ({
+      name: spec.name, type: spec.type, term_frequency: usesTermFrequency(spec),
+      levels: spec.levels.map((label, l) => ({
+        label,
+        m: l === 0 ? 0 : round(params.m[f][l]),
+        u: l === 0 ? 0 : round(params.u[f][l], 9),
+        weight: l === 0 ? 0 : round(table.weights[table.offsets[f] + l], 4),
+        pairs: levelPairs[f][l],
+      })),
+    })),
   };
 }

@@ -1,5 +1,6 @@
 /** What a linkage run gives back, and the hooks through which a caller sees it progress. */
-import type { LinkReport, LinkTable } from './link-report.js';
+import type { LinkTable } from './clusters.js';
+import type { LinkReport } from './link-report.js';
 
 export interface LinkResult {
   /** Global numbering: source s's records are offsets[s] .. offsets[s+1]. */

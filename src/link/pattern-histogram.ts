@@ -5,6 +5,7 @@
  * radix (radix = the field's level count; products stay far below 2^53). Millions of pairs
  * usually collapse to a few thousand patterns.
  */
+import type { BlockingRule, PairList } from './blocking.js';
 
 export interface PatternHistogram {
   readonly fieldCount: number;
@@ -79,4 +80,73 @@ export class PatternCounter {
       size: this.size,
     };
   }
+}
+
+/** The candidate pairs of a run with their levels, and the rules that selected them. */
+export interface RulePairs {
+  readonly specs: readonly { readonly levels: readonly string[] }[];
+  readonly rules: readonly BlockingRule[];
+  /** ruleKeys[rule][source][record]. */
+  readonly ruleKeys: readonly Int32Array[][];
+  /** Per rule, the blocks it skipped for size (then its pairs may be anywhere in the lists). */
+  readonly skippedBlocks?: readonly number[];
+  readonly lists: readonly PairList[];
+  readonly listLevels: readonly Uint8Array[][];
+}
+
+/**
+ * Per rule, the histogram of the patterns of the pairs it selects, with the rule's own fields
+ * set to level 0. Each pair's full pattern is looked up once for all rules; a rule then only
+ * counts full patterns (a small array) and folds them into masked patterns at the end, over a
+ * few thousand patterns instead of millions of pairs. Patterns keep the order of their first
+ * pair, so the histograms are exactly those of counting the masked pairs one by one.
+ */
+export function rulePatternHistograms(input: RulePairs): { hist: PatternHistogram; pairs: number }[] {
+  const { specs, rules, lists, listLevels } = input;
+  const levelCounts = specs.map((s) => s.levels.length);
+  const F = specs.length;
+  const all = new PatternCounter(levelCounts);
+  const patternOf = lists.map((list, i) => {
+    const out = new Int32Array(list.length);
+    all.addPairs(listLevels[i], list.length, out);
+    return out;
+  });
+  const full = all.histogram();
+  const seen = new Int32Array(full.size);
+  const counts = new Float64Array(full.size);
+  return rules.map((rule, r) => {
+    const masked = new Set(rule.map((k) => k.field));
+    seen.fill(0);
+    counts.fill(0);
+    const firstSeen: number[] = [];
+    let pairs = 0;
+    // Only the pairs of this rule and earlier ones can agree on its keys (see PairList.ruleEnd),
+    // unless it skipped blocks; the biggest rules come last, so this skips most pairs.
+    const bounded = (input.skippedBlocks?.[r] ?? 1) === 0;
+    lists.forEach((list, i) => {
+      const kl = input.ruleKeys[r][list.left];
+      const kr = input.ruleKeys[r][list.right];
+      const pattern = patternOf[i];
+      const { a, b } = list;
+      const end = bounded && list.ruleEnd !== undefined ? list.ruleEnd[r] : list.length;
+      for (let p = 0; p < end; p++) {
+        const k = kl[a[p]];
+        if (k < 0 || k !== kr[b[p]]) continue;
+        const id = pattern[p];
+        if (seen[id] === 0) { seen[id] = 1; firstSeen.push(id); }
+        counts[id]++;
+        pairs++;
+      }
+    });
+    const n = firstSeen.length;
+    const levels = Array.from({ length: F }, (_, f) => {
+      const out = new Uint8Array(n);
+      if (!masked.has(f)) for (let j = 0; j < n; j++) out[j] = full.levels[firstSeen[j] * F + f];
+      return out;
+    });
+    const weights = Float64Array.from(firstSeen, (id) => counts[id]);
+    const counter = new PatternCounter(levelCounts);
+    counter.addPairs(levels, n, null, weights);
+    return { hist: counter.histogram(), pairs };
+  });
 }

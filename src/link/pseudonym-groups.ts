@@ -6,8 +6,9 @@
  * share a prefix are never one group.
  *
  * One hash table over millions of records misses cache on nearly every probe (random reads cost
- * ~100 ns on the machines this runs on: 1.3 s for 2M + 2M records). So, as `joinPseudonyms`
- * does, the records are radix-partitioned by hash bits into pieces whose table fits in L2:
+ * ~100 ns on the machines this runs on: 1.3 s for 2M + 2M records). So the records are
+ * radix-partitioned by hash bits into pieces whose table fits in L2 (`npm run bench -- join`
+ * measures this with the deterministic pass, against DuckDB):
  *
  * ```
  * 1. scatter   valid records -> partitions (stable: global order kept within a partition),
@@ -69,13 +70,24 @@ export function groupPseudonyms(columns: readonly PseudonymColumnOfSource[]): Ps
     total += c.present.length;
     for (let r = 0; r < c.present.length; r++) valid += c.present[r];
   }
+  const parts = scatter(columns, valid);
+  const heads = findHeads(parts, valid, total);
+  return numberGroups(parts, heads, valid, total);
+}
+
+/** Valid records in partitions: partition p's records are `records[bounds[p] * RECORD ..]`. */
+interface Partitions {
+  readonly bounds: Int32Array;
+  readonly records: Int32Array;
+}
+
+/** 1. Scatter (count, then copy), keeping global order within each partition. */
+function scatter(columns: readonly PseudonymColumnOfSource[], valid: number): Partitions {
   let bits = 0;
   while (bits < MAX_PARTITION_BITS && valid / 2 ** bits > PARTITION_RECORDS) bits++;
   const parts = 1 << bits;
   const shift = 32 - bits;
   const partMask = parts - 1;
-
-  // 1. Scatter (count, then copy), keeping global order within each partition.
   const bounds = new Int32Array(parts + 1);
   const words = columns.map((c) => wordsOf(c.pseudonyms));
   for (let s = 0; s < columns.length; s++) {
@@ -98,8 +110,21 @@ export function groupPseudonyms(columns: readonly PseudonymColumnOfSource[]): Ps
       records[to + 8] = g;
     }
   }
+  return { bounds, records };
+}
 
-  // 2. Per partition: each record's head (first record with its pseudonym); heads count members.
+interface Heads {
+  /** Per partitioned record, the partitioned index of its group's head (first record). */
+  readonly head: Int32Array;
+  /** At a head's global number, its group's size (0 elsewhere). */
+  readonly sizeAt: Int32Array;
+  /** Heads as a bitmap over global numbers. */
+  readonly isHead: Int32Array;
+}
+
+/** 2. Per partition: each record's head (first record with its pseudonym); heads count members. */
+function findHeads({ bounds, records }: Partitions, valid: number, total: number): Heads {
+  const parts = bounds.length - 1;
   const head = new Int32Array(valid);
   const sizeAt = new Int32Array(total);
   let largest = 16;
@@ -140,8 +165,11 @@ export function groupPseudonyms(columns: readonly PseudonymColumnOfSource[]): Ps
       isHead[g >>> 5] |= 1 << (g & 31);
     }
   }
+  return { head, sizeAt, isHead };
+}
 
-  // 3. Heads numbered in global order.
+/** 3. Heads numbered in global order; 4. members take their head's id. */
+function numberGroups({ records }: Partitions, { head, sizeAt, isHead }: Heads, valid: number, total: number): PseudonymGroups {
   const ids = new Int32Array(total).fill(-1);
   const sizes = new Int32Array(valid);
   let count = 0;
@@ -150,8 +178,7 @@ export function groupPseudonyms(columns: readonly PseudonymColumnOfSource[]): Ps
     sizes[count] = sizeAt[x];
     ids[x] = count++;
   }
-
-  // 4. Members take their head's id: the number of heads before it (a rank over the bitmap).
+  // A member's id is the number of heads before its head: a rank over the bitmap.
   const headsBefore = new Int32Array(isHead.length);
   for (let w = 1; w < isHead.length; w++) headsBefore[w] = headsBefore[w - 1] + popcount(isHead[w - 1]);
   for (let e = 0; e < valid; e++) {

@@ -14,9 +14,10 @@
  *                                                     without touching the key store
  *   keys: Uint8Array(capacityOfKeys * 32), key id i at bytes [32 i, 32 i + 32)
  *
- * `joinPseudonyms` (partitioned-join.ts) joins two columns. One big table misses cache on
- * nearly every probe (1.7 s for 2M x 2M), so it radix-partitions both sides by hash bits into
- * pieces whose table stays in L2, then builds and probes each piece (0.25 s).
+ * It serves callers that intern one column at a time (person ids, stored deliveries). The
+ * deterministic pass of a job groups all sources' pseudonyms at once with the radix-partitioned
+ * `groupPseudonyms` (pseudonym-groups.ts) instead: one big table misses cache on nearly every
+ * probe at millions of rows.
  *
  * HMAC outputs are uniformly distributed, but the first words are still mixed before
  * masking so that structured test data (or a future non-HMAC id) does not cluster.

@@ -10,8 +10,9 @@
  */
 import type { PairList } from './blocking.js';
 import type { ComparisonSpec } from './comparison.js';
-import type { FsParams } from './fellegi-sunter.js';
+import { weightTable, type FsParams } from './fellegi-sunter.js';
 import type { FieldIndex } from './field-index.js';
+import type { LinkFrame } from './link-frame.js';
 
 /** Field types whose exact agreement is term-frequency adjusted. */
 const TF_TYPES = new Set(['given_name', 'surname', 'name', 'text', 'code', 'postcode', 'municipality', 'date']);
@@ -22,6 +23,32 @@ export interface ScoringModel {
   readonly weights: Float64Array;
   /** Per field: exact-agreement weight by whole-value token id, or null (no adjustment). */
   readonly tfWeights: (Float64Array | null)[];
+}
+
+/** The scoring stage's result: the weight table and every candidate pair's match weight. */
+export interface Scored {
+  /** log2(m / u) per field and level: weights[offsets[f] + level]. */
+  readonly table: { readonly offsets: Int32Array; readonly weights: Float64Array };
+  /** Match weight per candidate pair, per list (as blocking's lists). */
+  readonly weights: Float64Array[];
+  /** The same weights, list after list, in one array (for the report's histogram). */
+  readonly all: Float64Array;
+}
+
+/** The scoring stage of a run: the match weight of every candidate pair under the estimated model. */
+export function scoreStage(frame: LinkFrame, params: FsParams, prior: number, lists: readonly PairList[], levels: readonly Uint8Array[][]): Scored {
+  const { specs, index } = frame;
+  const table = weightTable(params, frame.levelCounts);
+  const model = scoringModel(specs, index, params, table);
+  const weights = lists.map((list, i) => {
+    const w = new Float64Array(list.length);
+    scorePairs(list, levels[i], model, specs, index, prior, w);
+    return w;
+  });
+  const all = new Float64Array(weights.reduce((s, w) => s + w.length, 0));
+  let at = 0;
+  for (const w of weights) { all.set(w, at); at += w.length; }
+  return { table, weights, all };
 }
 
 export function usesTermFrequency(spec: ComparisonSpec): boolean {
@@ -81,4 +108,19 @@ export function scorePairs(
       out[p] += l === exact ? tf[ids[a[p]]] : w[base + l];
     }
   }
+}
+
+/** Histogram of match weights over fixed-width bins covering their range (the report's). */
+export function weightHistogram(values: Float64Array, bins = 40): { edges: number[]; counts: number[] } {
+  const length = values.length;
+  if (length === 0) return { edges: [], counts: [] };
+  let lo = Infinity; let hi = -Infinity;
+  for (let i = 0; i < length; i++) { const v = values[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+  lo = Math.floor(lo); hi = Math.ceil(hi);
+  if (hi <= lo) hi = lo + 1;
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < length; i++) counts[Math.min(bins - 1, Math.floor((values[i] - lo) / width))]++;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => Math.round((lo + i * width) * 1000) / 1000);
+  return { edges, counts };
 }

@@ -6,15 +6,18 @@
  * job's order, and each delivery's records in its row order (as in payload.arrow).
  */
 import { Dictionary, Float64, Int32, Uint32, Utf8, makeData, tableToIPC } from 'apache-arrow';
-import type { LinkResult } from '../link/link-records.js';
-import { METHOD_DETERMINISTIC } from '../link/link-records.js';
+import { LINK_DETERMINISTIC, LINK_METHOD_NAMES, LINK_PROBABILISTIC, LINK_UNLINKED } from '../link/link-method.js';
+import type { LinkResult } from '../link/link-result.js';
 import type { NamedBytes } from '../store/index.js';
 import { dictionaryColumn } from '../util/arrow-columns.js';
 import { recordBatchOf, schemaOf, tableOf } from '../util/arrow-batch.js';
 
-/** Record-level methods, in the dictionary order of clusters.arrow's `link_method`. */
-export const RECORD_METHODS = ['unlinked', 'deterministic', 'probabilistic'] as const;
-const LINK_METHODS = ['deterministic', 'probabilistic'] as const;
+/**
+ * The dictionaries of clusters.arrow's `link_method` (every name: a record may be unlinked) and
+ * links.arrow's `method` (a link is deterministic or probabilistic; index = code - LINK_DETERMINISTIC).
+ */
+const RECORD_METHODS = [...LINK_METHOD_NAMES];
+const LINK_METHODS = LINK_METHOD_NAMES.slice(LINK_DETERMINISTIC);
 
 /** A Float64 column whose NaN entries are null. */
 function nullableF64(values: Float64Array) {
@@ -71,10 +74,10 @@ export function jobTables(result: LinkResult, personIds: Float64Array, rows: rea
   const rightRow = new Uint32Array(links.length);
   const linkMethod = new Int32Array(links.length);
   for (let i = 0; i < links.length; i++) {
-    const m = links.method[i] === METHOD_DETERMINISTIC ? 1 : 2;
-    const p = links.method[i] === METHOD_DETERMINISTIC ? 1 : links.probability[i];
+    const m = links.method[i];
+    const p = m === LINK_DETERMINISTIC ? 1 : links.probability[i];
     for (const g of [links.left[i], links.right[i]]) {
-      if (method[g] === 0 || (m === 1 && method[g] === 2) || (m === method[g] && p > probability[g])) {
+      if (method[g] === LINK_UNLINKED || (m === LINK_DETERMINISTIC && method[g] === LINK_PROBABILISTIC) || (m === method[g] && p > probability[g])) {
         method[g] = m;
         probability[g] = p;
       }
@@ -83,7 +86,7 @@ export function jobTables(result: LinkResult, personIds: Float64Array, rows: rea
     rightDelivery[i] = delivery[links.right[i]];
     leftRow[i] = row[links.left[i]];
     rightRow[i] = row[links.right[i]];
-    linkMethod[i] = m - 1;
+    linkMethod[i] = m - LINK_DETERMINISTIC;
   }
   // Persons (distinct person ids: clusters that share a pseudonym are one person) and those
   // with records in two or more deliveries.
@@ -104,11 +107,11 @@ export function jobTables(result: LinkResult, personIds: Float64Array, rows: rea
   if (spans) linkedAcrossSources++;
 
   const clustersTable = tableOf(CLUSTERS_SCHEMA, [recordBatchOf(CLUSTERS_SCHEMA, [
-    dictionaryColumn(labels, delivery), u32(row), f64(person), dictionaryColumn([...RECORD_METHODS], method), nullableF64(probability),
+    dictionaryColumn(labels, delivery), u32(row), f64(person), dictionaryColumn(RECORD_METHODS, method), nullableF64(probability),
   ])]);
   const linksTable = tableOf(LINKS_SCHEMA, [recordBatchOf(LINKS_SCHEMA, [
     dictionaryColumn(labels, leftDelivery), u32(leftRow), dictionaryColumn(labels, rightDelivery), u32(rightRow),
-    dictionaryColumn([...LINK_METHODS], linkMethod), f64(Float64Array.from(links.probability)), nullableF64(Float64Array.from(links.weight)),
+    dictionaryColumn(LINK_METHODS, linkMethod), f64(Float64Array.from(links.probability)), nullableF64(Float64Array.from(links.weight)),
   ])]);
   return { clusters: clustersTable, links: linksTable, persons, linkedAcrossSources };
 }

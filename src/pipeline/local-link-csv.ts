@@ -9,7 +9,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { METHOD_DETERMINISTIC, type LinkTable } from '../link/link-report.js';
+import { LINK_DETERMINISTIC, type LinkTable } from '../link/index.js';
 /** A source's record ids, back to back (`local-sources.ts`). */
 export type IdColumn = Utf8Rows;
 import { gatherUtf8, type Utf8Rows } from '../util/utf8-gather.js';
@@ -214,7 +214,7 @@ export function writeLinks(w: ByteWriter, result: Pick<LinkedRecords, 'links' | 
   const longestNames = Math.max(...leftName.map((b) => b.length)) + Math.max(...rightName.map((b) => b.length));
   for (let i = 0; i < n; i++) {
     const l = left[leftSource[i]]; const r = right[rightSource[i]];
-    if (links.method[i] === METHOD_DETERMINISTIC && l.plain && r.plain) {
+    if (links.method[i] === LINK_DETERMINISTIC && l.plain && r.plain) {
       // The common row, a deterministic link between plain ids, is copied byte by byte.
       const lrow = l.rows === null ? l.k : l.rows[l.k];
       const rrow = r.rows === null ? r.k : r.rows[r.k];
@@ -240,7 +240,7 @@ export function writeLinks(w: ByteWriter, result: Pick<LinkedRecords, 'links' | 
     l.writeNext(w);
     w.copy(rightName[rightSource[i]]);
     r.writeNext(w);
-    if (links.method[i] === METHOD_DETERMINISTIC) w.copy(deterministic);
+    if (links.method[i] === LINK_DETERMINISTIC) w.copy(deterministic);
     else w.text(`,${links.probability[i].toFixed(6)},${links.weight[i].toFixed(3)},probabilistic\n`);
   }
 }

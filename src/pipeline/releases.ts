@@ -10,10 +10,10 @@ import type { Data, Vector } from 'apache-arrow';
 import { canGeneralise, describeGeneralisation, generaliseColumn } from '../release/generalise.js';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
+import { LINK_METHOD_NAMES, LINK_UNLINKED } from '../link/link-method.js';
 import { PURPOSES, releasePseudonyms } from '../pseudonymise/index.js';
 import {
   assembleRelease, buildDraftManifest, describeTables, finaliseManifest, renderCsv,
-  LINK_DETERMINISTIC, LINK_PROBABILISTIC, LINK_UNLINKED,
   type PeriodRun, type ReleaseManifest, type ReleaseSourceInput,
 } from '../release/index.js';
 import type { DeliveryRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
@@ -21,8 +21,6 @@ import { concatNumbers } from '../util/arrow-columns.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
-
-const METHOD_CODES: Record<string, number> = { unlinked: LINK_UNLINKED, deterministic: LINK_DETERMINISTIC, probabilistic: LINK_PROBABILISTIC };
 
 /** Sorted distinct person ids, and each record's index into them (typed arrays, no Map). */
 function densePersons(personIds: Float64Array): { persons: Float64Array; indexOf: Int32Array } {
@@ -56,7 +54,10 @@ function methodCodes(ctx: PipelineContext, jobId: string, records: number): { me
   for (const chunk of column.data) {
     const labels = chunk.dictionary as Vector;
     const codes = new Uint8Array(labels.length);
-    for (let i = 0; i < labels.length; i++) codes[i] = METHOD_CODES[String(labels.get(i))] ?? LINK_UNLINKED;
+    for (let i = 0; i < labels.length; i++) {
+      const code = (LINK_METHOD_NAMES as readonly string[]).indexOf(String(labels.get(i)));
+      codes[i] = code < 0 ? LINK_UNLINKED : code;
+    }
     const indices = chunk.values as Int32Array;
     for (let i = 0; i < chunk.length; i++) method[at + i] = codes[indices[i]];
     at += chunk.length;

@@ -19,7 +19,7 @@
 import { Float64, makeData, type Data, type Table, type Vector } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { enforceKAnonymity, type KAnonymityReport, type KeyVariableCodes } from './k-anonymity.js';
-import { LINK_DETERMINISTIC, LINK_METHOD_NAMES, LINK_UNLINKED } from './link-method.js';
+import { LINK_DETERMINISTIC, LINK_METHOD_NAMES, LINK_UNLINKED } from '../link/link-method.js';
 import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
 import { chunksOf, takeKind, takeRows } from './take.js';
 import { utf8Column } from './utf8-column.js';
@@ -42,7 +42,7 @@ export interface ReleaseSourceInput {
   readonly approved: readonly string[];
   /** Attribute columns by name, each with one value per row; at least the approved ones. */
   readonly columns: Readonly<Record<string, Vector | Data>>;
-  /** Per row, a LINK_* code (link-method.ts). */
+  /** Per row, a LINK_* code (link/link-method.ts). */
   readonly linkMethod: Uint8Array;
   /**
    * Per row, the match probability of a probabilistic link (NaN = null). Deterministic rows

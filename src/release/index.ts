@@ -11,8 +11,5 @@ export {
   type Approval, type AuditHead, type DraftManifestInput, type KeyIds, type ManifestFile, type ManifestJob,
   type ManifestProject, type ReleaseManifest,
 } from './manifest.js';
-export {
-  LINK_METHOD_NAMES, LINK_UNLINKED, LINK_DETERMINISTIC, LINK_PROBABILISTIC, type LinkMethodName,
-} from './link-method.js';
 export { takeRows, takeKind, chunksOf, type TakeKind } from './take.js';
 export { valueCodes, type ValueCodes } from './value-codes.js';

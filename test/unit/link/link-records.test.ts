@@ -1,5 +1,6 @@
 import t from 'tap';
-import { linkRecords, METHOD_DETERMINISTIC, METHOD_PROBABILISTIC, type LinkResult } from '../../../src/link/link-records.js';
+import { linkRecords, type LinkResult } from '../../../src/link/link-records.js';
+import { LINK_DETERMINISTIC, LINK_PROBABILISTIC } from '../../../src/link/link-method.js';
 import { linkSettings } from '../../../src/link/link-settings.js';
 import { generateBelgian } from '../../../benchmarks/data/belgian.js';
 import { encodeRows, insz, type Row, type TestField } from './link-fixtures.js';
@@ -30,7 +31,7 @@ t.test('equal valid national numbers link deterministically; the rest link proba
   let correct = 0; let det = 0; let prob = 0;
   for (const l of linkPairs(result)) {
     if (pop[0].person[l.a] === pop[1].person[l.b - offset]) correct++;
-    if (l.method === METHOD_DETERMINISTIC) det++; else if (l.method === METHOD_PROBABILISTIC) prob++;
+    if (l.method === LINK_DETERMINISTIC) det++; else if (l.method === LINK_PROBABILISTIC) prob++;
   }
   t.ok(det > 500, `${det} deterministic links`);
   t.ok(prob > 100, `${prob} probabilistic links`);
@@ -129,7 +130,7 @@ t.test('blocking rules and the threshold from the job are used and reported', as
   t.same(result.report.blocking.rules.map((r) => r.rule), ['surname', 'date_of_birth & sex']);
   t.equal(result.report.settings.threshold, 0.9);
   t.equal(result.report.settings.threshold_chosen_by, 'job');
-  for (let i = 0; i < result.links.length; i++) t.ok(result.links.probability[i] >= 0.9 || result.links.method[i] === METHOD_DETERMINISTIC);
+  for (let i = 0; i < result.links.length; i++) t.ok(result.links.probability[i] >= 0.9 || result.links.method[i] === LINK_DETERMINISTIC);
 });
 
 t.test('with a thousand deterministic links or more, m is measured on them and held, whatever the blocking', async (t) => {

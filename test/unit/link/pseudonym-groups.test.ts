@@ -67,3 +67,43 @@ t.test('groups a few hundred thousand records across many partitions like the to
   t.equal(diff, 0, 'same id for every record');
   t.same([...got.sizes], want.counts);
 });
+
+t.test('tells apart pseudonyms that differ in one byte only, at every byte position', async (t) => {
+  // Key 0 and 32 variants of it, variant v with byte v - 1 flipped, in one source; the same keys
+  // in reverse order in the other: only a full 32-byte comparison keeps them apart.
+  const base = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
+  const keys = new Uint8Array(33 * 32);
+  for (let v = 0; v < 33; v++) {
+    keys.set(base, v * 32);
+    if (v > 0) keys[v * 32 + v - 1] ^= 0x01;
+  }
+  const reversed = new Uint8Array(keys.length);
+  for (let v = 0; v < 33; v++) reversed.set(keys.subarray(v * 32, (v + 1) * 32), (32 - v) * 32);
+  const present = new Uint8Array(33).fill(1);
+  const got = groupPseudonyms([{ pseudonyms: keys, present }, { pseudonyms: reversed, present }]);
+  t.equal(got.count, 33);
+  t.same([...got.ids], [...Array.from({ length: 33 }, (_, v) => v), ...Array.from({ length: 33 }, (_, j) => 32 - j)]);
+  t.same([...got.sizes], new Array(33).fill(2));
+});
+
+t.test('ignores the bytes of a record without a pseudonym', async (t) => {
+  // Absent records hold real keys here (a reader need not zero them): they join no group.
+  const a = new Uint8Array(32).fill(3);
+  const b = new Uint8Array(32).fill(4);
+  const pseudonyms = new Uint8Array(4 * 32);
+  pseudonyms.set(a, 0); pseudonyms.set(b, 32); pseudonyms.set(a, 64); pseudonyms.set(b, 96);
+  const got = groupPseudonyms([{ pseudonyms, present: Uint8Array.of(1, 0, 1, 0) }, { pseudonyms: Uint8Array.from(b), present: Uint8Array.of(1) }]);
+  t.same([...got.ids], [0, -1, 0, -1, 1]);
+  t.same([...got.sizes], [2, 1]);
+});
+
+t.test('reads pseudonyms that start at an unaligned byte offset', async (t) => {
+  const rows = [new Uint8Array(32).fill(5), new Uint8Array(32).fill(6), new Uint8Array(32).fill(5)];
+  const backing = new Uint8Array(1 + rows.length * 32);
+  rows.forEach((r, i) => backing.set(r, 1 + i * 32));
+  const odd = backing.subarray(1);
+  t.equal(odd.byteOffset % 4, 1, 'the fixture really is unaligned');
+  const got = groupPseudonyms([{ pseudonyms: odd, present: Uint8Array.of(1, 1, 1) }, { pseudonyms: Uint8Array.from(rows[1]), present: Uint8Array.of(1) }]);
+  t.same([...got.ids], [0, 1, 0, 1]);
+  t.same([...got.sizes], [2, 2]);
+});

@@ -2,7 +2,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LinkResult } from '../../../src/link/link-records.js';
-import { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC } from '../../../src/link/link-report.js';
+import { LINK_DETERMINISTIC, LINK_PROBABILISTIC } from '../../../src/link/link-method.js';
 import { jobFiles, jobTables } from '../../../src/pipeline/job-outputs.js';
 import { writeTableFileSync } from '../../../src/store/arrow-files.js';
 
@@ -12,7 +12,7 @@ t.test('job files built as bytes are exactly what the store\'s table writer writ
     offsets: Int32Array.from([0, 3, 5]), clusters: Int32Array.from([0, 1, 2, 2, 0]), clusterCount: 3,
     links: {
       left: Int32Array.from([0, 2]), right: Int32Array.from([4, 3]), probability: Float64Array.from([1, 0.93]),
-      weight: Float64Array.from([Number.NaN, 7.5]), method: Uint8Array.from([METHOD_DETERMINISTIC, METHOD_PROBABILISTIC]), length: 2,
+      weight: Float64Array.from([Number.NaN, 7.5]), method: Uint8Array.from([LINK_DETERMINISTIC, LINK_PROBABILISTIC]), length: 2,
     },
   } as unknown as LinkResult;
   const ids = Float64Array.from([7, 8, 9]);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import fc from 'fast-check';
 import { isPlain, writeAtomically, writeClusters, writeLinks, type IdColumn } from '../../../src/pipeline/local-link-csv.js';
-import { METHOD_DETERMINISTIC, METHOD_PROBABILISTIC } from '../../../src/link/link-report.js';
+import { LINK_DETERMINISTIC, LINK_PROBABILISTIC } from '../../../src/link/link-method.js';
 import { utf8Rows } from '../../fixtures/utf8-rows.js';
 
 const utf8 = new TextEncoder();
@@ -29,7 +29,7 @@ t.test('writes links and clusters in the contract format, ids trimmed and quoted
   const offsets = Int32Array.of(0, 3, 6);
   const links = {
     left: Int32Array.of(0, 2, 1), right: Int32Array.of(5, 3, 4), probability: Float64Array.of(1, 1, 0.9375),
-    weight: Float64Array.of(Number.NaN, Number.NaN, 3.9), method: Uint8Array.of(METHOD_DETERMINISTIC, METHOD_DETERMINISTIC, METHOD_PROBABILISTIC), length: 3,
+    weight: Float64Array.of(Number.NaN, Number.NaN, 3.9), method: Uint8Array.of(LINK_DETERMINISTIC, LINK_DETERMINISTIC, LINK_PROBABILISTIC), length: 3,
   };
   const names = ['a', 'b,2'];
   const plain = [isPlain(a), isPlain(b)];

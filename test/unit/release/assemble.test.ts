@@ -2,10 +2,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { Float64, Int32, Utf8, Vector, tableFromIPC, tableToIPC, vectorFromArray, type Table } from 'apache-arrow';
 import { assembleRelease, describeTables, type AssembleInput, type ReleaseSourceInput } from '../../../src/release/assemble.js';
-import { LINK_DETERMINISTIC, LINK_PROBABILISTIC, LINK_UNLINKED } from '../../../src/release/link-method.js';
-import { deterministicLinkMethods } from '../../fixtures/person-spine.js';
-import { buildSpine } from '../../fixtures/person-spine.js';
-import { columnOf, pseudonymPool } from '../link/spine-fixtures.js';
+import { LINK_DETERMINISTIC, LINK_PROBABILISTIC, LINK_UNLINKED } from '../../../src/link/link-method.js';
 
 const utf8 = (values: (string | null)[]) => vectorFromArray(values, new Utf8());
 const int32 = (values: (number | null)[]) => vectorFromArray(values, new Int32());
@@ -15,16 +12,14 @@ const rowsOf = (table: Table) => table.toArray().map((r) => r.toJSON());
 const pseudonymsFor = (n: number) => utf8(Array.from({ length: n }, (_, p) => ((p * 7919 + 13) % 65536).toString(16).padStart(32, 'f')));
 
 function fixture(k: number, batchRows?: number): AssembleInput {
-  // Spine over two sources: vdab (5 rows) and rsz (4 rows); pool entries 0, 2, 4 are persons.
-  const pool = pseudonymPool(new Uint8Array([4, 3, 2, 1]), 8);
-  const spine = buildSpine([
-    columnOf(pool, { rows: [0, 2, null, 4, 6], lead: 0 }),
-    columnOf(pool, { rows: [2, 2, 0, null], lead: 1 }),
-  ]);
-  // persons: 0 = pool 0 (both), 1 = pool 2 (both), 2 = null vdab, 3 = pool 4, 4 = pool 6, 5 = null rsz
+  // Two sources, vdab (5 rows) and rsz (4 rows), and six persons: 0 and 1 in both (linked
+  // deterministically), 2, 3 and 4 in vdab only, 5 in rsz only.
+  const D = LINK_DETERMINISTIC;
+  const U = LINK_UNLINKED;
+  const personCount = 6;
   const vdab: ReleaseSourceInput = {
     name: 'vdab_jobseekers',
-    personOfRow: spine.personOfRow[0],
+    personOfRow: Int32Array.of(0, 1, 2, 3, 4),
     periods: [{ period: '2024Q1', rows: 3 }, { period: '2024Q2', rows: 2 }],
     approved: ['sex', 'municipality', 'duration_days'],
     columns: {
@@ -33,17 +28,17 @@ function fixture(k: number, batchRows?: number): AssembleInput {
       duration_days: int32([10, 20, null, 40, 50]),
       insz_hidden: utf8(['never', 'released', 'x', 'y', 'z']),
     },
-    linkMethod: deterministicLinkMethods(spine, 0),
+    linkMethod: Uint8Array.of(D, D, U, U, U),
   };
   const rsz: ReleaseSourceInput = {
     name: 'rsz_wages',
-    personOfRow: spine.personOfRow[1],
+    personOfRow: Int32Array.of(1, 1, 0, 5),
     periods: utf8(['2024Q1', '2024Q2', '2024Q1', '2024Q1']),
     approved: ['wage', 'sex'],
     columns: { wage: vectorFromArray([1000.5, 2000, 3000, 4000], new Float64()), sex: utf8(['F', 'F', 'F', 'M']) },
-    linkMethod: deterministicLinkMethods(spine, 1),
+    linkMethod: Uint8Array.of(D, D, D, U),
   };
-  return { personCount: spine.personCount, pseudonyms: pseudonymsFor(spine.personCount), keyVariables: ['sex', 'municipality'], k, sources: [vdab, rsz], batchRows };
+  return { personCount, pseudonyms: pseudonymsFor(personCount), keyVariables: ['sex', 'municipality'], k, sources: [vdab, rsz], batchRows };
 }
 
 t.test('builds persons with key variables only there, first non-null value in source order', async (t) => {
