@@ -1,6 +1,6 @@
 /** Worker-thread entry of `ClustersWriter` (local-link-writer.ts): writes one clusters.csv per task. */
 import { parentPort } from 'node:worker_threads';
-import { plainIds, writeAtomically, writeClusters } from './local-link-csv.js';
+import { writeClustersFile } from './local-link-csv.js';
 import type { ClustersReply, ClustersTask } from './local-link-writer.js';
 
 const port = parentPort;
@@ -11,7 +11,7 @@ port.on('message', (task: ClustersTask) => {
   try {
     const ids = task.ids.map((c) => ({ values: new Uint8Array(c.values), offsets: new Int32Array(c.offsets), length: c.length }));
     const result = { clusters: new Int32Array(task.clusters), clusterCount: task.clusterCount, offsets: task.offsets };
-    reply = { file: writeAtomically(task.dir, 'clusters.csv', (w) => writeClusters(w, result, task.names, ids, plainIds(ids))), error: null };
+    reply = { file: writeClustersFile(task.dir, result, task.names, ids), error: null };
   } catch (err) {
     // File-system errors name a path and a code; nothing from the sources is in them.
     const e = err as NodeJS.ErrnoException;
