@@ -100,7 +100,7 @@ function headerError(spec: JobSource, needed: readonly Needed[], err: KoppelErro
 /** ingest's refusals of the file itself (not CSV, truncated, not UTF-8, a column type), in the job's terms. */
 function readError(spec: JobSource, format: LoadedSource['format'], err: unknown): unknown {
   if (!isKoppelError(err) || !err.code.startsWith('KOPPEL_ERR_INGEST_')) return err;
-  return unreadable(spec, `is not readable ${FORMAT_NAMES[format]}: ${err.message}`, err);
+  return unreadable(spec, `is not readable ${FORMAT_NAMES[format]}: ${err.message.replace(/\.$/, '')}`, err);
 }
 
 /**
