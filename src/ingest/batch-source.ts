@@ -23,6 +23,8 @@ export interface BatchSourceOptions extends CsvOptions {
   readonly format?: UploadFormat;
   /** Arrow and Parquet: date format per column name, for dates and timestamps landing there. */
   readonly dateFormats?: ReadonlyMap<string, DateFormat>;
+  /** Arrow and Parquet: read only these columns (see columnar-reader.ts); CSV reads every column as text anyway. */
+  readonly columns?: ReadonlySet<string>;
 }
 
 /** Open the reader for `options.format`; each fails with its own KoppelErrors (see the readers). */

@@ -20,7 +20,7 @@
  * not Arrow or Parquet, or is truncated or damaged, refuses it with KOPPEL_ERR_INGEST_COLUMNAR.
  * Parser messages are never passed on: only what went wrong, where, in names and counts.
  */
-import { RecordBatchReader, type Data, type RecordBatch, type Schema } from 'apache-arrow';
+import { RecordBatchReader, Utf8, makeData, type Data, type RecordBatch, type Schema } from 'apache-arrow';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { unreadableType, textOf } from './arrow-text.js';
 import type { ReaderStats, Utf8Batch, Utf8BatchSource } from './utf8-batch-source.js';
@@ -36,6 +36,12 @@ export interface ColumnarOptions {
   readonly dateFormats?: ReadonlyMap<string, DateFormat>;
   /** Heap limit of the Parquet decoder's worker, in MB (default `PARQUET_HEAP_MB`). */
   readonly parquetHeapMb?: number;
+  /**
+   * Only these columns (trimmed names) are read; the others are neither type-checked nor
+   * converted and come through as all-null columns. For a caller that ignores a file's extra
+   * columns (`koppel link`), so a column it never reads, of any type, cannot refuse the file.
+   */
+  readonly columns?: ReadonlySet<string>;
 }
 
 const DEFAULT_BATCH_ROWS = 65_536;
@@ -221,6 +227,16 @@ function fromRecordBatches(
   const stats: ReaderStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
   const batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
   const formats = header.map((name) => options.dateFormats?.get(name.trim()));
+  const read = header.map((name) => options.columns === undefined || options.columns.has(name.trim()));
+  const skipped = new Map<number, Data<Utf8>>();
+  const allNull = (length: number): Data<Utf8> => {
+    let data = skipped.get(length);
+    if (data === undefined) {
+      data = makeData({ type: new Utf8(), length, nullCount: length, nullBitmap: new Uint8Array((length + 7) >> 3), valueOffsets: new Int32Array(length + 1), data: new Uint8Array(0) });
+      skipped.set(length, data);
+    }
+    return data;
+  };
   let started = false;
   let closed = false;
 
@@ -229,8 +245,8 @@ function fromRecordBatches(
     started = true;
     try {
       // Checked here, after the caller matched the header, so the column named is a schema column.
-      schema.fields.forEach((field) => {
-        const why = unreadableType(field.type);
+      schema.fields.forEach((field, c) => {
+        const why = read[c] ? unreadableType(field.type) : null;
         if (why !== null) {
           throw new KoppelError('KOPPEL_ERR_INGEST_COLUMN_TYPE', `Column ${field.name.trim()} is ${why}, which cannot be read as a value.`, { column: field.name.trim() });
         }
@@ -251,6 +267,7 @@ function fromRecordBatches(
           const rows = new Uint32Array(length);
           for (let i = 0; i < length; i++) rows[i] = first + i;
           const columns = children.map((child, c) => {
+            if (!read[c]) return allNull(length);
             const slice = start === 0 && length === child.length ? child : child.slice(start, length);
             return textOf(slice, { column: header[c].trim(), firstRow: first, dateFormat: formats[c] });
           });

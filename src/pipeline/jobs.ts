@@ -8,6 +8,7 @@
  */
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
+import { blockingRules, settingsProblems } from './job-schema.js';
 import type { FieldQuality } from '../pseudonymise/encoded-source.js';
 import type { DeliveryRecord, JobRecord, ProjectRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';
@@ -25,7 +26,8 @@ export interface JobRequest {
   readonly columns?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** dataset -> whether a person has at most one record in it; default: detected from the pseudonyms. */
   readonly unique?: Readonly<Record<string, boolean>>;
-  readonly blocking?: readonly (readonly string[])[];
+  /** Rules as lists of field names; a lone name stands for a list of one. */
+  readonly blocking?: readonly (string | readonly string[])[];
   readonly threshold?: number;
 }
 
@@ -71,13 +73,8 @@ function resolveFields(ctx: PipelineContext, deliveries: readonly DeliveryRecord
   const schemas = new Map(datasets.map((name) => [name, ctx.store.getDataset(name)!.schema]));
   let fields: JobField[];
   if (request.fields !== undefined) {
-    const seen = new Set<string>();
-    fields = request.fields.map((f, i) => {
-      if (!(FIELD_TYPES as readonly string[]).includes(f.type)) badJob(`fields[${i}] (${f.name}): unknown type ${f.type}; one of ${FIELD_TYPES.join(', ')}`, { field: f.name });
-      if (seen.has(f.name)) badJob(`fields[${i}]: field ${f.name} is named twice`, { field: f.name });
-      seen.add(f.name);
-      return { name: f.name, type: f.type as FieldType };
-    });
+    // Names and types were checked by the job schema (job-schema.ts) the body came through.
+    fields = request.fields.map((f) => ({ name: f.name, type: f.type as FieldType }));
   } else {
     // A type helps only where at least two datasets carry it (or one, when deduplicating one dataset).
     const carriers = new Map<FieldType, number>();
@@ -90,6 +87,10 @@ function resolveFields(ctx: PipelineContext, deliveries: readonly DeliveryRecord
     fields = FIELD_TYPES.filter((t) => (carriers.get(t) ?? 0) >= needed).map((t) => ({ name: t, type: t }));
     if (fields.length === 0) badJob('the deliveries share no linkage field; name the fields of the job');
   }
+  // The checks that span settings, as a job file gets them (job-schema.ts).
+  const columns = new Map(Object.entries(request.columns ?? {}).map(([dataset, map]) => [`columns.${dataset}`, map]));
+  const problems = settingsProblems({ fields, blocking: request.blocking ?? null, columns, dateFormats: false });
+  if (problems.length > 0) badJob(`The job is invalid: ${problems.join('; ')}.`, { problems: problems.length });
   const columnOf = new Map<string, Map<string, ColumnSpec>>();
   for (const [dataset, schema] of schemas) {
     const map = new Map<string, ColumnSpec>();
@@ -121,7 +122,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   for (const [dataset, map] of columnOf) columns[dataset] = Object.fromEntries([...map].map(([field, c]) => [field, c.name]));
   const settings: JobSettings = {
     deliveries: deliveries.map((d) => d.id), fields, columns,
-    unique: request.unique ?? null, blocking: request.blocking ?? null, threshold: request.threshold ?? null,
+    unique: request.unique ?? null, blocking: request.blocking === undefined ? null : blockingRules(request.blocking), threshold: request.threshold ?? null,
   };
   const job = ctx.store.createJob(project.id, settings, principal.id);
   recordAudit(ctx, { actor: principal.id, action: 'job.start', target: job.id, outcome: 'ok', detail: { project: project.id, deliveries: settings.deliveries } });

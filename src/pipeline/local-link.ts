@@ -17,13 +17,13 @@
  *
  * Cleartext lives only in memory while a source is encoded (its normalised national numbers
  * also in the shared buffers the HMAC workers read); the outputs hold the sources' own record
- * ids and counts, nothing else from the input. Each output is written to a temporary name and
- * renamed, so a failed run leaves no half-written file.
+ * ids and counts, nothing else from the input. Each output is written durably (store/durable-fs.ts:
+ * temp name, fsync, rename, directory fsync), so a failed run leaves no half-written file.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { EncodingKeys, FieldSpec } from '../pseudonymise/encode-field.js';
 import { encodeSource, encodeSourceOn, encodingKeysFrom } from '../pseudonymise/encode-source.js';
 import { NationalIdBatches, PseudonymWorkers } from '../pseudonymise/encode-workers.js';
@@ -34,9 +34,10 @@ import { reportHtml } from '../link/report-html.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { readJobFile, type JobFile } from './job-file.js';
 import { loadSource, type IdColumn } from './local-sources.js';
-import { plainIds, writeAtomically, writeClusters, writeLinks } from './local-link-csv.js';
+import { writeClustersFile, writeLinksFile } from './local-link-csv.js';
 import { ClustersWriter } from './local-link-writer.js';
 import { SourceWorkers } from './local-source-workers.js';
+import { writeFileDurableSync } from '../store/durable-fs.js';
 import { KOPPEL_VERSION } from '../version.js';
 
 export interface LocalLinkOptions {
@@ -63,6 +64,8 @@ export type Progress = (step: string, ms: number, detail?: string) => void;
 /** Source bytes from which worker threads are started by default (~200k national-id rows). */
 export const WORKERS_FROM_BYTES = 4 << 20;
 const MAX_DEFAULT_WORKERS = 4;
+/** The reports are readable by the user's group, as links.csv and clusters.csv are. */
+const OUTPUT_MODE = 0o640;
 
 export interface LocalLinkOutcome {
   readonly job: JobFile;
@@ -106,9 +109,8 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
 
   const t = performance.now();
   mkdirSync(options.outDir, { recursive: true });
-  const plain = plainIds(ids);
-  const links = writeAtomically(options.outDir, 'links.csv', (w) => writeLinks(w, result, names, ids, plain, job.deduplicate));
-  const files = [links, clusters !== null ? await clusters : writeAtomically(options.outDir, 'clusters.csv', (w) => writeClusters(w, result, names, ids, plain))];
+  const links = writeLinksFile(options.outDir, result, names, ids, job.deduplicate);
+  const files = [links, clusters !== null ? await clusters : writeClustersFile(options.outDir, result, names, ids)];
   timings.write = ms(performance.now() - t);
   progress('write', timings.write, `${result.links.length} links`);
   return await writeReports(options, job, started, timings, formats, encoded, result, files);
@@ -207,12 +209,15 @@ async function writeReports(
     ...result.report,
     timings_ms: { ...timings, ...result.report.timings_ms },
   };
-  files.push(writeAtomically(options.outDir, 'report.json', (w) => w.text(`${JSON.stringify(report, null, 2)}\n`)));
-  files.push(writeAtomically(options.outDir, 'report.html', (w) => w.text(reportHtml(report, {
+  const json = join(options.outDir, 'report.json');
+  writeFileDurableSync(json, `${JSON.stringify(report, null, 2)}\n`, OUTPUT_MODE);
+  const html = join(options.outDir, 'report.html');
+  writeFileDurableSync(html, reportHtml(report, {
     title: `Koppel linkage report: ${job.sources.map((s) => s.name).join(', ')}`,
     version: KOPPEL_VERSION,
     generatedAt: new Date().toISOString(),
-  }))));
+  }), OUTPUT_MODE);
+  files.push(json, html);
   return { job, report, files };
 }
 

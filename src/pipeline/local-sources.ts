@@ -1,21 +1,21 @@
 /**
- * Reading `koppel link`'s source files into Arrow Utf8 columns (or dictionaries), per job source:
- * CSV (optionally gzipped; delimiter detected or given; UTF-8 or latin1) through the ingest
- * stage's streaming parser, Arrow IPC (file or stream) through apache-arrow, and Parquet through
- * parquet-wasm (Arrow out, 3x faster than the pure-JS reader on a 200k-row file; see the report).
- * The format is recognised by the file's first bytes, not its name.
+ * `koppel link`'s source files read as the deliveries of a server job are: through ingest's
+ * readers (batch-source.ts), with the same format sniffing (`PAR1`, `ARROW1` or the IPC stream
+ * marker; anything else CSV, gzip recognised by its magic bytes), CSV streamed (delimiter
+ * detected or given; UTF-8 or latin1), Arrow IPC streamed batch by batch, Parquet decoded in its
+ * own worker, and the same header check (header-match.ts) with its headerless-file guard.
  *
- * Only the id column and the columns of the job's fields are kept; everything else is dropped as
- * it is read. Header names are matched as written, then ignoring surrounding spaces (files
- * written with `, ` between fields).
+ * What differs from an upload: a local file may carry columns the job does not use; they are
+ * ignored (not even type-checked), and only the id column and the columns of the job's fields
+ * are kept, batch by batch, as they are read.
  */
-import { createReadStream, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
-import { Data, Type, tableFromIPC, type Table, type Utf8, type Vector } from 'apache-arrow';
-import { KoppelError } from '../errors.js';
-import { textOf, unreadableType } from '../ingest/arrow-text.js';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import type { Data, Utf8 } from 'apache-arrow';
+import { KoppelError, isKoppelError } from '../errors.js';
+import { openBatchSource, sniffUploadFormat, type Utf8BatchSource } from '../ingest/batch-source.js';
 import { gunzipStream } from '../ingest/body-decoding.js';
-import { openCsv } from '../ingest/csv-reader.js';
 import { compileDateFormat, type DateFormat } from '../ingest/date-format.js';
+import { matchHeader } from '../ingest/header-match.js';
 import { columnFor, type JobField, type JobSource } from './job-file.js';
 import type { TextDictionary } from '../pseudonymise/encode-dictionary.js';
 
@@ -36,11 +36,13 @@ export interface LoadedSource {
 }
 
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+const FORMAT_NAMES: Record<LoadedSource['format'], string> = { csv: 'CSV', 'csv.gz': 'CSV', arrow: 'Arrow IPC', parquet: 'Parquet' };
 
-function unreadable(spec: JobSource, what: string): KoppelError {
-  return new KoppelError('KOPPEL_ERR_LINK_SOURCE_UNREADABLE', `Source ${spec.name}: file ${spec.pathAsWritten} ${what}.`, { source: spec.name, file: spec.pathAsWritten });
+function unreadable(spec: JobSource, what: string, cause?: unknown): KoppelError {
+  return new KoppelError('KOPPEL_ERR_LINK_SOURCE_UNREADABLE', `Source ${spec.name}: file ${spec.pathAsWritten} ${what}.`, { source: spec.name, file: spec.pathAsWritten }, cause === undefined ? undefined : { cause });
 }
 
+/** The format the file's first bytes show (ingest's sniffing; gzip is taken for gzipped CSV). */
 function sniff(spec: JobSource): LoadedSource['format'] {
   let fd: number;
   try {
@@ -53,145 +55,122 @@ function sniff(spec: JobSource): LoadedSource['format'] {
   const head = new Uint8Array(8);
   const n = readSync(fd, head, 0, 8, 0);
   closeSync(fd);
-  const ascii = String.fromCharCode(...head.subarray(0, n));
-  if (ascii.startsWith('PAR1')) return 'parquet';
-  if (ascii.startsWith('ARROW1') || (n >= 4 && head[0] === 0xff && head[1] === 0xff && head[2] === 0xff && head[3] === 0xff)) return 'arrow';
   if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'csv.gz';
-  return 'csv';
+  return sniffUploadFormat(head.subarray(0, n));
 }
 
-function missingColumn(spec: JobSource, field: string | null, column: string, header: readonly string[]): KoppelError {
-  const what = field === null ? `id column ${column}` : `column ${column} for field ${field}`;
-  return new KoppelError(
-    'KOPPEL_ERR_LINK_BAD_JOB',
-    `Source ${spec.name}: file ${spec.pathAsWritten} has no ${what} (columns: ${header.join(', ')}).`,
-    { source: spec.name, file: spec.pathAsWritten, ...(field === null ? {} : { field }), column },
-  );
+/** One column the job reads from a source: its id column (field null) or a field's column. */
+interface Needed {
+  readonly field: string | null;
+  readonly column: string;
 }
 
-function findColumn(header: readonly string[], column: string): number {
-  const exact = header.indexOf(column);
-  if (exact >= 0) return exact;
-  const trimmed = column.trim();
-  return header.findIndex((h) => h.trim() === trimmed);
-}
-
-/** Which header position each needed column is at; throws naming file, field and column. */
-function plan(spec: JobSource, fields: readonly JobField[], header: readonly string[]): { id: number; fields: Map<string, number> } {
-  const id = findColumn(header, spec.id);
-  if (id < 0) throw missingColumn(spec, null, spec.id, header);
-  const positions = new Map<string, number>();
-  for (const f of fields) {
-    const column = columnFor(spec, f.name);
-    const at = findColumn(header, column);
-    if (at < 0) throw missingColumn(spec, f.name, column, header);
-    positions.set(f.name, at);
-  }
-  return { id, fields: positions };
+function neededColumns(spec: JobSource, fields: readonly JobField[]): Needed[] {
+  return [{ field: null, column: spec.id.trim() }, ...fields.map((f) => ({ field: f.name, column: columnFor(spec, f.name).trim() }))];
 }
 
 /**
- * Called with each CSV batch's field columns (field name -> Utf8 chunk) as it is parsed, so a
- * caller can start encoding while the rest of the file is read. Arrow and Parquet files arrive
- * whole and do not call it.
+ * ingest's header refusal, told in the job's terms: the source, the file, and each field and
+ * column it lacks. Header names appear only where header-match shows them (at least one name
+ * is a wanted column); a file whose first row names none is probably without its header, and
+ * that row's "names" would be values.
+ */
+function headerError(spec: JobSource, needed: readonly Needed[], err: KoppelError): KoppelError {
+  const details = err.details as { missing?: string[]; unknown?: string[]; duplicate?: string[]; unknown_count?: number };
+  const missing = new Set(details.missing ?? []);
+  const lacking = needed.filter((n) => missing.has(n.column));
+  const name = (n: Needed) => (n.field === null ? `id column ${n.column}` : `column ${n.column} for field ${n.field}`);
+  const where = `Source ${spec.name}: file ${spec.pathAsWritten}`;
+  let message: string;
+  if (details.unknown_count !== undefined) {
+    message = `${where}: its first row names none of the columns the job reads (${needed.map(name).join(', ')}); is the header row missing?`;
+  } else {
+    const parts = lacking.map((n) => `has no ${name(n)}`);
+    for (const d of details.duplicate ?? []) parts.push(`has column ${d} twice`);
+    const others = details.unknown ?? [];
+    message = `${where} ${parts.join('; ')}${others.length === 0 ? '' : ` (other columns: ${others.join(', ')})`}.`;
+  }
+  const first = lacking[0] ?? needed.find((n) => details.duplicate?.includes(n.column));
+  return new KoppelError('KOPPEL_ERR_LINK_BAD_JOB', message, {
+    source: spec.name, file: spec.pathAsWritten,
+    ...(first?.field == null ? {} : { field: first.field }), ...(first === undefined ? {} : { column: first.column }),
+  }, { cause: err });
+}
+
+/** ingest's refusals of the file itself (not CSV, truncated, not UTF-8, a column type), in the job's terms. */
+function readError(spec: JobSource, format: LoadedSource['format'], err: unknown): unknown {
+  if (!isKoppelError(err) || !err.code.startsWith('KOPPEL_ERR_INGEST_')) return err;
+  return unreadable(spec, `is not readable ${FORMAT_NAMES[format]}: ${err.message.replace(/\.$/, '')}`, err);
+}
+
+/**
+ * Called with each batch's field columns (field name -> Utf8 chunk) as it is read, so a caller
+ * can start encoding while the rest of the file is read.
  */
 export type OnBatch = (columns: ReadonlyMap<string, Data<Utf8>>) => void;
 
-export async function loadSource(spec: JobSource, fields: readonly JobField[], onBatch?: OnBatch): Promise<LoadedSource> {
-  const format = sniff(spec);
-  if (format === 'arrow' || format === 'parquet') return loadTable(spec, fields, format);
+async function open(spec: JobSource, fields: readonly JobField[], format: LoadedSource['format'], needed: readonly Needed[]): Promise<Utf8BatchSource> {
   const raw = createReadStream(spec.path);
-  const source = format === 'csv.gz' ? gunzipStream(raw, NO_LIMIT) : raw;
-  let stream;
+  const bytes = format === 'csv.gz' ? gunzipStream(raw, NO_LIMIT) : raw;
   try {
-    stream = await openCsv(source, { maxBytes: NO_LIMIT, encoding: spec.encoding, ...(spec.delimiter === null ? {} : { delimiter: spec.delimiter }) });
+    return await openBatchSource(bytes, {
+      format: format === 'csv.gz' ? 'csv' : format,
+      maxBytes: NO_LIMIT,
+      encoding: spec.encoding,
+      ...(spec.delimiter === null ? {} : { delimiter: spec.delimiter }),
+      dateFormats: dateFormats(spec, fields),
+      columns: new Set(needed.map((n) => n.column)),
+    });
   } catch (err) {
     raw.destroy();
-    if (err instanceof KoppelError) {
-      throw new KoppelError('KOPPEL_ERR_LINK_SOURCE_UNREADABLE', `Source ${spec.name}: file ${spec.pathAsWritten} is not readable CSV: ${err.message}`, { source: spec.name, file: spec.pathAsWritten }, { cause: err });
-    }
-    throw err;
+    throw readError(spec, format, err);
   }
-  let positions;
+}
+
+export async function loadSource(spec: JobSource, fields: readonly JobField[], onBatch?: OnBatch): Promise<LoadedSource> {
+  const format = sniff(spec);
+  const needed = neededColumns(spec, fields);
+  const source = await open(spec, fields, format, needed);
+  let at: Map<string, number>;
   try {
-    positions = plan(spec, fields, stream.header);
+    at = matchHeader(source.header, { fileColumns: needed.map((n) => n.column) }, { allowExtra: true });
   } catch (err) {
-    await stream.close();
-    throw err;
+    await source.close();
+    throw isKoppelError(err) && err.code === 'KOPPEL_ERR_INGEST_HEADER' ? headerError(spec, needed, err) : err;
   }
+  const idAt = at.get(needed[0].column)!;
+  const fieldAt = fields.map((f, i) => [f.name, at.get(needed[i + 1].column)!] as const);
   const idChunks: Data<Utf8>[] = [];
-  const columns = new Map<string, Data<Utf8>[]>([...positions.fields.keys()].map((k) => [k, []]));
+  const columns = new Map<string, Data<Utf8>[]>(fields.map((f) => [f.name, []]));
   let size = 0;
   try {
-    for await (const batch of stream.batches()) {
-      idChunks.push(batch.columns[positions.id]);
-      for (const [name, at] of positions.fields) columns.get(name)!.push(batch.columns[at]);
+    for await (const batch of source.batches()) {
+      idChunks.push(batch.columns[idAt]);
+      for (const [name, k] of fieldAt) columns.get(name)!.push(batch.columns[k]);
       size += batch.length;
-      if (onBatch !== undefined) onBatch(new Map([...positions.fields].map(([name, at]) => [name, batch.columns[at]])));
+      if (onBatch !== undefined) onBatch(new Map(fieldAt.map(([name, k]) => [name, batch.columns[k]])));
     }
   } catch (err) {
-    if (err instanceof KoppelError) {
-      throw new KoppelError('KOPPEL_ERR_LINK_SOURCE_UNREADABLE', `Source ${spec.name}: file ${spec.pathAsWritten} is not readable CSV: ${err.message}`, { source: spec.name, file: spec.pathAsWritten }, { cause: err });
-    }
-    throw err;
+    throw readError(spec, format, err);
   }
   return { spec, size, format, ids: idColumnOfUtf8(idChunks, size), columns };
 }
 
-async function loadTable(spec: JobSource, fields: readonly JobField[], format: 'arrow' | 'parquet'): Promise<LoadedSource> {
-  let table: Table;
-  try {
-    const bytes = readFileSync(spec.path);
-    if (format === 'parquet') {
-      const parquet = await import('parquet-wasm/node');
-      table = tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
-    } else table = tableFromIPC(bytes);
-  } catch (err) {
-    throw unreadable(spec, `is not a readable ${format === 'parquet' ? 'Parquet' : 'Arrow IPC'} file (${err instanceof Error ? err.name : 'error'})`);
-  }
-  const header = table.schema.fields.map((f) => f.name);
-  const positions = plan(spec, fields, header);
-  const vectorAt = (i: number) => table.getChildAt(i) as Vector;
-  const columns = new Map<string, readonly Data<Utf8>[] | TextDictionary>();
-  for (const f of fields) {
-    const at = positions.fields.get(f.name)!;
-    const v = vectorAt(at);
-    columns.set(f.name, v.type.typeId === Type.Utf8 ? (v.data as Data<Utf8>[]) : textChunks(spec, v, header[at], dateFormatOf(f)));
-  }
-  const idVector = vectorAt(positions.id);
-  const idChunks = idVector.type.typeId === Type.Utf8 ? (idVector.data as Data<Utf8>[]) : textChunks(spec, idVector, spec.id, undefined);
-  return { spec, size: table.numRows, format, ids: idColumnOfUtf8(idChunks, table.numRows), columns };
-}
-
 /**
- * Cell text of a non-Utf8 column (dictionary-encoded strings, numbers, booleans, dates), by the
- * ingest stage's converter, so `koppel link` and uploads read a typed column the same way. Dates
- * are written in the date field's own format so they parse back the same way.
+ * Dates and timestamps of an Arrow or Parquet file are written as text in their date field's
+ * own format, so they parse back as the CSV text would.
  */
-function textChunks(spec: JobSource, v: Vector, column: string, dateFormat: DateFormat | undefined): Data<Utf8>[] {
-  const why = unreadableType(v.type);
-  if (why !== null) throw unreadable(spec, `has column ${column} of ${why}, which cannot be read as text`);
-  const out: Data<Utf8>[] = [];
-  let row = 1;
-  try {
-    for (const chunk of v.data as Data[]) {
-      out.push(textOf(chunk, { column, firstRow: row, dateFormat }));
-      row += chunk.length;
+function dateFormats(spec: JobSource, fields: readonly JobField[]): Map<string, DateFormat> {
+  const out = new Map<string, DateFormat>();
+  for (const f of fields) {
+    if (f.type !== 'date' || f.format === undefined) continue;
+    try {
+      out.set(columnFor(spec, f.name).trim(), compileDateFormat(f.format, `field ${f.name}`));
+    } catch {
+      // The job validation accepted the format; ingest's stricter grammar leaves it at YYYY-MM-DD.
     }
-  } catch (err) {
-    if (err instanceof KoppelError) throw unreadable(spec, `cannot be read: ${err.message}`);
-    throw err;
   }
   return out;
-}
-
-function dateFormatOf(field: JobField): DateFormat | undefined {
-  if (field.type !== 'date' || field.format === undefined) return undefined;
-  try {
-    return compileDateFormat(field.format, `field ${field.name}`);
-  } catch {
-    return undefined; // job-file.ts validated the format; YYYY-MM-DD is the safe fallback
-  }
 }
 
 function isValid(data: Data, i: number): boolean {

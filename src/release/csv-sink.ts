@@ -1,7 +1,11 @@
 /**
- * The byte buffer behind the CSV renderer: fields are written as bytes (escaped text, digits,
- * dates) into one growing Uint8Array, handed out as Buffer chunks without copying.
- * See csv-render.ts for the format and the formula-injection rule implemented in `text`.
+ * The one CSV writer: fields are written as bytes (escaped text, digits, dates) into one growing
+ * Uint8Array, handed out as Buffer chunks without copying (`take`) or drained into a file
+ * (`drain`). Release downloads render through it (csv-render.ts, which describes the format and
+ * the formula-injection rule implemented in `text`); `koppel link` writes links.csv and
+ * clusters.csv through it too, with the guard off (`formulaGuard: false`): those files hold the
+ * sources' record ids, which must come back exactly as they are (RFC 4180 quoting only), while
+ * the guard is for researcher-facing text cells.
  */
 
 import { civilFromDays, type CivilDate } from '../util/civil-date.js';
@@ -20,16 +24,25 @@ for (const c of [0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d]) FORMULA_START[c] = 1;
 const NEEDS_QUOTES = new Uint8Array(256);
 for (const c of [QUOTE, COMMA, CR, LF]) NEEDS_QUOTES[c] = 1;
 
+const NO_FORMULA_START = new Uint8Array(256);
+
 const TRUE = new TextEncoder().encode('true');
 const FALSE = new TextEncoder().encode('false');
+
+export interface CsvSinkOptions {
+  /** Prefix text cells that could start a formula with `'` (default true; see csv-render.ts). */
+  readonly formulaGuard?: boolean;
+}
 
 export class CsvSink {
   private buffer: Uint8Array;
   private readonly civil: CivilDate = { y: 0, m: 0, d: 0 };
+  private readonly formulaStart: Uint8Array;
   length = 0;
 
-  constructor(private readonly chunkBytes: number) {
+  constructor(private readonly chunkBytes: number, options: CsvSinkOptions = {}) {
     this.buffer = new Uint8Array(Math.min(chunkBytes, 1 << 20) + 256);
+    this.formulaStart = options.formulaGuard === false ? NO_FORMULA_START : FORMULA_START;
   }
 
   full(): boolean {
@@ -42,6 +55,12 @@ export class CsvSink {
     this.buffer = new Uint8Array(this.buffer.length);
     this.length = 0;
     return out;
+  }
+
+  /** Hands the bytes written so far to `write` (which must be done with them when it returns); the sink starts afresh over the same memory. */
+  drain(write: (bytes: Uint8Array) => void): void {
+    if (this.length > 0) write(this.buffer.subarray(0, this.length));
+    this.length = 0;
   }
 
   private reserve(extra: number): void {
@@ -75,7 +94,7 @@ export class CsvSink {
     this.length = at;
   }
 
-  /** A text field: quoted when needed, prefixed with `'` when it could start a formula. */
+  /** A text field: quoted when needed, prefixed with `'` when it could start a formula (unless the guard is off). */
   text(src: Uint8Array, start: number, end: number): void {
     if (start === end) {
       this.reserve(2);
@@ -92,7 +111,7 @@ export class CsvSink {
         if (b === QUOTE) quotes++;
       }
     }
-    const prefix = FORMULA_START[src[start]];
+    const prefix = this.formulaStart[src[start]];
     this.reserve(end - start + quotes + prefix + 2);
     const buf = this.buffer;
     let at = this.length;
@@ -196,7 +215,8 @@ export class CsvSink {
     this.length += width;
   }
 
-  private ascii(text: string): void {
+  /** ASCII text that needs no quoting (digits, signs, fixed words). */
+  ascii(text: string): void {
     this.reserve(text.length);
     for (let i = 0; i < text.length; i++) this.buffer[this.length++] = text.charCodeAt(i);
   }

@@ -4,6 +4,7 @@
  * as the OpenAPI document at /docs/json.
  */
 import { ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES } from '../model.js';
+import { blockingSchema, columnsSchema, fieldsSchema, thresholdSchema, uniqueSchema } from '../pipeline/job-schema.js';
 
 /**
  * Ids are `<prefix>_<20 hex>`: anything else is refused by the schema, so that no error message
@@ -155,17 +156,12 @@ export const jobBodySchema = {
   additionalProperties: false,
   properties: {
     deliveries: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: idOf('dlv'), description: 'Delivery ids, in the order the release lists sources' },
-    fields: {
-      type: 'array', minItems: 1, maxItems: 50, description: 'Comparison fields (default: the national id and every linkage type two deliveries share)',
-      items: { type: 'object', required: ['name', 'type'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' }, type: { type: 'string', enum: [...FIELD_TYPES] } } },
-    },
-    columns: {
-      type: 'object', description: 'dataset -> field -> linkage column, where a dataset has two linkage columns of one type',
-      additionalProperties: { type: 'object', additionalProperties: { type: 'string', maxLength: 128 } },
-    },
-    unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: { type: 'boolean' } },
-    blocking: { type: 'array', maxItems: 20, description: 'Blocking rules as lists of field names, optionally with a token slot (surname.phonetic)', items: { type: 'array', minItems: 1, maxItems: 5, items: { type: 'string', maxLength: 64 } } },
-    threshold: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Match probability from which a pair links (default: chosen by the engine and reported)' },
+    // The settings a job body shares with the job file of `koppel link`: one schema (job-schema.ts).
+    fields: fieldsSchema({ name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' }, format: false }),
+    columns: { type: 'object', description: 'dataset -> field -> linkage column, where a dataset has two linkage columns of one type', additionalProperties: columnsSchema },
+    unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: uniqueSchema },
+    blocking: blockingSchema,
+    threshold: thresholdSchema,
   },
 } as const;
 

@@ -37,10 +37,22 @@ export function tempNameFor(target: string): string {
 
 /** Write `data` to `target` atomically (temp name, fsync, rename, fsync dir). */
 export function writeFileDurableSync(target: string, data: Uint8Array | string, mode = 0o600): void {
+  writeDurableSync(target, (write) => write(typeof data === 'string' ? Buffer.from(data) : data), mode);
+}
+
+/**
+ * Write `target` atomically from bytes produced in pieces: `fill` calls `write` as often as it
+ * likes (each piece is written before `write` returns, so its memory may be reused), then the
+ * file is fsynced, renamed over `target` and the directory fsynced. A failure removes the temp
+ * file and leaves `target` as it was.
+ */
+export function writeDurableSync(target: string, fill: (write: (bytes: Uint8Array) => void) => void, mode = 0o600): void {
   const tmp = tempNameFor(target);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
-    fs.writeFileSync(fd, data);
+    fill((bytes) => {
+      for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+    });
     fs.fsyncSync(fd);
   } catch (err) {
     fs.closeSync(fd);

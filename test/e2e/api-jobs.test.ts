@@ -29,6 +29,14 @@ t.test('a job links records without a national number by their encoded names and
 
   t.equal(await codeOf(op.request('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: [a.body.id], fields: [{ name: 'x', type: 'colour' }] } })), '400 KOPPEL_ERR_API_BAD_REQUEST', 'an unknown field type is refused');
   t.equal(await codeOf(op.request('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: [a.body.id, b.body.id], fields: [{ name: 'given', type: 'given_name' }], columns: { vdab_set: { given: 'nope' } } } })), '400 KOPPEL_ERR_LINK_BAD_JOB', 'a column mapping to a column the dataset lacks is refused');
+  // The checks a koppel link job file gets, from the same module (job-schema.ts).
+  const jobs = `/v1/projects/${project.id}/jobs`;
+  const given = [{ name: 'given', type: 'given_name' }];
+  t.equal(await codeOf(op.request('POST', jobs, { json: { deliveries: [a.body.id, b.body.id], fields: [...given, ...given] } })), '400 KOPPEL_ERR_LINK_BAD_JOB', 'a field defined twice is refused');
+  t.equal(await codeOf(op.request('POST', jobs, { json: { deliveries: [a.body.id, b.body.id], fields: given, blocking: [['surname']] } })), '400 KOPPEL_ERR_LINK_BAD_JOB', 'a blocking rule naming a field the job does not define is refused');
+  t.equal(await codeOf(op.request('POST', jobs, { json: { deliveries: [a.body.id, b.body.id], fields: given, blocking: [['given.soundex']] } })), '400 KOPPEL_ERR_LINK_BAD_JOB', 'a blocking rule naming a part the field has not is refused');
+  t.equal(await codeOf(op.request('POST', jobs, { json: { deliveries: [a.body.id, b.body.id], blocking: [] } })), '400 KOPPEL_ERR_API_BAD_REQUEST', 'an empty blocking list is refused by the schema');
+  t.equal(await codeOf(op.request('POST', jobs, { json: { deliveries: [a.body.id, b.body.id], threshold: 1 } })), '400 KOPPEL_ERR_API_BAD_REQUEST', 'a threshold of 1 is refused by the schema');
 
   const { body: queued } = await op.request<{ id: string }>('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: [a.body.id, b.body.id] } });
   const job = await waitForJob(op, queued.id) as { status: string; report: { persons: number; linkage: { settings: { fields: { type: string }[] } } } };

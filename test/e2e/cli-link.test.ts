@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Writable } from 'node:stream';
 import t from 'tap';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { Field, Int32, List, Table, tableFromArrays, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { runLink } from '../../src/cli/link-command.js';
 import { belgianCsv, belgianTruth, generateBelgian, BELGIAN_JOB_FIELDS, type BelgianData } from '../../benchmarks/data/belgian.js';
 
@@ -123,6 +123,22 @@ t.test('reads gzipped CSV with semicolons and latin1, Arrow IPC and Parquet, and
   t.equal(results[0], results[1], 'Arrow and Parquet give the same links');
 });
 
+t.test('a local file may carry extra columns, of any type: they are ignored', async (t) => {
+  const dir = t.testdir();
+  const [a, b] = data.sources;
+  writeFileSync(join(dir, 'a.csv'), belgianCsv(a).split('\n').map((l, i) => (l === '' ? l : `${l},${i === 0 ? 'opmerking' : 'x'}`)).join('\n'));
+  const columns = Object.fromEntries(b.header.map((h, i) => [h, b.rows.map((r) => r[i])]));
+  // A list column, which ingest cannot read as text: an upload would be refused for it.
+  const extra = vectorFromArray(b.rows.map(() => [1, 2]), new List(new Field('item', new Int32())));
+  const base = tableFromArrays(columns);
+  const vectors = Object.fromEntries(base.schema.fields.map((f) => [f.name, base.getChild(f.name)!]));
+  writeFileSync(join(dir, 'b.arrow'), tableToIPC(new Table({ ...vectors, tags: extra }), 'stream'));
+  const out = join(dir, 'out');
+  const r = await link(['--config', writeJob(dir, { sources: [{ name: 'vdab', path: 'a.csv', id: 'record_id' }, { name: 'rsz', path: 'b.arrow', id: 'record_id' }], fields: BELGIAN_JOB_FIELDS }), '--out', out]);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(f1(out, data) > 0.97, `F1 ${f1(out, data).toFixed(4)}`);
+});
+
 t.test('bad job files exit 2 with a message naming the file, field and column', async (t) => {
   const dir = t.testdir();
   for (const s of data.sources) writeFileSync(join(dir, `${s.name}.csv`), belgianCsv(s));
@@ -133,13 +149,18 @@ t.test('bad job files exit 2 with a message naming the file, field and column', 
     ['field absent from a source', { sources, fields: [...BELGIAN_JOB_FIELDS, { name: 'nationality', type: 'code' }] }, /file vdab\.csv has no column nationality for field nationality/],
     ['missing id column', { sources: [{ ...sources[0], id: 'rijksregisternummer' }, sources[1]], fields: BELGIAN_JOB_FIELDS }, /has no id column rijksregisternummer/],
     ['unreadable file', { sources: [{ ...sources[0], path: 'nowhere.csv' }, sources[1]], fields: BELGIAN_JOB_FIELDS }, /Source vdab: file nowhere\.csv cannot be read/],
+    ['file without its header row', { sources: [sources[0], { ...sources[1], path: 'headerless.csv' }], fields: BELGIAN_JOB_FIELDS }, /Source rsz: file headerless\.csv: its first row names none of the columns the job reads \(id column record_id, column insz for field insz, .*\); is the header row missing\?/],
   ];
+  const headerless = belgianCsv(data.sources[1]).split('\n').slice(1);
+  writeFileSync(join(dir, 'headerless.csv'), headerless.join('\n'));
+  const firstRow = headerless[0].split(',');
   for (const [what, job, pattern] of cases) {
     const name = what === 'unknown type' ? 'bad-type.json' : `${what.replace(/ /g, '-')}.json`;
     const r = await link(['--config', writeJob(dir, job, name), '--out', join(dir, 'out')]);
     t.equal(r.code, 2, what);
     t.match(r.stderr, pattern, what);
     t.equal(existsSync(join(dir, 'out', 'links.csv')), false, `${what}: no output written`);
+    t.same(firstRow.filter((v) => v.length >= 3 && r.stderr.includes(v)), [], `${what}: no value of a headerless file's first row is printed`);
   }
   const notJson = join(dir, 'broken.json');
   writeFileSync(notJson, '{ "sources": [');

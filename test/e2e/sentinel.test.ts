@@ -1,12 +1,15 @@
 /**
  * The sentinel test (style.md): marked identifiers go through every path, success and failure,
- * and none may appear in any response body, log line, or file of the data dir.
+ * and none may appear in any response body, log line, or file of the data dir; nor, for
+ * `koppel link`'s failures, in its stdout, stderr or output directory.
  */
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestServer, waitForJob } from '../fixtures/server.js';
 import { makePeople, punctuated, testDatasetSchema } from '../fixtures/synthetic.js';
 import { NeedleSet, filesUnder } from '../fixtures/leak-scan.js';
+import { childEnv, runKoppel } from '../fixtures/koppel-process.js';
 
 t.test('no marked identifier reaches a response, the log or the data dir, on success or failure', async (t) => {
   const server = await startTestServer(t, { maxUploadBytes: 32 * 1024 });
@@ -84,5 +87,52 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
   for (const file of [server.logFile, ...filesUnder(server.dataDir)]) {
     const hits = needles.find(readFileSync(file));
     t.same(hits, [], `${file.slice(server.dir.length)} holds no marked identifier`);
+  }
+});
+
+t.test('koppel link, run as a process, leaks no marked identifier on any failure path', async (t) => {
+  const dir = t.testdir();
+  const needles = new NeedleSet();
+  const people = makePeople(40, 7).map((p, i) => ({ ...p, givenName: `Sentinelgiven${i}x`, surname: `Sentinelsur${i}q` }));
+  const names: string[] = [];
+  for (const p of people) {
+    needles.addInsz(p.insz);
+    names.push(p.givenName, p.surname);
+  }
+  const header = 'record_id,insz,voornaam,familienaam,geboortedatum';
+  const rows = people.map((p, i) => `r${i},${i % 2 === 0 ? punctuated(p.insz) : p.insz},${p.givenName},${p.surname},${p.birthDate}`);
+  writeFileSync(join(dir, 'good.csv'), [header, ...rows].join('\n'));
+  // The header row left out: the first line is a person's national number, names and birth date.
+  writeFileSync(join(dir, 'headerless.csv'), rows.join('\n'));
+  // Parquet magic, then bytes that hold identifiers but no Parquet structure.
+  writeFileSync(join(dir, 'broken.parquet'), Buffer.concat([Buffer.from('PAR1'), Buffer.from(rows.join('\n')), Buffer.from('PAR1')]));
+  const fields = [
+    { name: 'insz', type: 'national_id' },
+    { name: 'voornaam', type: 'given_name' },
+    { name: 'familienaam', type: 'surname' },
+    { name: 'geboortedatum', type: 'date', format: 'YYYY-MM-DD' },
+  ];
+  const source = (name: string, path: string, extra: object = {}) => ({ name, path, id: 'record_id', ...extra });
+  const cases: [string, object][] = [
+    ['a missing column', { sources: [source('a', 'good.csv'), source('b', 'good.csv', { columns: { familienaam: 'achternaam' } })], fields }],
+    ['a file without its header row', { sources: [source('a', 'good.csv'), source('b', 'headerless.csv')], fields }],
+    ['a bad date format', { sources: [source('a', 'good.csv'), source('b', 'good.csv')], fields: [...fields.slice(0, 3), { name: 'geboortedatum', type: 'date', format: 'JJJJ-MM-DD' }] }],
+    ['an unreadable Parquet file', { sources: [source('a', 'good.csv'), source('b', 'broken.parquet')], fields }],
+  ];
+  for (const [what, job] of cases) {
+    const slug = what.replace(/ /g, '-');
+    const config = join(dir, `${slug}.json`);
+    writeFileSync(config, JSON.stringify(job));
+    const out = join(dir, `out-${slug}`);
+    const r = await runKoppel(['link', '--config', config, '--out', out], { env: childEnv() });
+    t.equal(r.code, 2, `${what}: exit 2 (${r.stderr.trim()})`);
+    t.match(r.stderr, /KOPPEL_ERR_LINK_/, `${what}: a coded error`);
+    const texts: [string, Buffer][] = [['stdout', Buffer.from(r.stdout)], ['stderr', Buffer.from(r.stderr)], ...filesUnder(out).map((f): [string, Buffer] => [f, readFileSync(f)])];
+    for (const [where, bytes] of texts) {
+      t.same(needles.find(bytes), [], `${what}: ${where} holds no national number`);
+      const text = bytes.toString('latin1');
+      t.same(names.filter((n) => text.includes(n)), [], `${what}: ${where} holds no name`);
+      t.notOk(people.some((p) => text.includes(p.birthDate)), `${what}: ${where} holds no birth date`);
+    }
   }
 });

@@ -74,14 +74,20 @@ t.test('a job in a worker thread stores the same files, report and person ids as
   t.equal(clusters.numRows, 500, 'every record of both deliveries is in clusters.arrow');
 });
 
+t.test('a blocking rule on a field the job lacks is refused when the job is started', async (t) => {
+  const s = await setup(t);
+  t.throws(() => startJob(s.worker, operator, s.project, { deliveries: s.deliveries, blocking: [['no_such_field']] }), { code: 'KOPPEL_ERR_LINK_BAD_JOB', message: /no_such_field/ });
+});
+
 t.test('an engine error in the worker fails the job with the same coded error', async (t) => {
   const s = await setup(t);
   for (const [mode, ctx] of [['worker', s.worker], ['inline', s.inline]] as const) {
-    // The engine, not the request check, refuses a blocking rule on a field the job lacks.
-    const job = await runToEnd(ctx, s.project, { deliveries: s.deliveries, blocking: [['no_such_field']] });
+    // An empty blocking rule: the job body's schema refuses it over HTTP, but startJob called
+    // directly has only the cross-setting checks, which pass it; the engine refuses it.
+    const job = await runToEnd(ctx, s.project, { deliveries: s.deliveries, blocking: [[]] });
     t.equal(job.status, 'failed', `${mode}: the job failed`);
     t.equal((job.error as { code: string }).code, 'KOPPEL_ERR_LINK_BAD_JOB', `${mode}: with the engine's code`);
-    t.match((job.error as { message: string }).message, /no_such_field/, `${mode}: and its message`);
+    t.match((job.error as { message: string }).message, /names no field/, `${mode}: and its message`);
     t.same(job.files, [], `${mode}: and no files`);
   }
 });

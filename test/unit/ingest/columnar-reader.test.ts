@@ -197,3 +197,15 @@ t.test('Parquet: a decoder that runs out of its heap limit refuses the body as t
   });
   t.equal((await readAll(await openParquet(chunked(bytes), options))).rows.length, 300, 'the default limit decodes it');
 });
+
+t.test('with `columns`, a column not asked for is neither type-checked nor converted: it reads as all null', async (t) => {
+  const table = new Table({
+    id: vectorFromArray(['R1', 'R2', 'R3'], new Utf8()),
+    tags: vectorFromArray([[1], [2, 3], []], new List(new Field('item', new Int32()))),
+  });
+  const bytes = tableToIPC(table, 'stream');
+  const all = await openArrowIpc(chunked(bytes), { maxBytes: 1 << 20 });
+  await t.rejects(readAll(all), { code: 'KOPPEL_ERR_INGEST_COLUMN_TYPE' }, 'without it, the list column refuses the file');
+  const some = await openArrowIpc(chunked(bytes), { maxBytes: 1 << 20, columns: new Set(['id']) });
+  t.same((await readAll(some)).columns, [['R1', 'R2', 'R3'], [null, null, null]]);
+});

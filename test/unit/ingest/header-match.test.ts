@@ -30,3 +30,26 @@ t.test('names no column when none matches: the first row is probably data', asyn
   t.same(err.details, { missing: ['insz', 'naam', 'loon'], unknown_positions: [1, 2, 3], unknown_count: 3 });
   t.notMatch(err.message, /Peeters|85073003328|2500/);
 });
+
+t.test('an extra column is refused for an upload and ignored with allowExtra (koppel link)', async (t) => {
+  const header = ['insz', 'naam', 'loon', 'straat'];
+  const err = t.throws(() => matchHeader(header, plan), { code: 'KOPPEL_ERR_INGEST_HEADER' }) as any;
+  t.same(err.details.unknown, ['straat']);
+  t.same([...matchHeader(header, plan, { allowExtra: true })], [['insz', 0], ['naam', 1], ['loon', 2]]);
+});
+
+t.test('with allowExtra, a missing or duplicate column is still refused, naming it', async (t) => {
+  const missing = t.throws(() => matchHeader(['insz', 'straat', 'loon'], plan, { allowExtra: true }), { code: 'KOPPEL_ERR_INGEST_HEADER' }) as any;
+  t.same(missing.details.missing, ['naam']);
+  t.match(missing.message, /missing 1 \(naam\); other columns 1 \(straat\)/);
+  const twice = t.throws(() => matchHeader(['insz', 'naam', 'loon', 'naam '], plan, { allowExtra: true }), { code: 'KOPPEL_ERR_INGEST_HEADER' }) as any;
+  t.same(twice.details.duplicate, ['naam']);
+});
+
+t.test('the headerless guard holds with and without allowExtra: no name of the first row is shown', async (t) => {
+  for (const options of [{}, { allowExtra: true }]) {
+    const err = t.throws(() => matchHeader(['85073003328', 'Peeters', '2500', 'Antwerpen'], plan, options), { code: 'KOPPEL_ERR_INGEST_HEADER' }) as any;
+    t.same(err.details, { missing: ['insz', 'naam', 'loon'], unknown_positions: [1, 2, 3, 4], unknown_count: 4 });
+    t.notMatch(`${err.message} ${JSON.stringify(err.details)}`, /Peeters|85073003328|2500|Antwerpen/);
+  }
+});
