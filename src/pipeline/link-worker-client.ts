@@ -82,7 +82,7 @@ class InlineRunner implements LinkRunner {
   }
 
   async link(onRead: (records: number) => void): Promise<LinkedSummary> {
-    onRead(this.task.read());
+    onRead(await this.task.read());
     // Let the progress update reach pollers before the CPU-bound pass.
     await new Promise((resolve) => setImmediate(resolve));
     return this.task.link();

@@ -30,7 +30,7 @@ const fail = (err: unknown) => post({ type: 'failed', error: serializeError(err)
 
 const task = new LinkTask(workerData as LinkTaskInput);
 try {
-  post({ type: 'read', records: task.read() });
+  post({ type: 'read', records: await task.read() });
   const summary = task.link();
   port.once('message', (message: MainMessage) => {
     try {

@@ -24,7 +24,7 @@ import type {
 } from './records.js';
 import { Releases } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
-import type { StoredFileRef } from './arrow-files.js';
+import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
 
 export interface StoreOptions {
@@ -104,9 +104,10 @@ export class Store {
   findCurrentDelivery(dataset: string, period: string): DeliveryRecord | null { return this.deliveries.findCurrent(dataset, period); }
   getDelivery(id: string): DeliveryRecord | null { return this.deliveries.get(id); }
   listDeliveries(filter?: { dataset?: string; status?: DeliveryStatus }): DeliveryRecord[] { return this.deliveries.list(filter); }
-  readDelivery(id: string): { linkage: Table; payload: Table } { return this.deliveries.read(id); }
   /** A delivery file's location and recorded hash, for a reader off the main thread (`readStoredTable`). */
   deliveryFileRef(id: string, file: 'linkage' | 'payload'): StoredFileRef { return this.deliveries.fileRef(id, file === 'linkage' ? LINKAGE_FILE : PAYLOAD_FILE); }
+  /** A delivery file, verified, then read batch by batch into one table. */
+  async readDeliveryFile(id: string, file: 'linkage' | 'payload'): Promise<Table> { return readStoredTable(this.deliveryFileRef(id, file)); }
 
   // persistent person ids
   resolvePersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.byPseudonym(pseudonyms, count, keyId); }
@@ -127,7 +128,8 @@ export class Store {
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
   /** `writeJobFiles` for files already encoded as Arrow IPC file bytes; yields between slices. */
   writeJobFileBytes(jobId: string, files: readonly NamedBytes[], report: object): Promise<void> { return this.jobs.writeFileBytes(jobId, files, report); }
-  readJobFile(jobId: string, name: string): Table { return this.jobs.readFile(jobId, name); }
+  /** A job file, verified, then read batch by batch into one table. */
+  async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobs.fileRef(jobId, name)); }
 
   // releases
   /** `manifest` may be a function of the new release's id, for manifests that record it. */
@@ -139,8 +141,8 @@ export class Store {
   }
   getRelease(id: string): ReleaseRecord | null { return this.releases.get(id); }
   listReleases(filter?: { projectIds?: readonly string[]; status?: ReleaseStatus }): ReleaseRecord[] { return this.releases.list(filter); }
-  openReleaseFile(id: string, name: string): { path: string; size: number } | null { return this.releases.openFile(id, name); }
-  readReleaseFile(id: string, name: string): Table | null { return this.releases.readFile(id, name); }
+  /** A release file verified against its manifest's sha256, to stream or read by batch; null if unknown. */
+  async openReleaseFile(id: string, name: string, options?: ReadOptions): Promise<VerifiedFile | null> { return this.releases.openFile(id, name, options); }
 
   // audit
   audit(entry: AuditInput): AuditEntry { return this.chain.append(entry); }
