@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { Logger } from 'pino';
+import { KoppelError } from '../errors.js';
 import type { DatasetSchema, Principal, ProjectSpec } from '../model.js';
 import { AuditChain } from './audit-chain.js';
 import { Catalogue } from './catalogue.js';
@@ -127,7 +128,11 @@ export class Store {
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
   /** `writeJobFiles` for files already encoded as Arrow IPC file bytes; yields between slices. */
-  writeJobFileBytes(jobId: string, files: readonly NamedBytes[], report: object): Promise<void> { return this.jobs.writeFileBytes(jobId, files, report); }
+  async writeJobFileBytes(jobId: string, files: readonly NamedBytes[], report: object): Promise<void> {
+    // The sizes are exact here; the job's start checked an estimate (pipeline/job-space.ts).
+    this.ensureFreeSpace(files.reduce((sum, f) => sum + f.bytes.byteLength, 0), `the files of job ${jobId}`);
+    return this.jobs.writeFileBytes(jobId, files, report);
+  }
   /** A job file, verified, then read batch by batch into one table. */
   async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobs.fileRef(jobId, name)); }
 
@@ -144,11 +149,29 @@ export class Store {
   /** A release file verified against its manifest's sha256, to stream or read by batch; null if unknown. */
   async openReleaseFile(id: string, name: string, options?: ReadOptions): Promise<VerifiedFile | null> { return this.releases.openFile(id, name, options); }
 
+  // disk space
+  /** Bytes an unprivileged writer may still use in the data directory's file system. */
+  freeBytes(): number {
+    const fsStats = fs.statfsSync(this.dataDir);
+    return fsStats.bavail * fsStats.bsize;
+  }
+  /** KOPPEL_ERR_STORE_NO_SPACE, naming both figures, unless `needed` bytes are free for `what`. */
+  ensureFreeSpace(needed: number, what: string): void {
+    const free = this.freeBytes();
+    if (free < needed) {
+      throw new KoppelError('KOPPEL_ERR_STORE_NO_SPACE', `${what} need an estimated ${mebibytes(needed)} but the data directory has ${mebibytes(free)} free`, { needed, free });
+    }
+  }
+
   // audit
   audit(entry: AuditInput): AuditEntry { return this.chain.append(entry); }
   listAudit(opts?: { after?: number; limit?: number }): AuditEntry[] { return this.chain.list(opts); }
   auditHead(): AuditHead | null { return this.chain.headOf(); }
   verifyAudit(opts?: { expectedHead?: AuditHead }): AuditVerification { return this.chain.verify(opts); }
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 export function openStore(opts: StoreOptions): Store {
