@@ -76,6 +76,8 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_STORE_NOT_FOUND: { status: 404, meaning: 'The resource does not exist.', fix: 'Check the id.' },
   KOPPEL_ERR_STORE_CORRUPT: { status: 500, meaning: 'A stored file is missing or does not match its recorded hash.', fix: 'Restore the data directory from backup.' },
   KOPPEL_ERR_STORE_AUDIT_BROKEN: { status: 500, meaning: 'The audit chain does not verify.', fix: 'Investigate: an entry was edited, removed or reordered.' },
+  KOPPEL_ERR_STORE_UNKNOWN_FORMAT: { status: 500, meaning: 'A stored delivery file was written in a format newer than this version of Koppel reads.', fix: 'Run the Koppel version that wrote the data directory, or a newer one.' },
+  KOPPEL_ERR_STORE_NO_SPACE: { status: 507, meaning: 'The data directory has less free disk space than the job\'s outputs are estimated to need.', fix: 'Free or add disk space (the message names the estimate and what is free), then run the job again.' },
 
   // HTTP API
   KOPPEL_ERR_API_BAD_REQUEST: { status: 400, meaning: 'The request does not match the route schema.', fix: 'Correct the fields listed in the message.' },

@@ -17,6 +17,7 @@ import { purposeKey, type PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
 import { LinkageEncoder, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
 import type { FieldQuality } from '../pseudonymise/encoded-source.js';
+import { deliveryFormatMetadata } from './delivery-format.js';
 
 export interface UploadRequest {
   readonly principal: Principal;
@@ -57,19 +58,20 @@ export function attributeArrowType(column: ColumnSpec): DataType {
   }
 }
 
+/** payload.arrow: source row, then the attributes; marked with its format (delivery-format.ts). */
 export function payloadSchema(schema: DatasetSchema) {
   const attributes = schema.columns.filter((c) => c.role === 'attribute');
-  return schemaOf([{ name: 'row', type: new Uint32() }, ...attributes.map((c) => ({ name: c.name, type: attributeArrowType(c) }))]);
+  return schemaOf([{ name: 'row', type: new Uint32() }, ...attributes.map((c) => ({ name: c.name, type: attributeArrowType(c) }))], deliveryFormatMetadata());
 }
 
-/** linkage.arrow: source row, linkage pseudonym, why it is null, then the keyed encodings. */
+/** linkage.arrow: source row, linkage pseudonym, why it is null, then the keyed encodings; marked with its format. */
 export function linkageSchema(schema: DatasetSchema) {
   return schemaOf([
     { name: 'row', type: new Uint32() },
     { name: 'pseudonym', type: new FixedSizeBinary(32) },
     { name: 'national_id_status', type: new Uint8() },
     ...linkageColumns(schema).flatMap(encodingFields),
-  ]);
+  ], deliveryFormatMetadata());
 }
 
 /** The dataset a supplier may write to, or the refusal. */

@@ -15,6 +15,7 @@ import type { PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
 import { linkageColumns, type JobField } from './linkage-encoding.js';
 import { resolvePersonIds } from './person-ids.js';
+import { ensureJobSpace } from './job-space.js';
 import { openLinkRunner, type LinkRunner } from './link-worker-client.js';
 import type { LinkTaskInput } from './link-worker-tasks.js';
 
@@ -118,6 +119,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const keyIds = new Set(deliveries.map((d) => d.key_id));
   if (keyIds.size > 1) badJob(`the deliveries were pseudonymised under different keys (${[...keyIds].join(', ')}); re-keying comes with key rotation`);
   const { fields, columnOf } = resolveFields(ctx, deliveries, request);
+  ensureJobSpace(ctx, deliveries);
   const columns: Record<string, Record<string, string>> = {};
   for (const [dataset, map] of columnOf) columns[dataset] = Object.fromEntries([...map].map(([field, c]) => [field, c.name]));
   const settings: JobSettings = {

@@ -30,7 +30,7 @@ export interface LinkRunner {
 
 /** The task table of link-worker.ts: one job's steps, in order, on one leased worker. */
 export type LinkTasks = {
-  read: (input: LinkTaskInput) => number;
+  read: (input: LinkTaskInput) => Promise<number>;
   link: () => Transfer<LinkedSummary>;
   files: (personIds: Float64Array) => Transfer<JobFiles>;
 };
@@ -66,7 +66,7 @@ class InlineRunner implements LinkRunner {
   }
 
   async link(onRead: (records: number) => void): Promise<LinkedSummary> {
-    onRead(this.task.read());
+    onRead(await this.task.read());
     // Let the progress update reach pollers before the CPU-bound pass.
     await new Promise((resolve) => setImmediate(resolve));
     return this.task.link();

@@ -2,7 +2,8 @@
  * The CPU-heavy part of a linkage job, as one task that runs in a worker thread (or inline on
  * the main thread when `jobWorkers` is 0), in three steps:
  * ```
- *   read    stored linkage.arrow files (paths and hashes handed out by the store) -> EncodedSources
+ *   read    stored linkage.arrow files (paths and hashes handed out by the store), verified,
+ *           then read batch by batch -> EncodedSources
  *   link    linkRecords -> clusters and links; the keys the store needs for person ids
  *   files   person id per cluster (resolved in SQLite on the main thread) -> clusters.arrow,
  *           links.arrow as IPC file bytes
@@ -17,9 +18,10 @@ import { linkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import type { EncodedSource, FieldQuality } from '../pseudonymise/encoded-source.js';
 import { PseudonymTable, type PseudonymColumn } from '../link/pseudonym-join.js';
-import { readStoredTable, type StoredFileRef } from '../store/arrow-files.js';
+import { readStoredTable, type StoredFileRef } from '../store/stored-files.js';
 import type { NamedBytes } from '../store/store.js';
 import { concatNumbers, concatPseudonyms } from '../util/arrow-columns.js';
+import { deliveryFormatOf } from './delivery-format.js';
 import { encodedSourceOf, type JobField } from './linkage-encoding.js';
 import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
@@ -77,10 +79,14 @@ export class LinkTask {
 
   constructor(private readonly input: LinkTaskInput) {}
 
-  /** Reads and decodes every source; returns the number of records. */
-  read(): number {
+  /**
+   * Reads and decodes every source; returns the number of records. Each file is verified whole
+   * before a batch of it is read, and read batch by batch (store/stored-files.ts).
+   */
+  async read(): Promise<number> {
     for (const s of this.input.sources) {
-      const linkage = readStoredTable(s.file);
+      const linkage = await readStoredTable(s.file);
+      deliveryFormatOf(linkage.schema, s.file.what);
       const column = concatPseudonyms(linkage);
       const unique = s.unique ?? !hasRepeatedPseudonym(column);
       this.sources.push(encodedSourceOf(s.delivery, unique, linkage, this.input.fields, new Map(Object.entries(s.columns)), { ...s.quality }));

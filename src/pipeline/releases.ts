@@ -4,9 +4,8 @@
  * approves it (four-eyes), which finalises the manifest with the audit chain head; researchers
  * of the project list and download approved releases within the project's validity window.
  */
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Data, Vector } from 'apache-arrow';
+import type { Data, Table, Vector } from 'apache-arrow';
 import { canGeneralise, describeGeneralisation, generaliseColumn } from '../release/generalise.js';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
@@ -21,6 +20,7 @@ import { concatNumbers } from '../util/arrow-columns.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
+import { deliveryFormatOf } from './delivery-format.js';
 
 /** Sorted distinct person ids, and each record's index into them (typed arrays, no Map). */
 function densePersons(personIds: Float64Array): { persons: Float64Array; indexOf: Int32Array } {
@@ -44,8 +44,7 @@ function densePersons(personIds: Float64Array): { persons: Float64Array; indexOf
 }
 
 /** Per-record link method codes from the job's dictionary-encoded `link_method` column. */
-function methodCodes(ctx: PipelineContext, jobId: string, records: number): { method: Uint8Array; probability: Float64Array } {
-  const clusters = ctx.store.readJobFile(jobId, 'clusters');
+function methodCodes(clusters: Table, jobId: string, records: number): { method: Uint8Array; probability: Float64Array } {
   const method = new Uint8Array(records);
   const probability = concatNumbers(clusters, 'match_probability', (n) => new Float64Array(n));
   const column = clusters.getChild('link_method');
@@ -78,12 +77,12 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     return d;
   });
 
-  const clusters = ctx.store.readJobFile(jobId, 'clusters');
+  const clusters = await ctx.store.readJobFile(jobId, 'clusters');
   const records = clusters.numRows;
   const deliveryOfRecord = concatNumbers(clusters, 'delivery', (n) => new Int32Array(n));
   const { persons, indexOf } = densePersons(concatNumbers(clusters, 'person_id', (n) => new Float64Array(n)));
-  const { method, probability } = methodCodes(ctx, jobId, records);
-  const sources = releaseSources(ctx, project, deliveries, deliveryOfRecord, indexOf, method, probability);
+  const { method, probability } = methodCodes(clusters, jobId, records);
+  const sources = await releaseSources(ctx, project, deliveries, deliveryOfRecord, indexOf, method, probability);
   const generalised = generaliseKeyVariables(project, sources);
 
   const keyId = ctx.keyring.currentId;
@@ -138,14 +137,15 @@ function generaliseKeyVariables(project: ProjectRecord, sources: ReleaseSourceIn
 }
 
 /** One release source per approved dataset: its deliveries' rows concatenated in job order. */
-function releaseSources(
+async function releaseSources(
   ctx: PipelineContext, project: ProjectRecord, deliveries: readonly DeliveryRecord[], deliveryOfRecord: Int32Array,
   personIndex: Int32Array, method: Uint8Array, probability: Float64Array,
-): ReleaseSourceInput[] {
+): Promise<ReleaseSourceInput[]> {
   const datasets = [...new Set(deliveries.map((d) => d.dataset))];
   const recordsOfDelivery = new Int32Array(deliveries.length);
   for (let r = 0; r < deliveryOfRecord.length; r++) recordsOfDelivery[deliveryOfRecord[r]]++;
-  return datasets.map((dataset) => {
+  const out: ReleaseSourceInput[] = [];
+  for (const dataset of datasets) {
     const approved = project.approved[dataset] ?? [];
     const parts = deliveries.map((d, i) => ({ d, i })).filter(({ d }) => d.dataset === dataset);
     const isPart = new Uint8Array(deliveries.length);
@@ -169,7 +169,8 @@ function releaseSources(
       at++;
     }
     for (const { d, i } of parts) {
-      const { payload } = ctx.store.readDelivery(d.id);
+      const payload = await ctx.store.readDeliveryFile(d.id, 'payload');
+      deliveryFormatOf(payload.schema, `deliveries/${d.id}/payload.arrow`);
       const count = recordsOfDelivery[i];
       if (count !== payload.numRows) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `delivery ${d.id} has ${payload.numRows} payload rows but the job linked ${count}`);
       periods.push({ period: d.period, rows: count });
@@ -179,8 +180,9 @@ function releaseSources(
         columns[name] = columns[name] === undefined ? column : columns[name].concat(column);
       }
     }
-    return { name: dataset, personOfRow, periods, approved, columns, linkMethod, matchProbability };
-  });
+    out.push({ name: dataset, personOfRow, periods, approved, columns, linkMethod, matchProbability });
+  }
+  return out;
 }
 
 function approvedManifestOf(release: ReleaseRecord): ReleaseManifest {
@@ -240,7 +242,13 @@ export interface ReleaseDownload {
   readonly filename: string;
 }
 
-export function openReleaseDownload(ctx: PipelineContext, principal: Principal, releaseId: string, filename: string): ReleaseDownload {
+/**
+ * A researcher's download. The stored file is verified against the sha256 its manifest records
+ * before anything is returned (a mismatch is KOPPEL_ERR_STORE_CORRUPT and nothing is sent),
+ * then streamed: `.arrow` as the file's bytes, `.csv` rendered batch by batch from it. Neither
+ * holds the file in memory.
+ */
+export async function openReleaseDownload(ctx: PipelineContext, principal: Principal, releaseId: string, filename: string): Promise<ReleaseDownload> {
   const { release, project } = visibleRelease(ctx, principal, releaseId);
   const today = todayUtc();
   if (today < project.valid_from || today > project.valid_to) {
@@ -252,19 +260,24 @@ export function openReleaseDownload(ctx: PipelineContext, principal: Principal, 
   if (match === null || stem === undefined || !listed) {
     throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename.slice(0, 80)}`, { release: releaseId });
   }
+  const file = await ctx.store.openReleaseFile(releaseId, stem);
+  if (file === null) throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename}`, { release: releaseId });
   let stream: Readable;
   let contentType: string;
-  if (match[2] === 'arrow') {
-    const file = ctx.store.openReleaseFile(releaseId, stem);
-    if (file === null) throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename}`, { release: releaseId });
-    stream = createReadStream(file.path);
-    contentType = 'application/vnd.apache.arrow.file';
-  } else {
-    const table = ctx.store.readReleaseFile(releaseId, stem);
-    if (table === null) throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename}`, { release: releaseId });
-    stream = Readable.from(renderCsv(table));
-    contentType = 'text/csv; charset=utf-8';
+  try {
+    if (match[2] === 'arrow') {
+      stream = file.byteStream();
+      contentType = 'application/vnd.apache.arrow.file';
+    } else {
+      stream = Readable.from(renderCsv(await file.arrow()));
+      contentType = 'text/csv; charset=utf-8';
+    }
+  } catch (err) {
+    await file.close();
+    throw err;
   }
+  // A client that goes away before the first batch is read leaves the file to be closed here.
+  stream.once('close', () => void file.close());
   recordAudit(ctx, { actor: principal.id, action: 'release.download', target: releaseId, outcome: 'ok', detail: { file: filename, project: project.id } });
   return { stream, contentType, filename };
 }

@@ -6,15 +6,16 @@
  * file in memory. `ChunkTap` is an AsyncByteQueue (the writer accepts only that class as a
  * sink) that just collects the chunks of one batch; after each batch we hand them to the file
  * and hash them, so at most one encoded batch is in memory at a time.
+ *
+ * Reading, verified against the recorded size and hash, is stored-files.ts.
  */
 import fs from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
-  AsyncByteQueue, RecordBatchFileWriter, tableFromIPC, util,
+  AsyncByteQueue, RecordBatchFileWriter, util,
   type RecordBatch, type Schema, type Table,
 } from 'apache-arrow';
-import { KoppelError } from '../errors.js';
 
 class ChunkTap extends AsyncByteQueue {
   chunks: Uint8Array[] = [];
@@ -165,61 +166,4 @@ export function writeTableFileSync(file: string, table: Table): WrittenFile {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** sha256 (hex) and size of a file, streamed in blocks. */
-export function hashFileSync(file: string): { bytes: number; sha256: string } {
-  const hash = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const block = Buffer.allocUnsafe(1 << 20);
-  let bytes = 0;
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, block, 0, block.length, null);
-      if (n === 0) break;
-      hash.update(block.subarray(0, n));
-      bytes += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
-/**
- * A stored data file as the store hands it out to a reader that runs elsewhere (a worker
- * thread): where it is, what it must hash to, and how to name it in an error. Only the store
- * makes these, so it stays the only code that knows the data directory's layout.
- */
-export interface StoredFileRef {
-  readonly path: string;
-  readonly bytes: number;
-  readonly sha256: string;
-  /** The data-dir-relative name used in errors, e.g. `deliveries/<id>/linkage.arrow`. */
-  readonly what: string;
-}
-
-/** `readVerifiedTable` for a reference handed out by the store. */
-export function readStoredTable(ref: StoredFileRef): Table {
-  return readVerifiedTable(ref.path, ref, ref.what);
-}
-
-/**
- * Read an IPC file and check it against its recorded size and hash first: a missing, truncated
- * or altered file is KOPPEL_ERR_STORE_CORRUPT, never a half-read table.
- */
-export function readVerifiedTable(file: string, expected: { bytes: number; sha256: string }, what: string): Table {
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `${what} is missing from the data directory`, { file: what });
-    }
-    throw err;
-  }
-  if (data.length !== expected.bytes || createHash('sha256').update(data).digest('hex') !== expected.sha256) {
-    throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `${what} does not match its recorded size and sha256`, { file: what, bytes: data.length, expectedBytes: expected.bytes });
-  }
-  return tableFromIPC(data);
 }

@@ -4,10 +4,9 @@
  * row exists, and at most one version per (dataset, period) is current.
  */
 import path from 'node:path';
-import type { Table } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { isPeriod } from '../model.js';
-import { readStoredTable, type StoredFileRef } from './arrow-files.js';
+import type { StoredFileRef } from './stored-files.js';
 import type { Db } from './database.js';
 import { removeTree } from './durable-fs.js';
 import { newId, now } from './ids.js';
@@ -169,9 +168,5 @@ export class Deliveries {
     const file = delivery.files.find((f) => f.name === name);
     if (file === undefined) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `delivery ${id} has no recorded ${name}`, { delivery: id, file: name });
     return { path: path.join(this.deliveriesDir, id, name), bytes: file.bytes, sha256: file.sha256, what: `deliveries/${id}/${name}` };
-  }
-
-  read(id: string): { linkage: Table; payload: Table } {
-    return { linkage: readStoredTable(this.fileRef(id, LINKAGE_FILE)), payload: readStoredTable(this.fileRef(id, PAYLOAD_FILE)) };
   }
 }

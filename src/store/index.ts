@@ -5,7 +5,7 @@
 export { openStore, Store, type NamedBytes } from './store.js';
 export { initKey, listKeys, loadKeyring, type Keyring } from './keyring.js';
 export { parsePrincipal } from './tokens.js';
-export { readStoredTable, type StoredFileRef } from './arrow-files.js';
+export { readStoredTable, type StoredFileRef } from './stored-files.js';
 export { GENESIS_MAC } from './audit-chain.js';
 export { verifyAuditReadOnly } from './audit-verify.js';
 export { appendAuditHead } from './audit-head-file.js';

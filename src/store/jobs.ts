@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
-import { readVerifiedTable } from './arrow-files.js';
+import type { StoredFileRef } from './stored-files.js';
 import { parseJson, type Db } from './database.js';
 import { removeTree } from './durable-fs.js';
 import { newId, now } from './ids.js';
@@ -174,12 +174,13 @@ export class Jobs {
     }
   }
 
-  readFile(jobId: string, name: string): Table {
+  /** Where a job's recorded file is and what it must hash to (read it with stored-files.ts). */
+  fileRef(jobId: string, name: string): StoredFileRef {
     const job = this.get(jobId);
     if (job === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId}`, { job: jobId });
     const fileName = arrowFileName(name);
     const file = job.files.find((f) => f.name === fileName);
     if (file === undefined) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `job ${jobId} has no file ${fileName}`, { job: jobId, file: fileName });
-    return readVerifiedTable(path.join(this.jobsDir, jobId, fileName), file, `jobs/${jobId}/${fileName}`);
+    return { path: path.join(this.jobsDir, jobId, fileName), bytes: file.bytes, sha256: file.sha256, what: `jobs/${jobId}/${fileName}` };
   }
 }

@@ -12,13 +12,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
-import { hashFileSync, readVerifiedTable } from './arrow-files.js';
 import type { Db } from './database.js';
 import { isSafeName, removeTree, writeFileDurableSync } from './durable-fs.js';
 import { newId, now } from './ids.js';
 import { arrowFileName } from './jobs.js';
 import type { ReleaseRecord, ReleaseStatus, StoredFile } from './records.js';
 import { StagingDir } from './staging.js';
+import { openStoredFile, type ReadOptions, type VerifiedFile } from './stored-files.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -164,38 +164,19 @@ export class Releases {
       .map(releaseRecord);
   }
 
-  private storedFile(id: string, name: string): { record: ReleaseRecord; file: StoredFile; path: string } | null {
+  /**
+   * A release file, opened and verified against the sha256 and size its manifest records
+   * (KOPPEL_ERR_STORE_CORRUPT otherwise), ready to be read as Arrow batches or streamed as
+   * bytes; null if there is no such release or file.
+   */
+  async openFile(id: string, name: string, options?: ReadOptions): Promise<VerifiedFile | null> {
     const record = this.get(id);
     if (record === null) return null;
     const fileName = arrowFileName(name);
     if (!isSafeName(fileName)) return null;
     const file = record.files.find((f) => f.name === fileName);
     if (file === undefined) return null;
-    return { record, file, path: path.join(this.releasesDir, id, fileName) };
-  }
-
-  /** Path and size of a release file after checking its sha256; null if no such release or file. */
-  openFile(id: string, name: string): { path: string; size: number } | null {
-    const found = this.storedFile(id, name);
-    if (found === null) return null;
-    let actual: { bytes: number; sha256: string };
-    try {
-      actual = hashFileSync(found.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `releases/${id}/${found.file.name} is missing`, { release: id, file: found.file.name });
-    }
-    if (actual.sha256 !== found.file.sha256 || actual.bytes !== found.file.bytes) {
-      throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `releases/${id}/${found.file.name} does not match the sha256 in its manifest`, { release: id, file: found.file.name });
-    }
-    return { path: found.path, size: actual.bytes };
-  }
-
-  /** A release file as an Arrow table (verified), e.g. to render CSV; null if unknown. */
-  readFile(id: string, name: string): Table | null {
-    const found = this.storedFile(id, name);
-    if (found === null) return null;
-    return readVerifiedTable(found.path, found.file, `releases/${id}/${found.file.name}`);
+    return openStoredFile({ path: path.join(this.releasesDir, id, fileName), bytes: file.bytes, sha256: file.sha256, what: `releases/${id}/${fileName}` }, options);
   }
 
   /** `audit_head` of every approved manifest: heads the audit chain must still contain. */

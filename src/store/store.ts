@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { Logger } from 'pino';
+import { KoppelError } from '../errors.js';
 import type { DatasetSchema, Principal, ProjectSpec } from '../model.js';
 import { AuditChain } from './audit-chain.js';
 import { Catalogue } from './catalogue.js';
@@ -24,11 +25,10 @@ import type {
 } from './records.js';
 import { Releases } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
-import type { StoredFileRef } from './arrow-files.js';
+import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
-import { KoppelError } from '../errors.js';
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -111,9 +111,10 @@ export class Store {
   findCurrentDelivery(dataset: string, period: string): DeliveryRecord | null { return this.deliveries.findCurrent(dataset, period); }
   getDelivery(id: string): DeliveryRecord | null { return this.deliveries.get(id); }
   listDeliveries(filter?: { dataset?: string; status?: DeliveryStatus }): DeliveryRecord[] { return this.deliveries.list(filter); }
-  readDelivery(id: string): { linkage: Table; payload: Table } { return this.deliveries.read(id); }
   /** A delivery file's location and recorded hash, for a reader off the main thread (`readStoredTable`). */
   deliveryFileRef(id: string, file: 'linkage' | 'payload'): StoredFileRef { return this.deliveries.fileRef(id, file === 'linkage' ? LINKAGE_FILE : PAYLOAD_FILE); }
+  /** A delivery file, verified, then read batch by batch into one table. */
+  async readDeliveryFile(id: string, file: 'linkage' | 'payload'): Promise<Table> { return readStoredTable(this.deliveryFileRef(id, file)); }
 
   // persistent person ids
   resolvePersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.byPseudonym(pseudonyms, count, keyId); }
@@ -133,8 +134,13 @@ export class Store {
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
   /** `writeJobFiles` for files already encoded as Arrow IPC file bytes; yields between slices. */
-  writeJobFileBytes(jobId: string, files: readonly NamedBytes[], report: object): Promise<void> { return this.jobs.writeFileBytes(jobId, files, report); }
-  readJobFile(jobId: string, name: string): Table { return this.jobs.readFile(jobId, name); }
+  async writeJobFileBytes(jobId: string, files: readonly NamedBytes[], report: object): Promise<void> {
+    // The sizes are exact here; the job's start checked an estimate (pipeline/job-space.ts).
+    this.ensureFreeSpace(files.reduce((sum, f) => sum + f.bytes.byteLength, 0), `the files of job ${jobId}`);
+    return this.jobs.writeFileBytes(jobId, files, report);
+  }
+  /** A job file, verified, then read batch by batch into one table. */
+  async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobs.fileRef(jobId, name)); }
 
   // releases
   /** `manifest` may be a function of the new release's id, for manifests that record it. */
@@ -146,8 +152,22 @@ export class Store {
   }
   getRelease(id: string): ReleaseRecord | null { return this.releases.get(id); }
   listReleases(filter?: { projectIds?: readonly string[]; status?: ReleaseStatus }): ReleaseRecord[] { return this.releases.list(filter); }
-  openReleaseFile(id: string, name: string): { path: string; size: number } | null { return this.releases.openFile(id, name); }
-  readReleaseFile(id: string, name: string): Table | null { return this.releases.readFile(id, name); }
+  /** A release file verified against its manifest's sha256, to stream or read by batch; null if unknown. */
+  async openReleaseFile(id: string, name: string, options?: ReadOptions): Promise<VerifiedFile | null> { return this.releases.openFile(id, name, options); }
+
+  // disk space
+  /** Bytes an unprivileged writer may still use in the data directory's file system. */
+  freeBytes(): number {
+    const fsStats = fs.statfsSync(this.dataDir);
+    return fsStats.bavail * fsStats.bsize;
+  }
+  /** KOPPEL_ERR_STORE_NO_SPACE, naming both figures, unless `needed` bytes are free for `what`. */
+  ensureFreeSpace(needed: number, what: string): void {
+    const free = this.freeBytes();
+    if (free < needed) {
+      throw new KoppelError('KOPPEL_ERR_STORE_NO_SPACE', `${what} need an estimated ${mebibytes(needed)} but the data directory has ${mebibytes(free)} free`, { needed, free });
+    }
+  }
 
   // audit
   audit(entry: AuditInput): AuditEntry { return this.chain.append(entry); }
@@ -159,6 +179,10 @@ export class Store {
     const { head: _head, ...result } = verifyAuditReadOnly(this.dataDir, this.keyring, opts.expectedHead);
     return result;
   }
+}
+
+function mebibytes(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 export function openStore(opts: StoreOptions): Store {

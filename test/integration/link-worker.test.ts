@@ -70,7 +70,7 @@ t.test('a job in a worker thread stores the same files, report and person ids as
   const report = inWorker.report as { persons: number; links: number; deliveries: { records: number; unique: boolean }[] };
   t.equal(report.persons, 300, 'the 20 records without a number still join their persons');
   t.same(report.deliveries.map((d) => [d.records, d.unique]), [[300, true], [200, true]]);
-  const clusters = s.runtime.store.readJobFile(inWorker.id, 'clusters');
+  const clusters = await s.runtime.store.readJobFile(inWorker.id, 'clusters');
   t.equal(clusters.numRows, 500, 'every record of both deliveries is in clusters.arrow');
 });
 

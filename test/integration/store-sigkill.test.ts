@@ -73,7 +73,8 @@ t.test('a child killed at arbitrary points while committing deliveries leaves on
       t.equal(rows.filter((r) => r.status === 'current').length, 1, 'exactly one current version');
       t.same(rows.map((r) => r.version), rows.map((_, i) => i + 1), 'versions are 1..n without gaps');
       for (const r of rows) {
-        const { linkage, payload } = store.readDelivery(r.id); // verifies size and sha256
+        const linkage = await store.readDeliveryFile(r.id, 'linkage'); // verifies size and sha256
+        const payload = await store.readDeliveryFile(r.id, 'payload');
         t.equal(linkage.numRows, r.rows_kept);
         t.equal(payload.numRows, r.rows_kept);
       }

@@ -36,7 +36,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: PipelineContext):
       security: [{ bearer: [] }],
       params: idParam('project', 'prj'),
       body: jobBodySchema,
-      response: { 202: jobSchema, ...errorResponses, 422: { $ref: 'Error#' } },
+      response: { 202: jobSchema, ...errorResponses, 422: { $ref: 'Error#' }, 507: { $ref: 'Error#' } },
     },
   }, async (request, reply) => reply.code(202).send(startJob(ctx, principalOf(request), request.params.project, request.body)));
 

@@ -68,7 +68,8 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
       },
     },
   }, async (request, reply) => {
-    const download = openReleaseDownload(ctx, principalOf(request), request.params.id, request.params.name);
+    // Verified against the manifest before the first byte: a mismatch answers 500 with nothing sent.
+    const download = await openReleaseDownload(ctx, principalOf(request), request.params.id, request.params.name);
     return reply
       .type(download.contentType)
       .header('content-disposition', `attachment; filename="${download.filename}"`)

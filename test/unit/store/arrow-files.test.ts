@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import { Dictionary, Int32, Table, Utf8, tableFromIPC, vectorFromArray } from 'apache-arrow';
-import { hashFileSync, openBatchSink, readVerifiedTable, writeTableFileSync } from '../../../src/store/arrow-files.js';
+import { openBatchSink, writeTableFileSync } from '../../../src/store/arrow-files.js';
 import { sampleTable, tempDir } from './store-fixture.js';
 
 function mixedTable(): Table {
@@ -25,8 +25,6 @@ t.test('writeTableFileSync writes an IPC file that reads back equal, with its si
   t.equal(bytes.subarray(0, 6).toString('latin1'), 'ARROW1', 'file format magic');
   const back = tableFromIPC(bytes);
   t.same(back.toArray().map((r) => r.toJSON()), table.toArray().map((r) => r.toJSON()));
-  t.same(hashFileSync(file), { bytes: info.bytes, sha256: info.sha256 });
-  t.same(readVerifiedTable(file, info, 'mixed.arrow').numRows, 4);
   t.throws(() => writeTableFileSync(file, table), { code: 'EEXIST' }, 'never overwrites');
 });
 

@@ -23,7 +23,8 @@ t.test('a committed delivery is version 1, current, recorded with file hashes an
   t.same(ls(path.join(dataDir, 'deliveries', delivery.id)), ['linkage.arrow', 'payload.arrow']);
   t.same(ls(path.join(dataDir, 'staging')), [], 'the staging directory is gone');
 
-  const { linkage, payload } = store.readDelivery(delivery.id);
+  const linkage = await store.readDeliveryFile(delivery.id, 'linkage');
+  const payload = await store.readDeliveryFile(delivery.id, 'payload');
   t.equal(linkage.numRows, 80);
   t.same(Array.from(linkage.getChild('value')!.toArray() as Float64Array), Array.from(table.getChild('value')!.toArray() as Float64Array));
   const pseudonyms = (t2: Table) => Buffer.concat(t2.getChild('pseudonym')!.data.map((d) => Buffer.from(d.values.subarray(d.offset * 32, (d.offset + d.length) * 32))));
@@ -71,8 +72,8 @@ t.test('supersede stores version n+1 as current and keeps the old one as superse
   t.equal(old.superseded_by, v2.delivery.id);
   t.type(old.superseded_at, 'string');
   t.equal(store.findCurrentDelivery('vdab_jobseekers', '2024Q1')?.id, v2.delivery.id);
-  t.equal(store.readDelivery(v1.delivery.id).linkage.numRows, 10, 'the superseded files are kept');
-  t.equal(store.readDelivery(v2.delivery.id).linkage.numRows, 12);
+  t.equal((await store.readDeliveryFile(v1.delivery.id, 'linkage')).numRows, 10, 'the superseded files are kept');
+  t.equal((await store.readDeliveryFile(v2.delivery.id, 'linkage')).numRows, 12);
   const v3 = await deliver(store, keyring, { body: hex('1'), supersede: true });
   t.equal(v3.delivery.version, 3, 'going back to earlier bytes is a new version');
   t.same(store.listDeliveries({ dataset: 'vdab_jobseekers' }).map((d) => [d.version, d.status]), [[1, 'superseded'], [2, 'superseded'], [3, 'current']]);
@@ -136,7 +137,7 @@ t.test('a delivery with no batches stores an empty table that keeps its schema',
   const empty = new Table({ value: makeVector(makeData({ type: new Float64(), length: 0, data: new Float64Array(0) })) });
   const schemaOnly = new Table(empty.schema);
   const { delivery } = await deliver(store, keyring, { table: schemaOnly });
-  const { payload } = store.readDelivery(delivery.id);
+  const payload = await store.readDeliveryFile(delivery.id, 'payload');
   t.equal(payload.numRows, 0);
   t.same(payload.schema.fields.map((f) => f.name), ['value']);
 });
@@ -150,12 +151,12 @@ t.test('a stored file that was altered, truncated or removed reads as KOPPEL_ERR
   const flipped = Buffer.from(original);
   flipped[flipped.length - 20] ^= 1;
   fs.writeFileSync(file, flipped);
-  t.throws(() => store.readDelivery(delivery.id), { code: 'KOPPEL_ERR_STORE_CORRUPT' }, 'one bit flipped');
+  await t.rejects(store.readDeliveryFile(delivery.id, 'payload'), { code: 'KOPPEL_ERR_STORE_CORRUPT' }, 'one bit flipped');
   fs.writeFileSync(file, original.subarray(0, original.length - 8));
-  t.throws(() => store.readDelivery(delivery.id), { code: 'KOPPEL_ERR_STORE_CORRUPT' }, 'truncated');
+  await t.rejects(store.readDeliveryFile(delivery.id, 'payload'), { code: 'KOPPEL_ERR_STORE_CORRUPT' }, 'truncated');
   fs.rmSync(file);
-  t.throws(() => store.readDelivery(delivery.id), { code: 'KOPPEL_ERR_STORE_CORRUPT' }, 'removed');
-  t.throws(() => store.readDelivery('dlv_00000000000000000000'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  await t.rejects(store.readDeliveryFile(delivery.id, 'payload'), { code: 'KOPPEL_ERR_STORE_CORRUPT' }, 'removed');
+  await t.rejects(store.readDeliveryFile('dlv_00000000000000000000', 'payload'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
 });
 
 t.test('a second store on the same data directory sees the same deliveries and conflicts', async (t) => {
@@ -165,7 +166,7 @@ t.test('a second store on the same data directory sees the same deliveries and c
   const second = fx.reopen();
   t.same(second.getDelivery(first.delivery.id), first.delivery);
   await t.rejects(deliver(second, fx.keyring, { body: hex('2') }), { code: 'KOPPEL_ERR_STORE_CONFLICT' });
-  t.equal(second.readDelivery(first.delivery.id).linkage.numRows, 10, 'opening did not remove the first store\'s files');
+  t.equal((await second.readDeliveryFile(first.delivery.id, 'linkage')).numRows, 10, 'opening did not remove the first store\'s files');
 });
 
 t.test('deliveryFileRef hands out a recorded file\'s path and hash; readStoredTable reads it verified', async (t) => {
@@ -176,9 +177,9 @@ t.test('deliveryFileRef hands out a recorded file\'s path and hash; readStoredTa
   const recorded = delivery.files.find((f) => f.name === 'linkage.arrow')!;
   t.match(ref, { bytes: recorded.bytes, sha256: recorded.sha256, what: `deliveries/${delivery.id}/linkage.arrow` });
   t.ok(path.isAbsolute(ref.path) && fs.existsSync(ref.path));
-  t.equal(readStoredTable(ref).numRows, 30);
+  t.equal((await readStoredTable(ref)).numRows, 30);
   t.equal(store.deliveryFileRef(delivery.id, 'payload').what, `deliveries/${delivery.id}/payload.arrow`);
   t.throws(() => store.deliveryFileRef('dlv_00000000000000000000', 'linkage'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
   fs.appendFileSync(ref.path, 'x');
-  t.throws(() => readStoredTable(ref), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
+  await t.rejects(readStoredTable(ref), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
 });

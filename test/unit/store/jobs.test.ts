@@ -46,13 +46,13 @@ t.test('job files are published atomically once and read back verified', async (
   t.same(ls(path.join(dataDir, 'jobs', job.id)), ['clusters.arrow', 'links.arrow', 'report.json']);
   t.same(JSON.parse(fs.readFileSync(path.join(dataDir, 'jobs', job.id, 'report.json'), 'utf8')), { pairs: 25 });
   t.same(store.getJob(job.id)!.files.map((f) => [f.name, f.rows]), [['links.arrow', 25], ['clusters.arrow', 7]]);
-  t.equal(store.readJobFile(job.id, 'links').numRows, 25);
-  t.equal(store.readJobFile(job.id, 'clusters.arrow').numRows, 7);
-  t.throws(() => store.readJobFile(job.id, 'nope'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  t.equal((await store.readJobFile(job.id, 'links')).numRows, 25);
+  t.equal((await store.readJobFile(job.id, 'clusters.arrow')).numRows, 7);
+  await t.rejects(store.readJobFile(job.id, 'nope'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
   t.throws(() => store.writeJobFiles(job.id, [{ name: 'links', table: links }], {}), { code: 'KOPPEL_ERR_STORE_CONFLICT' });
   t.same(ls(path.join(dataDir, 'staging')), []);
   fs.appendFileSync(path.join(dataDir, 'jobs', job.id, 'links.arrow'), 'x');
-  t.throws(() => store.readJobFile(job.id, 'links'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
+  await t.rejects(store.readJobFile(job.id, 'links'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
 });
 
 t.test('a job file name that could escape its directory is refused and nothing is published', async (t) => {
@@ -94,7 +94,7 @@ t.test('job files handed over as IPC bytes are hashed by the store, published on
   t.same(a, b, 'the same name, size, sha256 and row count as the table writer records');
   t.equal(a[0].sha256, createHash('sha256').update(bytes).digest('hex'));
   t.same(ls(path.join(dataDir, 'jobs', fromBytes.id)), ['links.arrow', 'report.json']);
-  t.equal(store.readJobFile(fromBytes.id, 'links').numRows, 40_000);
+  t.equal((await store.readJobFile(fromBytes.id, 'links')).numRows, 40_000);
   await t.rejects(store.writeJobFileBytes(fromBytes.id, [{ name: 'links', bytes }], {}), { code: 'KOPPEL_ERR_STORE_CONFLICT' });
   await t.rejects(store.writeJobFileBytes(fromBytes.id.replace(/.$/, 'x'), [{ name: 'links', bytes }], {}), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
   t.same(ls(path.join(dataDir, 'staging')), []);

@@ -52,8 +52,10 @@ t.test('startup removes staging dirs of dead processes, unrecorded data dirs and
   t.same(ls(path.join(dataDir, 'jobs')), [doneJob.id]);
   t.same(ls(path.join(dataDir, 'releases')), [release.id]);
   t.same(ls(path.join(dataDir, 'releases', release.id)), ['manifest.json', 'persons.arrow']);
-  t.equal(reopened.readDelivery(kept.id).linkage.numRows, 10, 'recorded data is untouched');
-  t.ok(reopened.openReleaseFile(release.id, 'persons'));
+  t.equal((await reopened.readDeliveryFile(kept.id, 'linkage')).numRows, 10, 'recorded data is untouched');
+  const persons = await reopened.openReleaseFile(release.id, 'persons');
+  t.ok(persons);
+  await persons?.close();
   const opened = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'store opened');
   t.match(opened, { orphans_removed: 7, staging: 3, unrecorded: 3, temp: 1 });
 });

@@ -97,20 +97,25 @@ t.test('openReleaseFile verifies the sha256 and answers null for unknown names',
   const { store, dataDir } = storeFixture(t);
   const { release } = buildRelease(store);
   const file = path.join(dataDir, 'releases', release.id, 'persons.arrow');
-  t.same(store.openReleaseFile(release.id, 'persons'), { path: file, size: fs.statSync(file).size });
-  t.same(store.openReleaseFile(release.id, 'persons.arrow'), { path: file, size: fs.statSync(file).size });
-  t.equal(store.readReleaseFile(release.id, 'persons')!.numRows, 12);
-  t.equal(store.openReleaseFile(release.id, 'manifest.json'), null, 'only data files are served');
-  t.equal(store.openReleaseFile(release.id, '../../koppel.db'), null);
-  t.equal(store.openReleaseFile(release.id, 'nope'), null);
-  t.equal(store.openReleaseFile('rel_00000000000000000000', 'persons'), null);
+  const bytesOf = async (name: string) => {
+    const opened = await store.openReleaseFile(release.id, name);
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened!.byteStream()) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  t.ok((await bytesOf('persons')).equals(fs.readFileSync(file)));
+  t.ok((await bytesOf('persons.arrow')).equals(fs.readFileSync(file)));
+  t.equal((await (await store.openReleaseFile(release.id, 'persons'))!.table()).numRows, 12);
+  t.equal(await store.openReleaseFile(release.id, 'manifest.json'), null, 'only data files are served');
+  t.equal(await store.openReleaseFile(release.id, '../../koppel.db'), null);
+  t.equal(await store.openReleaseFile(release.id, 'nope'), null);
+  t.equal(await store.openReleaseFile('rel_00000000000000000000', 'persons'), null);
   const bytes = fs.readFileSync(file);
   bytes[bytes.length - 30] ^= 0x80;
   fs.writeFileSync(file, bytes);
-  t.throws(() => store.openReleaseFile(release.id, 'persons'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
-  t.throws(() => store.readReleaseFile(release.id, 'persons'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
+  await t.rejects(store.openReleaseFile(release.id, 'persons'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
   fs.rmSync(file);
-  t.throws(() => store.openReleaseFile(release.id, 'persons'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
+  await t.rejects(store.openReleaseFile(release.id, 'persons'), { code: 'KOPPEL_ERR_STORE_CORRUPT' });
 });
 
 t.test('a manifest.json left out of step by a crash during approval is rewritten from the record at startup', async (t) => {
