@@ -12,13 +12,14 @@
  * patterns are tried fewest values first, then by the importance of what they suppress (the
  * pattern whose most important variable is least important first, and so on down).
  *
- * Rounds, each over the current grouping (deterministic: records in row order):
- *  A. a violator joins an existing compliant group by the first pattern that gets it there
- *     (compliant groups only grow, so every join keeps them compliant);
- *  B. the violators left over form new groups: violators whose tuple under a pattern is
- *     shared by at least k of them take it together (fewest values first; within that, the
- *     pattern that places the most violators first, ties to the less important);
- *  C. only if A and B changed nothing: each violator loses its least important value left.
+ * Rounds, each over the current grouping (deterministic: records in row order). For b = 1, 2,
+ * ... values, until some record moved:
+ *  A. a violator joins an existing compliant group by the first pattern of b values that gets
+ *     it there (compliant groups only grow, so every join keeps them compliant);
+ *  B. the violators left over form new groups: violators whose tuple under a pattern of b
+ *     values is shared by at least k of them take it together (the pattern that places the
+ *     most violators first, ties to the less important).
+ * C. Only if no pattern moved anyone: each violator loses its least important value left.
  * Every round nulls at least one value, so the rounds end. When the violators are all null on
  * every variable, the all-null group takes records from compliant groups (fill-null-group.ts).
  */
@@ -72,16 +73,28 @@ export function suppressLocally(
   if (codes.length > 30) throw new RangeError('local suppression handles at most 30 key variables');
   const state: State = {
     codes, suppressed: new Int32Array(codes.length), affected: new Uint8Array(records),
-    patterns: suppressionPatterns(codes.length), violators: new Int32Array(records), resolved: new Uint8Array(records),
+    patterns: suppressionPatterns(codes.length), levels: [], violators: new Int32Array(records), resolved: new Uint8Array(records),
   };
+  for (let i = 0; i < state.patterns.length; i++) {
+    if (i === 0 || bitCount(state.patterns[i]) !== bitCount(state.patterns[i - 1])) state.levels.push(i);
+  }
+  state.levels.push(state.patterns.length);
   for (;;) {
     const grouping = groupByCodes(codes, cards, records);
     const compliant = compliantGroups(grouping, k, diversity);
     const n = violatorsOf(grouping, compliant, state.violators);
     if (n === 0) return { suppressed: state.suppressed, affected: state.affected, unattainable: false };
     state.resolved.fill(0);
-    let progress = joinCompliant(state, n, grouping.order, grouping.start, compliant);
-    progress += formGroups(state, n, k);
+    const table = new TupleTable(codes, 64);
+    for (let g = 0; g < compliant.length; g++) if (compliant[g] === 1) table.add(grouping.order[grouping.start[g]], 0);
+    let progress = 0;
+    // Fewest values first: a level that moved anyone ends the round, so that the next one
+    // sees the groups it formed before any record pays more values.
+    for (let level = 0; level < state.levels.length - 1 && progress === 0; level++) {
+      const patterns = state.patterns.subarray(state.levels[level], state.levels[level + 1]);
+      progress += joinCompliant(state, n, table, patterns);
+      progress += formGroups(state, n, k, patterns);
+    }
     if (progress === 0) progress = dropLeastImportant(state, n);
     if (progress > 0) continue;
     // Every violator is null on every variable: only the all-null group (group 0) violates.
@@ -98,6 +111,8 @@ interface State {
   readonly suppressed: Int32Array;
   readonly affected: Uint8Array;
   readonly patterns: Int32Array;
+  /** Where each run of patterns with one number of values starts in `patterns`, then the end. */
+  readonly levels: number[];
   readonly violators: Int32Array;
   /** Per record, 1 once it moved in this round. */
   readonly resolved: Uint8Array;
@@ -123,16 +138,15 @@ function nonNullMask(codes: readonly Int32Array[], row: number): number {
   return m;
 }
 
-/** Step A. */
-function joinCompliant(state: State, n: number, order: Int32Array, start: Int32Array, compliant: Uint8Array): number {
-  const table = new TupleTable(state.codes, 64);
-  for (let g = 0; g < compliant.length; g++) if (compliant[g] === 1) table.add(order[start[g]], 0);
+/** Step A, over the patterns of one level. `table` holds the compliant groups' tuples. */
+function joinCompliant(state: State, n: number, table: TupleTable, patterns: Int32Array): number {
   if (table.size === 0) return 0;
   let progress = 0;
   for (let j = 0; j < n; j++) {
     const row = state.violators[j];
+    if (state.resolved[row] === 1) continue;
     const open = nonNullMask(state.codes, row);
-    for (const mask of state.patterns) {
+    for (const mask of patterns) {
       if ((mask & ~open) !== 0 || table.find(row, mask) < 0) continue;
       progress += suppressRecord(state, row, mask);
       state.resolved[row] = 1;
@@ -146,39 +160,32 @@ function joinCompliant(state: State, n: number, order: Int32Array, start: Int32A
 const GREEDY_LEVEL = 16;
 
 /**
- * Step B. Within each number of values, the pattern that gathers the most violators into
+ * Step B, over the patterns of one level: the pattern that gathers the most violators into
  * tuples shared by >= k of them goes first (ties: the less important), then the counts are
  * redone without the violators it moved: taking patterns only in importance order splits the
  * violators between patterns and leaves groups short that one pattern would have filled.
  */
-function formGroups(state: State, n: number, k: number): number {
-  const { patterns } = state;
+function formGroups(state: State, n: number, k: number, patterns: Int32Array): number {
   let progress = 0;
-  for (let from = 0; from < patterns.length;) {
-    let to = from;
-    while (to < patterns.length && bitCount(patterns[to]) === bitCount(patterns[from])) to++;
-    const open = Array.from(patterns.subarray(from, to));
-    from = to;
-    if (open.length > GREEDY_LEVEL) {
-      for (const mask of open) progress += applyPattern(state, n, k, mask, countPattern(state, n, mask).table);
-      continue;
-    }
-    for (;;) {
-      let best = -1;
-      let bestGain = 0;
-      let bestTable: TupleTable | null = null;
-      for (let i = 0; i < open.length; i++) {
-        const { table } = countPattern(state, n, open[i]);
-        let gain = 0;
-        for (let e = 0; e < table.size; e++) if (table.counts[e] >= k) gain += table.counts[e];
-        if (gain > bestGain) [best, bestGain, bestTable] = [i, gain, table];
-      }
-      if (best < 0) break;
-      progress += applyPattern(state, n, k, open[best], bestTable!);
-      open.splice(best, 1);
-    }
+  const open = Array.from(patterns);
+  if (open.length > GREEDY_LEVEL) {
+    for (const mask of open) progress += applyPattern(state, n, k, mask, countPattern(state, n, mask));
+    return progress;
   }
-  return progress;
+  for (;;) {
+    let best = -1;
+    let bestGain = 0;
+    let bestTable: TupleTable | null = null;
+    for (let i = 0; i < open.length; i++) {
+      const table = countPattern(state, n, open[i]);
+      let gain = 0;
+      for (let e = 0; e < table.size; e++) if (table.counts[e] >= k) gain += table.counts[e];
+      if (gain > bestGain) [best, bestGain, bestTable] = [i, gain, table];
+    }
+    if (best < 0) return progress;
+    progress += applyPattern(state, n, k, open[best], bestTable!);
+    open.splice(best, 1);
+  }
 }
 
 function bitCount(mask: number): number {
@@ -188,14 +195,14 @@ function bitCount(mask: number): number {
 }
 
 /** The masked tuples of the unresolved violators the pattern applies to, with counts. */
-function countPattern(state: State, n: number, mask: number): { table: TupleTable } {
+function countPattern(state: State, n: number, mask: number): TupleTable {
   const table = new TupleTable(state.codes, 64);
   for (let j = 0; j < n; j++) {
     const row = state.violators[j];
     if (state.resolved[row] === 1 || (mask & ~nonNullMask(state.codes, row)) !== 0) continue;
     table.counts[table.add(row, mask)]++;
   }
-  return { table };
+  return table;
 }
 
 function applyPattern(state: State, n: number, k: number, mask: number, table: TupleTable): number {

@@ -142,3 +142,14 @@ t.test('rejects a bad k, limit or l by code and a code outside the dictionary', 
   t.throws(() => enforceKAnonymity(vars([[3]], [2]), { k: 1 }), RangeError);
   t.throws(() => enforceKAnonymity(vars([[0]], [1]), { k: 1, diversity: { name: 's', codes: Int32Array.from([0, 0]), cardinality: 1, l: 1 } }), RangeError);
 });
+
+t.test('prefers forming a group with one value each over joining the all-null group with three', async (t) => {
+  // Three persons with no key values form a compliant all-null group at k = 3; three more
+  // differ only in c: losing c gives them (0, 0, null) together, one value each.
+  const a = [-1, -1, -1, 0, 0, 0];
+  const b = [-1, -1, -1, 0, 0, 0];
+  const c = [-1, -1, -1, 1, 2, 3];
+  const { codes, report } = enforceKAnonymity(vars([a, b, c], [1, 1, 4]), { k: 3, suppressionLimit: 1 });
+  t.same(codes.map((x) => Array.from(x)), [a, b, [-1, -1, -1, -1, -1, -1]]);
+  t.same(report.suppressed_values, { v0: 0, v1: 0, v2: 3 });
+});
