@@ -13,8 +13,9 @@ import join from './join.js';
 import csvIngest from './csv-ingest.js';
 import serverResponsiveness from './server-responsiveness.js';
 import linkNationalId from './link-national-id.js';
+import anonymise from './anonymise.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;

@@ -65,7 +65,22 @@ export interface ProjectSpec {
    * into a prefix (`{ "prefix": 2 }`: NIS municipality -> arrondissement).
    */
   readonly generalise?: Readonly<Record<string, { readonly band: number } | { readonly prefix: number }>>;
+  /**
+   * Generalisation hierarchies searched for the least information loss (each ends in `*`); a
+   * key variable named here may not also be in `generalise`, which fixes a level instead.
+   */
+  readonly hierarchies?: Readonly<Record<string, HierarchySpec>>;
+  /** Share of persons that may lose values to local suppression; default 0.01. */
+  readonly suppression_limit?: number;
+  /** l-diversity: every group of key values holds >= l distinct values of this attribute. */
+  readonly sensitive?: { readonly attribute: string; readonly l: number };
 }
+
+/** Levels of a key variable's hierarchy above its value (release/hierarchy.ts). */
+export type HierarchySpec =
+  | { readonly bands: readonly number[] }
+  | { readonly prefixes: readonly number[] }
+  | { readonly groups: readonly Readonly<Record<string, string>>[] };
 
 export type Role = 'operator' | 'supplier' | 'researcher';
 

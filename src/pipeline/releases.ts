@@ -92,6 +92,9 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     pseudonyms: releasePseudonyms(releaseKey, persons),
     keyVariables: project.key_variables,
     k: project.k,
+    hierarchies: project.hierarchies,
+    suppressionLimit: project.suppression_limit,
+    sensitive: project.sensitive,
     sources,
     batchRows: ctx.config.batchRows,
   });

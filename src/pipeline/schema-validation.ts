@@ -4,6 +4,7 @@
  * rules that span fields, and lists every problem in one KOPPEL_ERR_SCHEMA_INVALID.
  */
 import { KoppelError } from '../errors.js';
+import { disclosurePolicyProblems } from './disclosure-policy-validation.js';
 import {
   ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES, PRINCIPAL_NAME_PATTERN, canonicalPrincipal, canonicalPrincipalName,
   type DatasetSchema, type ProjectSpec,
@@ -118,6 +119,7 @@ export function validateProjectSpec(input: unknown, datasets: (name: string) => 
       if (!ok) problems.push(`generalise.${name} must be { "band": 2..1000 } or { "prefix": 1..6 }`);
     }
   }
+  problems.push(...disclosurePolicyProblems(p, offered));
   if (problems.length > 0) fail('project', problems);
   // One entry per person, in the canonical form (`researcher:An` and `researcher:an` are one).
   return { ...(p as ProjectSpec), researchers: [...new Set((p.researchers as string[]).map((r) => canonicalPrincipal(r) as string))] };

@@ -18,7 +18,10 @@
  */
 import { Float64, makeData, type Data, type Table, type Vector } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
-import { enforceKAnonymity, type KAnonymityReport, type KeyVariableCodes } from './k-anonymity.js';
+import type { HierarchySpec } from '../model.js';
+import type { Diversity } from './group-compliance.js';
+import { enforceKAnonymity, type KAnonymityReport } from './k-anonymity.js';
+import { codeKeyVariable, releasedKeyColumn } from './key-variables.js';
 import { LINK_DETERMINISTIC, LINK_METHOD_NAMES, LINK_UNLINKED } from '../link/link-method.js';
 import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
 import { chunksOf, takeKind, takeRows } from './take.js';
@@ -57,6 +60,12 @@ export interface AssembleInput {
   readonly pseudonyms: Vector | Data;
   readonly keyVariables: readonly string[];
   readonly k: number;
+  /** Generalisation hierarchies of key variables (hierarchy.ts); others are only suppressed. */
+  readonly hierarchies?: Readonly<Record<string, HierarchySpec>>;
+  /** Share of persons that may lose values to suppression (default 1%). */
+  readonly suppressionLimit?: number;
+  /** l-diversity on an approved attribute: a person's value is picked as for key variables. */
+  readonly sensitive?: { readonly attribute: string; readonly l: number };
   /** Source datasets in the job's order. */
   readonly sources: readonly ReleaseSourceInput[];
   /** Rows per record batch (default 65536). */
@@ -94,16 +103,14 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
   const order = pseudonymOrder(pseudonyms);
   const rank = ranksOf(order);
 
-  // Key variables: pick a value row per person, code the values, suppress.
-  const picked = keyVariables.map((name) => pickKeyValues(name, sources, personCount, order));
-  const coded: KeyVariableCodes[] = picked.map((p, v) => ({ name: keyVariables[v], ...valueCodes(takeRows(p.chunks, p.rows)) }));
-  const { codes, report } = enforceKAnonymity(coded, input.k, personCount);
-  const personColumns = [takeRows([pseudonyms], order)];
-  picked.forEach((p, v) => {
-    const rows = p.rows.slice();
-    for (let i = 0; i < personCount; i++) if (codes[v][i] < 0) rows[i] = -1;
-    personColumns.push(takeRows(p.chunks, rows));
+  // Key variables: pick a value row per person, code the values, generalise and suppress.
+  const values = keyVariables.map((name) => { const p = pickKeyValues(name, sources, personCount, order); return takeRows(p.chunks, p.rows); });
+  const coded = values.map((v, i) => codeKeyVariable(keyVariables[i], v, input.hierarchies?.[keyVariables[i]]));
+  const { codes, levels, report } = enforceKAnonymity(coded, {
+    k: input.k, records: personCount, suppressionLimit: input.suppressionLimit, diversity: sensitiveCodes(input, order),
   });
+  const personColumns = [takeRows([pseudonyms], order)];
+  values.forEach((v, i) => personColumns.push(releasedKeyColumn(v, coded[i], codes[i], levels[i])));
   const tables: ReleaseTable[] = [
     { name: PERSONS_TABLE, table: batchedTable(['pseudonym', ...keyVariables], personColumns, batchRows) },
   ];
@@ -216,11 +223,18 @@ function pickKeyValues(name: string, sources: readonly ReleaseSourceInput[], per
     }
     base += row;
   }
-  if (chunks.length === 0) throw policyError(`no source dataset approves key variable ${name}`, { key_variable: name });
+  if (chunks.length === 0) throw policyError(`no source dataset approves ${name} (a key variable or the sensitive attribute)`, { key_variable: name });
   if (takeKind(chunks) === null) throw policyError(`key variable ${name} has types that cannot be combined across datasets`, { key_variable: name });
   const rows = new Int32Array(personCount);
   for (let i = 0; i < personCount; i++) rows[i] = chosen[order[i]];
   return { chunks, rows };
+}
+
+function sensitiveCodes(input: AssembleInput, order: Int32Array): Diversity | undefined {
+  if (input.sensitive === undefined) return undefined;
+  const { attribute, l } = input.sensitive;
+  const p = pickKeyValues(attribute, input.sources, input.personCount, order);
+  return { name: attribute, l, ...valueCodes(takeRows(p.chunks, p.rows)) };
 }
 
 function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array): Data {

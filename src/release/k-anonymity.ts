@@ -1,206 +1,161 @@
 /**
- * k-anonymity of released microdata by local suppression.
+ * k-anonymity of released microdata, losing as little as possible (sdc.md, "Microdata"):
+ *  1. generalisation: each key variable with a declared hierarchy is released at one level of
+ *     it, the node of the lattice chosen by least information loss among the nodes whose
+ *     violators fit the suppression limit (lattice.ts, as ARX's search with a suppression
+ *     limit);
+ *  2. local suppression: the violators left at that node lose the fewest values, least
+ *     important variables first (local-suppression.ts, as sdcMicro's localSuppression);
+ *  3. optionally l-diversity: a group also needs l distinct values of a sensitive attribute.
  *
- * Every combination of the project's key-variable values must occur for at least k persons.
- * Suppressed values become null, and null is its own category: a null matches only null (it
- * is not a wildcard), so the check is exact and simple: group the persons by their tuple of
- * codes (null included) and require every group to hold >= k persons.
- *
- * Algorithm (deterministic; values only ever become null, never another value):
- *  1. Group. The records in groups smaller than k are the violators.
- *  2. Among the violators, pick the key variable with the most distinct non-null values
- *     (ties: more non-null values, then the earlier variable): it is the one that splits the
- *     violators most. Suppress it in every violator, and go back to 1.
- *     Records in compliant groups are never touched, and a compliant group only grows, so
- *     the violators shrink; after a variable is picked, no violator has it non-null, so each
- *     variable is picked at most once: at most (key variables + 1) groupings.
- *  3. If violators remain, all of them have every key variable null: the only violating group
- *     is the all-null group, with m < k records. Then
- *     - if the whole population is < k, every value is suppressed and the report says so;
- *     - else, if the compliant groups together hold at least k - m records above k (their
- *       surplus), move surplus records (the last ones in row order) into the all-null group,
- *       smallest groups first, until it holds k;
- *     - else take the smallest compliant group whole (it has >= k > k - m records; taking any
- *       record from a group of exactly k would break it, so a whole group is the cheapest).
- *     "Moving" a record means suppressing all its key variables.
+ * A suppressed value is null, and null is its own category: a null matches only null (it is
+ * not a wildcard), so the check is exact: group the released tuples (null included) and
+ * require every group to hold >= k persons. A variable at its top level `*` is all null.
+ * Values only ever become their group at the chosen level or null, never another value.
  */
 import { KoppelError } from '../errors.js';
+import { compliantGroups, type Diversity } from './group-compliance.js';
 import { groupByCodes } from './group-codes.js';
+import type { Hierarchy } from './hierarchy.js';
+import { valueCells, type LevelledVariable } from './information-loss.js';
+import { searchLattice } from './lattice.js';
 
 /**
- * One key variable as dictionary codes: `codes[person]` in [0, cardinality) or -1 (null).
- * The dictionary itself is not needed: suppression never looks at or changes values.
+ * One key variable as dictionary codes: `codes[person]` in [0, cardinality) or -1 (null),
+ * and its hierarchy (levels above the value; none: it is only ever suppressed).
  */
 export interface KeyVariableCodes {
   readonly name: string;
   readonly codes: Int32Array;
   readonly cardinality: number;
+  readonly hierarchy?: Hierarchy;
 }
+
+export interface KAnonymityPolicy {
+  readonly k: number;
+  /** Share of records that may lose values to suppression (default 0.01). */
+  readonly suppressionLimit?: number;
+  readonly diversity?: Diversity;
+  /** Population size; needed only when there are no key variables. */
+  readonly records?: number;
+}
+
+export const DEFAULT_SUPPRESSION_LIMIT = 0.01;
 
 /** The disclosure-control report recorded in the release manifest. */
 export interface KAnonymityReport {
   readonly k: number;
   readonly records: number;
+  /** Most important first: local suppression spares the earlier ones. */
   readonly key_variables: readonly string[];
-  /** Values turned into null, per key variable (values that were null already are not counted). */
+  /** How a suppressed value counts in the k-check: null matches null only. */
+  readonly null_semantics: 'own-category';
+  /** Values turned into null by local suppression, per key variable (not the `*` level). */
   readonly suppressed_values: Readonly<Record<string, number>>;
+  /** Per key variable, the level released: "value", a hierarchy level, or "*". */
+  readonly generalisation_levels: Readonly<Record<string, string>>;
+  /** Values released as a coarser group (level above the value, not suppressed), per variable. */
+  readonly generalised_values: Readonly<Record<string, number>>;
   /** Records with at least one suppressed value. */
   readonly records_affected: number;
-  /** Groups (distinct combinations) smaller than k before suppression. */
+  /** Groups (distinct combinations) not compliant before generalisation and suppression. */
   readonly groups_before_violating: number;
   /** Suppressed values / values that were non-null before (0 when there were none). */
   readonly info_loss_share: number;
-  /** The population itself is smaller than k: every key value was suppressed. */
+  /** Iyengar's loss (information-loss.ts): mean over the value cells, 0..1. */
+  readonly information_loss: number;
+  readonly suppression_limit: number;
+  /**
+   * More records lost values than the limit allows: no lattice node fitted it (the least
+   * lossy node was suppressed past it), or the all-null group had to take records.
+   */
+  readonly suppression_limit_exceeded: boolean;
+  readonly lattice: { readonly nodes: number; readonly evaluated: number };
+  readonly l_diversity: { readonly attribute: string; readonly l: number } | null;
+  /** The population itself is smaller than k (or not l-diverse): every key value was suppressed. */
   readonly population_below_k: boolean;
 }
 
 export interface KAnonymityResult {
-  /** New code arrays, one per variable, in input order (the inputs are not modified). */
+  /** Per variable, the released codes at its level (group codes above 0; -1 = null). */
   readonly codes: Int32Array[];
+  /** Per variable, the level released (0 = the value; hierarchy.length = `*`). */
+  readonly levels: Int32Array;
   readonly report: KAnonymityReport;
 }
 
-/**
- * `records` is needed only when there are no key variables (the population size then
- * cannot be read from a code array); otherwise it must equal the code arrays' length.
- */
-export function enforceKAnonymity(
-  variables: readonly KeyVariableCodes[], k: number, records = variables.length > 0 ? variables[0].codes.length : 0,
-): KAnonymityResult {
-  if (!Number.isInteger(k) || k < 1) {
-    throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', 'k must be an integer of at least 1', { k: Number.isFinite(k) ? k : String(k) });
-  }
-  const codes = variables.map((v) => checkedCopy(v, records));
-  const cards = variables.map((v) => v.cardinality);
-  const suppressed = new Array<number>(variables.length).fill(0);
-  const affected = new Uint8Array(records);
-  let nonNullBefore = 0;
-  for (const c of codes) for (let i = 0; i < records; i++) if (c[i] >= 0) nonNullBefore++;
-
-  const suppress = (v: number, row: number): void => {
-    if (codes[v][row] >= 0) {
-      codes[v][row] = -1;
-      suppressed[v]++;
-      affected[row] = 1;
-    }
-  };
-
-  let grouping = groupByCodes(codes, cards, records);
-  let groupsBeforeViolating = 0;
-  for (let g = 0; g < grouping.count; g++) if (grouping.size[g] < k) groupsBeforeViolating++;
-  let populationBelowK = false;
-
-  const violators = new Int32Array(records);
-  for (;;) {
-    let nViolators = 0;
-    for (let i = 0; i < records; i++) if (grouping.size[grouping.groupOf[i]] < k) violators[nViolators++] = i;
-    if (nViolators === 0) break;
-    const v = mostSplittingVariable(codes, cards, violators, nViolators);
-    if (v >= 0) {
-      for (let j = 0; j < nViolators; j++) suppress(v, violators[j]);
-      grouping = groupByCodes(codes, cards, records);
-      continue;
-    }
-    // Step 3: the violators are exactly the all-null group (group 0: null sorts first).
-    if (records < k) {
-      populationBelowK = true;
-      for (let v2 = 0; v2 < codes.length; v2++) for (let i = 0; i < records; i++) suppress(v2, i);
-      break;
-    }
-    moveIntoNullGroup(grouping, k, k - nViolators, (row) => {
-      for (let v2 = 0; v2 < codes.length; v2++) suppress(v2, row);
-    });
-    grouping = groupByCodes(codes, cards, records);
-  }
-
-  let recordsAffected = 0;
-  for (let i = 0; i < records; i++) recordsAffected += affected[i];
-  let totalSuppressed = 0;
-  const suppressedValues: Record<string, number> = {};
-  variables.forEach((v, i) => {
-    suppressedValues[v.name] = suppressed[i];
-    totalSuppressed += suppressed[i];
+export function enforceKAnonymity(variables: readonly KeyVariableCodes[], policy: KAnonymityPolicy): KAnonymityResult {
+  const { k, diversity } = policy;
+  const limit = policy.suppressionLimit ?? DEFAULT_SUPPRESSION_LIMIT;
+  const records = variables.length > 0 ? variables[0].codes.length : policy.records ?? 0;
+  checkPolicy(k, limit, diversity, records);
+  const levelled: LevelledVariable[] = variables.map((v) => {
+    checkCodes(v, records);
+    return { name: v.name, codes: v.codes, cardinality: v.cardinality, hierarchy: v.hierarchy ?? [] };
   });
+  const choice = searchLattice(levelled, k, records, Math.floor(limit * records), diversity);
+  const cells = valueCells(levelled);
+  const suppressed: Record<string, number> = {};
+  const levels: Record<string, string> = {};
+  const generalised: Record<string, number> = {};
+  let totalSuppressed = 0;
+  levelled.forEach((v, i) => {
+    const h = choice.levels[i];
+    suppressed[v.name] = choice.outcome.suppressed[i];
+    totalSuppressed += choice.outcome.suppressed[i];
+    levels[v.name] = h === 0 ? 'value' : v.hierarchy[h - 1].name;
+    let count = 0;
+    if (h > 0) for (let r = 0; r < records; r++) if (choice.codes[i][r] >= 0) count++;
+    generalised[v.name] = count;
+  });
+  let recordsAffected = 0;
+  for (let r = 0; r < records; r++) recordsAffected += choice.outcome.affected[r];
   return {
-    codes,
+    codes: choice.codes,
+    levels: choice.levels,
     report: {
-      k,
-      records,
-      key_variables: variables.map((v) => v.name),
-      suppressed_values: suppressedValues,
+      k, records, key_variables: variables.map((v) => v.name), null_semantics: 'own-category',
+      suppressed_values: suppressed, generalisation_levels: levels, generalised_values: generalised,
       records_affected: recordsAffected,
-      groups_before_violating: groupsBeforeViolating,
-      info_loss_share: nonNullBefore === 0 ? 0 : totalSuppressed / nonNullBefore,
-      population_below_k: populationBelowK,
+      groups_before_violating: violatingGroups(variables, k, records, diversity),
+      info_loss_share: cells === 0 ? 0 : totalSuppressed / cells,
+      information_loss: cells === 0 ? 0 : choice.lossSum / cells,
+      suppression_limit: limit,
+      suppression_limit_exceeded: !choice.withinLimit || recordsAffected > Math.floor(limit * records),
+      lattice: { nodes: choice.nodes, evaluated: choice.evaluated },
+      l_diversity: diversity === undefined ? null : { attribute: diversity.name, l: diversity.l },
+      population_below_k: choice.outcome.unattainable,
     },
   };
 }
 
-function checkedCopy(variable: KeyVariableCodes, records: number): Int32Array {
+function checkPolicy(k: number, limit: number, diversity: Diversity | undefined, records: number): void {
+  if (!Number.isInteger(k) || k < 1) {
+    throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', 'k must be an integer of at least 1', { k: Number.isFinite(k) ? k : String(k) });
+  }
+  if (!(limit >= 0 && limit <= 1)) {
+    throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', 'the suppression limit must be a share from 0 to 1', { suppression_limit: String(limit) });
+  }
+  if (diversity === undefined) return;
+  if (!Number.isInteger(diversity.l) || diversity.l < 1) {
+    throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', 'l must be an integer of at least 1', { l: String(diversity.l) });
+  }
+  checkCodes(diversity, records);
+}
+
+function checkCodes(variable: { name: string; codes: Int32Array; cardinality: number }, records: number): void {
   const { codes, cardinality, name } = variable;
-  if (codes.length !== records) throw new RangeError(`key variable ${name} has ${codes.length} codes, expected ${records}`);
+  if (codes.length !== records) throw new RangeError(`variable ${name} has ${codes.length} codes, expected ${records}`);
   for (let i = 0; i < records; i++) {
     const c = codes[i];
-    if (c < -1 || c >= cardinality) throw new RangeError(`key variable ${name} has code ${c} at row ${i}, outside -1..${cardinality - 1}`);
+    if (c < -1 || c >= cardinality) throw new RangeError(`variable ${name} has code ${c} at row ${i}, outside -1..${cardinality - 1}`);
   }
-  return codes.slice();
 }
 
-/** The variable with the most distinct non-null values among the violators, or -1 if none. */
-function mostSplittingVariable(codes: readonly Int32Array[], cards: readonly number[], violators: Int32Array, n: number): number {
-  let best = -1;
-  let bestDistinct = 0;
-  let bestNonNull = 0;
-  for (let v = 0; v < codes.length; v++) {
-    const column = codes[v];
-    const seen = new Uint8Array(cards[v]);
-    let distinct = 0;
-    let nonNull = 0;
-    for (let j = 0; j < n; j++) {
-      const c = column[violators[j]];
-      if (c < 0) continue;
-      nonNull++;
-      if (seen[c] === 0) {
-        seen[c] = 1;
-        distinct++;
-      }
-    }
-    if (distinct > bestDistinct || (distinct === bestDistinct && distinct > 0 && nonNull > bestNonNull)) {
-      best = v;
-      bestDistinct = distinct;
-      bestNonNull = nonNull;
-    }
-  }
-  return best;
-}
-
-/**
- * Step 3: pick records of compliant groups to join the all-null group (group 0, `need`
- * records short of k). Calls `move` once per picked record.
- */
-function moveIntoNullGroup(
-  grouping: ReturnType<typeof groupByCodes>, k: number, need: number, move: (row: number) => void,
-): void {
-  // Compliant groups, smallest first (ties: lower group id), as a sorted index list.
-  const compliant: number[] = [];
-  let surplus = 0;
-  for (let g = 1; g < grouping.count; g++) {
-    compliant.push(g);
-    surplus += grouping.size[g] - k;
-  }
-  compliant.sort((a, b) => grouping.size[a] - grouping.size[b] || a - b);
-  const { order, start, size } = grouping;
-  if (surplus >= need) {
-    let remaining = need;
-    for (const g of compliant) {
-      const take = Math.min(size[g] - k, remaining);
-      const end = start[g] + size[g];
-      for (let i = end - take; i < end; i++) move(order[i]);
-      remaining -= take;
-      if (remaining === 0) return;
-    }
-    return;
-  }
-  const g = compliant[0];
-  for (let i = start[g]; i < start[g] + size[g]; i++) move(order[i]);
+function violatingGroups(variables: readonly KeyVariableCodes[], k: number, records: number, diversity?: Diversity): number {
+  const grouping = groupByCodes(variables.map((v) => v.codes), variables.map((v) => v.cardinality), records);
+  const compliant = compliantGroups(grouping, k, diversity);
+  let n = 0;
+  for (let g = 0; g < grouping.count; g++) if (compliant[g] === 0) n++;
+  return n;
 }

@@ -137,6 +137,25 @@ export const projectBodySchema = {
         ],
       },
     },
+    hierarchies: {
+      type: 'object',
+      description: 'Key variable -> generalisation hierarchy searched for least information loss; every hierarchy ends in "*". { "bands": [5, 10] } for numbers (1987 -> "1985-1989" -> "1980-1989"), { "prefixes": [2, 1] } for codes (NIS 11002 -> "11" -> "1"), { "groups": [{ "BE": "EU", "MA": "non-EU" }] } for code lists',
+      additionalProperties: {
+        oneOf: [
+          { type: 'object', required: ['bands'], additionalProperties: false, properties: { bands: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'integer', minimum: 2, maximum: 1000 } } } },
+          { type: 'object', required: ['prefixes'], additionalProperties: false, properties: { prefixes: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'integer', minimum: 1, maximum: 20 } } } },
+          { type: 'object', required: ['groups'], additionalProperties: false, properties: { groups: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'object', additionalProperties: { type: 'string', maxLength: 128 } } } } },
+        ],
+      },
+    },
+    suppression_limit: { type: 'number', minimum: 0, maximum: 1, description: 'Share of persons that may lose values to local suppression (default 0.01)' },
+    sensitive: {
+      type: 'object',
+      description: 'l-diversity: every group of key values holds at least l distinct values of this approved attribute',
+      required: ['attribute', 'l'],
+      additionalProperties: false,
+      properties: { attribute: { type: 'string', maxLength: 128 }, l: { type: 'integer', minimum: 2, maximum: 100 } },
+    },
   },
 } as const;
 

@@ -157,3 +157,28 @@ t.test('keeps every row and its attribute values on random populations', async (
   ), { numRuns: 150 });
   t.pass('agrees with the oracle');
 });
+
+t.test('releases a key variable at the level the lattice search chose, as its group labels', async (t) => {
+  const input = fixture(2);
+  const vdab = input.sources[0];
+  const municipality = utf8(['11002', '11004', '11001', '44021', '11003']);
+  const release = assembleRelease({
+    ...input, keyVariables: ['municipality'], hierarchies: { municipality: { prefixes: [2, 1] } }, suppressionLimit: 0.5,
+    sources: [{ ...vdab, columns: { ...vdab.columns, municipality } }, input.sources[1]],
+  });
+  const dc = release.disclosure_control;
+  t.same(dc.generalisation_levels, { municipality: 'first 2 characters' }, 'arrondissement 11 holds four persons; 44021 alone is suppressed');
+  t.same(rowsOf(release.tables[0].table).map((r) => r.municipality).sort(), ['11', '11', '11', '11', null, null]);
+  t.equal(dc.suppressed_values.municipality, 1);
+  t.equal(dc.generalised_values.municipality, 4);
+  const bytes = Buffer.from(tableToIPC(release.tables[0].table, 'file'));
+  t.notOk(bytes.includes(Buffer.from('44021')) || bytes.includes(Buffer.from('11002')), 'no municipality code is in the persons file');
+});
+
+t.test('l-diversity on a sensitive attribute and the hierarchy type check, by code', async (t) => {
+  const input = fixture(1);
+  const release = assembleRelease({ ...input, keyVariables: ['sex'], sensitive: { attribute: 'duration_days', l: 2 } });
+  t.same(release.disclosure_control.l_diversity, { attribute: 'duration_days', l: 2 });
+  t.throws(() => assembleRelease({ ...input, hierarchies: { sex: { bands: [5] } } }), { code: 'KOPPEL_ERR_RELEASE_BAD_POLICY' });
+  t.throws(() => assembleRelease({ ...input, sensitive: { attribute: 'nope', l: 2 } }), { code: 'KOPPEL_ERR_RELEASE_BAD_POLICY' });
+});

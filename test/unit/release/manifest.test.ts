@@ -10,7 +10,7 @@ function input(): DraftManifestInput {
     koppel_version: '0.1.0',
     key_ids: { 'link:national_id': 'k1', 'release:prj_1': 'k1' },
     files: [{ name: 'persons', rows: 3, columns: ['pseudonym', 'sex'] }, { name: 'vdab', rows: 5, columns: ['pseudonym', 'period'] }],
-    disclosure_control: enforceKAnonymity([{ name: 'sex', codes: Int32Array.from([0, 0, 0, 1]), cardinality: 2 }], 2).report,
+    disclosure_control: enforceKAnonymity([{ name: 'sex', codes: Int32Array.from([0, 0, 0, 1]), cardinality: 2 }], { k: 2 }).report,
     built_by: 'operator:an',
     built_at: '2026-02-01T10:00:00.000Z',
   };
