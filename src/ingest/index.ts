@@ -30,5 +30,4 @@ export {
   type InszStatusName,
 } from './insz.js';
 export { compileDateFormat, parseDateColumn, parseDateBytes, type DateFormat } from './date-format.js';
-export { utf8FromStrings, utf8ToStrings } from './arrow-columns.js';
 export { FAULT_REASONS, type FaultReason, type QualityFault, type QualityReport } from './quality-report.js';

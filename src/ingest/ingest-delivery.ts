@@ -13,11 +13,12 @@
 import type { Data, Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import type { DatasetSchema } from '../model.js';
-import { filterFixed, filterUtf8, filterValidity, makeFloat64, makeInt32 } from './arrow-columns.js';
+import { filterFixed, filterUtf8, filterValidity, makeFloat64, makeInt32 } from '../util/arrow-columns.js';
 import { checkCodeColumn, markNulls, parseIntegerColumn, parseNumberColumn, type TypedColumn } from './attribute-kernels.js';
 import { openBatchSource, type UploadFormat } from './batch-source.js';
 import type { CsvBatch, CsvDelimiter } from './csv-reader.js';
-import { DATE_EMPTY, DATE_INVALID, isoDateColumn, parseDateColumn } from './date-format.js';
+import { DATE_EMPTY, DATE_INVALID, parseDateColumn } from './date-format.js';
+import { isoDateColumn } from './date-text.js';
 import { deriveAgeOn, deriveBirthYear, deriveSex } from './derivations.js';
 import { matchHeader } from './header-match.js';
 import { INSZ_LENGTH, countInszStatus, normaliseInszColumn, type InszColumn } from './insz.js';

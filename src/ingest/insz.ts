@@ -22,6 +22,7 @@
  * buffers: no string per row, and the cleartext never leaves the `digits` buffer.
  */
 import type { Data, Utf8 } from 'apache-arrow';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 export const INSZ_VALID = 0;
 export const INSZ_MISSING = 1;
@@ -150,10 +151,10 @@ export function normaliseInszColumn(col: Data<Utf8>): InszColumn {
   const status = new Uint8Array(n);
   const values = col.values;
   const offsets = col.valueOffsets;
-  const bitmap = col.nullCount > 0 ? col.nullBitmap : null;
+  const bitmap = validityBitmap(col);
   const base = col.offset;
   for (let i = 0; i < n; i++) {
-    if (bitmap !== null && ((bitmap[(base + i) >> 3] >> ((base + i) & 7)) & 1) === 0) {
+    if (bitmap !== null && !isBitSet(bitmap, base + i)) {
       digits.fill(ZERO, i * INSZ_LENGTH, (i + 1) * INSZ_LENGTH);
       status[i] = INSZ_MISSING;
     } else {

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { KoppelError } from '../errors.js';
 import { FIELD_TYPES, type FieldType } from '../model.js';
 import { TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
-import { compileDateFormat } from '../pseudonymise/normalise-date.js';
+import { isDateFormat } from '../ingest/date-format.js';
 
 export type Delimiter = ',' | ';' | '\t';
 
@@ -92,7 +92,7 @@ export function parseJob(json: unknown, where: string, baseDir: string): JobFile
       }
       const type = f.type as FieldType;
       if (type === 'date') {
-        if (typeof f.format !== 'string' || compileDateFormat(f.format) === null) {
+        if (typeof f.format !== 'string' || !isDateFormat(f.format)) {
           bad(`field ${name}: unknown date format ${JSON.stringify(f.format ?? null)} (build it from YYYY, MM, DD and separators, e.g. YYYY-MM-DD)`);
           return;
         }

@@ -18,6 +18,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { FixedSizeBinary, makeData, type Data, type Utf8, type Binary } from 'apache-arrow';
 import { SHA256_IV, compressBlock, loadBlock } from './sha256-block.js';
 import { SIMD_MAX_WIDTH, hmacFixedWidthSimd } from './hmac-simd.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 export const HMAC_SHA256_BYTES = 32;
 /** Longest message whose padding still fits one block: 64 - 1 (0x80) - 8 (length). */
@@ -314,14 +315,8 @@ export function pseudonymiseNationalIds(linkKey: HmacKeyInput, digits: Uint8Arra
 export function hmacUtf8(key: HmacKeyInput, data: Data<Utf8 | Binary>): Data<FixedSizeBinary> {
   const n = data.length;
   const status = new Uint8Array(n);
-  const bitmap = data.nullBitmap;
-  if (data.nullCount > 0 && bitmap !== undefined && bitmap.length > 0) {
-    const off = data.offset;
-    for (let i = 0; i < n; i++) {
-      const bit = off + i;
-      status[i] = (bitmap[bit >>> 3] >>> (bit & 7)) & 1 ? 0 : 1;
-    }
-  }
+  const bitmap = validityBitmap(data);
+  if (bitmap !== null) for (let i = 0; i < n; i++) status[i] = isBitSet(bitmap, data.offset + i) ? 0 : 1;
   const values = new Uint8Array(n * HMAC_SHA256_BYTES);
   // valueOffsets is already sliced to this Data's rows by apache-arrow; values is not.
   hmacVarWidth(key, data.values, data.valueOffsets, n, values, status);

@@ -13,7 +13,7 @@ import {
   normaliseInsz,
   normaliseInszColumn,
 } from '../../../src/ingest/insz.js';
-import { utf8FromStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8FromStrings } from '../../../src/util/arrow-columns.js';
 import { makeInsz, withCheck } from './synthetic.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { Utf8, makeVector, vectorFromArray } from 'apache-arrow';
-import { filterFixed, filterUtf8, filterValidity, isValidAt, utf8FromStrings, utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { filterFixed, filterUtf8, filterValidity, utf8FromStrings, utf8ToStrings } from '../../../src/util/arrow-columns.js';
+import { isValidAt } from '../../../src/util/null-bitmap.js';
 
 t.test('hand-built Utf8 columns read the same through Arrow', async (t) => {
   const strings = ['a', null, 'éé', '', '😀'];
