@@ -90,8 +90,8 @@ function century(d: Uint8Array, o: number): number {
   let n = 0;
   for (let k = 0; k < 9; k++) n = n * 10 + (d[o + k] - ZERO);
   const cc = (d[o + 9] - ZERO) * 10 + (d[o + 10] - ZERO);
-  if (97 - (n % 97) === cc) return 1900;
-  if (97 - ((2_000_000_000 + n) % 97) === cc) return 2000;
+  if (inszCheck(n, false) === cc) return 1900;
+  if (inszCheck(n, true) === cc) return 2000;
   return 0;
 }
 
@@ -171,8 +171,12 @@ export function countInszStatus(status: Uint8Array, into: Record<InszStatusName,
   for (let s = 0; s < INSZ_STATUS_NAMES.length; s++) into[INSZ_STATUS_NAMES[s]] += counts[s];
 }
 
+/** The check number (1..97) of the first nine digits of an INSZ, read as a number. */
+export function inszCheck(nine: number, bornFrom2000: boolean): number {
+  return 97 - (((bornFrom2000 ? 2_000_000_000 : 0) + nine) % 97);
+}
+
 /** The two check digits of a 9-digit INSZ body (for generators and tests of synthetic data). */
 export function inszCheckDigits(body9: string, bornFrom2000: boolean): string {
-  const body = Number(body9);
-  return String(97 - (((bornFrom2000 ? 2_000_000_000 : 0) + body) % 97)).padStart(2, '0');
+  return String(inszCheck(Number(body9), bornFrom2000)).padStart(2, '0');
 }

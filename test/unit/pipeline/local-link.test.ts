@@ -16,6 +16,7 @@ import { runLocalLink } from '../../../src/pipeline/local-link.js';
 import { writeNationalIdCsvs } from '../../../benchmarks/data/national-id-csv.js';
 import { belgianCsv, generateBelgian, BELGIAN_JOB_FIELDS } from '../../../benchmarks/data/belgian.js';
 import { seeded } from '../../../benchmarks/data/corruption.js';
+import { inszCheckDigits } from '../../../src/ingest/insz.js';
 
 const MASTER = Uint8Array.from({ length: 32 }, (_, i) => (i * 11 + 5) & 0xff);
 
@@ -41,7 +42,7 @@ async function run(dir: string, job: object, workers = 0, name = 'out'): Promise
 function inszOf(rnd: () => number): string {
   const year = 1950 + Math.floor(rnd() * 60);
   const body = `${String(year % 100).padStart(2, '0')}${String(1 + Math.floor(rnd() * 12)).padStart(2, '0')}${String(1 + Math.floor(rnd() * 28)).padStart(2, '0')}${String(1 + Math.floor(rnd() * 997)).padStart(3, '0')}`;
-  return body + String(97 - (((year >= 2000 ? 2_000_000_000 : 0) + Number(body)) % 97)).padStart(2, '0');
+  return body + inszCheckDigits(body, year >= 2000);
 }
 
 const GOLDEN: Record<string, { links: string; clusters: string; report?: string }> = {
