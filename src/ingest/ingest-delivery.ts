@@ -16,7 +16,7 @@ import type { DatasetSchema } from '../model.js';
 import { filterFixed, filterUtf8, filterValidity, makeFloat64, makeInt32 } from '../util/arrow-columns.js';
 import { checkCodeColumn, markNulls, parseIntegerColumn, parseNumberColumn, type TypedColumn } from './attribute-kernels.js';
 import { openBatchSource, type UploadFormat } from './batch-source.js';
-import type { CsvBatch, CsvDelimiter } from './csv-reader.js';
+import type { CsvBatch, CsvDelimiter } from './csv-parser.js';
 import { DATE_EMPTY, DATE_INVALID, parseDateColumn } from './date-format.js';
 import { isoDateColumn } from './date-text.js';
 import { deriveAgeOn, deriveBirthYear, deriveSex } from './derivations.js';
