@@ -27,13 +27,15 @@ export const DATE_EMPTY = 1;
 export const DATE_INVALID = 2;
 
 /**
- * The years a date may have, attribute or linkage field alike. Before 1800 a year is a typo
- * (`0985` for `1985`) or a system's "no date" (`0001-01-01`, SQL Server's `1753-01-01`): no
- * person or event in a register dates from then, and as a linkage date such a value would make
- * unrelated records agree. The end is the largest year `YYYY` can write: registers mark an open
- * end as `9999-12-31`, a valid value of an end-date attribute.
+ * The years a date may have, attribute or linkage field alike: the dates of people in a
+ * register lie within a few lifetimes of today, so a year outside is a typo (`0985`, `2985`,
+ * `9185` for `1985`) or a system's "no date" (`0001-01-01`, SQL Server's `1753-01-01`,
+ * `9999-12-31` for an open end). Read as a date, such a value would give a birth year of 2985,
+ * or, as a linkage date, make unrelated records agree; it is a bad date instead, and a supplier
+ * sends an empty value for "no date". The range is the linkage encoder's of old, so linkage on
+ * typo'd years is what it was.
  */
-const YEARS = { min: 1800, max: 9999 } as const;
+const YEARS = { min: 1800, max: 2200 } as const;
 
 const YEAR = -1;
 const MONTH = -2;
