@@ -32,15 +32,15 @@ export const DATE_INVALID = 2;
  * `9185` for `1985`) or a system's "no date" (`0001-01-01`, SQL Server's `1753-01-01`,
  * `9999-12-31` for an open end). Read as a date, such a value would give a birth year of 2985,
  * or, as a linkage date, make unrelated records agree; it is a bad date instead, and a supplier
- * sends an empty value for "no date". The range is the linkage encoder's of old, so linkage on
- * typo'd years is what it was.
+ * sends an empty value for "no date". It is the range the linkage encoder had before there was
+ * one parser, so linkage on typo'd years is unchanged.
  */
 const YEARS = { min: 1800, max: 2200 } as const;
 
 const YEAR = -1;
 const MONTH = -2;
 const DAY = -3;
-/** Separator between two parts: the format's own (`gaps[k]`) or one of MIXED_SEPARATORS. */
+/** Separator between two parts: the format's own (`gaps[k]`) or one `isMixedSeparator` byte. */
 const GAP = -4;
 
 /** `-`, `/`, `.`: the separators suppliers mix within one column. */
