@@ -11,7 +11,8 @@
 import { createHmac } from 'node:crypto';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { hmacFixedWidth, hmacFixedWidthScalar, pseudonymiseNationalIds } from '../src/pseudonymise/hmac-batch.js';
+import { hmacFixedWidth, hmacFixedWidthScalar } from '../src/pseudonymise/hmac-batch.js';
+import { pseudonymiseNationalIds } from '../src/pseudonymise/hmac-columns.js';
 import { compared, millionsPerSecond, timeMediansInterleaved, type Benchmark, type BenchOptions } from './harness.js';
 
 const WIDTH = 11;

@@ -15,6 +15,7 @@
  * rows takes a fraction of a second. Everything is synthetic and seeded.
  */
 import { seeded } from './corruption.js';
+import { inszCheck } from '../../src/ingest/insz.js';
 
 export const EXTRACT_HEADER = ['insz', 'voornaam', 'geboortedatum', 'bedrag'] as const;
 
@@ -80,7 +81,7 @@ export function extractCsv(rows: number, seed = 7): ExtractCsv {
     const serial = 1 + Math.floor(rnd() * 997);
     const yy = year % 100;
     const nine = yy * 10_000_000 + month * 100_000 + day * 1000 + serial;
-    const check = 97 - ((year >= 2000 ? 2_000_000_000 + nine : nine) % 97);
+    const check = inszCheck(nine, year >= 2000);
 
     // insz
     const kind = rnd();
@@ -135,8 +136,8 @@ export function extractCsv(rows: number, seed = 7): ExtractCsv {
  * certain to be counted as a bad check (a validator tries both when the century is unknown).
  */
 function wrongCheck(nine: number): number {
-  const c1900 = 97 - (nine % 97);
-  const c2000 = 97 - ((2_000_000_000 + nine) % 97);
+  const c1900 = inszCheck(nine, false);
+  const c2000 = inszCheck(nine, true);
   let c = (c1900 % 97) + 1;
   while (c === c1900 || c === c2000) c = (c % 97) + 1;
   return c;

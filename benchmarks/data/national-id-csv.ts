@@ -24,6 +24,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { seeded } from './corruption.js';
+import { inszCheck } from '../../src/ingest/insz.js';
 
 export const NATIONAL_ID_HEADER = 'record_id,insz';
 /** Share of a's persons who are in b too. */
@@ -83,7 +84,7 @@ function personNumber(p: number, into: Person): void {
   const nine = yy * 10_000_000 + month * 100_000 + day * 1000 + serial;
   into.yy = yy; into.month = month; into.day = day; into.serial = serial;
   into.from2000 = year >= 2000;
-  into.check = 97 - ((into.from2000 ? 2_000_000_000 + nine : nine) % 97);
+  into.check = inszCheck(nine, into.from2000);
 }
 
 /** A Fisher-Yates permutation of 0..n-1. */
@@ -148,8 +149,8 @@ function writeInsz(w: FileBytes, p: Person, spelling: number, fault: number, fil
  */
 function wrongCheck(p: Person, step: 1 | -1): number {
   const nine = p.yy * 10_000_000 + p.month * 100_000 + p.day * 1000 + p.serial;
-  const a = 97 - (nine % 97);
-  const b = 97 - ((2_000_000_000 + nine) % 97);
+  const a = inszCheck(nine, false);
+  const b = inszCheck(nine, true);
   const next = (c: number) => ((c - 1 + step + 97) % 97) + 1;
   let c = next(p.check);
   while (c === a || c === b) c = next(c);

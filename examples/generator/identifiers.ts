@@ -1,31 +1,27 @@
 /**
  * Synthetic Belgian identifiers with valid check digits, and the ways suppliers spell them.
  *
- * INSZ/NISS: `YYMMDD SSS CC`; SSS odd for men, even for women; CC = 97 - (first 9 digits
- * mod 97), computed on `2` followed by the 9 digits for people born in 2000 or later.
+ * INSZ/NISS: `YYMMDD SSS CC`; SSS odd for men, even for women; CC from `inszCheckDigits`
+ * (the product's own definition, src/ingest/insz.ts).
  * BIS numbers add 40 to the month when the sex is known.
  * KBO/BCE enterprise number: 10 digits starting with 0 (or 1 since 2023), check digits
  * 97 - (first 8 digits mod 97).
  */
 import type { Rng } from './prng.js';
+import { inszCheckDigits } from '../../src/ingest/insz.js';
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
-
-export function inszCheck(first9: string, bornFrom2000: boolean): string {
-  const base = Number(bornFrom2000 ? `2${first9}` : first9);
-  return pad(97 - (base % 97), 2);
-}
 
 /** An 11-digit INSZ (or BIS number with `bis`) for a birth date and sex. */
 export function makeInsz(year: number, month: number, day: number, male: boolean, serialSeed: number, bis = false): string {
   // Serials 001..997 for men (odd), 002..998 for women (even).
   const serial = male ? 1 + 2 * (serialSeed % 499) : 2 + 2 * (serialSeed % 499);
   const first9 = `${pad(year % 100, 2)}${pad(month + (bis ? 40 : 0), 2)}${pad(day, 2)}${pad(serial, 3)}`;
-  return first9 + inszCheck(first9, year >= 2000);
+  return first9 + inszCheckDigits(first9, year >= 2000);
 }
 
 export function isValidInsz(digits: string, bornFrom2000: boolean): boolean {
-  return /^\d{11}$/.test(digits) && inszCheck(digits.slice(0, 9), bornFrom2000) === digits.slice(9);
+  return /^\d{11}$/.test(digits) && inszCheckDigits(digits.slice(0, 9), bornFrom2000) === digits.slice(9);
 }
 
 export type InszSpelling = 'plain' | 'dotted' | 'spaced' | 'dashed' | 'number';

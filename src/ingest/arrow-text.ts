@@ -25,11 +25,12 @@
 import { isUtf8 } from 'node:buffer';
 import { Type, type Data, type DataType, type Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
-import { makeUtf8 } from './arrow-columns.js';
+import { makeUtf8 } from '../util/arrow-columns.js';
 import type { DateFormat } from './date-format.js';
 import { dateColumnText, timestampText } from './date-text.js';
 import { boolText, decimalText, floatText, int64Text, intText } from './number-text.js';
-import { TextBuilder, bitmapOf, words64, type TextContext } from './text-builder.js';
+import { TextBuilder, words64, type TextContext } from './text-builder.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 import { firstInvalidUtf8 } from './utf8-guard.js';
 import { zoneOffsets } from './time-zones.js';
 
@@ -87,14 +88,14 @@ function smallOffsets(data: Data, ctx: TextContext): Int32Array {
 
 function utf8Text(values: Uint8Array, offsets: Int32Array, data: Data, ctx: TextContext): Data<Utf8> {
   const n = data.length;
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const validity = new Uint8Array((n + 7) >> 3);
   let nulls = 0;
   let nullWithBytes = false;
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    const present = bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1;
+    const present = bitmap === null || isBitSet(bitmap, k);
     if (offsets[i + 1] < offsets[i]) throw columnar(ctx, 'has text offsets that go backwards');
     if (present && offsets[i + 1] > offsets[i]) validity[i >> 3] |= 1 << (i & 7);
     else {
@@ -109,7 +110,7 @@ function utf8Text(values: Uint8Array, offsets: Int32Array, data: Data, ctx: Text
   const out = new TextBuilder(n, offsets[n] - offsets[0]);
   const bytes = out.room(offsets[n] - offsets[0]);
   for (let i = 0; i < n; i++) {
-    if (((validity[i >> 3] >> (i & 7)) & 1) === 1) {
+    if (isBitSet(validity, i)) {
       bytes.set(values.subarray(offsets[i], offsets[i + 1]), out.pos);
       out.pos += offsets[i + 1] - offsets[i];
     }
@@ -149,12 +150,12 @@ function utf8ViewText(data: Data, ctx: TextContext): Data<Utf8> {
   const views = data.values as Uint8Array;
   const dv = new DataView(views.buffer, views.byteOffset, views.byteLength);
   const buffers = ((data as unknown as { variadicBuffers?: Uint8Array[] }).variadicBuffers ?? []) as Uint8Array[];
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const out = new TextBuilder(n, n * 12);
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
+    if (bitmap === null || isBitSet(bitmap, k)) {
       const at = i * 16;
       const len = dv.getInt32(at, true);
       let src: Uint8Array;
@@ -202,12 +203,12 @@ function dictionaryText(data: Data, ctx: TextContext): Data<Utf8> {
   const size = words.length;
   const wordOffsets = words.valueOffsets;
   const wordBytes = words.values;
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   let total = 0;
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap !== null && ((bitmap[k >> 3] >> (k & 7)) & 1) === 0) continue;
+    if (bitmap !== null && !isBitSet(bitmap, k)) continue;
     const key = keys[i * step];
     if (key < 0 || key >= size || (wide && keys[i * step + 1] !== 0)) throw columnar(ctx, 'has a dictionary index out of range');
     total += wordOffsets[key + 1] - wordOffsets[key];
@@ -216,7 +217,7 @@ function dictionaryText(data: Data, ctx: TextContext): Data<Utf8> {
   const bytes = out.room(total);
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
+    if (bitmap === null || isBitSet(bitmap, k)) {
       const key = keys[i * step];
       const a = wordOffsets[key];
       const len = wordOffsets[key + 1] - a;

@@ -10,7 +10,7 @@
  * - code:    the exact bytes of one of the schema's `codes` (no trimming: codes are exact).
  */
 import type { Data, Utf8 } from 'apache-arrow';
-import { isValidAt } from './arrow-columns.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 /** Typed values, their validity bitmap and null count (nulls are empty fields). */
 export interface TypedColumn<T extends Float64Array | Int32Array> {
@@ -82,14 +82,15 @@ export function parseNumberColumn(col: Data<Utf8>, bad: Uint8Array): TypedColumn
   const validity = new Uint8Array((n + 7) >> 3);
   const src = col.values;
   const offsets = col.valueOffsets;
-  const hasNulls = col.nullCount > 0;
+  const bitmap = validityBitmap(col);
+  const base = col.offset;
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     let a = offsets[i];
     let b = offsets[i + 1];
     while (a < b && isSpace(src[a])) a++;
     while (b > a && isSpace(src[b - 1])) b--;
-    if (a === b || (hasNulls && !isValidAt(col, i))) {
+    if (a === b || (bitmap !== null && !isBitSet(bitmap, base + i))) {
       nulls++;
       continue;
     }
@@ -111,14 +112,15 @@ export function parseIntegerColumn(col: Data<Utf8>, bad: Uint8Array): TypedColum
   const validity = new Uint8Array((n + 7) >> 3);
   const src = col.values;
   const offsets = col.valueOffsets;
-  const hasNulls = col.nullCount > 0;
+  const bitmap = validityBitmap(col);
+  const base = col.offset;
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     let a = offsets[i];
     let b = offsets[i + 1];
     while (a < b && isSpace(src[a])) a++;
     while (b > a && isSpace(src[b - 1])) b--;
-    if (a === b || (hasNulls && !isValidAt(col, i))) {
+    if (a === b || (bitmap !== null && !isBitSet(bitmap, base + i))) {
       nulls++;
       continue;
     }
@@ -206,17 +208,19 @@ function hashBytes(src: Uint8Array, start: number, end: number): number {
 export function checkCodeColumn(col: Data<Utf8>, codes: CodeSet, bad: Uint8Array): void {
   const src = col.values;
   const offsets = col.valueOffsets;
-  const hasNulls = col.nullCount > 0;
+  const bitmap = validityBitmap(col);
+  const base = col.offset;
   for (let i = 0; i < col.length; i++) {
     const a = offsets[i];
     const b = offsets[i + 1];
-    if (a === b || (hasNulls && !isValidAt(col, i))) continue;
+    if (a === b || (bitmap !== null && !isBitSet(bitmap, base + i))) continue;
     if (!codes.has(src, a, b)) bad[i] = 1;
   }
 }
 
 /** Mark null (empty) values, for `required` columns. */
 export function markNulls(col: Data<Utf8>, bad: Uint8Array): void {
-  if (col.nullCount === 0) return;
-  for (let i = 0; i < col.length; i++) if (!isValidAt(col, i)) bad[i] = 1;
+  const bitmap = validityBitmap(col);
+  if (bitmap === null) return;
+  for (let i = 0; i < col.length; i++) if (!isBitSet(bitmap, col.offset + i)) bad[i] = 1;
 }

@@ -23,7 +23,7 @@
 import { RecordBatchReader, Utf8, makeData, type Data, type RecordBatch, type Schema } from 'apache-arrow';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { unreadableType, textOf } from './arrow-text.js';
-import type { ReaderStats, Utf8Batch, Utf8BatchSource } from './utf8-batch-source.js';
+import { DEFAULT_BATCH_ROWS, type ReaderStats, type Utf8Batch, type Utf8BatchSource } from './utf8-batch-source.js';
 import { limitBytes } from './body-decoding.js';
 import type { DateFormat } from './date-format.js';
 import { decodeParquet } from './parquet-decoder.js';
@@ -44,7 +44,6 @@ export interface ColumnarOptions {
   readonly columns?: ReadonlySet<string>;
 }
 
-const DEFAULT_BATCH_ROWS = 65_536;
 const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 const EOS = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
 

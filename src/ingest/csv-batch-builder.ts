@@ -12,7 +12,7 @@
  * buffers are started, sized from the last batch so the steady state rarely grows.
  */
 import type { Data, Utf8 } from 'apache-arrow';
-import { makeUtf8 } from './arrow-columns.js';
+import { makeUtf8 } from '../util/arrow-columns.js';
 
 export interface Utf8Batch {
   readonly length: number;

@@ -1,14 +1,17 @@
 /**
  * Dates and timestamps as text (see arrow-text.ts): the calendar day, written in the target
  * column's date format. Date32 holds days; Date64 and timestamps hold 64-bit counts of a time
- * unit since the epoch; a timestamp with a time zone gives the day in that zone.
+ * unit since the epoch; a timestamp with a time zone gives the day in that zone. And the other
+ * way: packed dates that ingest parsed, as the ISO `YYYY-MM-DD` text of a date attribute.
  */
 import type { Data, Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { ISO_DATE, maxDateBytes, writeDateBytes, type DateFormat } from './date-format.js';
-import { TWO_32, TextBuilder, bitmapOf, words64, type TextContext } from './text-builder.js';
+import { TWO_32, TextBuilder, words64, type TextContext } from './text-builder.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 import { zoneOffsets, type ZoneOffsets } from './time-zones.js';
 import { civilFromDays, type CivilDate } from '../util/civil-date.js';
+import { makeUtf8 } from '../util/arrow-columns.js';
 
 const MS_PER_DAY = 86_400_000;
 /** Units per millisecond, per Arrow TimeUnit (SECOND, MILLISECOND, MICROSECOND, NANOSECOND); 0: seconds, multiplied instead. */
@@ -42,7 +45,7 @@ function dateText(data: Data, unit: number | null, zone: ZoneOffsets | null, ctx
   const days32 = unit === null ? (data.values as Int32Array) : null;
   const words = unit === null ? null : words64(data);
   const divisor = unit === null ? 1 : UNITS_PER_MS[unit];
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const rowMax = maxDateBytes(fmt);
   const out = new TextBuilder(n, n * rowMax);
@@ -50,7 +53,7 @@ function dateText(data: Data, unit: number | null, zone: ZoneOffsets | null, ctx
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
+    if (bitmap === null || isBitSet(bitmap, k)) {
       let days: number;
       if (days32 !== null) days = days32[i];
       else {
@@ -103,4 +106,37 @@ const civil: CivilDate = { y: 0, m: 0, d: 0 };
 function writeDays(fmt: DateFormat, days: number, out: Uint8Array, pos: number): number {
   civilFromDays(days, civil);
   return writeDateBytes(fmt, civil.y, civil.m, civil.d, out, pos);
+}
+
+/** `YYYY-MM-DD` Utf8 column of packed dates; 0 is null. */
+export function isoDateColumn(ymd: Int32Array): Data<Utf8> {
+  const n = ymd.length;
+  const values = new Uint8Array(n * 10);
+  const offsets = new Int32Array(n + 1);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = ymd[i];
+    if (v === 0) nulls++;
+    else {
+      validity[i >> 3] |= 1 << (i & 7);
+      const y = (v / 10000) | 0;
+      const m = ((v / 100) | 0) % 100;
+      const d = v % 100;
+      values[pos] = 0x30 + ((y / 1000) | 0);
+      values[pos + 1] = 0x30 + (((y / 100) | 0) % 10);
+      values[pos + 2] = 0x30 + (((y / 10) | 0) % 10);
+      values[pos + 3] = 0x30 + (y % 10);
+      values[pos + 4] = 0x2d;
+      values[pos + 5] = 0x30 + ((m / 10) | 0);
+      values[pos + 6] = 0x30 + (m % 10);
+      values[pos + 7] = 0x2d;
+      values[pos + 8] = 0x30 + ((d / 10) | 0);
+      values[pos + 9] = 0x30 + (d % 10);
+      pos += 10;
+    }
+    offsets[i + 1] = pos;
+  }
+  return makeUtf8(values.subarray(0, pos), offsets, n, validity, nulls);
 }

@@ -14,7 +14,7 @@
 import type { Data, Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import type { ColumnSpec, DatasetSchema } from '../model.js';
-import { makeInt32, makeUtf8 } from './arrow-columns.js';
+import { makeInt32, makeUtf8 } from '../util/arrow-columns.js';
 import { INSZ_LENGTH, INSZ_VALID, inszSex } from './insz.js';
 import { parseIsoDate } from './date-format.js';
 

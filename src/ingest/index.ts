@@ -6,7 +6,9 @@
 export { ingestDelivery, DEFAULT_MAX_REJECTED_SHARE, type DeliveryIngest, type IngestBatch, type IngestOptions } from './ingest-delivery.js';
 export { compileIngestSchema, validateIngestSchema, type IngestPlan } from './ingest-schema.js';
 export { validateDerivations, DERIVE_FUNCTIONS, type Derivation } from './derivations.js';
-export { openCsv, CsvParser, DEFAULT_BATCH_ROWS, type CsvBatch, type CsvDelimiter, type CsvOptions, type CsvStream } from './csv-reader.js';
+export { openCsv, type CsvOptions, type CsvStream } from './csv-reader.js';
+export { CsvParser, type CsvBatch, type CsvDelimiter } from './csv-parser.js';
+export { DEFAULT_BATCH_ROWS } from './utf8-batch-source.js';
 export type { ReaderStats } from './utf8-batch-source.js';
 export { gunzipStream, limitBytes, latin1ToUtf8, transcodeLatin1 } from './body-decoding.js';
 export { openBatchSource, sniffUploadFormat, UPLOAD_FORMATS, type BatchSourceOptions, type UploadFormat, type Utf8BatchSource } from './batch-source.js';
@@ -30,5 +32,4 @@ export {
   type InszStatusName,
 } from './insz.js';
 export { compileDateFormat, parseDateColumn, parseDateBytes, type DateFormat } from './date-format.js';
-export { utf8FromStrings, utf8ToStrings } from './arrow-columns.js';
 export { FAULT_REASONS, type FaultReason, type QualityFault, type QualityReport } from './quality-report.js';

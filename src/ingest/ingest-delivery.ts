@@ -13,15 +13,17 @@
 import type { Data, Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import type { DatasetSchema } from '../model.js';
-import { filterFixed, filterUtf8, filterValidity, makeFloat64, makeInt32 } from './arrow-columns.js';
+import { filterFixed, filterUtf8, filterValidity, makeFloat64, makeInt32 } from '../util/arrow-columns.js';
+import { isBitSet } from '../util/null-bitmap.js';
 import { checkCodeColumn, markNulls, parseIntegerColumn, parseNumberColumn, type TypedColumn } from './attribute-kernels.js';
 import { openBatchSource, type UploadFormat } from './batch-source.js';
-import type { CsvBatch, CsvDelimiter } from './csv-reader.js';
-import { DATE_EMPTY, DATE_INVALID, isoDateColumn, parseDateColumn } from './date-format.js';
+import type { CsvBatch, CsvDelimiter } from './csv-parser.js';
+import { DATE_EMPTY, DATE_INVALID, parseDateColumn } from './date-format.js';
+import { isoDateColumn } from './date-text.js';
 import { deriveAgeOn, deriveBirthYear, deriveSex } from './derivations.js';
 import { matchHeader } from './header-match.js';
 import { INSZ_LENGTH, countInszStatus, normaliseInszColumn, type InszColumn } from './insz.js';
-import { compileIngestSchema, type IngestPlan } from './ingest-schema.js';
+import { compileIngestSchema, type AttributePlan, type IngestPlan } from './ingest-schema.js';
 import { FaultTally, emptyNationalIdCounts, type QualityReport } from './quality-report.js';
 
 export interface IngestOptions {
@@ -116,89 +118,130 @@ export function ingestDelivery(source: AsyncIterable<Uint8Array>, schema: Datase
   return { batches, report };
 }
 
+/** Per-batch context of the steps below: the batch's columns by schema name, its row numbers and faults. */
+interface BatchFaults {
+  readonly column: (name: string) => Data<Utf8>;
+  readonly rows: Uint32Array;
+  readonly tally: FaultTally;
+  /** 1 for a row rejected by any check so far. */
+  readonly reject: Uint8Array;
+  /** Scratch: the rows one check marks. */
+  readonly bad: Uint8Array;
+}
+
+/** The rows a batch keeps: those not rejected, `kept` of them. */
+interface KeptRows {
+  readonly reject: Uint8Array;
+  readonly kept: number;
+  readonly dropping: boolean;
+}
+
+/**
+ * One batch through the ingest checks: attributes typed, required values checked, rejected
+ * rows dropped from every column, national numbers normalised, derived attributes computed.
+ */
 function processBatch(raw: CsvBatch, plan: IngestPlan, columnIndex: Map<string, number>, tally: FaultTally): IngestBatch {
   const n = raw.length;
-  const rows = raw.rows;
-  const reject = new Uint8Array(n);
-  const bad = new Uint8Array(n);
-  const column = (name: string): Data<Utf8> => raw.columns[columnIndex.get(name) as number];
-
+  const faults: BatchFaults = {
+    column: (name) => raw.columns[columnIndex.get(name) as number],
+    rows: raw.rows, tally, reject: new Uint8Array(n), bad: new Uint8Array(n),
+  };
   const pending = new Map<string, Pending>();
-  for (const attr of plan.attributes) {
-    const col = column(attr.name);
-    let value: Pending;
-    bad.fill(0);
-    if (attr.type === 'number' || attr.type === 'integer') {
-      const typed = attr.type === 'number' ? parseNumberColumn(col, bad) : parseIntegerColumn(col, bad);
-      tally.addMarked(attr.type === 'number' ? 'not_a_number' : 'not_an_integer', attr.name, bad, rows, reject);
-      if (attr.required) {
-        // Empty after trimming, and not already a type fault.
-        for (let i = 0; i < n; i++) bad[i] = bad[i] === 0 && ((typed.validity[i >> 3] >> (i & 7)) & 1) === 0 ? 1 : 0;
-      }
-      value = attr.type === 'number' ? { kind: 'float64', col: typed as TypedColumn<Float64Array> } : { kind: 'int32', col: typed as TypedColumn<Int32Array> };
-    } else if (attr.type === 'date') {
-      const parsed = parseDateColumn(col, plan.dateFormats.get(attr.name)!);
-      for (let i = 0; i < n; i++) bad[i] = parsed.status[i] === DATE_INVALID ? 1 : 0;
-      tally.addMarked('bad_date', attr.name, bad, rows, reject);
-      if (attr.required) for (let i = 0; i < n; i++) bad[i] = parsed.status[i] === DATE_EMPTY ? 1 : 0;
-      value = { kind: 'date', ymd: parsed.ymd };
-    } else {
-      const codes = plan.codeSets.get(attr.name);
-      if (codes !== undefined) {
-        checkCodeColumn(col, codes, bad);
-        tally.addMarked('not_in_code_list', attr.name, bad, rows, reject);
-      }
-      if (attr.required) {
-        bad.fill(0);
-        markNulls(col, bad);
-      }
-      value = { kind: 'utf8', data: col };
-    }
-    if (attr.required) tally.addMarked('missing_required', attr.name, bad, rows, reject);
-    pending.set(attr.name, value);
-  }
-  for (const spec of plan.linkage) {
-    if (!spec.required) continue;
-    bad.fill(0);
-    markNulls(column(spec.name), bad);
-    tally.addMarked('missing_required', spec.name, bad, rows, reject);
-  }
+  for (const attr of plan.attributes) pending.set(attr.name, typeAttribute(attr, faults, plan));
+  for (const spec of plan.linkage) if (spec.required) markMissing(spec.name, faults.column(spec.name), faults);
 
-  let nid: InszColumn | null = plan.nationalId === null ? null : normaliseInszColumn(column(plan.nationalId));
   let kept = n;
-  for (let i = 0; i < n; i++) kept -= reject[i];
-  const dropping = kept < n;
+  for (let i = 0; i < n; i++) kept -= faults.reject[i];
+  const keep: KeptRows = { reject: faults.reject, kept, dropping: kept < n };
 
   const linkage = new Map<string, Data<Utf8>>();
-  for (const spec of plan.linkage) {
-    const col = column(spec.name);
-    linkage.set(spec.name, dropping ? filterUtf8(col, reject, kept) : col);
-  }
-  if (nid !== null && dropping) {
-    nid = { digits: filterFixed(nid.digits, INSZ_LENGTH, reject, kept), status: filterFixed(nid.status, 1, reject, kept) };
-  }
+  for (const spec of plan.linkage) linkage.set(spec.name, keepUtf8(faults.column(spec.name), keep));
+  let nid: InszColumn | null = plan.nationalId === null ? null : normaliseInszColumn(faults.column(plan.nationalId));
+  if (nid !== null) nid = { digits: keepFixed(nid.digits, INSZ_LENGTH, keep), status: keepFixed(nid.status, 1, keep) };
+  const { attributes, dates } = keptAttributes(pending, keep);
+  deriveAttributes(plan, faults.column, nid, keep, attributes, dates);
+  return { length: kept, rows: keepFixed(raw.rows, 1, keep), nationalId: nid, linkage, attributes };
+}
 
+/** Types one attribute column, rejecting the rows whose value does not fit its type (or is missing when required). */
+function typeAttribute(attr: AttributePlan, faults: BatchFaults, plan: IngestPlan): Pending {
+  const { rows, tally, reject, bad } = faults;
+  const col = faults.column(attr.name);
+  const n = col.length;
+  bad.fill(0);
+  if (attr.type === 'number' || attr.type === 'integer') {
+    const typed = attr.type === 'number' ? parseNumberColumn(col, bad) : parseIntegerColumn(col, bad);
+    tally.addMarked(attr.type === 'number' ? 'not_a_number' : 'not_an_integer', attr.name, bad, rows, reject);
+    if (attr.required) {
+      // Empty after trimming, and not already a type fault.
+      for (let i = 0; i < n; i++) bad[i] = bad[i] === 0 && !isBitSet(typed.validity, i) ? 1 : 0;
+      tally.addMarked('missing_required', attr.name, bad, rows, reject);
+    }
+    return attr.type === 'number' ? { kind: 'float64', col: typed as TypedColumn<Float64Array> } : { kind: 'int32', col: typed as TypedColumn<Int32Array> };
+  }
+  if (attr.type === 'date') {
+    const parsed = parseDateColumn(col, plan.dateFormats.get(attr.name)!);
+    for (let i = 0; i < n; i++) bad[i] = parsed.status[i] === DATE_INVALID ? 1 : 0;
+    tally.addMarked('bad_date', attr.name, bad, rows, reject);
+    if (attr.required) {
+      for (let i = 0; i < n; i++) bad[i] = parsed.status[i] === DATE_EMPTY ? 1 : 0;
+      tally.addMarked('missing_required', attr.name, bad, rows, reject);
+    }
+    return { kind: 'date', ymd: parsed.ymd };
+  }
+  const codes = plan.codeSets.get(attr.name);
+  if (codes !== undefined) {
+    checkCodeColumn(col, codes, bad);
+    tally.addMarked('not_in_code_list', attr.name, bad, rows, reject);
+  }
+  if (attr.required) markMissing(attr.name, col, faults);
+  return { kind: 'utf8', data: col };
+}
+
+/** Rejects the rows of a required column that have no value. */
+function markMissing(name: string, col: Data<Utf8>, faults: BatchFaults): void {
+  faults.bad.fill(0);
+  markNulls(col, faults.bad);
+  faults.tally.addMarked('missing_required', name, faults.bad, faults.rows, faults.reject);
+}
+
+function keepUtf8(col: Data<Utf8>, keep: KeptRows): Data<Utf8> {
+  return keep.dropping ? filterUtf8(col, keep.reject, keep.kept) : col;
+}
+
+function keepFixed<T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(values: T, width: number, keep: KeptRows): T {
+  return keep.dropping ? filterFixed(values, width, keep.reject, keep.kept) : values;
+}
+
+/** The typed attributes of the kept rows as Arrow columns, and the packed dates derivations reuse. */
+function keptAttributes(pending: Map<string, Pending>, keep: KeptRows): { attributes: Map<string, Data>; dates: Map<string, Int32Array> } {
   const attributes = new Map<string, Data>();
   const dates = new Map<string, Int32Array>();
   for (const [name, p] of pending) {
-    if (p.kind === 'utf8') attributes.set(name, dropping ? filterUtf8(p.data, reject, kept) : p.data);
+    if (p.kind === 'utf8') attributes.set(name, keepUtf8(p.data, keep));
     else if (p.kind === 'date') {
-      const ymd = dropping ? filterFixed(p.ymd, 1, reject, kept) : p.ymd;
+      const ymd = keepFixed(p.ymd, 1, keep);
       dates.set(name, ymd);
       attributes.set(name, isoDateColumn(ymd));
     } else {
       const { values, validity, nullCount } = p.col;
-      const v = dropping ? filterValidity(validity, reject, kept) : { validity, nullCount };
+      const v = keep.dropping ? filterValidity(validity, keep.reject, keep.kept) : { validity, nullCount };
       attributes.set(
         name,
         p.kind === 'float64'
-          ? makeFloat64(dropping ? filterFixed(values as Float64Array, 1, reject, kept) : (values as Float64Array), v.validity, v.nullCount)
-          : makeInt32(dropping ? filterFixed(values as Int32Array, 1, reject, kept) : (values as Int32Array), v.validity, v.nullCount),
+          ? makeFloat64(keepFixed(values as Float64Array, 1, keep), v.validity, v.nullCount)
+          : makeInt32(keepFixed(values as Int32Array, 1, keep), v.validity, v.nullCount),
       );
     }
   }
+  return { attributes, dates };
+}
 
-  // Derived values come last, from kept rows only: they never reject a row themselves.
+/** Derived values come last, from kept rows only: they never reject a row themselves. */
+function deriveAttributes(
+  plan: IngestPlan, column: (name: string) => Data<Utf8>, nid: InszColumn | null, keep: KeptRows,
+  attributes: Map<string, Data>, dates: Map<string, Int32Array>,
+): void {
   for (const { name, derivation } of plan.derived) {
     if (derivation.fn === 'sex') {
       const ids = nid as InszColumn;
@@ -209,11 +252,9 @@ function processBatch(raw: CsvBatch, plan: IngestPlan, columnIndex: Map<string, 
     if (ymd === undefined) {
       // A linkage or drop date column: parsed here only for the derivation; a bad date is null.
       const parsed = parseDateColumn(column(derivation.source), plan.dateFormats.get(derivation.source)!);
-      ymd = dropping ? filterFixed(parsed.ymd, 1, reject, kept) : parsed.ymd;
+      ymd = keepFixed(parsed.ymd, 1, keep);
       dates.set(derivation.source, ymd);
     }
     attributes.set(name, derivation.fn === 'birth_year' ? deriveBirthYear(ymd) : deriveAgeOn(ymd, derivation.onDate));
   }
-
-  return { length: kept, rows: dropping ? filterFixed(rows, 1, reject, kept) : rows, nationalId: nid, linkage, attributes };
 }

@@ -22,6 +22,7 @@
  * buffers: no string per row, and the cleartext never leaves the `digits` buffer.
  */
 import type { Data, Utf8 } from 'apache-arrow';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 export const INSZ_VALID = 0;
 export const INSZ_MISSING = 1;
@@ -89,8 +90,8 @@ function century(d: Uint8Array, o: number): number {
   let n = 0;
   for (let k = 0; k < 9; k++) n = n * 10 + (d[o + k] - ZERO);
   const cc = (d[o + 9] - ZERO) * 10 + (d[o + 10] - ZERO);
-  if (97 - (n % 97) === cc) return 1900;
-  if (97 - ((2_000_000_000 + n) % 97) === cc) return 2000;
+  if (inszCheck(n, false) === cc) return 1900;
+  if (inszCheck(n, true) === cc) return 2000;
   return 0;
 }
 
@@ -150,10 +151,10 @@ export function normaliseInszColumn(col: Data<Utf8>): InszColumn {
   const status = new Uint8Array(n);
   const values = col.values;
   const offsets = col.valueOffsets;
-  const bitmap = col.nullCount > 0 ? col.nullBitmap : null;
+  const bitmap = validityBitmap(col);
   const base = col.offset;
   for (let i = 0; i < n; i++) {
-    if (bitmap !== null && ((bitmap[(base + i) >> 3] >> ((base + i) & 7)) & 1) === 0) {
+    if (bitmap !== null && !isBitSet(bitmap, base + i)) {
       digits.fill(ZERO, i * INSZ_LENGTH, (i + 1) * INSZ_LENGTH);
       status[i] = INSZ_MISSING;
     } else {
@@ -170,8 +171,12 @@ export function countInszStatus(status: Uint8Array, into: Record<InszStatusName,
   for (let s = 0; s < INSZ_STATUS_NAMES.length; s++) into[INSZ_STATUS_NAMES[s]] += counts[s];
 }
 
+/** The check number (1..97) of the first nine digits of an INSZ, read as a number. */
+export function inszCheck(nine: number, bornFrom2000: boolean): number {
+  return 97 - (((bornFrom2000 ? 2_000_000_000 : 0) + nine) % 97);
+}
+
 /** The two check digits of a 9-digit INSZ body (for generators and tests of synthetic data). */
 export function inszCheckDigits(body9: string, bornFrom2000: boolean): string {
-  const body = Number(body9);
-  return String(97 - (((bornFrom2000 ? 2_000_000_000 : 0) + body) % 97)).padStart(2, '0');
+  return String(inszCheck(Number(body9), bornFrom2000)).padStart(2, '0');
 }

@@ -3,21 +3,22 @@
  * exact decimal text, floats as JavaScript's shortest round-trip text, booleans `true`/`false`.
  */
 import type { Data, Utf8 } from 'apache-arrow';
-import { SAFE_HI, TWO_32, TextBuilder, bitmapOf, words64, writeAscii, writeInteger } from './text-builder.js';
+import { SAFE_HI, TWO_32, TextBuilder, words64, writeAscii, writeInteger } from './text-builder.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 /** Integers of 8 to 32 bits (exact as doubles). */
 export function intText(data: Data): Data<Utf8> {
   const maxBytes = 11;
   const n = data.length;
   const values = data.values as ArrayLike<number>;
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const out = new TextBuilder(n, n * maxBytes);
   const bytes = out.room(n * maxBytes);
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) pos = writeInteger(bytes, pos, values[i]);
+    if (bitmap === null || isBitSet(bitmap, k)) pos = writeInteger(bytes, pos, values[i]);
     out.pos = pos;
     out.end(i);
   }
@@ -28,14 +29,14 @@ export function int64Text(data: Data, signed: boolean): Data<Utf8> {
   const n = data.length;
   const words = words64(data);
   const big = data.values as BigInt64Array | BigUint64Array;
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const out = new TextBuilder(n, n * 21);
   const bytes = out.room(n * 21);
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
+    if (bitmap === null || isBitSet(bitmap, k)) {
       const lo = words[2 * i] >>> 0;
       const hi = signed ? words[2 * i + 1] : words[2 * i + 1] >>> 0;
       pos = hi >= -SAFE_HI && hi < SAFE_HI ? writeInteger(bytes, pos, hi * TWO_32 + lo) : writeAscii(bytes, pos, String(big[i]));
@@ -52,14 +53,14 @@ export function floatText(data: Data, precision: number): Data<Utf8> {
   const half = precision === PRECISION_HALF;
   const values = data.values as Float32Array | Float64Array | Uint16Array;
   const n = data.length;
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const out = new TextBuilder(n, n * 24);
   const bytes = out.room(n * 24);
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
+    if (bitmap === null || isBitSet(bitmap, k)) {
       const x = half ? halfToFloat(values[i]) : values[i];
       // NaN is how dataframes spell "missing" in float columns: null, like an empty CSV field.
       if (x === x) pos = writeAscii(bytes, pos, String(x));
@@ -87,15 +88,15 @@ export function boolText(data: Data): Data<Utf8> {
   const n = data.length;
   // Booleans are bit-packed and not sliced: row i is bit `offset + i` of values and validity.
   const bits = data.values as Uint8Array;
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const out = new TextBuilder(n, n * 5);
   const bytes = out.room(n * 5);
   let pos = 0;
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
-      const word = ((bits[k >> 3] >> (k & 7)) & 1) === 1 ? TRUE : FALSE;
+    if (bitmap === null || isBitSet(bitmap, k)) {
+      const word = isBitSet(bits, k) ? TRUE : FALSE;
       for (let c = 0; c < word.length; c++) bytes[pos++] = word[c];
     }
     out.pos = pos;
@@ -108,7 +109,7 @@ export function boolText(data: Data): Data<Utf8> {
 export function decimalText(data: Data, scale: number, stride: number): Data<Utf8> {
   const n = data.length;
   const words = data.values as Uint32Array;
-  const bitmap = bitmapOf(data);
+  const bitmap = validityBitmap(data);
   const off = data.offset;
   const maxDigits = Math.ceil(stride * 32 * Math.log10(2)) + 1;
   const rowMax = maxDigits + 3 + Math.max(0, scale, -scale);
@@ -116,7 +117,7 @@ export function decimalText(data: Data, scale: number, stride: number): Data<Utf
   const out = new TextBuilder(n, n * Math.min(rowMax, 24));
   for (let i = 0; i < n; i++) {
     const k = off + i;
-    if (bitmap === null || ((bitmap[k >> 3] >> (k & 7)) & 1) === 1) {
+    if (bitmap === null || isBitSet(bitmap, k)) {
       const base = i * stride;
       let negative = false;
       let len: number;

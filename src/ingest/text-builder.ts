@@ -5,7 +5,7 @@
  */
 import type { DateFormat } from './date-format.js';
 import type { Data, Utf8 } from 'apache-arrow';
-import { makeUtf8 } from './arrow-columns.js';
+import { makeUtf8 } from '../util/arrow-columns.js';
 
 export const TWO_32 = 4294967296;
 /** |hi| below this: hi * 2^32 + lo is a safe integer. */
@@ -47,12 +47,6 @@ export class TextBuilder {
   finish(): Data<Utf8> {
     return makeUtf8(this.bytes.subarray(0, this.pos), this.offsets, this.n, this.validity, this.nulls);
   }
-}
-
-/** The chunk's validity bitmap, or null when every row is valid. Row i is bit `offset + i`. */
-export function bitmapOf(data: Data): Uint8Array | null {
-  const bitmap = data.nullBitmap;
-  return data.nullCount > 0 && bitmap !== undefined && bitmap !== null && bitmap.length > 0 ? bitmap : null;
 }
 
 export function writeAscii(out: Uint8Array, pos: number, text: string): number {

@@ -7,6 +7,9 @@ import type { Utf8Batch } from './csv-batch-builder.js';
 
 export type { Utf8Batch } from './csv-batch-builder.js';
 
+/** Rows per batch unless the caller asks otherwise (design.md: batches of about 64k rows). */
+export const DEFAULT_BATCH_ROWS = 65_536;
+
 export interface FieldCountFault {
   readonly row: number;
   readonly expected: number;

@@ -9,7 +9,7 @@ import {
 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { isPeriod, type ColumnSpec, type DatasetSchema, type Principal } from '../model.js';
-import { ingestDelivery, gunzipStream, type QualityReport, type UploadFormat } from '../ingest/index.js';
+import { ingestDelivery, gunzipStream, type IngestBatch, type QualityReport, type UploadFormat } from '../ingest/index.js';
 import { pseudonymiseNationalIds, PURPOSES } from '../pseudonymise/index.js';
 import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
@@ -100,74 +100,25 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
     throw new KoppelError('KOPPEL_ERR_SCHEMA_BAD_PERIOD', 'the period must be YYYY, YYYYQn or YYYY-MM', { length: req.period.length });
   }
   const schema = datasetForSupplier(ctx, req.principal, req.dataset);
-  const mediaType = req.contentType.split(';')[0].trim().toLowerCase();
-  const format = Object.hasOwn(UPLOAD_MEDIA_TYPES, mediaType) ? UPLOAD_MEDIA_TYPES[mediaType] : undefined;
-  if (format === undefined) {
-    throw new KoppelError(
-      'KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA',
-      `content type ${mediaType || '(none)'} is not supported for uploads; send text/csv, application/vnd.apache.arrow.stream or application/vnd.apache.parquet`,
-      { contentType: mediaType },
-    );
-  }
-  const encoding = (req.contentEncoding ?? 'identity').trim().toLowerCase();
-  if (encoding !== 'identity' && encoding !== 'gzip') {
-    throw new KoppelError('KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA', `content encoding ${encoding} is not supported; send gzip or no encoding`, { contentEncoding: encoding });
-  }
+  const { format, gzip } = bodyFormat(req);
   const { maxUploadBytes, batchRows, maxRejectedShare } = ctx.config;
   // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the
   // limit and the idempotency hash apply to the decompressed bytes, as for CSV.
-  const decoded = encoding === 'gzip' ? gunzipStream(req.body, maxUploadBytes) : req.body;
+  const decoded = gzip ? gunzipStream(req.body, maxUploadBytes) : req.body;
   const tally = { hash: createHash('sha256'), bytes: 0 };
   const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, batchRows, maxRejectedShare });
-
   const keyId = ctx.keyring.currentId;
-  const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
-  const keys = encodingKeys(ctx, keyId);
-  const linkageSpec = linkageSchema(schema);
-  const linkageCols = linkageColumns(schema);
-  const linkageEncoder = new LinkageEncoder(linkageCols, keys);
-  const linkageQuality: Record<string, FieldQuality> = {};
-  const payload = payloadSchema(schema);
   const staging = ctx.store.stageDelivery();
   try {
-    const linkageSink = staging.linkageWriter(linkageSpec);
-    const payloadSink = staging.payloadWriter(payload);
-    let rowsKept = 0;
-    for await (const batch of ingest.batches()) {
-      const n = batch.length;
-      const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
-      let pseudonyms;
-      let status: Uint8Array;
-      if (batch.nationalId === null) {
-        status = new Uint8Array(n).fill(1);
-        pseudonyms = pseudonymiseNationalIds(linkKey, new Uint8Array(n * 11), status);
-      } else {
-        status = batch.nationalId.status;
-        pseudonyms = pseudonymiseNationalIds(linkKey, batch.nationalId.digits, status);
-        // The cleartext digits are not needed past this point: overwrite them.
-        batch.nationalId.digits.fill(0);
-      }
-      const encodings = linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
-      await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
-      const columns = payload.fields.slice(1).map((f) => {
-        const data = batch.attributes.get(f.name);
-        if (data === undefined) throw new Error(`ingest produced no column ${f.name}`);
-        return data;
-      });
-      await payloadSink.write(recordBatchOf(payload, [rows, ...columns]));
-      rowsKept += n;
-      ctx.log.debug({ dataset: req.dataset, rows: rowsKept }, 'delivery batch stored');
-    }
-    await linkageSink.close();
-    await payloadSink.close();
-    const report: QualityReport & { linkage_fields: Record<string, FieldQuality> } = { ...ingest.report(), linkage_fields: linkageQuality };
+    const staged = await stageBatches(ctx, schema, keyId, ingest.batches(), staging);
+    const report: QualityReport & { linkage_fields: Record<string, FieldQuality> } = { ...ingest.report(), linkage_fields: staged.linkageQuality };
     const result = ctx.store.commitDelivery(staging, {
       dataset: req.dataset,
       period: req.period,
       bodySha256: tally.hash.digest('hex'),
       keyId,
       report,
-      rowsKept,
+      rowsKept: staged.rowsKept,
       by: req.principal.id,
       supersede: req.supersede,
     });
@@ -183,6 +134,62 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
     staging.abort();
     throw err;
   }
+}
+
+/** The reader an upload's `Content-Type` asks for, and whether its `Content-Encoding` is gzip. */
+function bodyFormat(req: UploadRequest): { format: UploadFormat; gzip: boolean } {
+  const mediaType = req.contentType.split(';')[0].trim().toLowerCase();
+  const format = Object.hasOwn(UPLOAD_MEDIA_TYPES, mediaType) ? UPLOAD_MEDIA_TYPES[mediaType] : undefined;
+  if (format === undefined) {
+    throw new KoppelError(
+      'KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA',
+      `content type ${mediaType || '(none)'} is not supported for uploads; send text/csv, application/vnd.apache.arrow.stream or application/vnd.apache.parquet`,
+      { contentType: mediaType },
+    );
+  }
+  const encoding = (req.contentEncoding ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== 'gzip') {
+    throw new KoppelError('KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA', `content encoding ${encoding} is not supported; send gzip or no encoding`, { contentEncoding: encoding });
+  }
+  return { format, gzip: encoding === 'gzip' };
+}
+
+/**
+ * Pseudonymises and encodes each ingested batch and writes it to the staged linkage and payload
+ * files; the cleartext national numbers are overwritten once their pseudonyms are made.
+ */
+async function stageBatches(
+  ctx: PipelineContext, schema: DatasetSchema, keyId: string, batches: AsyncIterable<IngestBatch>, staging: ReturnType<PipelineContext['store']['stageDelivery']>,
+): Promise<{ rowsKept: number; linkageQuality: Record<string, FieldQuality> }> {
+  const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
+  const linkageSpec = linkageSchema(schema);
+  const linkageEncoder = new LinkageEncoder(linkageColumns(schema), encodingKeys(ctx, keyId));
+  const linkageQuality: Record<string, FieldQuality> = {};
+  const payload = payloadSchema(schema);
+  const linkageSink = staging.linkageWriter(linkageSpec);
+  const payloadSink = staging.payloadWriter(payload);
+  let rowsKept = 0;
+  for await (const batch of batches) {
+    const n = batch.length;
+    const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
+    const status = batch.nationalId === null ? new Uint8Array(n).fill(1) : batch.nationalId.status;
+    const pseudonyms = pseudonymiseNationalIds(linkKey, batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits, status);
+    // The cleartext digits are not needed past this point: overwrite them.
+    batch.nationalId?.digits.fill(0);
+    const encodings = linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
+    await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
+    const columns = payload.fields.slice(1).map((f) => {
+      const data = batch.attributes.get(f.name);
+      if (data === undefined) throw new Error(`ingest produced no column ${f.name}`);
+      return data;
+    });
+    await payloadSink.write(recordBatchOf(payload, [rows, ...columns]));
+    rowsKept += n;
+    ctx.log.debug({ dataset: schema.name, rows: rowsKept }, 'delivery batch stored');
+  }
+  await linkageSink.close();
+  await payloadSink.close();
+  return { rowsKept, linkageQuality };
 }
 
 /** Operators see every delivery; a supplier only its own datasets' deliveries. */

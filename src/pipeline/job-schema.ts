@@ -12,7 +12,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { FIELD_TYPES } from '../model.js';
 import { TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
-import { compileDateFormat } from '../pseudonymise/normalise-date.js';
+import { isDateFormat } from '../ingest/date-format.js';
 
 const COLUMN_NAME = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const RULE_PART = { type: 'string', minLength: 1, maxLength: 64 } as const;
@@ -145,7 +145,7 @@ export function settingsProblems(s: SettingsToCheck): string[] {
     if (types.has(f.name)) problems.push(`field ${f.name} is defined twice`);
     types.set(f.name, f.type);
     if (!s.dateFormats) continue;
-    if (f.type === 'date' && (typeof f.format !== 'string' || compileDateFormat(f.format) === null)) {
+    if (f.type === 'date' && (typeof f.format !== 'string' || !isDateFormat(f.format))) {
       problems.push(`field ${f.name}: unknown date format ${JSON.stringify(f.format ?? null)} (build it from YYYY, MM, DD and separators, e.g. YYYY-MM-DD)`);
     } else if (f.type !== 'date' && f.format !== undefined) problems.push(`field ${f.name}: "format" applies only to date fields`);
   }

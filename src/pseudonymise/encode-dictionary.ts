@@ -7,6 +7,7 @@
  * duration of one source's encoding and are dropped with this object.
  */
 import type { Data, Utf8 } from 'apache-arrow';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 export interface TextDictionary {
   /** Per row: index into `values`, or -1 for null or blank. */
@@ -51,13 +52,10 @@ export class Utf8Dictionary {
     for (const data of chunks) {
       const offsets = data.valueOffsets;
       const bytes = data.values;
-      const bitmap = data.nullCount > 0 ? data.nullBitmap : null;
+      const bitmap = validityBitmap(data);
       const bitOffset = data.offset;
       for (let i = 0; i < data.length; i++, row++) {
-        if (bitmap !== null) {
-          const bit = bitOffset + i;
-          if ((bitmap[bit >> 3] & (1 << (bit & 7))) === 0) { codes[row] = -1; continue; }
-        }
+        if (bitmap !== null && !isBitSet(bitmap, bitOffset + i)) { codes[row] = -1; continue; }
         const start = offsets[i];
         const end = offsets[i + 1];
         codes[row] = start === end ? -1 : table.codeOf(bytes, start, end);

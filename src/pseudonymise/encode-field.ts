@@ -17,9 +17,9 @@ import {
   municipalityPrefix, normaliseCode, normaliseMunicipality, normaliseNumber, normalisePostcode,
   normaliseSex, postcodePrefix,
 } from './normalise-codes.js';
-import { compileDateFormat, parseDate, type DateFormat, type ParsedDate } from './normalise-date.js';
-// One INSZ validator for uploads and `koppel link` alike.
+// One INSZ validator and one date parser for uploads and `koppel link` alike.
 import { normaliseInsz } from '../ingest/insz.js';
+import { compileDateFormat, parseDateText, type DateFormat } from '../ingest/date-format.js';
 import {
   firstWord, joinWords, normaliseText, phoneticKey, surnameCore,
 } from './normalise-text.js';
@@ -54,7 +54,7 @@ interface Canonical {
 }
 
 /** Normalised slot strings; null = present but invalid; undefined = blank. */
-function canonicalise(type: FieldType, raw: string, dateFormat: DateFormat | null, date: ParsedDate): Canonical | null | undefined {
+function canonicalise(type: FieldType, raw: string, dateFormat: DateFormat | null): Canonical | null | undefined {
   switch (type) {
     case 'given_name': case 'surname': case 'name': {
       const text = normaliseText(raw);
@@ -64,13 +64,16 @@ function canonicalise(type: FieldType, raw: string, dateFormat: DateFormat | nul
       return { slots: [joined, phoneticKey(joined), third, joined, [...joined].sort().join('')], bloom: joined };
     }
     case 'date': {
-      if (!parseDate(raw, dateFormat!, date)) return null;
-      const y = String(date.y);
-      const m = String(date.m).padStart(2, '0');
-      const d = String(date.d).padStart(2, '0');
+      const ymd = parseDateText(raw, dateFormat!);
+      if (ymd <= 0) return null;
+      const day = ymd % 100;
+      const month = ((ymd / 100) | 0) % 100;
+      const y = String((ymd / 10000) | 0);
+      const m = String(month).padStart(2, '0');
+      const d = String(day).padStart(2, '0');
       // ydm is hashed under the ymd tag: a record's ydm equals another's ymd exactly when the
       // two dates are the same with day and month swapped.
-      return { slots: [`${y}-${m}-${d}`, date.d <= 12 && date.d !== date.m ? `${y}-${d}-${m}` : '', `${y}-${m}`, `${m}-${d}`, `${y}-${d}`], bloom: '' };
+      return { slots: [`${y}-${m}-${d}`, day <= 12 && day !== month ? `${y}-${d}-${m}` : '', `${y}-${m}`, `${m}-${d}`, `${y}-${d}`], bloom: '' };
     }
     case 'sex': {
       const s = normaliseSex(raw);
@@ -151,8 +154,7 @@ interface FieldHashers {
 function hashersFor(spec: FieldSpec, keys: EncodingKeys): FieldHashers {
   const { type } = spec;
   const shape = BLOOM_SHAPE[type];
-  const dateFormat = type === 'date' ? compileDateFormat(spec.format ?? '') : null;
-  if (type === 'date' && dateFormat === null) throw new Error(`field ${spec.name}: unknown date format`);
+  const dateFormat = type === 'date' ? compileDateFormat(spec.format ?? '', `field ${spec.name}`) : null;
   return {
     batch: new TokenBatch(type === 'national_id' ? keys.nationalId : keys.encode(type)),
     crossTokens: TOKEN_SLOTS[type].includes('cross') ? new TokenBatch(keys.encode('name')) : null,
@@ -168,11 +170,10 @@ function encodeValues(spec: FieldSpec, h: FieldHashers, keys: EncodingKeys, valu
   const slots = slotNames.length;
   const words = t.words;
   const { state, tokens } = t;
-  const date: ParsedDate = { y: 0, m: 0, d: 0 };
   if (to <= from) return;
   const digits = t.national ? new Uint8Array((to - from) * 11) : null;
   for (let v = from; v < to; v++) {
-    const c = canonicalise(type, values[v], h.dateFormat, date);
+    const c = canonicalise(type, values[v], h.dateFormat);
     if (c === undefined) continue;
     if (c === null) { state[v] = 2; continue; }
     state[v] = 1;

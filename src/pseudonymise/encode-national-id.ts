@@ -23,6 +23,7 @@ import { INSZ_LENGTH, INSZ_MALFORMED, INSZ_MISSING, INSZ_VALID, normaliseInszByt
 import type { EncodedField } from './encoded-source.js';
 import { HMAC_SHA256_BYTES, hmacFixedWidth, type HmacKeyInput } from './hmac-batch.js';
 import type { EncodedFieldResult } from './encode-field.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 /** A column's normalised national numbers: the HMAC input, and what the report counts. */
 export interface NationalIdDigits {
@@ -54,11 +55,11 @@ export function nationalIdDigits(chunks: readonly Data<Utf8>[], alloc: (bytes: n
     const offsets = data.valueOffsets;
     const bytes = data.values;
     // Decided once per chunk: most chunks of a CSV column have no nulls at all.
-    const bitmap = data.nullCount > 0 ? data.nullBitmap : null;
+    const bitmap = validityBitmap(data);
     const base = data.offset;
     for (let i = 0; i < data.length; i++, row++) {
       const at = row * INSZ_LENGTH;
-      if (bitmap !== null && (bitmap[(base + i) >> 3] & (1 << ((base + i) & 7))) === 0) {
+      if (bitmap !== null && !isBitSet(bitmap, base + i)) {
         digits.fill(0x30, at, at + INSZ_LENGTH);
         nulls++;
         continue;

@@ -12,10 +12,10 @@
  * The constant words of both padded blocks are written once per batch; the loop only loads
  * the message words, compresses twice and stores 8 words. No allocation per row.
  * Messages longer than 55 bytes need more blocks and go to noble's hmac (rare: long names).
+ * hmac-columns.ts applies these kernels to Arrow columns.
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { FixedSizeBinary, makeData, type Data, type Utf8, type Binary } from 'apache-arrow';
 import { SHA256_IV, compressBlock, loadBlock } from './sha256-block.js';
 import { SIMD_MAX_WIDTH, hmacFixedWidthSimd } from './hmac-simd.js';
 
@@ -273,57 +273,4 @@ export function hmacBytes(key: HmacKeyInput, msg: Uint8Array): Uint8Array {
   const out = new Uint8Array(HMAC_SHA256_BYTES);
   hmacFixedWidth(key, msg, msg.length, 1, out);
   return out;
-}
-
-/** Validity bitmap (Arrow: bit set = valid, LSB first) from a status column (0 = valid). */
-export function validityFromStatus(status: Uint8Array, count: number): { nullBitmap: Uint8Array | undefined; nullCount: number } {
-  const bitmap = new Uint8Array((count + 7) >>> 3);
-  let valid = 0;
-  for (let i = 0; i < count; i++) {
-    if (status[i] === 0) {
-      bitmap[i >>> 3] |= 1 << (i & 7);
-      valid++;
-    }
-  }
-  const nullCount = count - valid;
-  return { nullBitmap: nullCount === 0 ? undefined : bitmap, nullCount };
-}
-
-function fixedBinaryData(values: Uint8Array, status: Uint8Array, count: number): Data<FixedSizeBinary> {
-  const { nullBitmap, nullCount } = validityFromStatus(status, count);
-  return makeData({ type: new FixedSizeBinary(HMAC_SHA256_BYTES), length: count, nullCount, data: values, nullBitmap });
-}
-
-/**
- * Linkage pseudonyms of a column of normalised national numbers.
- * `digits`: n numbers of 11 ASCII digits back to back; `status`: n entries, 0 = valid,
- * anything else (missing, malformed, bad check digit) gives a null pseudonym.
- */
-export function pseudonymiseNationalIds(linkKey: HmacKeyInput, digits: Uint8Array, status: Uint8Array): Data<FixedSizeBinary> {
-  const n = status.length;
-  if (digits.length !== n * 11) throw new RangeError(`digits hold ${digits.length} bytes, expected 11 per status entry (${n * 11})`);
-  const values = new Uint8Array(n * HMAC_SHA256_BYTES);
-  hmacFixedWidth(linkKey, digits, 11, n, values, status);
-  return fixedBinaryData(values, status, n);
-}
-
-/**
- * HMAC of every non-null value of a Utf8 or Binary column (e.g. a normalised name column),
- * as a FixedSizeBinary(32) column with the same nulls. Honours `data.offset` for sliced input.
- */
-export function hmacUtf8(key: HmacKeyInput, data: Data<Utf8 | Binary>): Data<FixedSizeBinary> {
-  const n = data.length;
-  const status = new Uint8Array(n);
-  const bitmap = data.nullBitmap;
-  if (data.nullCount > 0 && bitmap !== undefined && bitmap.length > 0) {
-    const off = data.offset;
-    for (let i = 0; i < n; i++) {
-      const bit = off + i;
-      status[i] = (bitmap[bit >>> 3] >>> (bit & 7)) & 1 ? 0 : 1;
-    }
-  }
-  const values = new Uint8Array(n * HMAC_SHA256_BYTES);
-  // valueOffsets is already sliced to this Data's rows by apache-arrow; values is not.
-  hmacVarWidth(key, data.values, data.valueOffsets, n, values, status);
-  return fixedBinaryData(values, status, n);
 }

@@ -27,6 +27,7 @@ import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './relea
 import { chunksOf, takeKind, takeRows } from './take.js';
 import { utf8Column } from './utf8-column.js';
 import { valueCodes } from './value-codes.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 /** Consecutive rows of one reference period (one delivery), in row order. */
 export interface PeriodRun {
@@ -210,14 +211,11 @@ function pickKeyValues(name: string, sources: readonly ReleaseSourceInput[], per
     let row = 0;
     for (const chunk of chunksOf(source.columns[name])) {
       chunks.push(chunk);
-      const bitmap = chunk.nullCount > 0 ? chunk.nullBitmap : null;
+      const bitmap = validityBitmap(chunk);
       for (let local = 0; local < chunk.length; local++, row++) {
         const p = source.personOfRow[row];
         if (chosen[p] >= 0) continue;
-        if (bitmap !== null && bitmap.length > 0) {
-          const bit = chunk.offset + local;
-          if ((bitmap[bit >>> 3] & (1 << (bit & 7))) === 0) continue;
-        }
+        if (bitmap !== null && !isBitSet(bitmap, chunk.offset + local)) continue;
         chosen[p] = base + row;
       }
     }

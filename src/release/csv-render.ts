@@ -18,6 +18,7 @@
  */
 import { DataType, DateUnit, Vector, type Data, type RecordBatch, type Schema, type Table } from 'apache-arrow';
 import { CsvSink } from './csv-sink.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 export interface CsvSource {
   readonly schema: Schema;
@@ -69,13 +70,10 @@ export async function renderCsvToBuffer(source: Table | CsvSource, options?: Csv
 }
 
 function validityOf(data: Data): (row: number) => boolean {
-  const bitmap = data.nullBitmap;
-  if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return () => true;
+  const bitmap = validityBitmap(data);
+  if (bitmap === null) return () => true;
   const offset = data.offset;
-  return (row) => {
-    const bit = offset + row;
-    return (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0;
-  };
+  return (row) => isBitSet(bitmap, offset + row);
 }
 
 /** Per dictionary entry, the ready-escaped field bytes (null entries as -1 length). */
@@ -136,7 +134,7 @@ function cellWriter(data: Data, sink: CsvSink, dictionaries: Map<unknown, Encode
     return (row) => {
       if (!valid(row)) return;
       const bit = offset + row;
-      sink.boolean((bits[bit >>> 3] & (1 << (bit & 7))) !== 0);
+      sink.boolean(isBitSet(bits, bit));
     };
   }
   if (DataType.isDate(type)) {

@@ -11,15 +11,9 @@ import {
   DataType, Dictionary, Int32, Utf8, makeData, vectorFromArray, type Data, type Vector,
 } from 'apache-arrow';
 import { chunksOf } from './take.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 export type Generalisation = { readonly band: number } | { readonly prefix: number };
-
-function isValid(data: Data, i: number): boolean {
-  const bitmap = data.nullBitmap;
-  if (data.nullCount === 0 || bitmap === undefined || bitmap === null || bitmap.length === 0) return true;
-  const bit = data.offset + i;
-  return (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0;
-}
 
 export function describeGeneralisation(rule: Generalisation): string {
   return 'band' in rule ? `bands of ${rule.band}` : `first ${rule.prefix} character${rule.prefix === 1 ? '' : 's'}`;
@@ -43,8 +37,9 @@ export function generaliseColumn(column: Vector | Data, rule: Generalisation): D
   let at = 0;
   for (const chunk of chunks) {
     if (!canGeneralise(chunk.type, rule)) throw new TypeError(`cannot generalise a ${String(chunk.type)} column by ${describeGeneralisation(rule)}`);
+    const bitmap = validityBitmap(chunk);
     for (let i = 0; i < chunk.length; i++, at++) {
-      if (!isValid(chunk, i)) { nullCount++; continue; }
+      if (bitmap !== null && !isBitSet(bitmap, chunk.offset + i)) { nullCount++; continue; }
       const key = 'band' in rule ? bandKey(chunk, i, rule.band) : prefixKey(chunk, i, rule.prefix);
       if (Number.isNaN(key)) { nullCount++; continue; }
       let code = index.get(key);

@@ -17,6 +17,7 @@
 import {
   Bool, Data, DataType, Float64, Utf8, makeData, util, type Vector,
 } from 'apache-arrow';
+import { isBitSet, isValidAt } from '../util/null-bitmap.js';
 
 export type TakeKind = 'utf8' | 'fixed' | 'float64' | 'bool';
 
@@ -79,13 +80,6 @@ function locate(chunks: readonly Data[], rows: Int32Array): { chunk: Int32Array;
   return { chunk, local };
 }
 
-function isValid(data: Data, local: number): boolean {
-  const bitmap = data.nullBitmap;
-  if (!bitmap || bitmap.length === 0 || data.nullCount === 0) return true;
-  const bit = data.offset + local;
-  return (bitmap[bit >>> 3] & (1 << (bit & 7))) !== 0;
-}
-
 /** Utf8 bytes of dictionary chunks flattened once (dictionaries are small). */
 interface Utf8Source {
   readonly offsets: Int32Array;
@@ -118,7 +112,7 @@ function flattenDictionary(dictionary: Vector): FlatDictionary {
   for (const d of dictionary.data) {
     const o = d.valueOffsets as Int32Array;
     for (let i = 0; i < d.length; i++, e++) {
-      entryValid[e] = isValid(d, i) ? 1 : 0;
+      entryValid[e] = isValidAt(d, i) ? 1 : 0;
       bytes += o[i + 1] - o[i];
       offsets[e + 1] = bytes;
     }
@@ -171,7 +165,7 @@ function takeUtf8(sources: readonly Utf8Source[], chunk: Int32Array, local: Int3
     if (c >= 0) {
       const s = sources[c];
       const l = local[i];
-      if (isValid(s.data, l)) {
+      if (isValidAt(s.data, l)) {
         const entry = s.indices === null ? l : s.indices[l];
         if (s.entryValid === null || s.entryValid[entry] === 1) {
           start = s.offsets[entry];
@@ -213,14 +207,14 @@ function takeBool(chunks: readonly Data[], chunk: Int32Array, local: Int32Array)
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     const c = chunk[i];
-    if (c < 0 || !isValid(chunks[c], local[i])) {
+    if (c < 0 || !isValidAt(chunks[c], local[i])) {
       nulls++;
       continue;
     }
     bitmap[i >>> 3] |= 1 << (i & 7);
     const d = chunks[c];
     const bit = d.offset + local[i]; // Bool values are bit-packed and not sliced
-    if (((d.values as Uint8Array)[bit >>> 3] & (1 << (bit & 7))) !== 0) bits[i >>> 3] |= 1 << (i & 7);
+    if (isBitSet(d.values as Uint8Array, bit)) bits[i >>> 3] |= 1 << (i & 7);
   }
   return makeData({ type: new Bool(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? bitmap : null, data: bits });
 }
@@ -232,7 +226,7 @@ function takeFloat64(chunks: readonly Data[], chunk: Int32Array, local: Int32Arr
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     const c = chunk[i];
-    if (c < 0 || !isValid(chunks[c], local[i])) {
+    if (c < 0 || !isValidAt(chunks[c], local[i])) {
       nulls++;
       continue;
     }
@@ -258,7 +252,7 @@ function takeFixed(chunks: readonly Data[], chunk: Int32Array, local: Int32Array
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     const c = chunk[i];
-    if (c < 0 || !isValid(chunks[c], local[i])) {
+    if (c < 0 || !isValidAt(chunks[c], local[i])) {
       nulls++;
       continue;
     }

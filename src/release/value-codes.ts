@@ -11,6 +11,7 @@
  * different codes, which can only make suppression stricter, never leak.
  */
 import { DataType, type Data } from 'apache-arrow';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 
 export interface ValueCodes {
   readonly codes: Int32Array;
@@ -95,8 +96,8 @@ export function valueCodes(data: Data): ValueCodes {
   if (data.offset !== 0) throw new RangeError('valueCodes expects a column with offset 0 (as takeRows makes)');
   const n = data.length;
   const codes = new Int32Array(n);
-  const bitmap = data.nullCount > 0 ? data.nullBitmap : null;
-  const valid = (i: number): boolean => bitmap === null || bitmap.length === 0 || (bitmap[i >>> 3] & (1 << (i & 7))) !== 0;
+  const bitmap = validityBitmap(data);
+  const valid = (i: number): boolean => bitmap === null || isBitSet(bitmap, i);
   const type = data.type;
   if (DataType.isBool(type)) {
     const bits = data.values as Uint8Array;

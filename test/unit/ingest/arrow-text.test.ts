@@ -6,7 +6,7 @@ import {
 } from 'apache-arrow';
 import { textOf, unreadableType } from '../../../src/ingest/arrow-text.js';
 import { floorDiv64 } from '../../../src/ingest/date-text.js';
-import { utf8FromStrings, utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8FromStrings, utf8ToStrings } from '../../../src/util/arrow-columns.js';
 import { compileDateFormat, parseDateBytes, type DateFormat } from '../../../src/ingest/date-format.js';
 
 /** The text of a chunk, after checking the invariants every later stage relies on. */

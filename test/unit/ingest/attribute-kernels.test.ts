@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { CodeSet, checkCodeColumn, markNulls, parseIntegerColumn, parseNumberBytes, parseNumberColumn } from '../../../src/ingest/attribute-kernels.js';
-import { utf8FromStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8FromStrings } from '../../../src/util/arrow-columns.js';
 
 const num = (s: string) => {
   const b = new TextEncoder().encode(s);

@@ -5,7 +5,7 @@ import {
 import type { DatasetSchema } from '../../../src/model.js';
 import { ingestDelivery, type IngestBatch, type IngestOptions } from '../../../src/ingest/ingest-delivery.js';
 import { openBatchSource, sniffUploadFormat } from '../../../src/ingest/batch-source.js';
-import { utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8ToStrings } from '../../../src/util/arrow-columns.js';
 import { caught, chunked, makeInsz, seededRandom, withCheck } from './synthetic.js';
 
 const parquet = await import('parquet-wasm/node');

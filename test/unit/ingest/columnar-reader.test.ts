@@ -3,7 +3,7 @@ import {
   DateDay, Dictionary, Field, Int32, Int64, List, RecordBatch, Table, Utf8, tableToIPC, vectorFromArray, type Vector,
 } from 'apache-arrow';
 import { openArrowIpc, openParquet, type ColumnarOptions } from '../../../src/ingest/columnar-reader.js';
-import { utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8ToStrings } from '../../../src/util/arrow-columns.js';
 import { compileDateFormat } from '../../../src/ingest/date-format.js';
 import type { Utf8BatchSource } from '../../../src/ingest/batch-source.js';
 import { mulberry32 } from '../../fixtures/synthetic.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Utf8BatchBuilder } from '../../../src/ingest/csv-batch-builder.js';
-import { utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8ToStrings } from '../../../src/util/arrow-columns.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

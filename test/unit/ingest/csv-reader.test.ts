@@ -1,7 +1,9 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { CsvParser, MAX_HEADER_BYTES, openCsv, type CsvBatch } from '../../../src/ingest/csv-reader.js';
-import { utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { openCsv } from '../../../src/ingest/csv-reader.js';
+import { CsvParser, type CsvBatch } from '../../../src/ingest/csv-parser.js';
+import { MAX_HEADER_BYTES } from '../../../src/ingest/csv-header.js';
+import { utf8ToStrings } from '../../../src/util/arrow-columns.js';
 import { caught, chunked, collect, randomCuts, seededRandom } from './synthetic.js';
 
 const LIMIT = 1 << 24;

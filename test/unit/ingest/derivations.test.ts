@@ -2,7 +2,7 @@ import t from 'tap';
 import type { DatasetSchema } from '../../../src/model.js';
 import { deriveAgeOn, deriveBirthYear, deriveSex, validateDerivations } from '../../../src/ingest/derivations.js';
 import { normaliseInszColumn } from '../../../src/ingest/insz.js';
-import { utf8FromStrings, utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8FromStrings, utf8ToStrings } from '../../../src/util/arrow-columns.js';
 import { makeInsz } from './synthetic.js';
 
 const schema = (extra: DatasetSchema['columns'][number][]): DatasetSchema => ({

@@ -4,7 +4,8 @@ import type { Data } from 'apache-arrow';
 import type { DatasetSchema } from '../../../src/model.js';
 import { ingestDelivery, type IngestBatch } from '../../../src/ingest/ingest-delivery.js';
 import { gunzipStream } from '../../../src/ingest/body-decoding.js';
-import { isValidAt, utf8ToStrings } from '../../../src/ingest/arrow-columns.js';
+import { utf8ToStrings } from '../../../src/util/arrow-columns.js';
+import { isValidAt } from '../../../src/util/null-bitmap.js';
 import { INSZ_BAD_CHECK, INSZ_MISSING, INSZ_VALID } from '../../../src/ingest/insz.js';
 import { caught, chunked, collect, makeInsz, seededRandom } from './synthetic.js';
 

@@ -4,13 +4,12 @@
  */
 
 export { seededRandom as seededRandom } from '../../../src/util/seeded-random.js';
+import { inszCheckDigits } from '../../../src/ingest/insz.js';
 
 /** A valid INSZ for the given birth year (1900-2099), month field (BIS: +20/+40), day and serial. */
 export function makeInsz(year: number, monthField: number, day: number, serial: number): string {
-  const base = (year % 100) * 1e7 + monthField * 1e5 + day * 1e3 + serial;
-  const checked = year >= 2000 ? 2e9 + base : base;
-  const cc = 97 - (checked % 97);
-  return String(base).padStart(9, '0') + String(cc).padStart(2, '0');
+  const nine = String((year % 100) * 1e7 + monthField * 1e5 + day * 1e3 + serial).padStart(9, '0');
+  return nine + inszCheckDigits(nine, year >= 2000);
 }
 
 /** Same first nine digits with the check digits of the other century (or any wrong check). */

@@ -4,6 +4,7 @@ import { dictionaryOfStrings } from '../../../src/pseudonymise/encode-dictionary
 import { encodeSource, encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
 import type { EncodedSource } from '../../../src/pseudonymise/encoded-source.js';
 import { BELGIAN_JOB_FIELDS, generateBelgian, type BelgianData } from '../../../benchmarks/data/belgian.js';
+import { inszCheckDigits } from '../../../src/ingest/insz.js';
 
 export interface TestField { name: string; type: FieldType; format?: string }
 export type Row = Record<string, string | null>;
@@ -23,8 +24,7 @@ export function encodeRows(sources: readonly { name: string; rows: readonly Row[
 /** A valid INSZ for a birth date and serial (tests only). */
 export function insz(y: number, m: number, d: number, serial: number): string {
   const body = `${String(y % 100).padStart(2, '0')}${String(m).padStart(2, '0')}${String(d).padStart(2, '0')}${String(serial).padStart(3, '0')}`;
-  const check = 97 - ((y >= 2000 ? 2_000_000_000 : 0) + Number(body)) % 97;
-  return body + String(check).padStart(2, '0');
+  return body + inszCheckDigits(body, y >= 2000);
 }
 
 /**

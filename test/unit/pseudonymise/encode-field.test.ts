@@ -9,6 +9,8 @@ import { BloomHasher } from '../../../src/pseudonymise/encode-keyed.js';
 import { inszCheckDigits as nationalIdCheck } from '../../../src/ingest/insz.js';
 import { bloomDice } from '../../../src/link/comparison.js';
 import { derivePurposeKey, PURPOSES } from '../../../src/pseudonymise/key-derivation.js';
+import { DATE_OK, compileDateFormat, parseDateColumn } from '../../../src/ingest/date-format.js';
+import { utf8FromStrings } from '../../../src/util/arrow-columns.js';
 
 const MASTER = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
 const keys = encodingKeysFrom(MASTER);
@@ -108,4 +110,14 @@ t.test('a field encoder gives each chunk what encodeField gives it alone, values
       t.same(got.pseudonyms, want.pseudonyms, `${spec.name}, chunk ${i}: pseudonyms`);
     }
   }
+});
+
+t.test('a date field encodes exactly the values the ingest date kernel accepts', async (t) => {
+  // A mix of values the two parsers once disagreed on (date-format.test.ts names them all).
+  const values = ['30/07/1985', '30.07.1985', '30-07-1985', '7031985', '31/12/2200', '31/12/1799', '31/12/9999', '30 07 1985', '(30/07/1985)', '31/02/1985'];
+  const { field } = encodeField({ name: 'dob', type: 'date', format: 'DD/MM/YYYY' }, dictionaryOfStrings(values), keys);
+  const parsed = parseDateColumn(utf8FromStrings(values), compileDateFormat('DD/MM/YYYY', 'test'));
+  t.same([...field.present], [...parsed.status].map((s) => (s === DATE_OK ? 1 : 0)));
+  t.same([...field.present], [1, 1, 1, 0, 1, 0, 0, 0, 0, 0], 'only a format without separators (DDMMYYYY) takes 7 digits');
+  t.same(token(field, 0), token(field, 1), 'mixed separators, one date, one encoding');
 });

@@ -5,9 +5,8 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Utf8, vectorFromArray } from 'apache-arrow';
 import { derivePurposeKey, PURPOSES } from '../../../src/pseudonymise/key-derivation.js';
-import {
-  HmacSha256Key, hmacBytes, hmacFixedWidth, hmacUtf8, hmacVarWidth, pseudonymiseNationalIds,
-} from '../../../src/pseudonymise/hmac-batch.js';
+import { HmacSha256Key, hmacBytes, hmacFixedWidth, hmacVarWidth } from '../../../src/pseudonymise/hmac-batch.js';
+import { hmacUtf8, pseudonymiseNationalIds } from '../../../src/pseudonymise/hmac-columns.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);

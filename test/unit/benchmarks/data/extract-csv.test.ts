@@ -1,16 +1,17 @@
 import t from 'tap';
 import { EXTRACT_HEADER, chunked, extractCsv } from '../../../../benchmarks/data/extract-csv.js';
+import { inszCheckDigits } from '../../../../src/ingest/insz.js';
 
-/** An INSZ check written here from the definition (97 - first nine digits mod 97, 2000 rule). */
+/** The kind of national number a benchmark row holds, judged by the product's check digits (insz.ts, pinned by insz.test.ts). */
 function inszKind(raw: string): 'valid' | 'punctuated' | 'unpadded' | 'missing' | 'bad_check' | 'malformed' {
   if (raw === '') return 'missing';
   const punctuated = /^\d\d\.\d\d\.\d\d-\d\d\d\.\d\d$/.test(raw);
   const digits = raw.replace(/[.-]/g, '');
   if (!/^\d{10,11}$/.test(digits)) return 'malformed';
   const padded = digits.padStart(11, '0');
-  const nine = Number(padded.slice(0, 9));
-  const check = Number(padded.slice(9));
-  const ok = check === 97 - (nine % 97) || check === 97 - ((2_000_000_000 + nine) % 97);
+  const nine = padded.slice(0, 9);
+  const check = padded.slice(9);
+  const ok = check === inszCheckDigits(nine, false) || check === inszCheckDigits(nine, true);
   if (!ok) return 'bad_check';
   return punctuated ? 'punctuated' : digits.length === 10 ? 'unpadded' : 'valid';
 }
