@@ -2,10 +2,13 @@
  * Assembly of a release (pure): from the person spine, the caller's release pseudonyms and the
  * approved attribute columns of each source dataset, build
  *  - `persons`: `pseudonym` + the key variables, after k-anonymity (local suppression);
- *  - one table per source dataset: `pseudonym`, `period`, the approved attributes EXCEPT the
- *    key variables, `link_method`, `match_probability`.
- * Key variables appear only in `persons`, so a suppressed value cannot be read back from
- * another file of the release (design.md, "Storage layout").
+ *  - one table per source dataset: `pseudonym`, `period` (unless the project omits the period
+ *    pattern), the approved attributes EXCEPT the key variables.
+ * Key variables, and the linkage metadata the project releases (metadata-keys.ts: a match
+ * probability band, the link method, the period pattern), appear only in `persons`, so a
+ * suppressed value cannot be read back from another file of the release (design.md, "Storage
+ * layout"). A non-key column that carries a key variable anyway (a copy or a recoding) refuses
+ * the release (key-copies.ts).
  *
  * A person's key-variable value is the first non-null value in the job's source order, and
  * within a source in row order (the order of its deliveries, then of their rows): an explicit,
@@ -16,10 +19,11 @@
  * buffers and no reader of the raw IPC file can recover them. Rows are ordered by release
  * pseudonym (release-order.ts).
  */
-import { Float64, makeData, type Data, type Table, type Vector } from 'apache-arrow';
+import type { Data, Table, Vector } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { enforceKAnonymity, type KAnonymityReport, type KeyVariableCodes } from './k-anonymity.js';
-import { LINK_DETERMINISTIC, LINK_METHOD_NAMES, LINK_UNLINKED } from './link-method.js';
+import { findKeyCopies, type ReleasedColumnCodes } from './key-copies.js';
+import { metadataKeys, metadataRules, type ReleaseMetadataRules } from './metadata-keys.js';
 import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
 import { chunksOf, takeKind, takeRows } from './take.js';
 import { utf8Column } from './utf8-column.js';
@@ -61,6 +65,8 @@ export interface AssembleInput {
   readonly sources: readonly ReleaseSourceInput[];
   /** Rows per record batch (default 65536). */
   readonly batchRows?: number;
+  /** How linkage metadata is released (metadata-keys.ts); the safe defaults when absent. */
+  readonly metadata?: ReleaseMetadataRules;
 }
 
 export interface ReleaseTable {
@@ -72,10 +78,12 @@ export interface AssembledRelease {
   /** `persons` first, then one table per source dataset in input order. */
   readonly tables: readonly ReleaseTable[];
   readonly disclosure_control: KAnonymityReport;
+  /** The metadata rules applied (for the manifest). */
+  readonly metadata: ReleaseMetadataRules;
 }
 
 export const PERSONS_TABLE = 'persons';
-const RESERVED_COLUMNS = new Set(['pseudonym', 'period', 'link_method', 'match_probability']);
+const RESERVED_COLUMNS = new Set(['pseudonym', 'period', 'link_method', 'match_probability', 'period_pattern']);
 
 function policyError(message: string, details: Record<string, string | number>): KoppelError {
   return new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', message, details);
@@ -83,6 +91,7 @@ function policyError(message: string, details: Record<string, string | number>):
 
 export function assembleRelease(input: AssembleInput): AssembledRelease {
   const { personCount, keyVariables, sources } = input;
+  const rules = input.metadata ?? metadataRules(undefined);
   const batchRows = Math.max(1, input.batchRows ?? 65536);
   const pseudonymChunks = chunksOf(input.pseudonyms);
   checkInput(input, pseudonymChunks);
@@ -94,56 +103,76 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
   const order = pseudonymOrder(pseudonyms);
   const rank = ranksOf(order);
 
-  // Key variables: pick a value row per person, code the values, suppress.
-  const picked = keyVariables.map((name) => pickKeyValues(name, sources, personCount, order));
-  const coded: KeyVariableCodes[] = picked.map((p, v) => ({ name: keyVariables[v], ...valueCodes(takeRows(p.chunks, p.rows)) }));
+  // Key variables (the project's, then the linkage metadata it releases per person): pick a
+  // value row per person in pseudonym order, code the values, refuse copies, suppress.
+  const keyColumns = [
+    ...keyVariables.map((name) => ({ name, ...pickKeyValues(name, sources, personCount, order) })),
+    ...metadataKeys(sources, personCount, rules).map((m) => ({ name: m.name, chunks: [m.column as Data], rows: order.slice() })),
+  ];
+  const coded: KeyVariableCodes[] = keyColumns.map((c) => ({ name: c.name, ...valueCodes(takeRows(c.chunks, c.rows)) }));
+  const keySet = new Set(keyVariables);
+  refuseKeyCopies(coded, sources, keySet, rank, personCount);
   const { codes, report } = enforceKAnonymity(coded, input.k, personCount);
   const personColumns = [takeRows([pseudonyms], order)];
-  picked.forEach((p, v) => {
-    const rows = p.rows.slice();
+  keyColumns.forEach((c, v) => {
+    const rows = c.rows.slice();
     for (let i = 0; i < personCount; i++) if (codes[v][i] < 0) rows[i] = -1;
-    personColumns.push(takeRows(p.chunks, rows));
+    personColumns.push(takeRows(c.chunks, rows));
   });
   const tables: ReleaseTable[] = [
-    { name: PERSONS_TABLE, table: batchedTable(['pseudonym', ...keyVariables], personColumns, batchRows) },
+    { name: PERSONS_TABLE, table: batchedTable(['pseudonym', ...keyColumns.map((c) => c.name)], personColumns, batchRows) },
   ];
 
-  const keySet = new Set(keyVariables);
-  const methodNames = utf8Column(LINK_METHOD_NAMES);
+  // Rows of a person whose period pattern was suppressed carry no period either.
+  const patternAt = keyColumns.findIndex((c) => c.name === 'period_pattern');
+  const noPeriod = new Uint8Array(personCount);
+  if (patternAt >= 0) for (let p = 0; p < personCount; p++) if (codes[patternAt][rank[p]] < 0) noPeriod[p] = 1;
   for (const source of sources) {
     const rowOrder = rowsByPersonRank(source.personOfRow, rank);
-    const n = rowOrder.length;
-    const personRows = new Int32Array(n);
-    const methods = new Int32Array(n);
-    const probability = new Float64Array(n);
-    const validBits = new Uint8Array(((n + 63) >>> 6) << 3);
-    let nulls = 0;
-    for (let i = 0; i < n; i++) {
-      const row = rowOrder[i];
-      personRows[i] = source.personOfRow[row];
-      const method = source.linkMethod[row];
-      methods[i] = method;
-      // Fixed by the method where the method decides it: 1 for deterministic, null for unlinked.
-      const given = method === LINK_DETERMINISTIC ? 1
-        : method === LINK_UNLINKED || source.matchProbability === undefined ? Number.NaN
-          : source.matchProbability[row];
-      if (Number.isNaN(given)) nulls++;
-      else {
-        probability[i] = given;
-        validBits[i >>> 3] |= 1 << (i & 7);
-      }
-    }
+    const personRows = new Int32Array(rowOrder.length);
+    for (let i = 0; i < rowOrder.length; i++) personRows[i] = source.personOfRow[rowOrder[i]];
     const attributes = source.approved.filter((a) => !keySet.has(a));
-    const columns: Data[] = [takeRows([pseudonyms], personRows), periodColumn(source, rowOrder)];
-    for (const a of attributes) columns.push(takeRows(chunksOf(source.columns[a]), rowOrder));
-    columns.push(takeRows([methodNames], methods));
-    columns.push(makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? validBits : null, data: probability }));
-    tables.push({
-      name: source.name,
-      table: batchedTable(['pseudonym', 'period', ...attributes, 'link_method', 'match_probability'], columns, batchRows),
-    });
+    const names = ['pseudonym'];
+    const columns: Data[] = [takeRows([pseudonyms], personRows)];
+    if (rules.period_pattern !== 'omit') {
+      names.push('period');
+      columns.push(periodColumn(source, rowOrder, noPeriod));
+    }
+    for (const a of attributes) {
+      names.push(a);
+      columns.push(takeRows(chunksOf(source.columns[a]), rowOrder));
+    }
+    tables.push({ name: source.name, table: batchedTable(names, columns, batchRows) });
   }
-  return { tables, disclosure_control: report };
+  return { tables, disclosure_control: report, metadata: rules };
+}
+
+/**
+ * Refuses the release when a non-key released column determines a key variable or recodes it
+ * (key-copies.ts). Key codes are in pseudonym order; rows name persons by spine index.
+ */
+function refuseKeyCopies(keys: readonly KeyVariableCodes[], sources: readonly ReleaseSourceInput[], keySet: ReadonlySet<string>, rank: Int32Array, personCount: number): void {
+  const columns: ReleasedColumnCodes[] = [];
+  for (const source of sources) {
+    const rows = source.personOfRow.length;
+    const identity = new Int32Array(rows);
+    const personOfRow = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      identity[r] = r;
+      personOfRow[r] = rank[source.personOfRow[r]];
+    }
+    for (const a of source.approved) {
+      if (keySet.has(a)) continue;
+      columns.push({ dataset: source.name, column: a, personOfRow, ...valueCodes(takeRows(chunksOf(source.columns[a]), identity)) });
+    }
+  }
+  const findings = findKeyCopies(keys, columns, personCount);
+  if (findings.length === 0) return;
+  const list = findings.map((f) => `${f.dataset}.${f.column} ${f.direction === 'determines' ? 'determines' : 'is a recoding of'} key variable ${f.key_variable} (lambda ${f.lambda.toFixed(3)} over ${f.persons} persons)`);
+  throw new KoppelError('KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY', `released columns carry key variables: ${list.join('; ')}; declare them key variables or leave them out`, {
+    columns: findings.map((f) => `${f.dataset}.${f.column}`),
+    key_variables: findings.map((f) => f.key_variable),
+  });
 }
 
 /** The manifest's `files` entries for an assembled release. */
@@ -223,8 +252,12 @@ function pickKeyValues(name: string, sources: readonly ReleaseSourceInput[], per
   return { chunks, rows };
 }
 
-function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array): Data {
-  if (!Array.isArray(source.periods)) return takeRows(chunksOf(source.periods as Vector | Data), rowOrder);
+function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array, noPeriod: Uint8Array): Data {
+  const picks = new Int32Array(rowOrder.length);
+  if (!Array.isArray(source.periods)) {
+    for (let i = 0; i < rowOrder.length; i++) picks[i] = noPeriod[source.personOfRow[rowOrder[i]]] === 1 ? -1 : rowOrder[i];
+    return takeRows(chunksOf(source.periods as Vector | Data), picks);
+  }
   const runs = source.periods as readonly PeriodRun[];
   const runOfRow = new Int32Array(rowOrder.length);
   let row = 0;
@@ -232,7 +265,6 @@ function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array): Data {
     runOfRow.fill(r, row, row + run.rows);
     row += run.rows;
   });
-  const picks = new Int32Array(rowOrder.length);
-  for (let i = 0; i < rowOrder.length; i++) picks[i] = runOfRow[rowOrder[i]];
+  for (let i = 0; i < rowOrder.length; i++) picks[i] = noPeriod[source.personOfRow[rowOrder[i]]] === 1 ? -1 : runOfRow[rowOrder[i]];
   return takeRows([utf8Column(runs.map((r) => r.period))], picks);
 }

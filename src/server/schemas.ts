@@ -136,6 +136,31 @@ export const projectBodySchema = {
         ],
       },
     },
+    longitudinal: {
+      type: 'boolean',
+      description: 'true: the project\'s releases share one release key (release:<project id>) so they can be joined over time; default false: each release has its own key (release:<project id>:<release id>)',
+    },
+    release_metadata: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How linkage metadata is released. Defaults: match_probability "bands", link_method "omit", period_pattern "key". "key" and "bands" put a person-level column in persons, counted as a key variable',
+      properties: {
+        match_probability: { type: 'string', enum: ['bands', 'omit'] },
+        link_method: { type: 'string', enum: ['key', 'omit'] },
+        period_pattern: { type: 'string', enum: ['key', 'omit'] },
+      },
+    },
+  },
+} as const;
+
+export const releaseBuildBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    justification: {
+      type: 'string', minLength: 10, maxLength: 2000,
+      description: 'Why a researcher may hold this release next to others with the same record-level columns of a dataset; recorded in the audit trail and the manifest',
+    },
   },
 } as const;
 

@@ -26,6 +26,7 @@ import { Releases } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
 import type { StoredFileRef } from './arrow-files.js';
 import { Tokens } from './tokens.js';
+import { newId } from './ids.js';
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -130,9 +131,11 @@ export class Store {
   readJobFile(jobId: string, name: string): Table { return this.jobs.readFile(jobId, name); }
 
   // releases
-  /** `manifest` may be a function of the new release's id, for manifests that record it. */
-  createRelease(jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string): ReleaseRecord {
-    return this.releases.create(jobId, projectId, files, manifest, by);
+  /** A fresh release id, for a caller that needs it before the files exist (per-release keys). */
+  newReleaseId(): string { return newId('rel'); }
+  /** `manifest` may be a function of the new release's id, for manifests that record it; `id` from `newReleaseId`. */
+  createRelease(jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string, id?: string): ReleaseRecord {
+    return this.releases.create(jobId, projectId, files, manifest, by, id);
   }
   approveRelease(id: string, by: string, finalise: (draft: Record<string, unknown>) => object): ReleaseRecord {
     return this.releases.approveRelease(id, by, finalise);
