@@ -10,6 +10,10 @@ import { errorResponses, idOf, idParam, releaseBuildBodySchema, releaseSchema } 
 export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
   app.post<{ Params: { id: string }; Body: { justification?: string } | undefined }>('/v1/jobs/:id/releases', {
     config: { roles: ['operator'] },
+    // The body is optional: a request without one is an empty object, not a schema failure.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {};
+    },
     schema: {
       tags: ['releases'],
       summary: 'Build a release from a finished job: approved variables only, per-release pseudonyms, k-anonymity on persons, no copy of a key variable, no record-level columns a researcher already holds elsewhere unless justified; a draft until approved',
