@@ -39,7 +39,7 @@ t.test('a job links records without a national number by their encoded names and
 
   const { body: draft } = await op.request<{ id: string }>('POST', `/v1/jobs/${queued.id}/releases`);
   await op2.request('POST', `/v1/releases/${draft.id}/approve`);
-  const rows = (file: string) => Buffer.from(file).toString('utf8').trim().split('\r\n');
+  const rows = (file: Uint8Array) => Buffer.from(file).toString('utf8').trim().split('\r\n');
   const csv = rows(await an.download(`/v1/releases/${draft.id}/files/persons.csv`));
   const header = csv[0].split(',');
   const methods = csv.slice(1).map((l) => l.split(',')[header.indexOf('link_method')]);

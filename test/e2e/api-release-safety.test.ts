@@ -78,7 +78,7 @@ interface World {
   deliveries: Record<string, string>;
 }
 
-async function world(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<World> {
+async function world(t: { teardown(fn: () => unknown): void }): Promise<World> {
   const server = await startTestServer(t);
   const op = server.client('operator:olivia');
   const op2 = server.client('operator:omar');
