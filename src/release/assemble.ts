@@ -49,8 +49,8 @@ export interface ReleaseSourceInput {
   /** Per row, a LINK_* code (link-method.ts). */
   readonly linkMethod: Uint8Array;
   /**
-   * Per row, the match probability of a probabilistic link (NaN = null). Deterministic rows
-   * always get 1 and unlinked rows null, whatever this holds for them.
+   * Per row, the match probability of a probabilistic link (NaN = null); read only for
+   * probabilistic rows, into the person's band (metadata-keys.ts).
    */
   readonly matchProbability?: Float64Array;
 }

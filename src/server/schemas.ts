@@ -167,7 +167,7 @@ export const releaseBuildBodySchema = {
 export const projectSchema = {
   type: 'object',
   properties: {
-    id: { type: 'string', description: 'Immutable project id; the input of the project\'s release key.' },
+    id: { type: 'string', description: 'Immutable project id; with the release id, the input of a release key (release:<project id>:<release id>, or release:<project id> for a longitudinal project).' },
     ...projectBodySchema.properties,
     created_at: { type: 'string' },
     created_by: { type: 'string' },
