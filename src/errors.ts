@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_SCHEMA_EXISTS: { status: 409, meaning: 'A dataset with that name already exists.', fix: 'Choose another name.' },
   KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET: { status: 404, meaning: 'No dataset has that name.', fix: 'Register the dataset first.' },
   KOPPEL_ERR_SCHEMA_BAD_PERIOD: { status: 400, meaning: 'The period is not YYYY, YYYYQn or YYYY-MM.', fix: 'Use e.g. 2024, 2024Q1 or 2024-03.' },
+  KOPPEL_ERR_SCHEMA_KEY_VARIABLE_COPY: { status: 400, meaning: 'A project approves a non-key attribute computed from (or being) the source column of a key variable, so it would carry the key variable\'s information past disclosure control.', fix: 'Declare the attribute a key variable too, or leave it out of the approval.' },
 
   // linkage
   KOPPEL_ERR_LINK_BAD_JOB: { status: 400, meaning: 'The job request or job file is invalid.', fix: 'Correct the settings listed in the message.' },
@@ -70,6 +71,8 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow or .csv.' },
   KOPPEL_ERR_RELEASE_ALREADY_APPROVED: { status: 409, meaning: 'The release is already approved.', fix: 'Nothing to do.' },
   KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },
+  KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY: { status: 422, meaning: 'A released non-key column determines a key variable across the released persons (a copy or a recoding of it), so suppression could be undone.', fix: 'Declare the column a key variable of the project, or leave it out of the approval.' },
+  KOPPEL_ERR_RELEASE_CROSS_EXPOSURE: { status: 409, meaning: 'A researcher of the project already holds (or is about to hold) another release with the same record-level columns of the same dataset, enough to join records across releases.', fix: 'Leave the shared columns out, or build again with a `justification` that the audit trail and the manifest record.' },
 
   // store
   KOPPEL_ERR_STORE_CONFLICT: { status: 409, meaning: 'A different delivery for this dataset and period already exists.', fix: 'Add `?supersede=true` to store a new version.' },

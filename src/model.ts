@@ -74,6 +74,29 @@ export interface ProjectSpec {
   readonly suppression_limit?: number;
   /** l-diversity: every group of key values holds >= l distinct values of this attribute. */
   readonly sensitive?: { readonly attribute: string; readonly l: number };
+  /**
+   * Longitudinal research that must join its releases over time: the project's releases then
+   * share one release key (`release:<project id>`), hence pseudonyms. Default false: every
+   * release gets its own key (`release:<project id>:<release id>`) and cannot be joined.
+   */
+  readonly longitudinal?: boolean;
+  /** How linkage metadata reaches a release (README "Release layout"); safe defaults. */
+  readonly release_metadata?: ReleaseMetadataPolicy;
+}
+
+/**
+ * - `match_probability`: `bands` (default) releases each person's least certain link as a coarse
+ *   band in `persons`, counted as a key variable; `omit` leaves it out.
+ * - `link_method`: `omit` (default) or `key` (each person's least certain method, in `persons`,
+ *   counted as a key variable).
+ * - `period_pattern`: `key` (default: the set of periods a person has rows in, in `persons`,
+ *   counted as a key variable; where it is suppressed, the person's rows carry no period) or
+ *   `omit` (no period pattern and no `period` column at all).
+ */
+export interface ReleaseMetadataPolicy {
+  readonly match_probability?: 'bands' | 'omit';
+  readonly link_method?: 'key' | 'omit';
+  readonly period_pattern?: 'key' | 'omit';
 }
 
 /** Levels of a key variable's hierarchy above its value (release/hierarchy.ts). */

@@ -3,6 +3,7 @@ import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { validateDatasetSchema, validateProjectSpec } from './schema-validation.js';
 import { validateIngestSchema } from '../ingest/index.js';
+import { refuseKeyVariableCopies } from './key-provenance.js';
 import type { DatasetRecord, ProjectRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
@@ -24,11 +25,16 @@ export function listDatasetsFor(ctx: PipelineContext, principal: Principal): Dat
 }
 
 export function registerProject(ctx: PipelineContext, principal: Principal, body: unknown): ProjectRecord {
-  const spec = validateProjectSpec(body, (name) => ctx.store.getDataset(name)?.schema ?? null);
+  const datasets = (name: string) => ctx.store.getDataset(name)?.schema ?? null;
+  const spec = validateProjectSpec(body, datasets);
+  refuseKeyVariableCopies(spec, datasets);
   const record = ctx.store.createProject(spec, principal.id);
   recordAudit(ctx, {
     actor: principal.id, action: 'project.register', target: record.id, outcome: 'ok',
-    detail: { datasets: Object.keys(spec.approved), key_variables: [...spec.key_variables], k: spec.k, valid_from: spec.valid_from, valid_to: spec.valid_to },
+    detail: {
+      datasets: Object.keys(spec.approved), key_variables: [...spec.key_variables], k: spec.k, valid_from: spec.valid_from, valid_to: spec.valid_to,
+      longitudinal: spec.longitudinal === true,
+    },
   });
   return record;
 }

@@ -1,70 +1,33 @@
 /**
- * Releases: an operator builds one from a finished job (approved variables only, per-project
- * release pseudonyms, k-anonymity on the persons file, a draft manifest); a second operator
+ * Releases: an operator builds one from a finished job (approved variables only, per-release
+ * pseudonyms, k-anonymity on the persons file, exposure to the researchers' other releases, a
+ * draft manifest); a second operator
  * approves it (four-eyes), which finalises the manifest with the audit chain head; researchers
  * of the project list and download approved releases within the project's validity window.
  */
 import { Readable } from 'node:stream';
-import type { Data, Table, Vector } from 'apache-arrow';
-import { canGeneralise, describeGeneralisation, generaliseColumn } from '../release/generalise.js';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
-import { LINK_METHOD_NAMES, LINK_UNLINKED } from '../link/link-method.js';
 import { PURPOSES, releasePseudonyms } from '../pseudonymise/index.js';
+import { derivePurposeKey } from '../pseudonymise/key-derivation.js';
 import {
-  assembleRelease, buildDraftManifest, describeTables, finaliseManifest, renderCsv,
-  type PeriodRun, type ReleaseManifest, type ReleaseSourceInput,
+  assembleRelease, buildDraftManifest, describeTables, finaliseManifest, metadataRules, renderCsv,
+  KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, type ReleaseManifest,
 } from '../release/index.js';
-import type { DeliveryRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
+import type { ProjectRecord, ReleaseRecord } from '../store/index.js';
 import { concatNumbers } from '../util/arrow-columns.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
-import { deliveryFormatOf } from './delivery-format.js';
+import { densePersons, generaliseKeyVariables, methodCodes, releaseSources } from './release-sources.js';
+import { exposureError, exposureOf, uncovered } from './release-exposure.js';
 
-/** Sorted distinct person ids, and each record's index into them (typed arrays, no Map). */
-function densePersons(personIds: Float64Array): { persons: Float64Array; indexOf: Int32Array } {
-  const sorted = Float64Array.from(personIds).sort();
-  let n = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[n++] = sorted[i];
-  const persons = sorted.slice(0, n);
-  const indexOf = new Int32Array(personIds.length);
-  for (let i = 0; i < personIds.length; i++) {
-    let lo = 0;
-    let hi = n - 1;
-    const id = personIds[i];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (persons[mid] < id) lo = mid + 1;
-      else hi = mid;
-    }
-    indexOf[i] = lo;
-  }
-  return { persons, indexOf };
+export interface BuildOptions {
+  /** Why the researchers may hold this release next to others sharing its record-level columns (release-exposure.ts). */
+  readonly justification?: string;
 }
 
-/** Per-record link method codes from the job's dictionary-encoded `link_method` column. */
-function methodCodes(clusters: Table, jobId: string, records: number): { method: Uint8Array; probability: Float64Array } {
-  const method = new Uint8Array(records);
-  const probability = concatNumbers(clusters, 'match_probability', (n) => new Float64Array(n));
-  const column = clusters.getChild('link_method');
-  if (column === null) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `job ${jobId} clusters have no link_method column`);
-  let at = 0;
-  for (const chunk of column.data) {
-    const labels = chunk.dictionary as Vector;
-    const codes = new Uint8Array(labels.length);
-    for (let i = 0; i < labels.length; i++) {
-      const code = (LINK_METHOD_NAMES as readonly string[]).indexOf(String(labels.get(i)));
-      codes[i] = code < 0 ? LINK_UNLINKED : code;
-    }
-    const indices = chunk.values as Int32Array;
-    for (let i = 0; i < chunk.length; i++) method[at + i] = codes[indices[i]];
-    at += chunk.length;
-  }
-  return { method, probability };
-}
-
-export async function buildRelease(ctx: PipelineContext, principal: Principal, jobId: string): Promise<ReleaseRecord> {
+export async function buildRelease(ctx: PipelineContext, principal: Principal, jobId: string, options: BuildOptions = {}): Promise<ReleaseRecord> {
   const job = ctx.store.getJob(jobId);
   if (job === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId}`, { job: jobId });
   if (job.status !== 'succeeded') throw new KoppelError('KOPPEL_ERR_LINK_JOB_NOT_DONE', `job ${jobId} is ${job.status}`, { job: jobId, status: job.status });
@@ -85,107 +48,59 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   const sources = await releaseSources(ctx, project, deliveries, deliveryOfRecord, indexOf, method, probability);
   const generalised = generaliseKeyVariables(project, sources);
 
+  // Per-release pseudonyms unless the project is longitudinal (design.md "Keys").
+  const releaseId = ctx.store.newReleaseId();
+  const purpose = project.longitudinal === true ? PURPOSES.release(project.id) : PURPOSES.release(project.id, releaseId);
   const keyId = ctx.keyring.currentId;
-  const releaseKey = purposeKey(ctx, PURPOSES.release(project.id), keyId);
+  const releaseKey = project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : derivePurposeKey(ctx.keyring.get(keyId), purpose);
+  const rules = metadataRules(project.release_metadata);
   const assembled = assembleRelease({
     personCount: persons.length,
     pseudonyms: releasePseudonyms(releaseKey, persons),
     keyVariables: project.key_variables,
     k: project.k,
+    sources,
+    batchRows: ctx.config.batchRows,
+    metadata: rules,
     hierarchies: project.hierarchies,
     suppressionLimit: project.suppression_limit,
     sensitive: project.sensitive,
-    sources,
-    batchRows: ctx.config.batchRows,
   });
+  const files = describeTables(assembled);
+  const shared = exposureOf(ctx, project, files);
+  const justification = options.justification ?? null;
+  if (shared.length > 0 && justification === null) {
+    recordAudit(ctx, { actor: principal.id, action: 'release.build', target: job.id, outcome: 'refused', detail: { project: project.id, exposure: shared.map((e) => ({ ...e })) } });
+    throw exposureError(shared, `researchers of project ${project.id} already hold releases with the same record-level columns`);
+  }
   const builtAt = new Date().toISOString();
-  const manifest = (releaseId: string) => buildDraftManifest({
-    release_id: releaseId,
+  const manifest = (id: string) => buildDraftManifest({
+    release_id: id,
     project: { id: project.id, title: project.title, legal_basis: project.legal_basis, valid_from: project.valid_from, valid_to: project.valid_to },
     job: { id: job.id, settings: job.settings },
     koppel_version: ctx.version,
-    key_ids: { [PURPOSES.nationalId]: deliveries[0]?.key_id ?? keyId, [PURPOSES.release(project.id)]: keyId },
-    files: describeTables(assembled),
+    key_ids: { [PURPOSES.nationalId]: deliveries[0]?.key_id ?? keyId, [purpose]: keyId },
+    files,
     disclosure_control: { ...assembled.disclosure_control, generalised },
+    rules: {
+      pseudonyms: project.longitudinal === true ? 'longitudinal' : 'per_release',
+      release_key_purpose: purpose,
+      release_metadata: assembled.metadata,
+      key_variable_copies: { lambda: KEY_COPY_LAMBDA, min_persons: KEY_COPY_MIN_PERSONS },
+      exposure: { shared, justification: shared.length > 0 ? justification : null },
+    },
     built_by: principal.id,
     built_at: builtAt,
   });
-  const release = ctx.store.createRelease(job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id);
+  const release = ctx.store.createRelease(job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId);
   recordAudit(ctx, {
     actor: principal.id, action: 'release.build', target: release.id, outcome: 'ok',
-    detail: { job: job.id, project: project.id, files: assembled.tables.map((t) => t.name), suppressed_values: assembled.disclosure_control.suppressed_values },
+    detail: {
+      job: job.id, project: project.id, files: assembled.tables.map((t) => t.name), suppressed_values: assembled.disclosure_control.suppressed_values,
+      ...(shared.length > 0 ? { exposure: shared.map((e) => ({ ...e })), justification } : {}),
+    },
   });
   return release;
-}
-
-/**
- * Applies the project's recodings to the key-variable columns of every source (in place), and
- * says what was done, for the manifest.
- */
-function generaliseKeyVariables(project: ProjectRecord, sources: ReleaseSourceInput[]): Record<string, string> {
-  const done: Record<string, string> = {};
-  for (const [name, rule] of Object.entries(project.generalise ?? {})) {
-    for (const source of sources) {
-      const column = source.columns[name];
-      if (column === undefined) continue;
-      const type = column.type;
-      if (!canGeneralise(type, rule)) {
-        throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', `key variable ${name} of ${source.name} is ${String(type)} and cannot be generalised by ${describeGeneralisation(rule)}`, { variable: name, dataset: source.name });
-      }
-      (source.columns as Record<string, Vector | Data>)[name] = generaliseColumn(column, rule);
-    }
-    done[name] = describeGeneralisation(rule);
-  }
-  return done;
-}
-
-/** One release source per approved dataset: its deliveries' rows concatenated in job order. */
-async function releaseSources(
-  ctx: PipelineContext, project: ProjectRecord, deliveries: readonly DeliveryRecord[], deliveryOfRecord: Int32Array,
-  personIndex: Int32Array, method: Uint8Array, probability: Float64Array,
-): Promise<ReleaseSourceInput[]> {
-  const datasets = [...new Set(deliveries.map((d) => d.dataset))];
-  const recordsOfDelivery = new Int32Array(deliveries.length);
-  for (let r = 0; r < deliveryOfRecord.length; r++) recordsOfDelivery[deliveryOfRecord[r]]++;
-  const out: ReleaseSourceInput[] = [];
-  for (const dataset of datasets) {
-    const approved = project.approved[dataset] ?? [];
-    const parts = deliveries.map((d, i) => ({ d, i })).filter(({ d }) => d.dataset === dataset);
-    const isPart = new Uint8Array(deliveries.length);
-    let rows = 0;
-    for (const { i } of parts) {
-      isPart[i] = 1;
-      rows += recordsOfDelivery[i];
-    }
-    const personOfRow = new Int32Array(rows);
-    const linkMethod = new Uint8Array(rows);
-    const matchProbability = new Float64Array(rows);
-    const periods: PeriodRun[] = [];
-    const columns: Record<string, Vector> = {};
-    // The job's records of each delivery keep the delivery's row order, as payload.arrow does.
-    let at = 0;
-    for (let r = 0; r < deliveryOfRecord.length; r++) {
-      if (isPart[deliveryOfRecord[r]] === 0) continue;
-      personOfRow[at] = personIndex[r];
-      linkMethod[at] = method[r];
-      matchProbability[at] = probability[r];
-      at++;
-    }
-    for (const { d, i } of parts) {
-      const payload = await ctx.store.readDeliveryFile(d.id, 'payload');
-      deliveryFormatOf(payload.schema, `deliveries/${d.id}/payload.arrow`);
-      const count = recordsOfDelivery[i];
-      if (count !== payload.numRows) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `delivery ${d.id} has ${payload.numRows} payload rows but the job linked ${count}`);
-      periods.push({ period: d.period, rows: count });
-      for (const name of approved) {
-        const column = payload.getChild(name);
-        if (column === null) throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', `delivery ${d.id} has no attribute ${name}`, { dataset, attribute: name });
-        columns[name] = columns[name] === undefined ? column : columns[name].concat(column);
-      }
-    }
-    out.push({ name: dataset, personOfRow, periods, approved, columns, linkMethod, matchProbability });
-  }
-  return out;
 }
 
 function approvedManifestOf(release: ReleaseRecord): ReleaseManifest {
@@ -198,6 +113,14 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
   if (existing.status === 'approved') throw new KoppelError('KOPPEL_ERR_RELEASE_ALREADY_APPROVED', `release ${releaseId} is already approved`, { release: releaseId });
   if (existing.created_by === principal.id) {
     throw new KoppelError('KOPPEL_ERR_AUTH_FOUR_EYES', `${principal.id} built release ${releaseId} and may not approve it; a second operator must`, { release: releaseId });
+  }
+  // Releases approved since this one was built may now share its record-level columns.
+  const project = ctx.store.getProject(existing.project_id);
+  const draft = approvedManifestOf(existing);
+  const fresh = project === null ? [] : uncovered(exposureOf(ctx, project, draft.files, releaseId), draft.rules?.exposure.shared ?? []);
+  if (fresh.length > 0) {
+    recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'refused', detail: { exposure: fresh.map((e) => ({ ...e })) } });
+    throw exposureError(fresh, `release ${releaseId} was built before releases that share its record-level columns were approved; build it again with a justification`);
   }
   // The approval entry goes in first, so that the head the manifest records covers it.
   recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'ok', detail: { builder: existing.created_by } });

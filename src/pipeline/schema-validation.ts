@@ -7,7 +7,7 @@ import { KoppelError } from '../errors.js';
 import { disclosurePolicyProblems } from './disclosure-policy-validation.js';
 import {
   ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES, PRINCIPAL_NAME_PATTERN, canonicalPrincipal, canonicalPrincipalName,
-  type DatasetSchema, type ProjectSpec,
+  type DatasetSchema, type ProjectSpec, type ReleaseMetadataPolicy,
 } from '../model.js';
 
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
@@ -70,6 +70,22 @@ export function releasableAttributes(schema: DatasetSchema): string[] {
   return schema.columns.filter((c) => c.role === 'attribute').map((c) => c.name);
 }
 
+const METADATA_CHOICES: Readonly<Record<keyof ReleaseMetadataPolicy, readonly string[]>> = {
+  match_probability: ['bands', 'omit'], link_method: ['key', 'omit'], period_pattern: ['key', 'omit'],
+};
+
+function releaseMetadataProblems(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['release_metadata must be an object'];
+  const problems: string[] = [];
+  for (const [name, choice] of Object.entries(value)) {
+    const allowed = METADATA_CHOICES[name as keyof ReleaseMetadataPolicy] as readonly string[] | undefined;
+    if (allowed === undefined) problems.push(`release_metadata.${name} is not a metadata column (${Object.keys(METADATA_CHOICES).join(', ')})`);
+    else if (!allowed.includes(choice as string)) problems.push(`release_metadata.${name} must be one of ${allowed.join(', ')}`);
+  }
+  return problems;
+}
+
 /**
  * `datasets` resolves a dataset name to its schema, so that approvals can be checked against
  * what the dataset really offers.
@@ -120,6 +136,8 @@ export function validateProjectSpec(input: unknown, datasets: (name: string) => 
     }
   }
   problems.push(...disclosurePolicyProblems(p, offered));
+  if (p.longitudinal !== undefined && typeof p.longitudinal !== 'boolean') problems.push('longitudinal must be true or false');
+  problems.push(...releaseMetadataProblems(p.release_metadata));
   if (problems.length > 0) fail('project', problems);
   // One entry per person, in the canonical form (`researcher:An` and `researcher:an` are one).
   return { ...(p as ProjectSpec), researchers: [...new Set((p.researchers as string[]).map((r) => canonicalPrincipal(r) as string))] };

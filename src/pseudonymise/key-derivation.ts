@@ -3,7 +3,7 @@
  *
  * HKDF-SHA256 (RFC 5869) with an empty salt (§2.2: treated as HashLen zero bytes), output
  * length 32 and info = UTF-8 of `koppel/v1/<purpose>`. One master key thus yields independent
- * keys per purpose, and a project's release key cannot be computed from another project's.
+ * keys per purpose, and a release key cannot be computed from another project's or release's.
  * The exact derivation is part of the determinism contract: the known-answer vectors in
  * `test/unit/pseudonymise/key-derivation.test.ts` pin it, so changing any byte here changes
  * every stored pseudonym.
@@ -23,10 +23,16 @@ export const PURPOSES = {
   nationalId: 'link:national_id',
   /** Keyed encodings (hashes, Bloom filters) of a linkage field type. */
   encode: (fieldType: FieldType): string => `encode:${fieldType}`,
-  /** Release pseudonyms of one project (its immutable id). */
-  release: (projectId: string): string => {
+  /**
+   * Release pseudonyms of one release (`release:<project id>:<release id>`, the default), so
+   * that two releases of a project cannot be joined on the pseudonym; or, without a release id,
+   * of a longitudinal project's every release (`release:<project id>`).
+   */
+  release: (projectId: string, releaseId?: string): string => {
     if (projectId.length === 0) throw new TypeError('a release purpose needs a non-empty project id');
-    return `release:${projectId}`;
+    if (releaseId === undefined) return `release:${projectId}`;
+    if (releaseId.length === 0) throw new TypeError('a per-release purpose needs a non-empty release id');
+    return `release:${projectId}:${releaseId}`;
   },
   /** The HMAC chain of the audit trail. */
   audit: 'audit',

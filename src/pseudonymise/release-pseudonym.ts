@@ -2,8 +2,9 @@
  * Release pseudonyms (design.md "Storage layout"): the lowercase hex of the first 16 bytes of
  * HMAC-SHA256(release key, UTF-8 decimal text of the person id).
  *
- * Each project has its own release key (`PURPOSES.release(projectId)`), so the same person
- * gets unrelated pseudonyms in two projects and their releases cannot be joined. 16 bytes
+ * Each release has its own release key (`PURPOSES.release(projectId, releaseId)`), so the same
+ * person gets unrelated pseudonyms in two releases, of one project or of two, and they cannot
+ * be joined on it; a longitudinal project's releases share `PURPOSES.release(projectId)`. 16 bytes
  * (128 bits) keep collisions negligible for any population while staying short in a CSV.
  *
  * Output is an Arrow Utf8 column of fixed-width 32-character values (offsets i * 32), built

@@ -2,10 +2,13 @@
  * Assembly of a release (pure): from the person spine, the caller's release pseudonyms and the
  * approved attribute columns of each source dataset, build
  *  - `persons`: `pseudonym` + the key variables, after k-anonymity (local suppression);
- *  - one table per source dataset: `pseudonym`, `period`, the approved attributes EXCEPT the
- *    key variables, `link_method`, `match_probability`.
- * Key variables appear only in `persons`, so a suppressed value cannot be read back from
- * another file of the release (design.md, "Storage layout").
+ *  - one table per source dataset: `pseudonym`, `period` (unless the project omits the period
+ *    pattern), the approved attributes EXCEPT the key variables.
+ * Key variables, and the linkage metadata the project releases (metadata-keys.ts: a match
+ * probability band, the link method, the period pattern), appear only in `persons`, so a
+ * suppressed value cannot be read back from another file of the release (design.md, "Storage
+ * layout"). A non-key column that carries a key variable anyway (a copy or a recoding) refuses
+ * the release (key-copies.ts).
  *
  * A person's key-variable value is the first non-null value in the job's source order, and
  * within a source in row order (the order of its deliveries, then of their rows): an explicit,
@@ -16,13 +19,14 @@
  * buffers and no reader of the raw IPC file can recover them. Rows are ordered by release
  * pseudonym (release-order.ts).
  */
-import { Float64, makeData, type Data, type Table, type Vector } from 'apache-arrow';
+import type { Data, Table, Vector } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import type { HierarchySpec } from '../model.js';
 import type { Diversity } from './group-compliance.js';
-import { enforceKAnonymity, type KAnonymityReport } from './k-anonymity.js';
+import { enforceKAnonymity, type KAnonymityReport, type KeyVariableCodes } from './k-anonymity.js';
 import { codeKeyVariable, releasedKeyColumn } from './key-variables.js';
-import { LINK_DETERMINISTIC, LINK_METHOD_NAMES, LINK_UNLINKED } from '../link/link-method.js';
+import { findKeyCopies, type ReleasedColumnCodes } from './key-copies.js';
+import { metadataKeys, metadataRules, type ReleaseMetadataRules } from './metadata-keys.js';
 import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
 import { chunksOf, takeKind, takeRows } from './take.js';
 import { utf8Column } from './utf8-column.js';
@@ -49,8 +53,8 @@ export interface ReleaseSourceInput {
   /** Per row, a LINK_* code (link/link-method.ts). */
   readonly linkMethod: Uint8Array;
   /**
-   * Per row, the match probability of a probabilistic link (NaN = null). Deterministic rows
-   * always get 1 and unlinked rows null, whatever this holds for them.
+   * Per row, the match probability of a probabilistic link (NaN = null); read only for
+   * probabilistic rows, into the person's band (metadata-keys.ts).
    */
   readonly matchProbability?: Float64Array;
 }
@@ -71,6 +75,8 @@ export interface AssembleInput {
   readonly sources: readonly ReleaseSourceInput[];
   /** Rows per record batch (default 65536). */
   readonly batchRows?: number;
+  /** How linkage metadata is released (metadata-keys.ts); the safe defaults when absent. */
+  readonly metadata?: ReleaseMetadataRules;
 }
 
 export interface ReleaseTable {
@@ -82,10 +88,12 @@ export interface AssembledRelease {
   /** `persons` first, then one table per source dataset in input order. */
   readonly tables: readonly ReleaseTable[];
   readonly disclosure_control: KAnonymityReport;
+  /** The metadata rules applied (for the manifest). */
+  readonly metadata: ReleaseMetadataRules;
 }
 
 export const PERSONS_TABLE = 'persons';
-const RESERVED_COLUMNS = new Set(['pseudonym', 'period', 'link_method', 'match_probability']);
+const RESERVED_COLUMNS = new Set(['pseudonym', 'period', 'link_method', 'match_probability', 'period_pattern']);
 
 function policyError(message: string, details: Record<string, string | number>): KoppelError {
   return new KoppelError('KOPPEL_ERR_RELEASE_BAD_POLICY', message, details);
@@ -93,6 +101,7 @@ function policyError(message: string, details: Record<string, string | number>):
 
 export function assembleRelease(input: AssembleInput): AssembledRelease {
   const { personCount, keyVariables, sources } = input;
+  const rules = input.metadata ?? metadataRules(undefined);
   const batchRows = Math.max(1, input.batchRows ?? 65536);
   const pseudonymChunks = chunksOf(input.pseudonyms);
   checkInput(input, pseudonymChunks);
@@ -104,54 +113,76 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
   const order = pseudonymOrder(pseudonyms);
   const rank = ranksOf(order);
 
-  // Key variables: pick a value row per person, code the values, generalise and suppress.
-  const values = keyVariables.map((name) => { const p = pickKeyValues(name, sources, personCount, order); return takeRows(p.chunks, p.rows); });
-  const coded = values.map((v, i) => codeKeyVariable(keyVariables[i], v, input.hierarchies?.[keyVariables[i]]));
+  // Key variables (the project's, then the linkage metadata it releases per person): pick a
+  // value row per person in pseudonym order, code the values, refuse copies, suppress.
+  const keyColumns = [
+    ...keyVariables.map((name) => ({ name, ...pickKeyValues(name, sources, personCount, order) })),
+    ...metadataKeys(sources, personCount, rules).map((m) => ({ name: m.name, chunks: [m.column as Data], rows: order.slice() })),
+  ];
+  const values = keyColumns.map((c) => takeRows(c.chunks, c.rows));
+  const coded: KeyVariableCodes[] = values.map((v, i) => codeKeyVariable(keyColumns[i].name, v, input.hierarchies?.[keyColumns[i].name]));
+  const keySet = new Set(keyVariables);
+  refuseKeyCopies(coded, sources, keySet, rank, personCount);
+  // Generalise along the lattice, then suppress (k-anonymity.ts).
   const { codes, levels, report } = enforceKAnonymity(coded, {
     k: input.k, records: personCount, suppressionLimit: input.suppressionLimit, diversity: sensitiveCodes(input, order),
   });
   const personColumns = [takeRows([pseudonyms], order)];
   values.forEach((v, i) => personColumns.push(releasedKeyColumn(v, coded[i], codes[i], levels[i])));
   const tables: ReleaseTable[] = [
-    { name: PERSONS_TABLE, table: batchedTable(['pseudonym', ...keyVariables], personColumns, batchRows) },
+    { name: PERSONS_TABLE, table: batchedTable(['pseudonym', ...keyColumns.map((c) => c.name)], personColumns, batchRows) },
   ];
 
-  const keySet = new Set(keyVariables);
-  const methodNames = utf8Column(LINK_METHOD_NAMES);
+  // Rows of a person whose period pattern was suppressed carry no period either.
+  const patternAt = keyColumns.findIndex((c) => c.name === 'period_pattern');
+  const noPeriod = new Uint8Array(personCount);
+  if (patternAt >= 0) for (let p = 0; p < personCount; p++) if (codes[patternAt][rank[p]] < 0) noPeriod[p] = 1;
   for (const source of sources) {
     const rowOrder = rowsByPersonRank(source.personOfRow, rank);
-    const n = rowOrder.length;
-    const personRows = new Int32Array(n);
-    const methods = new Int32Array(n);
-    const probability = new Float64Array(n);
-    const validBits = new Uint8Array(((n + 63) >>> 6) << 3);
-    let nulls = 0;
-    for (let i = 0; i < n; i++) {
-      const row = rowOrder[i];
-      personRows[i] = source.personOfRow[row];
-      const method = source.linkMethod[row];
-      methods[i] = method;
-      // Fixed by the method where the method decides it: 1 for deterministic, null for unlinked.
-      const given = method === LINK_DETERMINISTIC ? 1
-        : method === LINK_UNLINKED || source.matchProbability === undefined ? Number.NaN
-          : source.matchProbability[row];
-      if (Number.isNaN(given)) nulls++;
-      else {
-        probability[i] = given;
-        validBits[i >>> 3] |= 1 << (i & 7);
-      }
-    }
+    const personRows = new Int32Array(rowOrder.length);
+    for (let i = 0; i < rowOrder.length; i++) personRows[i] = source.personOfRow[rowOrder[i]];
     const attributes = source.approved.filter((a) => !keySet.has(a));
-    const columns: Data[] = [takeRows([pseudonyms], personRows), periodColumn(source, rowOrder)];
-    for (const a of attributes) columns.push(takeRows(chunksOf(source.columns[a]), rowOrder));
-    columns.push(takeRows([methodNames], methods));
-    columns.push(makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap: nulls > 0 ? validBits : null, data: probability }));
-    tables.push({
-      name: source.name,
-      table: batchedTable(['pseudonym', 'period', ...attributes, 'link_method', 'match_probability'], columns, batchRows),
-    });
+    const names = ['pseudonym'];
+    const columns: Data[] = [takeRows([pseudonyms], personRows)];
+    if (rules.period_pattern !== 'omit') {
+      names.push('period');
+      columns.push(periodColumn(source, rowOrder, noPeriod));
+    }
+    for (const a of attributes) {
+      names.push(a);
+      columns.push(takeRows(chunksOf(source.columns[a]), rowOrder));
+    }
+    tables.push({ name: source.name, table: batchedTable(names, columns, batchRows) });
   }
-  return { tables, disclosure_control: report };
+  return { tables, disclosure_control: report, metadata: rules };
+}
+
+/**
+ * Refuses the release when a non-key released column determines a key variable or recodes it
+ * (key-copies.ts). Key codes are in pseudonym order; rows name persons by spine index.
+ */
+function refuseKeyCopies(keys: readonly KeyVariableCodes[], sources: readonly ReleaseSourceInput[], keySet: ReadonlySet<string>, rank: Int32Array, personCount: number): void {
+  const columns: ReleasedColumnCodes[] = [];
+  for (const source of sources) {
+    const rows = source.personOfRow.length;
+    const identity = new Int32Array(rows);
+    const personOfRow = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      identity[r] = r;
+      personOfRow[r] = rank[source.personOfRow[r]];
+    }
+    for (const a of source.approved) {
+      if (keySet.has(a)) continue;
+      columns.push({ dataset: source.name, column: a, personOfRow, ...valueCodes(takeRows(chunksOf(source.columns[a]), identity)) });
+    }
+  }
+  const findings = findKeyCopies(keys, columns, personCount);
+  if (findings.length === 0) return;
+  const list = findings.map((f) => `${f.dataset}.${f.column} ${f.direction === 'determines' ? 'determines' : 'is a recoding of'} key variable ${f.key_variable} (lambda ${f.lambda.toFixed(3)} over ${f.persons} persons)`);
+  throw new KoppelError('KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY', `released columns carry key variables: ${list.join('; ')}; declare them key variables or leave them out`, {
+    columns: findings.map((f) => `${f.dataset}.${f.column}`),
+    key_variables: findings.map((f) => f.key_variable),
+  });
 }
 
 /** The manifest's `files` entries for an assembled release. */
@@ -235,8 +266,12 @@ function sensitiveCodes(input: AssembleInput, order: Int32Array): Diversity | un
   return { name: attribute, l, ...valueCodes(takeRows(p.chunks, p.rows)) };
 }
 
-function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array): Data {
-  if (!Array.isArray(source.periods)) return takeRows(chunksOf(source.periods as Vector | Data), rowOrder);
+function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array, noPeriod: Uint8Array): Data {
+  const picks = new Int32Array(rowOrder.length);
+  if (!Array.isArray(source.periods)) {
+    for (let i = 0; i < rowOrder.length; i++) picks[i] = noPeriod[source.personOfRow[rowOrder[i]]] === 1 ? -1 : rowOrder[i];
+    return takeRows(chunksOf(source.periods as Vector | Data), picks);
+  }
   const runs = source.periods as readonly PeriodRun[];
   const runOfRow = new Int32Array(rowOrder.length);
   let row = 0;
@@ -244,7 +279,6 @@ function periodColumn(source: ReleaseSourceInput, rowOrder: Int32Array): Data {
     runOfRow.fill(r, row, row + run.rows);
     row += run.rows;
   });
-  const picks = new Int32Array(rowOrder.length);
-  for (let i = 0; i < rowOrder.length; i++) picks[i] = runOfRow[rowOrder[i]];
+  for (let i = 0; i < rowOrder.length; i++) picks[i] = noPeriod[source.personOfRow[rowOrder[i]]] === 1 ? -1 : runOfRow[rowOrder[i]];
   return takeRows([utf8Column(runs.map((r) => r.period))], picks);
 }

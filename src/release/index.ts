@@ -8,8 +8,10 @@ export { groupByCodes, type Grouping } from './group-codes.js';
 export { renderCsv, renderCsvToBuffer, type CsvOptions, type CsvSource } from './csv-render.js';
 export {
   buildDraftManifest, finaliseManifest, MANIFEST_VERSION,
-  type Approval, type AuditHead, type DraftManifestInput, type KeyIds, type ManifestFile, type ManifestJob,
-  type ManifestProject, type ReleaseManifest,
+  type Approval, type AuditHead, type DraftManifestInput, type KeyIds, type ManifestExposure, type ManifestFile, type ManifestJob,
+  type ManifestProject, type ReleaseManifest, type ReleaseRules,
 } from './manifest.js';
+export { metadataRules, type ReleaseMetadataRules } from './metadata-keys.js';
+export { KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS } from './key-copies.js';
 export { takeRows, takeKind, chunksOf, type TakeKind } from './take.js';
 export { valueCodes, type ValueCodes } from './value-codes.js';

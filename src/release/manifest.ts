@@ -9,8 +9,35 @@
  */
 import { KoppelError } from '../errors.js';
 import type { KAnonymityReport } from './k-anonymity.js';
+import type { ReleaseMetadataRules } from './metadata-keys.js';
 
-export const MANIFEST_VERSION = 1;
+/**
+ * 1: per-row `link_method` and `match_probability`, one release key per project, no rules recorded.
+ * 2: `rules` records what applied: per-release or longitudinal pseudonyms, linkage metadata
+ *    only per person in `persons` (counted as key variables), the key-variable copy check, and
+ *    the exposure to other releases a researcher holds (with the operator's justification).
+ */
+export const MANIFEST_VERSION = 2;
+
+/** One release a researcher already held that shares record-level columns of a dataset. */
+export interface ManifestExposure {
+  readonly release: string;
+  readonly project: string;
+  readonly dataset: string;
+  readonly columns: readonly string[];
+  readonly researchers: readonly string[];
+}
+
+/** The disclosure rules a release was built under (manifest version 2 on). */
+export interface ReleaseRules {
+  /** `per_release`: this release's own key; `longitudinal`: the project's releases share one. */
+  readonly pseudonyms: 'per_release' | 'longitudinal';
+  readonly release_key_purpose: string;
+  readonly release_metadata: ReleaseMetadataRules;
+  /** key-copies.ts: refused when lambda >= `lambda` over >= `min_persons` persons. */
+  readonly key_variable_copies: { readonly lambda: number; readonly min_persons: number };
+  readonly exposure: { readonly shared: readonly ManifestExposure[]; readonly justification: string | null };
+}
 
 export interface ManifestProject {
   readonly id: string;
@@ -55,6 +82,7 @@ export interface DraftManifestInput {
   readonly key_ids: KeyIds;
   readonly files: readonly ManifestFile[];
   readonly disclosure_control: DisclosureControlReport;
+  readonly rules?: ReleaseRules;
   /** The operator who built the release (four-eyes: may not approve it). */
   readonly built_by?: string;
   readonly built_at?: string;
@@ -70,6 +98,8 @@ export interface ReleaseManifest {
   readonly key_ids: KeyIds;
   readonly files: readonly ManifestFile[];
   readonly disclosure_control: DisclosureControlReport;
+  /** Absent in manifests of version 1. */
+  readonly rules?: ReleaseRules;
   readonly built_by: string | null;
   readonly built_at: string | null;
   readonly approved_by: string | null;
@@ -112,6 +142,7 @@ export function buildDraftManifest(input: DraftManifestInput): ReleaseManifest {
     key_ids: input.key_ids,
     files: input.files.map((f) => ({ ...f, columns: [...f.columns] })),
     disclosure_control: input.disclosure_control,
+    ...(input.rules === undefined ? {} : { rules: input.rules }),
     built_by: input.built_by ?? null,
     built_at: input.built_at ?? null,
     approved_by: null,

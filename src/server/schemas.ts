@@ -156,13 +156,38 @@ export const projectBodySchema = {
       additionalProperties: false,
       properties: { attribute: { type: 'string', maxLength: 128 }, l: { type: 'integer', minimum: 2, maximum: 100 } },
     },
+    longitudinal: {
+      type: 'boolean',
+      description: 'true: the project\'s releases share one release key (release:<project id>) so they can be joined over time; default false: each release has its own key (release:<project id>:<release id>)',
+    },
+    release_metadata: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How linkage metadata is released. Defaults: match_probability "bands", link_method "omit", period_pattern "key". "key" and "bands" put a person-level column in persons, counted as a key variable',
+      properties: {
+        match_probability: { type: 'string', enum: ['bands', 'omit'] },
+        link_method: { type: 'string', enum: ['key', 'omit'] },
+        period_pattern: { type: 'string', enum: ['key', 'omit'] },
+      },
+    },
+  },
+} as const;
+
+export const releaseBuildBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    justification: {
+      type: 'string', minLength: 10, maxLength: 2000,
+      description: 'Why a researcher may hold this release next to others with the same record-level columns of a dataset; recorded in the audit trail and the manifest',
+    },
   },
 } as const;
 
 export const projectSchema = {
   type: 'object',
   properties: {
-    id: { type: 'string', description: 'Immutable project id; the input of the project\'s release key.' },
+    id: { type: 'string', description: 'Immutable project id; with the release id, the input of a release key (release:<project id>:<release id>, or release:<project id> for a longitudinal project).' },
     ...projectBodySchema.properties,
     created_at: { type: 'string' },
     created_by: { type: 'string' },

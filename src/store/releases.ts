@@ -98,11 +98,14 @@ export class Releases {
     this.all = db.prepare<[], ReleaseRow>('SELECT * FROM releases ORDER BY created_at, id');
   }
 
-  create(jobId: string, projectId: string, files: readonly { name: string; table: Table }[], manifest: object | ((releaseId: string) => object), by: string): ReleaseRecord {
+  create(
+    jobId: string, projectId: string, files: readonly { name: string; table: Table }[], manifest: object | ((releaseId: string) => object), by: string,
+    id: string = newId('rel'),
+  ): ReleaseRecord {
     if (this.jobOfProject.get(jobId, projectId) === undefined) {
       throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId} of project ${projectId}`, { job: jobId, project: projectId });
     }
-    const id = newId('rel');
+    if (!/^rel_[0-9a-f]{20}$/.test(id)) throw new RangeError('a release id is rel_ and 20 hex digits');
     const staging = new StagingDir(this.stagingDir, 'release');
     const target = path.join(this.releasesDir, id);
     let published = false;

@@ -29,6 +29,7 @@ import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFil
 import { Tokens } from './tokens.js';
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
+import { newId } from './ids.js';
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -143,9 +144,11 @@ export class Store {
   async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobs.fileRef(jobId, name)); }
 
   // releases
-  /** `manifest` may be a function of the new release's id, for manifests that record it. */
-  createRelease(jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string): ReleaseRecord {
-    return this.releases.create(jobId, projectId, files, manifest, by);
+  /** A fresh release id, for a caller that needs it before the files exist (per-release keys). */
+  newReleaseId(): string { return newId('rel'); }
+  /** `manifest` may be a function of the new release's id, for manifests that record it; `id` from `newReleaseId`. */
+  createRelease(jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string, id?: string): ReleaseRecord {
+    return this.releases.create(jobId, projectId, files, manifest, by, id);
   }
   approveRelease(id: string, by: string, finalise: (draft: Record<string, unknown>) => object): ReleaseRecord {
     return this.releases.approveRelease(id, by, finalise);

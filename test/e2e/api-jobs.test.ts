@@ -24,6 +24,7 @@ t.test('a job links records without a national number by their encoded names and
     json: {
       title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
       approved: { vdab_set: ['loon_cent'], agodi_set: ['loon_cent'] }, key_variables: [], k: 2,
+      release_metadata: { link_method: 'key', match_probability: 'omit' },
     },
   });
 
@@ -46,9 +47,13 @@ t.test('a job links records without a national number by their encoded names and
 
   const { body: draft } = await op.request<{ id: string }>('POST', `/v1/jobs/${queued.id}/releases`);
   await op2.request('POST', `/v1/releases/${draft.id}/approve`);
-  const csv = Buffer.from(await an.download(`/v1/releases/${draft.id}/files/agodi_set.csv`)).toString('utf8').trim().split('\r\n');
+  const rows = (file: Uint8Array) => Buffer.from(file).toString('utf8').trim().split('\r\n');
+  const csv = rows(await an.download(`/v1/releases/${draft.id}/files/persons.csv`));
   const header = csv[0].split(',');
   const methods = csv.slice(1).map((l) => l.split(',')[header.indexOf('link_method')]);
-  t.equal(methods.filter((m) => m === 'probabilistic').length, 20, 'the release says which records were linked probabilistically');
+  t.equal(methods.filter((m) => m === 'probabilistic').length, 20, 'the persons file says who was linked probabilistically, as the project asked');
   t.equal(methods.filter((m) => m === 'deterministic').length, 180);
+  t.equal(methods.filter((m) => m === 'unlinked').length, 100);
+  const agodi = rows(await an.download(`/v1/releases/${draft.id}/files/agodi_set.csv`));
+  t.same(agodi[0].split(','), ['pseudonym', 'period', 'loon_cent'], 'no linkage metadata per row');
 });

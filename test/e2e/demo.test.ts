@@ -87,9 +87,11 @@ t.test('the demo story runs end to end, releases k-anonymous persons and leaves 
   t.test('every combination of key variables in the released persons file occurs for at least k persons', async (t) => {
     const project = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, 'project.json'), 'utf8')) as { key_variables: string[]; k: number };
     const persons = tableFromIPC(fs.readFileSync(path.join(summary.downloadDir, 'persons.arrow')));
-    t.same(persons.schema.fields.map((f) => f.name), ['pseudonym', ...project.key_variables], 'the persons file has the pseudonym and the key variables only');
+    // The linkage metadata the project releases by default is per person, and counted as key variables.
+    const keys = [...project.key_variables, 'match_probability', 'period_pattern'];
+    t.same(persons.schema.fields.map((f) => f.name), ['pseudonym', ...keys], 'the persons file has the pseudonym and the key variables only');
     // A test may decode values: one group key per person, null as its own value.
-    const columns = project.key_variables.map((name) => {
+    const columns = keys.map((name) => {
       const vector = persons.getChild(name)!;
       return Array.from({ length: persons.numRows }, (_, i) => (vector.isValid(i) ? String(vector.get(i)) : null));
     });
@@ -99,7 +101,7 @@ t.test('the demo story runs end to end, releases k-anonymous persons and leaves 
     // delivered, before suppression, have many combinations below k.
     const raw = [column('vdab_jobseekers.csv', 'geboortedatum').map((d) => d.slice(0, 4)), column('vdab_jobseekers.csv', 'geslacht'), column('vdab_jobseekers.csv', 'nis_code')];
     t.ok(groupsBelowK(raw, project.k).small > 0, 'the same check finds small combinations in the unsuppressed extract');
-    const nulls = project.key_variables.reduce((sum, name) => sum + persons.getChild(name)!.nullCount, 0);
+    const nulls = keys.reduce((sum, name) => sum + persons.getChild(name)!.nullCount, 0);
     t.ok(nulls >= summary.release.suppressedValues, 'the suppressed values are nulls in the file');
     const csvLines = fs.readFileSync(path.join(summary.downloadDir, 'persons.csv'), 'utf8').trimEnd().split('\n');
     t.equal(csvLines.length - 1, persons.numRows, 'the CSV rendering has the same rows');

@@ -52,9 +52,17 @@ t.test('a release from the pipeline on real SQLite: project separation, k on per
     const job = startJob(ctx, operator('olivia'), p.id, { deliveries: [a.delivery.id, b.delivery.id] });
     await Promise.all(runningJobs());
     t.equal(ctx.store.getJob(job.id)?.status, 'succeeded');
-    const draft = await buildRelease(ctx, operator('olivia'), job.id);
+    if (p === p2) {
+      // The same researcher would hold the same wage rows twice: only with a justification.
+      await t.rejects(buildRelease(ctx, operator('olivia'), job.id), { code: 'KOPPEL_ERR_RELEASE_CROSS_EXPOSURE' });
+    }
+    const draft = await buildRelease(ctx, operator('olivia'), job.id, p === p2 ? { justification: 'replication study approved by the committee' } : {});
     releases.push(approveRelease(ctx, operator('omar'), draft.id));
   }
+  const rules = releases[1].manifest.rules as { exposure: { justification: string; shared: { release: string; dataset: string }[] }; pseudonyms: string };
+  t.equal(rules.exposure.justification, 'replication study approved by the committee', 'the manifest records the justification');
+  t.same(rules.exposure.shared.map((e) => [e.release, e.dataset]), [[releases[0].id, 'vdab_set'], [releases[0].id, 'rsz_set']], 'and what the researcher already held');
+  t.equal(rules.pseudonyms, 'per_release');
 
   const readRelease = async (id: string, name: string): Promise<Table> => (await ctx.store.openReleaseFile(id, name))!.table();
   const persons = await Promise.all(releases.map((r) => readRelease(r.id, 'persons')));
@@ -64,9 +72,9 @@ t.test('a release from the pipeline on real SQLite: project separation, k on per
   t.equal(overlap.length, 0, 'two projects\' release pseudonyms never coincide');
 
   const counts = new Map<string, number>();
-  const [years, sexes, places] = ['birth_year', 'sex', 'nis_code'].map((n) => column(persons[0], n));
+  const keys = ['birth_year', 'sex', 'nis_code', 'match_probability', 'period_pattern'].map((n) => column(persons[0], n));
   for (let i = 0; i < persons[0].numRows; i++) {
-    const key = `${String(years[i])}|${String(sexes[i])}|${String(places[i])}`;
+    const key = keys.map((c) => String(c[i])).join('|');
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   t.ok([...counts.values()].every((n) => n >= 4), 'every key-variable combination occurs for at least k persons');
@@ -74,9 +82,8 @@ t.test('a release from the pipeline on real SQLite: project separation, k on per
   t.ok(Object.values(dc.suppressed_values).reduce((x, y) => x + y, 0) > 0, 'this data needed suppression, and it is reported');
 
   const vdab = await readRelease(releases[0].id, 'vdab_set');
-  t.same(vdab.schema.fields.map((f) => f.name), ['pseudonym', 'period', 'loon_cent', 'link_method', 'match_probability'], 'source files carry no key variable');
-  const methods = column(vdab, 'link_method');
-  t.equal(methods.filter((m) => m === 'deterministic').length, 200, 'records present in both sources are linked deterministically');
+  t.same(vdab.schema.fields.map((f) => f.name), ['pseudonym', 'period', 'loon_cent'], 'source files carry no key variable and no linkage metadata');
+  t.same(persons[0].schema.fields.map((f) => f.name), ['pseudonym', 'birth_year', 'sex', 'nis_code', 'match_probability', 'period_pattern'], 'metadata is per person, among the key variables');
 
   const manifest = releases[0].manifest as { status: string; approved_by: string; audit_head: { seq: number }; files: { name: string; sha256: string; file: string; rows: number }[] };
   t.equal(manifest.status, 'approved');

@@ -5,18 +5,27 @@ import {
 } from '../../pipeline/releases.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
-import { errorResponses, idOf, idParam, releaseSchema } from '../schemas.js';
+import { errorResponses, idOf, idParam, releaseBuildBodySchema, releaseSchema } from '../schemas.js';
 
 export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
-  app.post<{ Params: { id: string } }>('/v1/jobs/:id/releases', {
+  app.post<{ Params: { id: string }; Body: { justification?: string } | undefined }>('/v1/jobs/:id/releases', {
     config: { roles: ['operator'] },
+    // The body is optional: a request without one is an empty object, not a schema failure.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {};
+    },
     schema: {
-      tags: ['releases'], summary: 'Build a release from a finished job: approved variables only, release pseudonyms, k-anonymity on persons; a draft until approved',
+      tags: ['releases'],
+      summary: 'Build a release from a finished job: approved variables only, per-release pseudonyms, k-anonymity on persons, no copy of a key variable, no record-level columns a researcher already holds elsewhere unless justified; a draft until approved',
       security: [{ bearer: [] }],
       params: idParam('id', 'job'),
+      body: releaseBuildBodySchema,
       response: { 201: releaseSchema, ...errorResponses, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
     },
-  }, async (request, reply) => reply.code(201).send(await buildRelease(ctx, principalOf(request), request.params.id)));
+  }, async (request, reply) => {
+    const justification = request.body?.justification;
+    return reply.code(201).send(await buildRelease(ctx, principalOf(request), request.params.id, justification === undefined ? {} : { justification }));
+  });
 
   app.post<{ Params: { id: string } }>('/v1/releases/:id/approve', {
     config: { roles: ['operator'] },

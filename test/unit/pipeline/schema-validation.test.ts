@@ -67,3 +67,18 @@ t.test('refuses approvals of unknown datasets or attributes, and key variables n
     t.match(text, 'k must be');
   }
 });
+
+t.test('accepts the release choices and refuses anything else, listing each problem', async (t) => {
+  const lookup = (n: string) => (n === dataset.name ? dataset : null);
+  const chosen = { ...project, longitudinal: true, release_metadata: { match_probability: 'omit', link_method: 'key', period_pattern: 'omit' } };
+  t.same(validateProjectSpec(chosen, lookup), chosen);
+  const bad = { ...project, longitudinal: 'yes', release_metadata: { match_probability: 'exact', pattern: 'key' } };
+  const err = caught(() => validateProjectSpec(bad, lookup)) as { code: string; details: { problems: string[] } };
+  t.equal(err.code, 'KOPPEL_ERR_SCHEMA_INVALID');
+  t.same(err.details.problems, [
+    'longitudinal must be true or false',
+    'release_metadata.match_probability must be one of bands, omit',
+    'release_metadata.pattern is not a metadata column (match_probability, link_method, period_pattern)',
+  ]);
+  t.same((caught(() => validateProjectSpec({ ...project, release_metadata: [] }, lookup)) as { details: { problems: string[] } }).details.problems, ['release_metadata must be an object']);
+});

@@ -35,6 +35,25 @@ t.test('pins the release pseudonyms of the demo project key (determinism contrac
   t.same(strings(ids), pinned);
 });
 
+t.test('pins the pseudonyms of one release of the demo project (per-release key, the default)', async (t) => {
+  const key = derivePurposeKey(DEMO_MASTER, PURPOSES.release('prj_demo', 'rel_demo'));
+  // node:crypto: HMAC-SHA256 under HKDF(master, "koppel/v1/release:prj_demo:rel_demo"), first 16 bytes.
+  t.same(strings([1, 42], key), ['9c2985474fc56eeaa0867521cbaffa68', '5e76475f65c1b73908e9bfcec855d52d']);
+});
+
+t.test('two releases of one project never give the same pseudonym for the same person ids', async (t) => {
+  fc.assert(fc.property(
+    fc.string({ minLength: 1, maxLength: 20 }), fc.string({ minLength: 1, maxLength: 20 }), personIds,
+    (r1, r2, ids) => {
+      fc.pre(r1 !== r2);
+      const a = strings(ids, derivePurposeKey(DEMO_MASTER, PURPOSES.release('prj_demo', r1)));
+      const b = new Set(strings(ids, derivePurposeKey(DEMO_MASTER, PURPOSES.release('prj_demo', r2))));
+      return a.every((x) => !b.has(x));
+    },
+  ), { seed: 23, numRuns: 100 });
+  t.pass('no coincidence across 100 pairs of releases');
+});
+
 t.test('agrees with node:crypto on random person ids, in any typed array', async (t) => {
   fc.assert(fc.property(personIds, (ids) => {
     const got = strings(Float64Array.from(ids));
