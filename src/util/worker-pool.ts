@@ -30,7 +30,7 @@
  */
 import { parentPort, type ResourceLimits, type TransferListItem, type Worker } from 'node:worker_threads';
 import { KoppelError, deserializeError, serializeError, type SerializedError } from '../errors.js';
-import { spawnSiblingWorker } from './spawn-worker.js';
+import { spawnSiblingWorker } from './spawn-sibling.js';
 
 /** A task's result with the buffers to hand over instead of copying (each buffer once). */
 export class Transfer<T> {

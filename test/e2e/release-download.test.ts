@@ -75,7 +75,7 @@ t.test('a multi-batch release file downloads as Arrow and as CSV, streamed from 
   t.ok(arrow.body.equals(onDisk), 'the Arrow download is the stored file, byte for byte');
   t.equal(csv.status, 200);
   const lines = csv.body.toString('utf8').trimEnd().split('\r\n');
-  t.equal(lines[0], 'pseudonym,period,loon_cent,link_method,match_probability');
+  t.equal(lines[0], 'pseudonym,period,loon_cent', 'no linkage metadata per row (it is per person, in persons)');
   t.equal(lines.length, 301, 'a header and one line per row of every batch');
   const expected = tableFromIPC(onDisk).getChild('pseudonym')!.toArray() as string[];
   t.same(lines.slice(1).map((l) => l.split(',')[0]), Array.from(expected), 'rows in the stored order');

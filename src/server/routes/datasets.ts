@@ -49,7 +49,21 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
     },
   }, async (request) => listDatasetsFor(ctx, principalOf(request)));
 
-  // Uploads stream: the body is handed to ingest as it arrives, never buffered whole.
+  await uploadRoute(app, ctx);
+
+  app.get<{ Params: { id: string } }>('/v1/deliveries/:id', {
+    config: { roles: ['operator', 'supplier'] },
+    schema: {
+      tags: ['deliveries'], summary: 'A delivery: status and quality report (operator, or the owning supplier)',
+      security: [{ bearer: [] }],
+      params: idParam('id', 'dlv'),
+      response: { 200: deliverySchema, ...errorResponses },
+    },
+  }, async (request) => readDeliveryFor(ctx, principalOf(request), request.params.id));
+}
+
+/** `PUT /v1/datasets/{dataset}/deliveries/{period}`: uploads stream, the body handed to ingest as it arrives, never buffered whole. */
+async function uploadRoute(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
   const wholeBody = new WholeBodySlots(ctx.config.maxWholeBodyUploads);
   await app.register(async (uploads) => {
     uploads.removeAllContentTypeParsers();
@@ -97,16 +111,6 @@ export async function datasetRoutes(app: FastifyInstance, ctx: PipelineContext):
       return reply.code(result.created ? 201 : 200).send(result.delivery);
     });
   });
-
-  app.get<{ Params: { id: string } }>('/v1/deliveries/:id', {
-    config: { roles: ['operator', 'supplier'] },
-    schema: {
-      tags: ['deliveries'], summary: 'A delivery: status and quality report (operator, or the owning supplier)',
-      security: [{ bearer: [] }],
-      params: idParam('id', 'dlv'),
-      response: { 200: deliverySchema, ...errorResponses },
-    },
-  }, async (request) => readDeliveryFor(ctx, principalOf(request), request.params.id));
 }
 
 /**
