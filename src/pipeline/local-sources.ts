@@ -18,6 +18,7 @@ import { compileDateFormat, type DateFormat } from '../ingest/date-format.js';
 import { matchHeader } from '../ingest/header-match.js';
 import { columnFor, type JobField, type JobSource } from './job-file.js';
 import type { TextDictionary } from '../pseudonymise/encode-dictionary.js';
+import { isValidAt } from '../util/null-bitmap.js';
 
 /** The source's record ids, back to back (an Arrow Utf8 layout without nulls). */
 export interface IdColumn {
@@ -173,11 +174,6 @@ function dateFormats(spec: JobSource, fields: readonly JobField[]): Map<string, 
   return out;
 }
 
-function isValid(data: Data, i: number): boolean {
-  if (data.nullCount === 0 || data.nullBitmap === undefined || data.nullBitmap.length === 0) return true;
-  const bit = data.offset + i;
-  return (data.nullBitmap[bit >> 3] & (1 << (bit & 7))) !== 0;
-}
 
 /** Concatenates Utf8 chunks into one id column (nulls become empty ids). */
 function idColumnOfUtf8(chunks: readonly Data<Utf8>[], size: number): IdColumn {
@@ -197,7 +193,7 @@ function idColumnOfUtf8(chunks: readonly Data<Utf8>[], size: number): IdColumn {
       continue;
     }
     for (let i = 0; i < c.length; i++, row++) {
-      if (isValid(c, i)) {
+      if (isValidAt(c, i)) {
         values.set(c.values.subarray(o[i], o[i + 1]), at);
         at += o[i + 1] - o[i];
       }
