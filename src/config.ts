@@ -44,7 +44,10 @@ export interface KoppelConfig {
   readonly trustProxy: string;
   /** Uploads held whole before they are read (Parquet, Arrow IPC file) at once; more get 429. */
   readonly maxWholeBodyUploads: number;
-  /** Event-loop delay above which requests are answered 503 until it recovers. */
+  /**
+   * Mean event-loop delay (over a second) above which requests are answered 503 until it
+   * recovers; 0 turns the check off.
+   */
   readonly maxEventLoopDelayMs: number;
   /** Open connections the server accepts at once. */
   readonly maxConnections: number;
@@ -67,7 +70,7 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   refusedPerMinute: 60,
   trustProxy: '',
   maxWholeBodyUploads: 2,
-  maxEventLoopDelayMs: 1000,
+  maxEventLoopDelayMs: 3000,
   maxConnections: 1024,
 });
 
@@ -84,6 +87,7 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_REFUSED_PER_MINUTE: 'refusedPerMinute',
   KOPPEL_MAX_WHOLE_BODY_UPLOADS: 'maxWholeBodyUploads',
   KOPPEL_MAX_CONNECTIONS: 'maxConnections',
+  KOPPEL_MAX_EVENT_LOOP_DELAY_MS: 'maxEventLoopDelayMs',
 };
 
 const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections']);
@@ -127,7 +131,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   check('auditHeadIntervalMs', c.auditHeadIntervalMs >= 1000, 'auditHeadIntervalMs must be at least 1000');
   check('refusedPerMinute', Number.isInteger(c.refusedPerMinute) && c.refusedPerMinute >= 1, 'refusedPerMinute must be a positive integer');
   check('maxWholeBodyUploads', Number.isInteger(c.maxWholeBodyUploads) && c.maxWholeBodyUploads >= 1, 'maxWholeBodyUploads must be a positive integer');
-  check('maxEventLoopDelayMs', c.maxEventLoopDelayMs >= 10, 'maxEventLoopDelayMs must be at least 10');
+  check('maxEventLoopDelayMs', c.maxEventLoopDelayMs === 0 || c.maxEventLoopDelayMs >= 10, 'maxEventLoopDelayMs must be 0 (off) or at least 10');
   check('maxConnections', Number.isInteger(c.maxConnections) && c.maxConnections >= 1, 'maxConnections must be a positive integer');
   if (typeof c.trustProxy !== 'string') problems.push('trustProxy must be a list of addresses or empty');
   if (typeof c.auditHeadFile !== 'string') problems.push('auditHeadFile must be a path or empty');

@@ -1,7 +1,7 @@
 /**
  * What keeps one client, or one burst, from taking the server down: @fastify/under-pressure
  * answers 503 KOPPEL_ERR_API_OVERLOADED (with Retry-After) while the event loop lags past
- * `maxEventLoopDelayMs` or the heap nears its limit, and a counter admits at most
+ * `maxEventLoopDelayMs` on average over a second or the heap nears its limit, and a counter admits at most
  * `maxWholeBodyUploads` uploads that must be held whole before they are read (Parquet, and
  * Arrow IPC files), each up to the upload limit, so that their memory is bounded too.
  */
@@ -17,7 +17,9 @@ const HEAP_SHARE = 0.9;
 
 export async function registerLoadGuards(app: FastifyInstance, config: KoppelConfig): Promise<void> {
   await app.register(underPressure, {
+    // 0 leaves the check off (under-pressure's own convention); the mean over each second.
     maxEventLoopDelay: config.maxEventLoopDelayMs,
+    sampleInterval: 1000,
     maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * HEAP_SHARE),
     retryAfter: RETRY_AFTER_S,
     pressureHandler: async (_request, reply, type) => {

@@ -97,3 +97,24 @@ t.test('a malformed request line gets a coded 400', async (t) => {
   t.match(text, /^HTTP\/1\.1 400/);
   t.match(text, /"code":"KOPPEL_ERR_API_BAD_REQUEST"/);
 });
+
+t.test('while the event loop lags past its limit the server answers 503 with Retry-After, then recovers', async (t) => {
+  const server = await startTestServer(t, { maxEventLoopDelayMs: 100 });
+  // Sustained lag, as an overloaded server has: the loop blocked 250 ms at a time for 2.5 s.
+  const until = Date.now() + 2500;
+  await new Promise<void>((resolve) => {
+    const step = () => {
+      const end = Date.now() + 250;
+      while (Date.now() < end) { /* busy */ }
+      if (Date.now() < until) setTimeout(step, 1);
+      else resolve();
+    };
+    step();
+  });
+  const res = await fetch(`${server.base}/health`);
+  t.equal(res.status, 503);
+  t.equal(((await res.json()) as { code: string }).code, 'KOPPEL_ERR_API_OVERLOADED');
+  t.ok(Number(res.headers.get('retry-after')) > 0);
+  await new Promise((r) => setTimeout(r, 2200));
+  t.equal((await fetch(`${server.base}/health`)).status, 200, 'answers again once the loop keeps up');
+});
