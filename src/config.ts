@@ -51,6 +51,13 @@ export interface KoppelConfig {
   readonly maxEventLoopDelayMs: number;
   /** Open connections the server accepts at once. */
   readonly maxConnections: number;
+  /**
+   * An http(s) URL to which the server posts each delivery that became late or overdue
+   * (`{dataset, period, status, days_late}`, nothing else), with bounded retries; empty for none.
+   */
+  readonly timelinessWebhook: string;
+  /** How often the server checks for deliveries that became late (also once at start). */
+  readonly timelinessCheckIntervalMs: number;
 }
 
 export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
@@ -72,6 +79,8 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   maxWholeBodyUploads: 2,
   maxEventLoopDelayMs: 3000,
   maxConnections: 1024,
+  timelinessWebhook: '',
+  timelinessCheckIntervalMs: 3_600_000,
 });
 
 const ENV: Record<string, keyof KoppelConfig> = {
@@ -88,9 +97,10 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_MAX_WHOLE_BODY_UPLOADS: 'maxWholeBodyUploads',
   KOPPEL_MAX_CONNECTIONS: 'maxConnections',
   KOPPEL_MAX_EVENT_LOOP_DELAY_MS: 'maxEventLoopDelayMs',
+  KOPPEL_TIMELINESS_WEBHOOK: 'timelinessWebhook',
 };
 
-const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections']);
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections', 'timelinessCheckIntervalMs']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
@@ -135,6 +145,8 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   check('maxConnections', Number.isInteger(c.maxConnections) && c.maxConnections >= 1, 'maxConnections must be a positive integer');
   if (typeof c.trustProxy !== 'string') problems.push('trustProxy must be a list of addresses or empty');
   if (typeof c.auditHeadFile !== 'string') problems.push('auditHeadFile must be a path or empty');
+  check('timelinessCheckIntervalMs', c.timelinessCheckIntervalMs >= 1000, 'timelinessCheckIntervalMs must be at least 1000');
+  if (!isWebhookUrl(c.timelinessWebhook)) problems.push('timelinessWebhook must be an http or https URL, or empty');
   problems.push(...placementProblems(c));
   if (!LOG_LEVELS.has(String(c.logLevel))) problems.push(`logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
   if (problems.length > 0) {
@@ -143,6 +155,13 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   return Object.freeze({
     ...c, dataDir: path.resolve(c.dataDir), keysDir: path.resolve(c.keysDir), auditHeadFile: c.auditHeadFile === '' ? '' : path.resolve(c.auditHeadFile),
   });
+}
+
+function isWebhookUrl(value: unknown): boolean {
+  if (value === '') return true;
+  if (typeof value !== 'string' || !URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocol === 'http:' || protocol === 'https:';
 }
 
 function inside(child: string, parent: string): boolean {

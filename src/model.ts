@@ -44,6 +44,13 @@ export interface DatasetSchema {
   readonly name: string;
   readonly supplier: string;
   readonly schedule: Schedule;
+  /**
+   * Days after a period ends by which its delivery is due (pipeline/periods.ts has the defaults
+   * per schedule); `adhoc` datasets have no due day.
+   */
+  readonly due_days?: number;
+  /** The first period a delivery is expected for; default the period of the registration day. */
+  readonly expected_from?: string;
   readonly description?: string;
   readonly columns: readonly ColumnSpec[];
 }

@@ -3,6 +3,7 @@ import { buildApp } from '../server/app.js';
 import { openRuntime } from '../pipeline/runtime.js';
 import { runningJobs } from '../pipeline/jobs.js';
 import { publishAuditHeads } from '../pipeline/audit-head.js';
+import { watchTimeliness } from '../pipeline/timeliness-watch.js';
 import { parseFlags, write, type CommandIo } from './args.js';
 
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
@@ -16,12 +17,14 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const address = await app.listen({ port: runtime.config.port, host: runtime.config.host });
   write(io.stdout, `koppel listening on ${address} (data ${runtime.config.dataDir}); API docs at ${address}/docs`);
   const heads = publishAuditHeads(runtime.ctx);
+  const timeliness = watchTimeliness(runtime.ctx);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   runtime.log.info('shutting down');
+  await timeliness.stop();
   await app.close();
   await Promise.allSettled(runningJobs());
   heads.stop();

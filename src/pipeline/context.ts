@@ -14,6 +14,13 @@ export interface PipelineContext {
   readonly config: KoppelConfig;
   readonly log: Logger;
   readonly version: string;
+  /** "Now" for date rules such as delivery due days; the system clock when absent (tests fix it). */
+  readonly clock?: () => Date;
+}
+
+/** The context's current time. */
+export function nowOf(ctx: Pick<PipelineContext, 'clock'>): Date {
+  return ctx.clock === undefined ? new Date() : ctx.clock();
 }
 
 const purposeKeyCache = new WeakMap<Keyring, Map<string, Uint8Array>>();

@@ -100,6 +100,29 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
     throw new KoppelError('KOPPEL_ERR_SCHEMA_BAD_PERIOD', 'the period must be YYYY, YYYYQn or YYYY-MM', { length: req.period.length });
   }
   const schema = datasetForSupplier(ctx, req.principal, req.dataset);
+  try {
+    return await storeUpload(ctx, req, schema);
+  } catch (err) {
+    noteRefusal(ctx, req, err);
+    throw err;
+  }
+}
+
+/**
+ * A refused upload of a known dataset and period counts in its timeliness (`rejected`): its code
+ * is recorded, nothing from the body. An upload cut off by the client is not a refusal, and a
+ * fault of the server (5xx) is not the supplier's.
+ */
+function noteRefusal(ctx: PipelineContext, req: UploadRequest, err: unknown): void {
+  if (!(err instanceof KoppelError) || err.statusCode < 400 || err.statusCode > 499 || err.code === 'KOPPEL_ERR_INGEST_ABORTED') return;
+  try {
+    ctx.store.recordRefusedUpload(req.dataset, req.period, err.code, req.principal.id);
+  } catch (recordErr) {
+    ctx.log.error({ err: recordErr, dataset: req.dataset, code: err.code }, 'could not record a refused upload');
+  }
+}
+
+async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: DatasetSchema): Promise<UploadResult> {
   const { format, gzip } = bodyFormat(req);
   const { maxUploadBytes, batchRows, maxRejectedShare } = ctx.config;
   // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the

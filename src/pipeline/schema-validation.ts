@@ -5,8 +5,9 @@
  */
 import { KoppelError } from '../errors.js';
 import { disclosurePolicyProblems } from './disclosure-policy-validation.js';
+import { scheduleOfPeriod, type PeriodicSchedule } from './periods.js';
 import {
-  ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES, PRINCIPAL_NAME_PATTERN, canonicalPrincipal, canonicalPrincipalName,
+  ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES, PRINCIPAL_NAME_PATTERN, canonicalPrincipal, canonicalPrincipalName, isPeriod,
   type DatasetSchema, type ProjectSpec, type ReleaseMetadataPolicy,
 } from '../model.js';
 
@@ -32,6 +33,7 @@ export function validateDatasetSchema(input: unknown): DatasetSchema {
   if (typeof s.name !== 'string' || !NAME_PATTERN.test(s.name)) problems.push('name must be lowercase letters, digits and underscores, starting with a letter');
   if (typeof s.supplier !== 'string' || !PRINCIPAL_NAME_PATTERN.test(s.supplier.trim())) problems.push('supplier must be the supplier principal\'s name (letters, digits, . _ -)');
   if (typeof s.schedule !== 'string' || !SCHEDULES.has(s.schedule)) problems.push(`schedule must be one of ${[...SCHEDULES].join(', ')}`);
+  else problems.push(...dueRuleProblems(s));
   if (!Array.isArray(s.columns) || s.columns.length === 0) {
     problems.push('columns must be a non-empty array');
     fail('dataset schema', problems);
@@ -64,6 +66,29 @@ export function validateDatasetSchema(input: unknown): DatasetSchema {
   // Stored in the canonical form, so that ownership checks compare like with like.
   return { ...(s as DatasetSchema), supplier: canonicalPrincipalName(s.supplier as string) };
 }
+
+/**
+ * The due rule beside a schedule: `due_days` after the period ends, expected from
+ * `expected_from` (a period spelt as the schedule's periods are). An `adhoc` dataset has neither.
+ */
+function dueRuleProblems(s: Partial<DatasetSchema>): string[] {
+  const problems: string[] = [];
+  const adhoc = s.schedule === 'adhoc';
+  if (s.due_days !== undefined) {
+    if (adhoc) problems.push('due_days needs a periodic schedule (monthly, quarterly or yearly), not adhoc');
+    else if (!Number.isInteger(s.due_days) || s.due_days < 0 || s.due_days > 366) problems.push('due_days must be an integer from 0 to 366');
+  }
+  if (s.expected_from !== undefined) {
+    if (adhoc) problems.push('expected_from needs a periodic schedule (monthly, quarterly or yearly), not adhoc');
+    else if (typeof s.expected_from !== 'string' || !isPeriod(s.expected_from) || Number(s.expected_from.slice(0, 4)) < 1900
+      || scheduleOfPeriod(s.expected_from) !== s.schedule) {
+      problems.push(`expected_from must be a ${s.schedule} period from 1900 on (${PERIOD_EXAMPLES[s.schedule as PeriodicSchedule]})`);
+    }
+  }
+  return problems;
+}
+
+const PERIOD_EXAMPLES: Readonly<Record<PeriodicSchedule, string>> = { yearly: 'e.g. 2024', quarterly: 'e.g. 2024Q1', monthly: 'e.g. 2024-03' };
 
 /** Attributes a dataset offers for release (read or derived). */
 export function releasableAttributes(schema: DatasetSchema): string[] {

@@ -17,6 +17,7 @@ import { datasetRoutes } from './routes/datasets.js';
 import { projectRoutes } from './routes/projects.js';
 import { releaseRoutes } from './routes/releases.js';
 import { auditRoutes } from './routes/audit.js';
+import { timelinessRoutes } from './routes/timeliness.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -95,5 +96,6 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await projectRoutes(app, ctx);
   await releaseRoutes(app, ctx);
   await auditRoutes(app, ctx, refusals);
+  await timelinessRoutes(app, ctx);
   return app;
 }

@@ -22,7 +22,10 @@ export async function registerLoadGuards(app: FastifyInstance, config: KoppelCon
     sampleInterval: 1000,
     maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * HEAP_SHARE),
     retryAfter: RETRY_AFTER_S,
-    pressureHandler: async (_request, reply, type) => {
+    pressureHandler: async (_request, reply, type, value) => {
+      // No sample in the last interval (the loop was never free to record one, as at start-up)
+      // reads as an infinite delay in under-pressure: that is not a measurement, let it pass.
+      if (type === 'eventLoopDelay' && typeof value === 'number' && !Number.isFinite(value)) return;
       void reply.header('retry-after', String(RETRY_AFTER_S));
       throw new KoppelError('KOPPEL_ERR_API_OVERLOADED', `the server is overloaded (${type}); try again in ${RETRY_AFTER_S} s`, { retry_after_s: RETRY_AFTER_S });
     },

@@ -51,6 +51,8 @@ export const datasetBodySchema = {
     name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
     supplier: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
     schedule: { type: 'string', enum: ['yearly', 'quarterly', 'monthly', 'adhoc'] },
+    due_days: { type: 'integer', minimum: 0, maximum: 366, description: 'Days after a period ends by which its delivery is due (default monthly 30, quarterly 45, yearly 90; none for adhoc).' },
+    expected_from: { type: 'string', maxLength: 16, description: 'The first period a delivery is expected for, spelt as the schedule\'s periods (default: the period of the registration day).' },
     description: { type: 'string', maxLength: 2000 },
     columns: { type: 'array', minItems: 1, maxItems: 500, items: columnSchema },
   },

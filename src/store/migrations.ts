@@ -121,4 +121,26 @@ export const MIGRATIONS: readonly Migration[] = [
   `,
   // 2: principals in canonical form, token expiry, notices (canonical-principals.ts)
   canonicalisePrincipals,
+  // 3: supplier timeliness: refused uploads per dataset and period, and which overdue or late
+  // deliveries have been announced (log and webhook), so each is announced once.
+  `
+  CREATE TABLE refused_uploads (
+    seq        INTEGER PRIMARY KEY,
+    dataset    TEXT NOT NULL REFERENCES datasets(name),
+    period     TEXT NOT NULL,
+    code       TEXT NOT NULL,         -- the KOPPEL_ERR_* code of the refusal; nothing from the body
+    at         TEXT NOT NULL,
+    by         TEXT NOT NULL
+  );
+  CREATE INDEX refused_uploads_period ON refused_uploads (dataset, period);
+  CREATE TABLE timeliness_notices (
+    dataset    TEXT NOT NULL REFERENCES datasets(name),
+    period     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    days_late  INTEGER NOT NULL,
+    logged_at  TEXT NOT NULL,
+    posted_at  TEXT,
+    PRIMARY KEY (dataset, period, status)
+  ) WITHOUT ROWID;
+  `,
 ];

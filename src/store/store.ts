@@ -27,6 +27,7 @@ import { Releases } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
+import { TimelinessRecords, type RefusedUpload, type TimelinessNotice } from './timeliness-records.js';
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
 import { newId } from './ids.js';
@@ -52,6 +53,7 @@ export class Store {
   private readonly jobs: Jobs;
   private readonly releases: Releases;
   private readonly chain: AuditChain;
+  private readonly timeliness: TimelinessRecords;
   private readonly keyring: Keyring | undefined;
   private closed = false;
 
@@ -73,6 +75,7 @@ export class Store {
       this.persons = new Persons(this.db);
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
+      this.timeliness = new TimelinessRecords(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
       const removed = removeOrphans(this.db, dirs);
@@ -116,6 +119,15 @@ export class Store {
   deliveryFileRef(id: string, file: 'linkage' | 'payload'): StoredFileRef { return this.deliveries.fileRef(id, file === 'linkage' ? LINKAGE_FILE : PAYLOAD_FILE); }
   /** A delivery file, verified, then read batch by batch into one table. */
   async readDeliveryFile(id: string, file: 'linkage' | 'payload'): Promise<Table> { return readStoredTable(this.deliveryFileRef(id, file)); }
+
+  // supplier timeliness
+  /** An upload refused for a known dataset and period: its error code only, nothing from the body. */
+  recordRefusedUpload(dataset: string, period: string, code: string, by: string): void { this.timeliness.recordRefusal(dataset, period, code, by); }
+  listRefusedUploads(): RefusedUpload[] { return this.timeliness.refusals(); }
+  /** Records that a delivery became late (or overdue); false when that was already recorded. */
+  addTimelinessNotice(dataset: string, period: string, status: string, daysLate: number): boolean { return this.timeliness.addNotice(dataset, period, status, daysLate); }
+  unpostedTimelinessNotices(): TimelinessNotice[] { return this.timeliness.unpostedNotices(); }
+  timelinessNoticePosted(dataset: string, period: string, status: string): void { this.timeliness.noticePosted(dataset, period, status); }
 
   // persistent person ids
   resolvePersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.byPseudonym(pseudonyms, count, keyId); }

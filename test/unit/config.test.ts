@@ -46,3 +46,11 @@ t.test('jobWorkers defaults to one worker thread, comes from KOPPEL_JOB_WORKERS,
     t.throws(() => loadConfig({ jobWorkers: bad as never }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' }, String(bad));
   }
 });
+
+t.test('the timeliness webhook is an http(s) URL from the environment, or empty', async (t) => {
+  t.equal(loadConfig({}, {}).timelinessWebhook, '');
+  t.equal(loadConfig({}, { KOPPEL_TIMELINESS_WEBHOOK: 'https://hooks.example.org/koppel' }).timelinessWebhook, 'https://hooks.example.org/koppel');
+  t.throws(() => loadConfig({}, { KOPPEL_TIMELINESS_WEBHOOK: 'ftp://hooks.example.org/' }), { code: 'KOPPEL_ERR_CFG_INVALID' });
+  t.throws(() => loadConfig({ timelinessWebhook: 'not a url' }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' });
+  t.throws(() => loadConfig({ timelinessCheckIntervalMs: 10 }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' });
+});

@@ -82,3 +82,21 @@ t.test('accepts the release choices and refuses anything else, listing each prob
   ]);
   t.same((caught(() => validateProjectSpec({ ...project, release_metadata: [] }, lookup)) as { details: { problems: string[] } }).details.problems, ['release_metadata must be an object']);
 });
+
+t.test('a due rule is accepted beside a periodic schedule and kept as given', async (t) => {
+  const withRule = { ...dataset, due_days: 45, expected_from: '2024Q1' };
+  t.same(validateDatasetSchema(withRule), withRule);
+  t.same(validateDatasetSchema({ ...dataset, schedule: 'monthly', due_days: 0, expected_from: '2024-03' }).due_days, 0);
+});
+
+t.test('a bad due rule is refused, each problem listed', async (t) => {
+  const problemsOf = (input: object) => (caught(() => validateDatasetSchema(input)) as { code: string; details: { problems: string[] } });
+  const bad = problemsOf({ ...dataset, due_days: -1, expected_from: '2024-03' });
+  t.equal(bad.code, 'KOPPEL_ERR_SCHEMA_INVALID');
+  t.match(bad.details.problems, [/due_days must be an integer from 0 to 366/, /expected_from must be a quarterly period/]);
+  t.match(problemsOf({ ...dataset, due_days: 1.5 }).details.problems, [/due_days must be an integer/]);
+  t.match(problemsOf({ ...dataset, due_days: 367 }).details.problems, [/due_days must be an integer/]);
+  t.match(problemsOf({ ...dataset, expected_from: '1850Q1' }).details.problems, [/from 1900 on/]);
+  t.match(problemsOf({ ...dataset, expected_from: 'soon' }).details.problems, [/expected_from must be a quarterly period/]);
+  t.match(problemsOf({ ...dataset, schedule: 'adhoc', due_days: 10, expected_from: '2024' }).details.problems, [/due_days needs a periodic schedule/, /expected_from needs a periodic schedule/]);
+});
