@@ -20,6 +20,7 @@ export interface ErrorDefinition {
 export const ERROR_CATALOGUE = {
   // configuration
   KOPPEL_ERR_CFG_INVALID: { status: 500, meaning: 'The configuration has invalid or missing settings.', fix: 'Correct the settings listed in the message.' },
+  KOPPEL_ERR_CFG_ENGINE_UNAVAILABLE: { status: 500, meaning: 'The chosen link engine cannot be loaded (an optional package is not installed).', fix: 'Install the package the message names (`npm install @duckdb/node-api`), or choose the in-process engine.' },
 
   // keys
   KOPPEL_ERR_KEY_MISSING: { status: 500, meaning: 'No master key is available in the keys directory.', fix: 'Run `koppel keys init --keys DIR`.' },

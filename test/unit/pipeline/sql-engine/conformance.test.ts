@@ -1,0 +1,88 @@
+/**
+ * Conformance: the DuckDB SQL plan and the in-process engine give the same links (same pairs,
+ * probabilities to 1e-9, same clusters) on the linkage benchmarks' generators, and the same
+ * intermediate results (groups, candidate pairs in order, levels) that lead there.
+ */
+import t, { type Test } from 'tap';
+import type { FieldType } from '../../../../src/model.js';
+import { dictionaryOfStrings } from '../../../../src/pseudonymise/encode-dictionary.js';
+import type { EncodedSource } from '../../../../src/pseudonymise/encoded-source.js';
+import { encodeSource, encodingKeysFrom } from '../../../../src/pseudonymise/encode-source.js';
+import { linkRecords, linkRecordsOn } from '../../../../src/link/link-records.js';
+import { linkSettings, type LinkSettings } from '../../../../src/link/link-settings.js';
+import type { LinkResult } from '../../../../src/link/link-result.js';
+import type { LinkEngine } from '../../../../src/link/link-engine.js';
+import { openLinkEngine } from '../../../../src/pipeline/sql-engine/link-engines.js';
+import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../../benchmarks/data/belgian.js';
+import { generateFebrlLike, FEBRL_COLUMNS, FEBRL_JOB_FIELDS } from '../../../../benchmarks/data/febrl-like.js';
+
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 11) & 0xff);
+
+function encode(sources: readonly { name: string; header: readonly string[]; rows: readonly (readonly string[])[] }[], fields: readonly { name: string; type: string; format?: string }[]): EncodedSource[] {
+  const keys = encodingKeysFrom(KEY);
+  const specs = fields.map((f) => ({ name: f.name, type: f.type as FieldType, format: f.format }));
+  return sources.map((src) => {
+    const columns = new Map(specs.map((f) => { const c = src.header.indexOf(f.name); return [f.name, dictionaryOfStrings(src.rows.map((r) => r[c]))] as const; }));
+    return encodeSource({ name: src.name, unique: true, size: src.rows.length, columns }, specs, keys);
+  });
+}
+
+function belgian(people: number, sources: number): EncodedSource[] {
+  return encode(generateBelgian({ people, seed: 5, sources }).sources, BELGIAN_JOB_FIELDS);
+}
+
+function febrl(records: number): EncodedSource[] {
+  const data = generateFebrlLike({ records, seed: 3 });
+  return encode([{ name: 'a', header: FEBRL_COLUMNS, rows: data.a }, { name: 'b', header: FEBRL_COLUMNS, rows: data.b }], FEBRL_JOB_FIELDS);
+}
+
+function assertSameLinks(t: Test, expected: LinkResult, actual: LinkResult): void {
+  t.equal(actual.links.length, expected.links.length, 'as many links');
+  t.same(Array.from(actual.links.left), Array.from(expected.links.left), 'same left records');
+  t.same(Array.from(actual.links.right), Array.from(expected.links.right), 'same right records');
+  t.same(Array.from(actual.links.method), Array.from(expected.links.method), 'same methods');
+  let worst = 0;
+  for (let i = 0; i < expected.links.length; i++) worst = Math.max(worst, Math.abs(actual.links.probability[i] - expected.links.probability[i]));
+  t.ok(worst <= 1e-9, `probabilities within 1e-9 (largest difference ${worst})`);
+  t.same(Array.from(actual.clusters), Array.from(expected.clusters), 'same clusters');
+  t.equal(actual.clusterCount, expected.clusterCount);
+  t.same(actual.report.blocking, expected.report.blocking, 'same blocking outcome');
+}
+
+let engine: LinkEngine | null = null;
+try {
+  engine = await openLinkEngine('duckdb');
+} catch (e) {
+  t.comment(`@duckdb/node-api cannot load here (${(e as { code?: string }).code}): the DuckDB conformance is skipped.`);
+}
+
+const cases: { name: string; sources: () => EncodedSource[]; settings: Partial<LinkSettings> }[] = [
+  { name: 'Belgian, two sources', sources: () => belgian(1200, 2), settings: {} },
+  { name: 'Belgian, three sources', sources: () => belgian(800, 3), settings: {} },
+  { name: 'FEBRL-like, no national id', sources: () => febrl(600), settings: {} },
+  { name: 'Belgian, job rules with blocks over the limit', sources: () => belgian(600, 2), settings: { blocking: [['sex'], ['surname.phonetic', 'postcode'], ['date_of_birth.ym']], maxBlockPairs: 5000 } },
+  { name: 'Belgian, deduplicated', sources: () => belgian(300, 2), settings: { deduplicate: true } },
+];
+
+for (const c of cases) {
+  t.test(`the duckdb and in-process engines give the same links: ${c.name}`, { skip: engine === null ? '@duckdb/node-api cannot load' : false }, async (t) => {
+    const sources = c.sources();
+    const settings = linkSettings(c.settings);
+    const expected = linkRecords(sources, settings);
+    const actual = await linkRecordsOn(engine!, sources, settings);
+    t.ok(expected.links.length > 0, `${expected.links.length} links`);
+    assertSameLinks(t, expected, actual);
+  });
+}
+
+t.test('the in-process engine behind the interface gives what linkRecords gives', async (t) => {
+  const sources = belgian(400, 2);
+  const settings = linkSettings();
+  assertSameLinks(t, linkRecords(sources, settings), await linkRecordsOn(await openLinkEngine('in-process'), sources, settings));
+});
+
+t.test('a duckdb engine that cannot be loaded is refused with a coded error', async (t) => {
+  await t.rejects(openLinkEngine('duckdb', () => Promise.reject(new Error('Cannot find module'))), { code: 'KOPPEL_ERR_CFG_ENGINE_UNAVAILABLE' });
+});
+
+t.teardown(async () => { await engine?.close(); });
