@@ -1,17 +1,20 @@
 /**
  * The heavy, data-parallel part of a run behind one interface: the join of equal national-id
- * pseudonyms, blocking, and the comparison levels of every candidate pair. Everything that
- * needs the whole picture (union-find over the groups, EM on pattern counts, threshold,
- * assignment, clusters) stays in link-records.ts, whichever engine ran this part.
+ * pseudonyms, blocking, the comparison levels of every candidate pair and (optionally) the
+ * histograms of comparison patterns. Everything that needs the whole picture (union-find over
+ * the groups, EM on pattern counts, threshold, assignment, clusters) stays in link-records.ts,
+ * whichever engine ran this part.
  *
  * Two engines implement it: this file's in-process one (typed arrays, the frame's dense token
  * ids) and a SQL plan (pipeline/sql-engine/, run by DuckDB here, by Spark or Trino past one
  * machine; docs/scale-out.md). Both must give the same groups, the same pairs in the same
- * order and the same levels: test/unit/pipeline/sql-engine/conformance.test.ts checks it.
+ * order, the same levels and the same histograms: test/unit/pipeline/sql-engine/conformance.test.ts
+ * checks it.
  */
 import { blockCandidates, type Blocked, type RuleSet } from './blocking.js';
 import { comparePairs, type Compared } from './comparison.js';
 import type { DeterministicOutcome } from './deterministic.js';
+import type { RuleHistograms } from './estimation.js';
 import type { LinkFrame } from './link-frame.js';
 
 export const LINK_ENGINE_NAMES = ['in-process', 'duckdb'] as const;
@@ -34,10 +37,15 @@ export interface PairStageInput {
   readonly maxBlockPairs: number;
 }
 
-/** Blocking's candidate pairs and the comparison levels of those pairs and of the deterministic links. */
+/**
+ * Blocking's candidate pairs, the comparison levels of those pairs and of the deterministic
+ * links, and per blocking rule the histogram of comparison patterns EM runs on (undefined: the
+ * estimation stage counts them from the levels).
+ */
 export interface PairStage {
   readonly blocked: Blocked;
   readonly compared: Compared;
+  readonly ruleHistograms?: RuleHistograms;
 }
 
 export interface LinkEngine {

@@ -84,7 +84,7 @@ function pairStageInput(frame: LinkFrame, settings: LinkSettings, det: Determini
 function afterPairs(input: PairStageInput, settings: LinkSettings, pairs: PairStage, timer: StageTimer, hooks: LinkHooks): LinkResult {
   const { frame, det, ruleSet, saturated } = input;
   const { blocked, compared } = pairs;
-  const estimated = estimateStage(frame, settings, det, ruleSet, blocked, compared, saturated);
+  const estimated = estimateStage(frame, settings, det, ruleSet, blocked, compared, saturated, pairs.ruleHistograms);
   timer.lap('estimation');
   const scored = scoreStage(frame, estimated.estimate.params, estimated.prior, blocked.lists, compared.candidates);
   timer.lap('scoring');

@@ -7,12 +7,13 @@
  * engine is chosen; this module receives the loaded module and never imports it at run time.
  */
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
-import type { PairList, RuleOutcome } from '../../link/blocking.js';
+import type { BlockingRule, PairList, RuleOutcome } from '../../link/blocking.js';
+import type { RuleHistograms } from '../../link/estimation.js';
 import type { LinkEngine, PairStage, PairStageInput, PseudonymGroups } from '../../link/link-engine.js';
 import type { LinkFrame } from '../../link/link-frame.js';
 import { loadRecords, loadTable, type DuckDBApi } from './duckdb-load.js';
 import { recordShape, type RecordShape } from './sql-columns.js';
-import { groupsSql, levelsSql, pairsSql, SKIPPED_SQL } from './sql-plan.js';
+import { groupsSql, histogramsSql, levelsSql, pairsSql, SKIPPED_SQL } from './sql-plan.js';
 
 export async function openDuckDBEngine(api: DuckDBApi): Promise<LinkEngine> {
   const instance = await api.DuckDBInstance.create(':memory:');
@@ -51,7 +52,7 @@ class DuckDBEngine implements LinkEngine {
     const { frame, ruleSet, det, saturated, maxBlockPairs } = input;
     const shape = await this.load(frame);
     await this.loadSourcePairs(frame, saturated);
-    for (const sql of pairsSql(shape, ruleSet.rules, maxBlockPairs)) await this.connection.run(sql);
+    for (const sql of pairsSql(shape, frame.specs, ruleSet.rules, maxBlockPairs)) await this.connection.run(sql);
     const lists = frame.sourcePairs.map((sp): PairList => ({ left: sp.left, right: sp.right, a: new Int32Array(0), b: new Int32Array(0), length: 0, ruleEnd: new Int32Array(ruleSet.rules.length) }));
     const counts = await this.pairCounts(lists.length, ruleSet.rules.length);
     const outcomes = await this.outcomes(ruleSet.rules.length, counts);
@@ -61,12 +62,13 @@ class DuckDBEngine implements LinkEngine {
       perRule.forEach((n, r) => { end += n; list.ruleEnd![r] = end; });
       list.a = new Int32Array(end); list.b = new Int32Array(end);
     });
-    const candidates = await this.levels(frame, 'pairs', lists.map((l) => l.a.length), lists);
+    const candidates = await this.levels(frame, 'SELECT * FROM plevels ORDER BY n', lists.map((l) => l.a.length), lists);
+    const ruleHistograms = await this.histograms(frame, ruleSet.rules);
     const detLists = det?.lists ?? [];
     await this.loadDeterministic(frame, detLists);
-    const deterministic = await this.levels(frame, 'detpairs', detLists.map((l) => l.length), null);
+    const deterministic = await this.levels(frame, levelsSql(shape, frame.specs, 'detpairs'), detLists.map((l) => l.length), null);
     const blocked = { lists, outcomes, candidatePairs: lists.reduce((s, l) => s + l.length, 0) };
-    return { blocked, compared: { candidates, deterministic } };
+    return { blocked, compared: { candidates, deterministic }, ruleHistograms };
   }
 
   async close(): Promise<void> {
@@ -128,18 +130,44 @@ class DuckDBEngine implements LinkEngine {
     return out;
   }
 
+  /** Per rule, its pattern histogram (as `rulePatternHistograms` gives it), counted by the engine. */
+  private async histograms(frame: LinkFrame, rules: readonly BlockingRule[]): Promise<RuleHistograms> {
+    const F = frame.specs.length;
+    const levels: number[][] = rules.map(() => []);
+    const counts: number[][] = rules.map(() => []);
+    if (rules.length > 0) {
+      const result = await this.connection.stream(histogramsSql(frame.specs, rules));
+      const names = result.columnNames();
+      const at = (name: string) => names.indexOf(name);
+      const levelColumn = frame.specs.map((s) => at(`lv${s.field}`));
+      await this.eachChunk(result, (chunk, rows) => {
+        const ruleV = chunk.getColumnVector(at('rule')); const pairsV = chunk.getColumnVector(at('pairs'));
+        const lvV = levelColumn.map((c) => chunk.getColumnVector(c));
+        for (let i = 0; i < rows; i++) {
+          const r = ruleV.getItem(i) as number;
+          for (let f = 0; f < F; f++) levels[r].push(lvV[f].getItem(i) as number);
+          counts[r].push(pairsV.getItem(i) as number);
+        }
+      });
+    }
+    return rules.map((_, r) => ({
+      hist: { fieldCount: F, levels: Uint8Array.from(levels[r]), counts: Float64Array.from(counts[r]), size: counts[r].length },
+      pairs: counts[r].reduce((s, c) => s + c, 0),
+    }));
+  }
+
   /**
-   * levels[list][field][pair] of the pairs of `table` (lists of `sizes` pairs, in the table's
+   * levels[list][field][pair] of the pairs of `query` (lists of `sizes` pairs, in the query's
    * order); fills `lists`' records from it when given.
    */
-  private async levels(frame: LinkFrame, table: 'pairs' | 'detpairs', sizes: readonly number[], lists: PairList[] | null): Promise<Uint8Array[][]> {
+  private async levels(frame: LinkFrame, query: string, sizes: readonly number[], lists: PairList[] | null): Promise<Uint8Array[][]> {
     const out = sizes.map((n) => frame.specs.map(() => new Uint8Array(n)));
     const fill = new Int32Array(sizes.length);
-    const result = await this.connection.stream(levelsSql(recordShape(frame.sources), frame.specs, table));
+    const result = await this.connection.stream(query);
     const names = result.columnNames();
     const levelColumn = frame.specs.map((s) => names.indexOf(`lv${s.field}`));
     await this.eachChunk(result, (chunk, rows) => {
-      const piV = chunk.getColumnVector(0); const aV = chunk.getColumnVector(1); const bV = chunk.getColumnVector(2);
+      const piV = chunk.getColumnVector(names.indexOf('pi')); const aV = chunk.getColumnVector(names.indexOf('a')); const bV = chunk.getColumnVector(names.indexOf('b'));
       const lvV = levelColumn.map((c) => chunk.getColumnVector(c));
       for (let i = 0; i < rows; i++) {
         const pi = piV.getItem(i) as number;

@@ -7,7 +7,8 @@
  *     ─> kc ─> skipped(pi, rule, k)    blocks over the pair limit, per source pair
  *     ─> produced ─> pairs             every rule's equi-join, minus skipped blocks and
  *                                      saturated records; a pair belongs to its first rule
- *     ─> levels                        per field: token equalities, Dice as bit_count(&)
+ *     ─> plevels                       per field: token equalities, Dice as bit_count(&)
+ *     ─> histograms                    per rule: pattern counts, the rule's fields masked
  * ```
  * The in-process engine's order is kept (source pair, rule, block in order of its first record,
  * left record, right record), so both engines give the same lists, not only the same sets.
@@ -23,15 +24,19 @@ export function groupsSql(shape: RecordShape, field: number): string {
     THEN min(g) OVER (PARTITION BY ${cols.join(', ')}) END AS first FROM rec ORDER BY g`;
 }
 
-/** Statements building `pairs(n, pi, rule, a, b, ga, gb)` from `rec`, `sp(pi, l, r)` and `sat(s, t, r)`. */
-export function pairsSql(shape: RecordShape, rules: readonly BlockingRule[], maxBlockPairs: number): string[] {
+/**
+ * Statements building `pairs(n, pi, rule, a, b, ga, gb)` and their levels `plevels` from `rec`,
+ * `sp(pi, l, r)` and `sat(s, t, r)`.
+ */
+export function pairsSql(shape: RecordShape, specs: readonly ComparisonSpec[], rules: readonly BlockingRule[], maxBlockPairs: number): string[] {
   const keys = rules.map((rule, i) => {
     const cols = rule.flatMap((k) => keyColumns(shape, k.field, k.slot));
     const present = rule.map((k) => `f${k.field}_p = 1`).concat(cols.map((c) => `${c} IS NOT NULL`)).join(' AND ');
     return `SELECT ${i} AS rule, min(g) OVER (PARTITION BY ${cols.join(', ')}) AS k, s, r, g FROM rec WHERE ${present}`;
   });
   return [
-    `CREATE OR REPLACE TEMP TABLE keys AS ${keys.join(' UNION ALL ')}`,
+    // No rule: no keys (the union of no selects, typed).
+    `CREATE OR REPLACE TEMP TABLE keys AS ${keys.length > 0 ? keys.join(' UNION ALL ') : 'SELECT 0 AS rule, 0 AS k, 0 AS s, 0 AS r, 0 AS g WHERE false'}`,
     'CREATE OR REPLACE TEMP TABLE kc AS SELECT rule, k, s, count(*)::BIGINT AS n FROM keys GROUP BY rule, k, s',
     `CREATE OR REPLACE TEMP TABLE blocks AS
       SELECT sp.pi, L.rule, L.k, CASE WHEN sp.l = sp.r THEN (L.n * (L.n - 1)) // 2 ELSE L.n * R.n END AS size
@@ -49,17 +54,34 @@ export function pairsSql(shape: RecordShape, rules: readonly BlockingRule[], max
       SELECT row_number() OVER (ORDER BY pi, rule, k, a, b) - 1 AS n, pi, rule, a, b, ga, gb
       FROM (SELECT pi, min(rule) AS rule, arg_min(k, rule) AS k, a, b, any_value(ga) AS ga, any_value(gb) AS gb
             FROM produced GROUP BY pi, a, b)`,
+    `CREATE OR REPLACE TEMP TABLE plevels AS ${levelsSql(shape, specs, 'pairs')}`,
   ];
 }
 
 /** Per rule: the blocks skipped for size and the pairs they would have produced, over all source pairs. */
 export const SKIPPED_SQL = 'SELECT rule, count(*)::INTEGER AS blocks, sum(size)::DOUBLE AS pairs FROM skipped GROUP BY rule';
 
-/** The comparison levels of the pairs of `table(n, pi, ga, gb)`, in order of n. */
+/** The comparison levels `lv{f}` of the pairs of `table(n, pi, a, b, ga, gb)`, in order of n. */
 export function levelsSql(shape: RecordShape, specs: readonly ComparisonSpec[], table: string): string {
   const select = specs.flatMap((spec) => levelColumns(shape, spec));
-  return `SELECT P.pi, P.a, P.b, ${select.join(', ')}
+  return `SELECT P.n, P.pi, P.a, P.b, P.ga, P.gb, ${select.join(', ')}
     FROM ${table} P JOIN rec L ON L.g = P.ga JOIN rec R ON R.g = P.gb ORDER BY P.n`;
+}
+
+/**
+ * Per rule, the histogram of comparison patterns of the pairs agreeing on its keys, with its own
+ * fields at level 0 (they carry no information there), from `plevels` (the levels of `pairs`).
+ * A pattern's rank is its first pair's, as the in-process count orders them.
+ */
+export function histogramsSql(specs: readonly ComparisonSpec[], rules: readonly BlockingRule[]): string {
+  const perRule = rules.map((rule, r) => {
+    const masked = new Set(rule.map((k) => k.field));
+    const levels = specs.map((s) => (masked.has(s.field) ? `0::UTINYINT AS lv${s.field}` : `P.lv${s.field}`));
+    return `SELECT ${r} AS rule, ${levels.join(', ')}, count(*)::DOUBLE AS pairs, min(P.n) AS first
+      FROM plevels P JOIN keys A ON A.rule = ${r} AND A.g = P.ga JOIN keys B ON B.rule = ${r} AND B.g = P.gb AND B.k = A.k
+      GROUP BY ALL`;
+  });
+  return `${perRule.map((q) => `(${q})`).join(' UNION ALL ')} ORDER BY rule, first`;
 }
 
 const same = (cols: readonly string[]): string => cols.map((c) => `L.${c} IS NOT DISTINCT FROM R.${c}`).join(' AND ');

@@ -15,6 +15,7 @@ import { inProcessGroups, inProcessPairs, type LinkEngine } from '../../../../sr
 import { linkFrame } from '../../../../src/link/link-frame.js';
 import { linkDeterministic, saturation } from '../../../../src/link/deterministic.js';
 import { blockingRules } from '../../../../src/link/blocking-choice.js';
+import { rulePatternHistograms } from '../../../../src/link/pattern-histogram.js';
 import { openLinkEngine } from '../../../../src/pipeline/sql-engine/link-engines.js';
 import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../../benchmarks/data/belgian.js';
 import { generateFebrlLike, FEBRL_COLUMNS, FEBRL_JOB_FIELDS } from '../../../../benchmarks/data/febrl-like.js';
@@ -102,6 +103,16 @@ t.test('the duckdb engine gives the in-process groups, candidate pairs in order,
   });
   t.same(actual.compared.candidates.map((l) => l.map((f) => Array.from(f))), expected.compared.candidates.map((l) => l.map((f) => Array.from(f))), 'same levels of candidates');
   t.same(actual.compared.deterministic.map((l) => l.map((f) => Array.from(f))), expected.compared.deterministic.map((l) => l.map((f) => Array.from(f))), 'same levels of deterministic links');
+  const counted = rulePatternHistograms({
+    specs: frame.specs, rules: input.ruleSet.rules, ruleKeys: input.ruleSet.keys, skippedBlocks: expected.blocked.outcomes.map((o) => o.skippedBlocks),
+    lists: expected.blocked.lists, listLevels: expected.compared.candidates,
+  });
+  t.equal(actual.ruleHistograms?.length, counted.length, 'a histogram per rule');
+  counted.forEach((c, r) => {
+    const got = actual.ruleHistograms![r];
+    t.equal(got.pairs, c.pairs, `rule ${r}: same pairs`);
+    t.same([got.hist.size, Array.from(got.hist.levels), Array.from(got.hist.counts)], [c.hist.size, Array.from(c.hist.levels), Array.from(c.hist.counts)], `rule ${r}: same patterns in the same order, same counts`);
+  });
 });
 
 t.test('the in-process engine behind the interface gives what linkRecords gives', async (t) => {
