@@ -7,6 +7,7 @@
  * engine is chosen; this module receives the loaded module and never imports it at run time.
  */
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
+import { KoppelError } from '../../errors.js';
 import type { BlockingRule, PairList, RuleOutcome } from '../../link/blocking.js';
 import type { RuleHistograms } from '../../link/estimation.js';
 import type { LinkEngine, PairStage, PairStageInput, PseudonymGroups } from '../../link/link-engine.js';
@@ -16,9 +17,24 @@ import { recordShape, type RecordShape } from './sql-columns.js';
 import { groupsSql, histogramsSql, levelsSql, pairsSql, SKIPPED_SQL } from './sql-plan.js';
 
 export async function openDuckDBEngine(api: DuckDBApi): Promise<LinkEngine> {
-  const instance = await api.DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  return new DuckDBEngine(api, instance, connection);
+  return guarded('start', async () => {
+    const instance = await api.DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    return new DuckDBEngine(api, instance, connection);
+  });
+}
+
+/**
+ * A DuckDB failure as a coded error naming the stage. DuckDB's own message is dropped: a
+ * conversion or constraint error can quote the value it failed on, here a token or filter word.
+ */
+async function guarded<T>(stage: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof KoppelError) throw err;
+    throw new KoppelError('KOPPEL_ERR_LINK_ENGINE_FAILED', `The duckdb link engine failed in stage ${stage}.`, { engine: 'duckdb', stage });
+  }
 }
 
 class DuckDBEngine implements LinkEngine {
@@ -28,7 +44,15 @@ class DuckDBEngine implements LinkEngine {
 
   constructor(private readonly api: DuckDBApi, private readonly instance: DuckDBInstance, private readonly connection: DuckDBConnection) {}
 
-  async pseudonymGroups(frame: LinkFrame, field: number): Promise<PseudonymGroups> {
+  pseudonymGroups(frame: LinkFrame, field: number): Promise<PseudonymGroups> {
+    return guarded('pseudonym join', () => this.groups(frame, field));
+  }
+
+  pairs(input: PairStageInput): Promise<PairStage> {
+    return guarded('blocking and comparison', () => this.pairStage(input));
+  }
+
+  private async groups(frame: LinkFrame, field: number): Promise<PseudonymGroups> {
     const shape = await this.load(frame);
     const ids = new Int32Array(frame.totalRecords).fill(-1);
     // First record of each group -> dense id in order of first record, as the field index numbers them.
@@ -48,7 +72,7 @@ class DuckDBEngine implements LinkEngine {
     return { ids, sizes: Int32Array.from(sizes) };
   }
 
-  async pairs(input: PairStageInput): Promise<PairStage> {
+  private async pairStage(input: PairStageInput): Promise<PairStage> {
     const { frame, ruleSet, det, saturated, maxBlockPairs } = input;
     const shape = await this.load(frame);
     await this.loadSourcePairs(frame, saturated);

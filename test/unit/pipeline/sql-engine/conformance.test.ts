@@ -17,6 +17,7 @@ import { linkDeterministic, saturation } from '../../../../src/link/deterministi
 import { blockingRules } from '../../../../src/link/blocking-choice.js';
 import { rulePatternHistograms } from '../../../../src/link/pattern-histogram.js';
 import { openLinkEngine } from '../../../../src/pipeline/sql-engine/link-engines.js';
+import type { DuckDBApi } from '../../../../src/pipeline/sql-engine/duckdb-load.js';
 import { generateBelgian, BELGIAN_JOB_FIELDS } from '../../../../benchmarks/data/belgian.js';
 import { generateFebrlLike, FEBRL_COLUMNS, FEBRL_JOB_FIELDS } from '../../../../benchmarks/data/febrl-like.js';
 
@@ -123,6 +124,20 @@ t.test('the in-process engine behind the interface gives what linkRecords gives'
 
 t.test('a duckdb engine that cannot be loaded is refused with a coded error', async (t) => {
   await t.rejects(openLinkEngine('duckdb', () => Promise.reject(new Error('Cannot find module'))), { code: 'KOPPEL_ERR_CFG_ENGINE_UNAVAILABLE' });
+});
+
+t.test('a failure inside the SQL engine is a coded error that quotes nothing of it', async (t) => {
+  const secret = 'token 0x5ec12e7';
+  const failing = { run: () => Promise.reject(new Error(`Conversion Error: ${secret}`)), closeSync: () => {} };
+  const api = { DuckDBInstance: { create: async () => ({ connect: async () => failing, closeSync: () => {} }) } } as unknown as DuckDBApi;
+  const broken = await openLinkEngine('duckdb', async () => api);
+  const sources = belgian(50, 2);
+  const frame = linkFrame(sources, linkSettings());
+  const err = await broken.pseudonymGroups(frame, 0).then(() => null, (e: unknown) => e as { code?: string; message: string });
+  t.equal(err?.code, 'KOPPEL_ERR_LINK_ENGINE_FAILED');
+  t.match(err?.message, /pseudonym join/);
+  t.notMatch(err?.message, /5ec12e7/);
+  await t.rejects(openLinkEngine('duckdb', async () => ({ DuckDBInstance: { create: () => Promise.reject(new Error(secret)) } }) as unknown as DuckDBApi), { code: 'KOPPEL_ERR_LINK_ENGINE_FAILED' });
 });
 
 t.teardown(async () => { await engine?.close(); });
