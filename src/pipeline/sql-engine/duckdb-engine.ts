@@ -86,11 +86,11 @@ class DuckDBEngine implements LinkEngine {
       perRule.forEach((n, r) => { end += n; list.ruleEnd![r] = end; });
       list.a = new Int32Array(end); list.b = new Int32Array(end);
     });
-    const candidates = await this.levels(frame, 'SELECT * FROM plevels ORDER BY n', lists.map((l) => l.a.length), lists);
+    const candidates = await this.levels(frame, `SELECT pi, a, b, ${frame.specs.map((sp) => `lv${sp.field}`).join(', ')} FROM plevels ORDER BY n`, lists.map((l) => l.a.length), lists);
     const ruleHistograms = await this.histograms(frame, ruleSet.rules);
     const detLists = det?.lists ?? [];
     await this.loadDeterministic(frame, detLists);
-    const deterministic = await this.levels(frame, levelsSql(shape, frame.specs, 'detpairs'), detLists.map((l) => l.length), null);
+    const deterministic = await this.levels(frame, `${levelsSql(shape, frame.specs, 'detpairs')} ORDER BY P.n`, detLists.map((l) => l.length), null);
     const blocked = { lists, outcomes, candidatePairs: lists.reduce((s, l) => s + l.length, 0) };
     return { blocked, compared: { candidates, deterministic }, ruleHistograms };
   }

@@ -61,11 +61,11 @@ export function pairsSql(shape: RecordShape, specs: readonly ComparisonSpec[], r
 /** Per rule: the blocks skipped for size and the pairs they would have produced, over all source pairs. */
 export const SKIPPED_SQL = 'SELECT rule, count(*)::INTEGER AS blocks, sum(size)::DOUBLE AS pairs FROM skipped GROUP BY rule';
 
-/** The comparison levels `lv{f}` of the pairs of `table(n, pi, a, b, ga, gb)`, in order of n. */
+/** The comparison levels `lv{f}` of the pairs of `table(n, pi, a, b, ga, gb)` (unordered: order by n to read). */
 export function levelsSql(shape: RecordShape, specs: readonly ComparisonSpec[], table: string): string {
   const select = specs.flatMap((spec) => levelColumns(shape, spec));
   return `SELECT P.n, P.pi, P.a, P.b, P.ga, P.gb, ${select.join(', ')}
-    FROM ${table} P JOIN rec L ON L.g = P.ga JOIN rec R ON R.g = P.gb ORDER BY P.n`;
+    FROM ${table} P JOIN rec L ON L.g = P.ga JOIN rec R ON R.g = P.gb`;
 }
 
 /**
