@@ -20,6 +20,7 @@ export interface ErrorDefinition {
 export const ERROR_CATALOGUE = {
   // configuration
   KOPPEL_ERR_CFG_INVALID: { status: 500, meaning: 'The configuration has invalid or missing settings.', fix: 'Correct the settings listed in the message.' },
+  KOPPEL_ERR_CFG_ENGINE_UNAVAILABLE: { status: 500, meaning: 'The chosen link engine cannot be loaded (an optional package is not installed).', fix: 'Install the package the message names (`npm install @duckdb/node-api`), or choose the in-process engine.' },
 
   // keys
   KOPPEL_ERR_KEY_MISSING: { status: 500, meaning: 'No master key is available in the keys directory.', fix: 'Run `koppel keys init --keys DIR`.' },
@@ -65,6 +66,7 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_LINK_INTERRUPTED: { status: 500, meaning: 'The job was interrupted by a server stop.', fix: 'Run the job again.' },
   KOPPEL_ERR_LINK_SOURCE_UNREADABLE: { status: 400, meaning: 'A source file of a job cannot be read.', fix: 'Check the path and format named in the message.' },
   KOPPEL_ERR_LINK_WORKER_FAILED: { status: 500, meaning: 'A worker thread of the run stopped before it finished (out of memory, or killed).', fix: 'Give Node more memory (NODE_OPTIONS=--max-old-space-size=MB) and run again.' },
+  KOPPEL_ERR_LINK_ENGINE_FAILED: { status: 500, meaning: 'The SQL engine running the link stage (DuckDB) failed; its own message is not passed on, as it could quote encodings.', fix: 'Run the job on the in-process engine, or with more memory for the SQL engine; report the stage the message names.' },
 
   // release
   KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },

@@ -51,7 +51,12 @@ export interface EstimationInput extends RulePairs {
   /** All comparable pairs, and the matches among them already known (deterministic links). */
   readonly allPairs: number;
   readonly knownMatches: number;
+  /** Per rule, its masked pattern histogram, when the engine counted them; else counted here from the pairs. */
+  readonly ruleHistograms?: RuleHistograms;
 }
+
+/** Per rule: the histogram of the patterns of its pairs with its own fields masked, and its pairs. */
+export type RuleHistograms = ReturnType<typeof rulePatternHistograms>;
 
 export function estimateModel(input: EstimationInput): ModelEstimate {
   const { specs, rules, fixedM } = input;
@@ -60,7 +65,7 @@ export function estimateModel(input: EstimationInput): ModelEstimate {
   const start = input.startM ?? initialM(levelCounts);
   const params: FsParams = { m: start.map((m) => m.slice()), u: input.uSample.u.map((u) => u.slice()), lambda: 0.01 };
 
-  const ruleHistograms = rulePatternHistograms(input);
+  const ruleHistograms = input.ruleHistograms ?? rulePatternHistograms(input);
   const ruleEstimates: RuleEstimate[] = [];
   let iterations = 0;
   let converged = true;
@@ -158,7 +163,7 @@ export interface Estimated {
  */
 export function estimateStage(
   frame: LinkFrame, settings: LinkSettings, det: DeterministicOutcome | null, ruleSet: RuleSet, blocked: Blocked, compared: Compared,
-  saturated: (s: number, t: number) => Uint8Array | null,
+  saturated: (s: number, t: number) => Uint8Array | null, ruleHistograms?: RuleHistograms,
 ): Estimated {
   const { sources, sourcePairs, index, specs } = frame;
   const uSample = sampleU(sources, sourcePairs, index, specs, settings.uSamplePairs);
@@ -172,6 +177,7 @@ export function estimateStage(
     specs, rules: ruleSet.rules, ruleKeys: ruleSet.keys, skippedBlocks: blocked.outcomes.map((o) => o.skippedBlocks),
     lists: blocked.lists, listLevels: compared.candidates, uSample, startM, fixedM,
     comparablePairs: Math.max(openPairs(frame, saturated), 1), allPairs: frame.comparablePairs, knownMatches: det?.links ?? 0,
+    ruleHistograms,
   });
   return {
     estimate, uPairs: uSample.pairs, prior: priorWeight(estimate.params.lambda),

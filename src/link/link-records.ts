@@ -14,7 +14,8 @@
  * ```
  * Each stage is a function of the earlier stages' results; the report is built from them all
  * (link-report.ts). Pure: typed arrays in, typed arrays and a report out; no files, no keys, no
- * cleartext.
+ * cleartext. The pseudonym join, blocking and comparison can run on another engine
+ * (`linkRecordsOn`, link-engine.ts); the stages that need the whole picture always run here.
  */
 import { assignStage } from './assignment.js';
 import { blockingRules } from './blocking-choice.js';
@@ -22,18 +23,20 @@ import { blockCandidates } from './blocking.js';
 import { linksAndClusters } from './clusters.js';
 import { comparePairs } from './comparison.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
-import { linkDeterministic, saturation } from './deterministic.js';
+import { deterministicPass, linkDeterministic, saturation, type DeterministicOutcome } from './deterministic.js';
 import { deterministicOnly, probabilisticSkipReason } from './deterministic-only.js';
 import { estimateStage } from './estimation.js';
-import { linkFrame } from './link-frame.js';
+import type { LinkEngine, PairStage, PairStageInput } from './link-engine.js';
+import { linkFrame, type LinkFrame } from './link-frame.js';
 import { buildReport } from './link-report.js';
 import type { LinkHooks, LinkResult } from './link-result.js';
 import type { LinkSettings } from './link-settings.js';
 import { scoreStage } from './scoring.js';
-import { stageTimer } from './stage-timer.js';
+import { stageTimer, type StageTimer } from './stage-timer.js';
 
 export type { LinkHooks, LinkResult } from './link-result.js';
 
+/** A run on the in-process engine, synchronously. */
 export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}): LinkResult {
   const timer = stageTimer(hooks);
   const frame = linkFrame(sources, settings);
@@ -42,15 +45,46 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   timer.lap('deterministic');
   const skippedBecause = probabilisticSkipReason(frame.specs);
   if (skippedBecause !== null) return deterministicOnly(frame, settings, det, skippedBecause, timer, hooks);
-
-  // A record linked to a record of a constrained source can take no other record of it.
-  const saturated = saturation(det, frame.constrained);
-  const ruleSet = blockingRules(frame, settings);
-  const blocked = blockCandidates(ruleSet, frame.sourcePairs, { maxBlockPairs: settings.maxBlockPairs, saturated });
+  const input = pairStageInput(frame, settings, det);
+  const blocked = blockCandidates(input.ruleSet, frame.sourcePairs, { maxBlockPairs: input.maxBlockPairs, saturated: input.saturated });
   timer.lap('blocking');
   const compared = comparePairs(blocked.lists, det?.lists ?? [], frame.specs, frame.index, sources);
   timer.lap('comparison');
-  const estimated = estimateStage(frame, settings, det, ruleSet, blocked, compared, saturated);
+  return afterPairs(input, settings, { blocked, compared }, timer, hooks);
+}
+
+/** A run whose pseudonym join, blocking and comparison run on `engine` (the caller closes it). */
+export async function linkRecordsOn(
+  engine: LinkEngine, sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {},
+): Promise<LinkResult> {
+  const timer = stageTimer(hooks);
+  const frame = linkFrame(sources, settings);
+  timer.lap('index');
+  const nid = frame.index.findIndex((fi) => fi.type === 'national_id');
+  const det = nid < 0 ? null : deterministicPass({
+    sources, offsets: frame.offsets, ...(await engine.pseudonymGroups(frame, nid)),
+    constrained: frame.constrained, dedupe: frame.dedupe, maxGroup: settings.maxDeterministicGroup,
+  });
+  timer.lap('deterministic');
+  const skippedBecause = probabilisticSkipReason(frame.specs);
+  if (skippedBecause !== null) return deterministicOnly(frame, settings, det, skippedBecause, timer, hooks);
+  const input = pairStageInput(frame, settings, det);
+  const pairs = await engine.pairs(input);
+  timer.lap('blocking and comparison');
+  return afterPairs(input, settings, pairs, timer, hooks);
+}
+
+function pairStageInput(frame: LinkFrame, settings: LinkSettings, det: DeterministicOutcome | null): PairStageInput {
+  // A record linked to a record of a constrained source can take no other record of it.
+  const saturated = saturation(det, frame.constrained);
+  return { frame, det, saturated, ruleSet: blockingRules(frame, settings), maxBlockPairs: settings.maxBlockPairs };
+}
+
+/** The stages that need the whole picture: EM on pattern counts, scoring, assignment, clusters, the report. */
+function afterPairs(input: PairStageInput, settings: LinkSettings, pairs: PairStage, timer: StageTimer, hooks: LinkHooks): LinkResult {
+  const { frame, det, ruleSet, saturated } = input;
+  const { blocked, compared } = pairs;
+  const estimated = estimateStage(frame, settings, det, ruleSet, blocked, compared, saturated, pairs.ruleHistograms);
   timer.lap('estimation');
   const scored = scoreStage(frame, estimated.estimate.params, estimated.prior, blocked.lists, compared.candidates);
   timer.lap('scoring');

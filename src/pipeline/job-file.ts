@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
 import { blockingRules, jobFileShapeProblems, settingsProblems } from './job-schema.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 
 export type Delimiter = ',' | ';' | '\t';
 
@@ -42,6 +43,8 @@ export interface JobFile {
   readonly threshold: number | null;
   readonly oneToOne: boolean;
   readonly deduplicate: boolean;
+  /** Where the pseudonym join, blocking and comparison run (link-engine.ts). */
+  readonly engine: LinkEngineName;
 }
 
 /** The column a source uses for a field. */
@@ -99,6 +102,7 @@ export function parseJob(json: unknown, where: string, baseDir: string): JobFile
     threshold: typeof job.threshold === 'number' ? job.threshold : null,
     oneToOne: job.one_to_one !== false,
     deduplicate: job.deduplicate === true,
+    engine: (job.engine ?? 'in-process') as LinkEngineName,
   };
 }
 

@@ -13,6 +13,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { FIELD_TYPES } from '../model.js';
 import { TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
 import { isDateFormat } from '../ingest/date-format.js';
+import { LINK_ENGINE_NAMES } from '../link/link-engine.js';
 
 const COLUMN_NAME = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const RULE_PART = { type: 'string', minLength: 1, maxLength: 64 } as const;
@@ -66,6 +67,7 @@ const jobFileSchema = {
     threshold: thresholdSchema,
     one_to_one: { type: 'boolean' },
     deduplicate: { type: 'boolean' },
+    engine: { enum: LINK_ENGINE_NAMES },
   },
 } as const;
 
@@ -107,6 +109,7 @@ function describe(json: Json, e: ErrorObject): string {
   }
   if (list === 'blocking') return index === undefined ? '"blocking" must be a non-empty list of lists of field names' : `blocking[${i}] must be a list of field names`;
   if (list === 'threshold') return '"threshold" must be a match probability between 0 and 1 (exclusive)';
+  if (list === 'engine') return `"engine" must be one of ${LINK_ENGINE_NAMES.join(', ')}`;
   return `"${list}" must be true or false`;
 }
 

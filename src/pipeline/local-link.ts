@@ -27,9 +27,12 @@ import { basename, join } from 'node:path';
 import type { EncodingKeys, FieldSpec } from '../pseudonymise/encode-field.js';
 import { encodeSource, encodeSourceOn, encodingKeysFrom } from '../pseudonymise/encode-source.js';
 import { NationalIdBatches, PseudonymWorkers } from '../pseudonymise/encode-workers.js';
-import { linkRecords, type LinkResult } from '../link/link-records.js';
+import { linkRecords, linkRecordsOn, type LinkHooks, type LinkResult } from '../link/link-records.js';
+import type { LinkEngineName } from '../link/link-engine.js';
+import type { LinkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import { linkSettings } from '../link/link-settings.js';
+import { openLinkEngine } from './sql-engine/link-engines.js';
 import { reportHtml } from '../link/report-html.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { readJobFile, type JobFile } from './job-file.js';
@@ -95,9 +98,8 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   // clusters.csv on the writer thread (when there is one), started as soon as the persons are
   // known: it runs while this thread builds the report and writes links.csv.
   let clusters: Promise<string> | null = null;
-  const result = linkRecords(encoded, linkSettings({
-    blocking: job.blocking, threshold: job.threshold, oneToOne: job.oneToOne, deduplicate: job.deduplicate,
-  }), {
+  const settings = linkSettings({ blocking: job.blocking, threshold: job.threshold, oneToOne: job.oneToOne, deduplicate: job.deduplicate });
+  const result = await linkOn(job.engine, encoded, settings, {
     onLinked: (linked) => {
       if (clustersWriter === null) return;
       mkdirSync(options.outDir, { recursive: true });
@@ -188,6 +190,17 @@ async function readSideBySide(
     timings[`encode ${spec.name}`] = ms(results[i].encodeMs);
   });
   return { encoded: results.map((r) => r.encoded), ids: results.map((r) => r.ids), formats: results.map((r) => r.format) };
+}
+
+/** The run on the job's engine: in-process here, or the SQL plan on an engine opened for this run. */
+async function linkOn(name: LinkEngineName, encoded: EncodedSource[], settings: LinkSettings, hooks: LinkHooks): Promise<LinkResult> {
+  if (name === 'in-process') return linkRecords(encoded, settings, hooks);
+  const engine = await openLinkEngine(name);
+  try {
+    return await linkRecordsOn(engine, encoded, settings, hooks);
+  } finally {
+    await engine.close();
+  }
 }
 
 function fieldSpecs(job: JobFile): FieldSpec[] {
