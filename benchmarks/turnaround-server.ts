@@ -1,0 +1,222 @@
+/**
+ * The server under test for the turnaround benchmark: `koppel serve` as a child process (through
+ * tsx over src/cli/entry.ts, so it is never a stale dist/), its memory sampled from /proc, and
+ * a `GET /health` probe on a fixed 100 ms schedule in a worker thread of the client, so that a
+ * busy client (streaming uploads, hashing downloads) does not show as a slow server.
+ *
+ * HTTP calls go through node:http with a keep-alive agent and no client timeouts: at national
+ * scale a release build answers after minutes, past fetch's default 300 s header timeout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+
+const ENTRY = fileURLToPath(new URL('../src/cli/entry.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+const LISTENING = /koppel listening on (http:\/\/[^\s]+)/;
+const KEEP_OUTPUT = 64 * 1024;
+
+/** A failed step's answer: the server's status and coded error. */
+export class StepError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(`${status} ${code}: ${message}`);
+  }
+}
+
+export interface ServeProcess {
+  readonly pid: number;
+  readonly base: string;
+  /** The last 64 KiB the server printed (its log lines): for a failure report. */
+  output(): string;
+  /** SIGTERM, then wait for the exit (SIGKILL after 30 s). */
+  stop(): Promise<void>;
+}
+
+/** Starts `koppel serve --port 0` on 127.0.0.1 over `dataDir` and `keysDir`; resolves once it listens. */
+export function startServe(dataDir: string, keysDir: string): Promise<ServeProcess> {
+  // The caller's KOPPEL_* settings pass through (a larger run may need KOPPEL_MAX_UPLOAD_BYTES);
+  // the data and keys dirs are always this run's own.
+  const env = { KOPPEL_LOG_LEVEL: 'warn', ...process.env, KOPPEL_DATA_DIR: dataDir, KOPPEL_KEYS_DIR: keysDir };
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--port', '0', '--host', '127.0.0.1'],
+    { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: string) => { out = (out + d).slice(-KEEP_OUTPUT); };
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let started = false;
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`koppel serve did not start in 60 s:\n${out}`)); }, 60_000);
+    proc.stderr!.setEncoding('utf8').on('data', keep);
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      keep(d);
+      const match = started ? null : LISTENING.exec(out);
+      if (match === null) return;
+      started = true;
+      clearTimeout(timer);
+      resolve({
+        pid: proc.pid!, base: match[1], output: () => out,
+        stop: async () => {
+          if (proc.exitCode !== null || proc.signalCode !== null) return;
+          proc.kill('SIGTERM');
+          const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+          await exited;
+          clearTimeout(killer);
+        },
+      });
+    });
+    void exited.then(() => {
+      if (started) return;
+      clearTimeout(timer);
+      reject(new Error(`koppel serve exited before listening:\n${out}`));
+    });
+  });
+}
+
+/** VmRSS and VmHWM of a process in bytes (Linux /proc), or null once it is gone. */
+export function memoryOf(pid: number): { rss: number; hwm: number } | null {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** Samples a process's VmRSS every `everyMs`; `stop()` returns the peak sample and the last VmHWM. */
+export function sampleMemory(pid: number, everyMs = 250) {
+  let peakRss = 0; let hwm = 0;
+  const take = () => {
+    const m = memoryOf(pid);
+    if (m !== null) { peakRss = Math.max(peakRss, m.rss); hwm = Math.max(hwm, m.hwm); }
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    /** The peak so far (a failure report names the memory at the time). */
+    now: () => { take(); return { peakRss, hwm }; },
+    stop: () => { clearInterval(timer); take(); return { peakRss, hwm }; },
+  };
+}
+
+const PROBE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const latencies = [];
+const failures = {};
+let stopped = false;
+let sent = 0;
+const start = performance.now();
+function probe(due) {
+  const req = http.get(workerData.url, { agent }, (res) => {
+    res.resume();
+    res.on('end', () => {
+      if (res.statusCode !== 200) failures['HTTP ' + res.statusCode] = (failures['HTTP ' + res.statusCode] || 0) + 1;
+      latencies.push(res.statusCode === 200 ? Math.max(0, performance.now() - due) : Infinity);
+    });
+  });
+  req.on('error', (err) => { latencies.push(Infinity); failures[err.code] = (failures[err.code] || 0) + 1; });
+}
+function tick() {
+  if (stopped) return;
+  probe(start + sent * workerData.everyMs);
+  sent++;
+  setTimeout(tick, Math.max(0, start + sent * workerData.everyMs - performance.now()));
+}
+parentPort.on('message', () => {
+  stopped = true;
+  const deadline = performance.now() + 30000;
+  const wait = () => (latencies.length >= sent || performance.now() > deadline
+    ? parentPort.postMessage({ latencies: Float64Array.from(latencies), failures }) : setTimeout(wait, 10));
+  wait();
+});
+tick();
+`;
+
+export interface HealthFigures { readonly p50: number; readonly p99: number; readonly max: number; readonly requests: number; readonly failed: number; readonly failures: Record<string, number> }
+
+/**
+ * `GET /health` every `everyMs` from a worker thread; latency counts from when a request was
+ * due, so a stalled server shows as slow answers; a failed request counts as the slowest.
+ */
+export function probeHealth(base: string, everyMs = 100) {
+  const worker = new Worker(PROBE, { eval: true, workerData: { url: `${base}/health`, everyMs } });
+  return {
+    async stop(): Promise<HealthFigures> {
+      const got = await new Promise<{ latencies: Float64Array; failures: Record<string, number> }>((resolve) => {
+        worker.once('message', resolve);
+        worker.postMessage('stop');
+      });
+      await worker.terminate();
+      const sorted = got.latencies.slice().sort();
+      const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
+      const failed = Object.values(got.failures).reduce((a, b) => a + b, 0);
+      const finite = sorted.filter(Number.isFinite);
+      return { p50: at(0.5), p99: at(0.99), max: finite.length === 0 ? 0 : finite[finite.length - 1], requests: sorted.length, failed, failures: got.failures };
+    },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+/** One API call; a JSON answer is parsed, an error answer becomes a StepError with the server's code. */
+export function call<T>(base: string, token: string, method: string, path: string, body?: { json: unknown } | { stream: Readable; type: string }): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'json' in body ? 'application/json' : body.type;
+    const req = http.request(new URL(path, base), { method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const parsed = (res.headers['content-type'] ?? '').includes('json') && text !== '' ? JSON.parse(text) as unknown : text;
+        const status = res.statusCode ?? 0;
+        if (status >= 400) {
+          const err = parsed as { code?: string; message?: string };
+          reject(new StepError(status, err?.code ?? 'UNKNOWN', err?.message ?? text.slice(0, 200)));
+        } else resolve({ status, body: parsed as T });
+      });
+    });
+    req.on('error', reject);
+    if (body === undefined) req.end();
+    else if ('json' in body) req.end(JSON.stringify(body.json));
+    else {
+      body.stream.on('error', (err) => req.destroy(err));
+      body.stream.pipe(req);
+    }
+  });
+}
+
+/** Downloads `path` without holding it: returns its byte count and sha256. */
+export function download(base: string, token: string, path: string): Promise<{ bytes: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(new URL(path, base), { headers: { authorization: `Bearer ${token}` }, agent }, (res) => {
+      if ((res.statusCode ?? 0) >= 400) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const err = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { code?: string; message?: string };
+          reject(new StepError(res.statusCode ?? 0, err.code ?? 'UNKNOWN', err.message ?? ''));
+        });
+        return;
+      }
+      const hash = createHash('sha256');
+      let bytes = 0;
+      res.on('data', (c: Buffer) => { hash.update(c); bytes += c.length; });
+      res.on('error', reject);
+      res.on('end', () => (res.complete ? resolve({ bytes, sha256: hash.digest('hex') }) : reject(new Error(`${path}: the transfer was cut after ${bytes} bytes`))));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Closes the client's idle keep-alive sockets (so a test's process can end). */
+export function closeClient(): void {
+  agent.destroy();
+}
