@@ -1,6 +1,7 @@
 /**
- * The server under test for the turnaround benchmark: `koppel serve` as a child process (through
- * tsx over src/cli/entry.ts, so it is never a stale dist/), its memory sampled from /proc, and
+ * The server under test for the turnaround benchmark: `koppel serve` as a child process (the
+ * compiled CLI, bin/koppel.js, built first by `buildCli`; or through tsx over src/cli/entry.ts,
+ * which a quick test uses to skip the build), its memory sampled from /proc, and
  * a `GET /health` probe on a fixed 100 ms schedule in a worker thread of the client, so that a
  * busy client (streaming uploads, hashing downloads) does not show as a slow server.
  *
@@ -16,6 +17,7 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 
 const ENTRY = fileURLToPath(new URL('../src/cli/entry.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/koppel.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LISTENING = /koppel listening on (http:\/\/[^\s]+)/;
 const KEEP_OUTPUT = 64 * 1024;
@@ -36,12 +38,29 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
+/** How to run the CLI: `built` is what an operator runs; `tsx` transpiles as modules load. */
+export type CliMode = 'built' | 'tsx';
+
+/** `npm run build` (tsc -p tsconfig.build.json into dist/), so the benchmark never runs a stale dist/. */
+export function buildCli(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+    const proc = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    proc.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    proc.on('error', reject);
+    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed (${code}):\n${out.slice(-4000)}`))));
+  });
+}
+
 /** Starts `koppel serve --port 0` on 127.0.0.1 over `dataDir` and `keysDir`; resolves once it listens. */
-export function startServe(dataDir: string, keysDir: string): Promise<ServeProcess> {
+export function startServe(dataDir: string, keysDir: string, mode: CliMode): Promise<ServeProcess> {
   // The caller's KOPPEL_* settings pass through (a larger run may need KOPPEL_MAX_UPLOAD_BYTES);
   // the data and keys dirs are always this run's own.
   const env = { KOPPEL_LOG_LEVEL: 'warn', ...process.env, KOPPEL_DATA_DIR: dataDir, KOPPEL_KEYS_DIR: keysDir };
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve', '--port', '0', '--host', '127.0.0.1'],
+  const cli = mode === 'built' ? [BIN] : ['--import', 'tsx', ENTRY];
+  const proc: ChildProcess = spawn(process.execPath, [...cli, 'serve', '--port', '0', '--host', '127.0.0.1'],
     { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: string) => { out = (out + d).slice(-KEEP_OUTPUT); };
@@ -183,7 +202,10 @@ export function call<T>(base: string, token: string, method: string, path: strin
         } else resolve({ status, body: parsed as T });
       });
     });
-    req.on('error', reject);
+    // A server that refuses an upload early (413) answers and closes while the body is still
+    // being sent: the write then fails too. Give the answer a moment to win, so the failure
+    // names the server's code rather than EPIPE.
+    req.on('error', (err) => setTimeout(() => reject(err), 1000));
     if (body === undefined) req.end();
     else if ('json' in body) req.end(JSON.stringify(body.json));
     else {
