@@ -22,11 +22,18 @@ const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const LISTENING = /koppel listening on (http:\/\/[^\s]+)/;
 const KEEP_OUTPUT = 64 * 1024;
 
-/** A failed step's answer: the server's status and coded error. */
+/** A failed step's answer: the server's status, coded error and Retry-After (seconds), if any. */
 export class StepError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly retryAfterS: number | null = null) {
     super(`${status} ${code}: ${message}`);
   }
+}
+
+function stepError(res: http.IncomingMessage, text: string): StepError {
+  let err: { code?: string; message?: string } = {};
+  try { err = JSON.parse(text) as typeof err; } catch { /* not JSON: the text is the message */ }
+  const retryAfter = Number(res.headers['retry-after']);
+  return new StepError(res.statusCode ?? 0, err.code ?? 'UNKNOWN', err.message ?? text.slice(0, 200), Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null);
 }
 
 export interface ServeProcess {
@@ -194,12 +201,9 @@ export function call<T>(base: string, token: string, method: string, path: strin
       res.on('error', reject);
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const parsed = (res.headers['content-type'] ?? '').includes('json') && text !== '' ? JSON.parse(text) as unknown : text;
         const status = res.statusCode ?? 0;
-        if (status >= 400) {
-          const err = parsed as { code?: string; message?: string };
-          reject(new StepError(status, err?.code ?? 'UNKNOWN', err?.message ?? text.slice(0, 200)));
-        } else resolve({ status, body: parsed as T });
+        if (status >= 400) reject(stepError(res, text));
+        else resolve({ status, body: ((res.headers['content-type'] ?? '').includes('json') && text !== '' ? JSON.parse(text) : text) as T });
       });
     });
     // A server that refuses an upload early (413) answers and closes while the body is still
@@ -222,10 +226,7 @@ export function download(base: string, token: string, path: string): Promise<{ b
       if ((res.statusCode ?? 0) >= 400) {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const err = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { code?: string; message?: string };
-          reject(new StepError(res.statusCode ?? 0, err.code ?? 'UNKNOWN', err.message ?? ''));
-        });
+        res.on('end', () => reject(stepError(res, Buffer.concat(chunks).toString('utf8'))));
         return;
       }
       const hash = createHash('sha256');

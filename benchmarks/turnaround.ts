@@ -63,6 +63,8 @@ export interface TurnaroundRun {
   readonly seconds: Partial<Record<Step, number>>;
   /** First upload byte to last download byte. */
   readonly endToEndSeconds: number;
+  /** Load-shedding answers (503/429) waited out and retried during the flow. */
+  readonly retries: { readonly count: number; readonly waitedSeconds: number };
   readonly peakRss: number;
   readonly hwm: number;
   readonly health: HealthFigures;
@@ -105,7 +107,35 @@ interface Flow {
   readonly tokens: Record<Principal, string>;
   readonly extracts: readonly Extract[];
   readonly seconds: Partial<Record<Step, number>>;
+  /** Answers 503/429 with Retry-After that were waited out and retried, and the seconds waited. */
+  readonly retries: { count: number; waitedSeconds: number };
   readonly log: (message: string) => void;
+}
+
+const MAX_RETRIES = 30;
+
+/**
+ * `fn` again after the server's Retry-After while it answers 503 (overloaded) or 429 (busy), as
+ * an operator's client would: such an answer is the server shedding load, not a failed step.
+ * The waits stay in the step's time and are reported.
+ */
+async function retrying<T>(flow: Flow, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof StepError) || (err.status !== 503 && err.status !== 429) || err.retryAfterS === null || attempt >= MAX_RETRIES) throw err;
+      flow.log(`${err.code}: retrying after ${err.retryAfterS} s`);
+      flow.retries.count++;
+      flow.retries.waitedSeconds += err.retryAfterS;
+      await new Promise((r) => setTimeout(r, err.retryAfterS! * 1000));
+    }
+  }
+}
+
+/** A JSON API call (never an upload: its body stream cannot be sent twice), retried on load shedding. */
+function api<T>(flow: Flow, who: Principal, method: string, path: string, json?: unknown): Promise<{ status: number; body: T }> {
+  return retrying(flow, () => call<T>(flow.server.base, flow.tokens[who], method, path, json === undefined ? undefined : { json }));
 }
 
 async function timed<T>(flow: Flow, step: Step, fn: () => Promise<T>): Promise<T> {
@@ -122,7 +152,7 @@ async function timed<T>(flow: Flow, step: Step, fn: () => Promise<T>): Promise<T
 /** The job's status until it has finished; a failed job is a StepError with its code. */
 async function waitForJob(flow: Flow, id: string): Promise<void> {
   for (;;) {
-    const { body } = await call<{ status: string; error?: { code?: string; message?: string } | null }>(flow.server.base, flow.tokens['operator:olivia'], 'GET', `/v1/jobs/${id}`);
+    const { body } = await api<{ status: string; error?: { code?: string; message?: string } | null }>(flow, 'operator:olivia', 'GET', `/v1/jobs/${id}`);
     if (body.status === 'succeeded') return;
     if (body.status === 'failed') throw new StepError(200, body.error?.code ?? 'UNKNOWN', `job ${id} failed: ${body.error?.message ?? ''}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -132,10 +162,10 @@ async function waitForJob(flow: Flow, id: string): Promise<void> {
 /** The HTTP flow, step by step; returns the job id and the bytes downloaded. */
 async function runFlow(flow: Flow): Promise<{ jobId: string; deliveryIds: string[]; downloadedBytes: number }> {
   const { base } = flow.server;
-  const op = flow.tokens['operator:olivia'];
+  const op = 'operator:olivia';
   const projectId = await timed(flow, 'register', async () => {
-    for (const name of SUPPLIERS) await call(base, op, 'POST', '/v1/datasets', { json: datasetSchema(name) });
-    return (await call<{ id: string }>(base, op, 'POST', '/v1/projects', { json: PROJECT })).body.id;
+    for (const name of SUPPLIERS) await api(flow, op, 'POST', '/v1/datasets', datasetSchema(name));
+    return (await api<{ id: string }>(flow, op, 'POST', '/v1/projects', PROJECT)).body.id;
   });
   const deliveryIds = await timed(flow, 'upload', () => Promise.all(flow.extracts.map(async (x) => {
     const { body } = await call<{ id: string; rows_kept: number }>(base, flow.tokens[SUPPLIER_OF[x.supplier]], 'PUT',
@@ -145,20 +175,19 @@ async function runFlow(flow: Flow): Promise<{ jobId: string; deliveryIds: string
   })));
   flow.log(`uploaded in ${flow.seconds.upload!.toFixed(1)} s`);
   const jobId = await timed(flow, 'job', async () => {
-    const { body } = await call<{ id: string }>(base, op, 'POST', `/v1/projects/${projectId}/jobs`, { json: { deliveries: deliveryIds } });
+    const { body } = await api<{ id: string }>(flow, op, 'POST', `/v1/projects/${projectId}/jobs`, { deliveries: deliveryIds });
     await waitForJob(flow, body.id);
     return body.id;
   });
   flow.log(`job ${jobId} in ${flow.seconds.job!.toFixed(1)} s`);
-  const releaseId = await timed(flow, 'release', async () => (await call<{ id: string }>(base, op, 'POST', `/v1/jobs/${jobId}/releases`, { json: {} })).body.id);
+  const releaseId = await timed(flow, 'release', async () => (await api<{ id: string }>(flow, op, 'POST', `/v1/jobs/${jobId}/releases`, {})).body.id);
   flow.log(`release built in ${flow.seconds.release!.toFixed(1)} s`);
-  await timed(flow, 'approve', () => call(base, flow.tokens['operator:omar'], 'POST', `/v1/releases/${releaseId}/approve`));
+  await timed(flow, 'approve', () => api(flow, 'operator:omar', 'POST', `/v1/releases/${releaseId}/approve`));
   const downloadedBytes = await timed(flow, 'download', async () => {
-    const researcher = flow.tokens['researcher:an'];
-    const { body } = await call<{ manifest: { files: { name: string; file?: string; sha256?: string }[] } }>(base, researcher, 'GET', `/v1/releases/${releaseId}`);
+    const { body } = await api<{ manifest: { files: { name: string; file?: string; sha256?: string }[] } }>(flow, 'researcher:an', 'GET', `/v1/releases/${releaseId}`);
     const got = await Promise.all(body.manifest.files.map(async (f) => {
       const file = f.file ?? `${f.name}.arrow`;
-      const d = await download(base, researcher, `/v1/releases/${releaseId}/files/${file}`);
+      const d = await retrying(flow, () => download(base, flow.tokens['researcher:an'], `/v1/releases/${releaseId}/files/${file}`));
       if (d.sha256 !== f.sha256) throw new Error(`${file}: the download does not match the manifest's sha256`);
       return d.bytes;
     }));
@@ -191,7 +220,7 @@ export async function runTurnaround(options: TurnaroundOptions): Promise<Turnaro
     server = await startServe(dataDir, keysDir, cli);
     const memory = sampleMemory(server.pid);
     const health = probeHealth(server.base);
-    const flow: Flow = { server, tokens, extracts, seconds: {}, log };
+    const flow: Flow = { server, tokens, extracts, seconds: {}, retries: { count: 0, waitedSeconds: 0 }, log };
     const t0 = performance.now();
     let outcome: Awaited<ReturnType<typeof runFlow>>;
     try {
@@ -201,7 +230,8 @@ export async function runTurnaround(options: TurnaroundOptions): Promise<Turnaro
       await health.stop();
       const step = (err as { step?: string }).step ?? 'unknown';
       const done = Object.entries(flow.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ');
-      throw new Error(`turnaround: step ${step} failed: ${(err as Error).message}\n  steps timed: ${done}\n  server VmRSS peak ${gb(mem.peakRss)} GB, VmHWM ${gb(mem.hwm)} GB\n  server log tail:\n${server.output().slice(-4000)}`);
+      const tail = server.output().trimEnd().split('\n').slice(-8).map((l) => `    ${l.slice(0, 400)}`).join('\n');
+      throw new Error(`turnaround: step ${step} failed: ${(err as Error).message}\n  steps timed: ${done}; ${flow.retries.count} load-shedding answers retried\n  server VmRSS peak ${gb(mem.peakRss)} GB, VmHWM ${gb(mem.hwm)} GB\n  server log tail:\n${tail}`);
     }
     const endToEndSeconds = (performance.now() - t0) / 1000;
     const healthFigures = await health.stop();
@@ -212,7 +242,7 @@ export async function runTurnaround(options: TurnaroundOptions): Promise<Turnaro
       extracts.map((x, s) => ({ id: outcome.deliveryIds[s], truth: x.truth })), options.people, FIRST_ROW);
     return {
       people: options.people, rows: extracts.map((x) => x.rows), csvBytes: extracts.reduce((a, x) => a + x.bytes, 0), generateSeconds,
-      seconds: flow.seconds, endToEndSeconds, peakRss: mem.peakRss, hwm: mem.hwm, health: healthFigures, downloadedBytes: outcome.downloadedBytes, quality,
+      seconds: flow.seconds, endToEndSeconds, retries: flow.retries, peakRss: mem.peakRss, hwm: mem.hwm, health: healthFigures, downloadedBytes: outcome.downloadedBytes, quality,
     };
   } finally {
     await server?.stop();
@@ -241,6 +271,7 @@ export function turnaroundResults(run: TurnaroundRun): BenchResult[] {
     step('approve', 'second operator approves'),
     step('download', `every file as Arrow, ${(run.downloadedBytes / 1e6).toFixed(0)} MB, checked against the manifest`, REFERENCE_2M.download),
     compared(NAME, 'end to end: first upload byte to last download byte (one run)', 's', run.endToEndSeconds, peer(REFERENCE_2M.endToEnd)),
+    compared(NAME, `requests answered 503/429 and retried after Retry-After (${run.retries.waitedSeconds} s waited, in the steps' times)`, 'requests', run.retries.count),
     compared(NAME, 'server peak memory (VmHWM)', 'GB', run.hwm / 1024 ** 3, peer(REFERENCE_2M.peakGb)),
     compared(NAME, 'server peak VmRSS, sampled every 250 ms', 'GB', run.peakRss / 1024 ** 3),
     compared(NAME, `GET /health p50 (${run.health.requests} requests, every 100 ms)`, 'ms', run.health.p50),
