@@ -129,61 +129,83 @@ export function sampleMemory(pid: number, everyMs = 250) {
   };
 }
 
+// Per request: when it was due (epoch ms, comparable across threads through timeOrigin) and
+// its latency from then, NaN for a failure (an error, or any answer but 200).
 const PROBE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const dues = [];
 const latencies = [];
 const failures = {};
 let stopped = false;
 let sent = 0;
+let done = 0;
 const start = performance.now();
-function probe(due) {
+function probe(i, due) {
+  dues[i] = performance.timeOrigin + due;
+  const fail = (what) => { latencies[i] = NaN; failures[what] = (failures[what] || 0) + 1; done++; };
   const req = http.get(workerData.url, { agent }, (res) => {
     res.resume();
     res.on('end', () => {
-      if (res.statusCode !== 200) failures['HTTP ' + res.statusCode] = (failures['HTTP ' + res.statusCode] || 0) + 1;
-      latencies.push(res.statusCode === 200 ? Math.max(0, performance.now() - due) : Infinity);
+      if (res.statusCode !== 200) fail('HTTP ' + res.statusCode);
+      else { latencies[i] = Math.max(0, performance.now() - due); done++; }
     });
   });
-  req.on('error', (err) => { latencies.push(Infinity); failures[err.code] = (failures[err.code] || 0) + 1; });
+  req.on('error', (err) => fail(err.code));
 }
 function tick() {
   if (stopped) return;
-  probe(start + sent * workerData.everyMs);
+  probe(sent, start + sent * workerData.everyMs);
   sent++;
   setTimeout(tick, Math.max(0, start + sent * workerData.everyMs - performance.now()));
 }
 parentPort.on('message', () => {
   stopped = true;
   const deadline = performance.now() + 30000;
-  const wait = () => (latencies.length >= sent || performance.now() > deadline
-    ? parentPort.postMessage({ latencies: Float64Array.from(latencies), failures }) : setTimeout(wait, 10));
+  const wait = () => (done >= sent || performance.now() > deadline
+    ? parentPort.postMessage({ dues: Float64Array.from(dues), latencies: Float64Array.from(latencies, (x) => (x === undefined ? NaN : x)), failures })
+    : setTimeout(wait, 10));
   wait();
 });
 tick();
 `;
 
-export interface HealthFigures { readonly p50: number; readonly p99: number; readonly max: number; readonly requests: number; readonly failed: number; readonly failures: Record<string, number> }
+/** Latency figures of the answered probes (ms) and the count of failed ones, over a time window. */
+export interface HealthWindow { readonly p50: number; readonly p99: number; readonly max: number; readonly requests: number; readonly failed: number }
+export interface HealthFigures extends HealthWindow {
+  readonly failures: Record<string, number>;
+  /** The same figures for the probes due within each named window (e.g. a step). */
+  readonly windows: Record<string, HealthWindow>;
+}
+
+/** Epoch milliseconds on a clock that the probe thread shares (performance.timeOrigin based). */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+
+function summarise(latencies: Float64Array): HealthWindow {
+  const answered = latencies.filter((x) => !Number.isNaN(x)).sort();
+  const at = (q: number) => (answered.length === 0 ? 0 : answered[Math.min(answered.length - 1, Math.max(0, Math.ceil(q * answered.length) - 1))]);
+  return { p50: at(0.5), p99: at(0.99), max: answered.length === 0 ? 0 : answered[answered.length - 1], requests: latencies.length, failed: latencies.length - answered.length };
+}
 
 /**
  * `GET /health` every `everyMs` from a worker thread; latency counts from when a request was
- * due, so a stalled server shows as slow answers; a failed request counts as the slowest.
+ * due, so a stalled server shows as slow answers. Failed requests (an error, a 503) are not in
+ * the percentiles: they are counted, by reason, on their own.
  */
 export function probeHealth(base: string, everyMs = 100) {
   const worker = new Worker(PROBE, { eval: true, workerData: { url: `${base}/health`, everyMs } });
   return {
-    async stop(): Promise<HealthFigures> {
-      const got = await new Promise<{ latencies: Float64Array; failures: Record<string, number> }>((resolve) => {
+    /** Stops probing; `windows` are [from, to) in `epochMs()` time. */
+    async stop(windows: Readonly<Record<string, readonly [number, number]>> = {}): Promise<HealthFigures> {
+      const got = await new Promise<{ dues: Float64Array; latencies: Float64Array; failures: Record<string, number> }>((resolve) => {
         worker.once('message', resolve);
         worker.postMessage('stop');
       });
       await worker.terminate();
-      const sorted = got.latencies.slice().sort();
-      const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
-      const failed = Object.values(got.failures).reduce((a, b) => a + b, 0);
-      const finite = sorted.filter(Number.isFinite);
-      return { p50: at(0.5), p99: at(0.99), max: finite.length === 0 ? 0 : finite[finite.length - 1], requests: sorted.length, failed, failures: got.failures };
+      const within = Object.fromEntries(Object.entries(windows).map(([name, [from, to]]) =>
+        [name, summarise(got.latencies.filter((_, i) => got.dues[i] >= from && got.dues[i] < to))]));
+      return { ...summarise(got.latencies), failures: got.failures, windows: within };
     },
   };
 }

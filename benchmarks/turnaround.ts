@@ -20,39 +20,22 @@
  * code and its memory so far. The client holds only the truth (4 bytes per row) and, for F1,
  * 8 bytes per record after the server has stopped.
  */
-import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initKey, loadKeyring, openStore } from '../src/store/index.js';
 import { compared, type BenchOptions, type BenchResult, type Benchmark } from './harness.js';
-import { SUPPLIERS, datasetSchema, writeExtract, type Extract } from './turnaround-data.js';
+import { SUPPLIERS, writeExtract, type Extract } from './turnaround-data.js';
 import { clustersQuality, type LinkQuality } from './turnaround-f1.js';
+import { STEPS, prepareHome, runFlow, type Flow, type Step } from './turnaround-flow.js';
 import {
-  StepError, buildCli, call, closeClient, download, probeHealth, sampleMemory, startServe, type CliMode, type HealthFigures, type ServeProcess,
+  buildCli, closeClient, probeHealth, sampleMemory, startServe, type CliMode, type HealthFigures, type ServeProcess,
 } from './turnaround-server.js';
 
 const NAME = 'turnaround';
 const DEFAULT_PEOPLE = 2_000_000;
 const SEED = 20_261_207;
-const PERIOD = '2024Q1';
 /** The job numbers a delivery's rows from 1 (the first data line after the header). */
 const FIRST_ROW = 1;
-const PRINCIPALS = ['operator:olivia', 'operator:omar', 'researcher:an', 'supplier:vdab', 'supplier:rsz', 'supplier:agodi'] as const;
-type Principal = typeof PRINCIPALS[number];
-
-const PROJECT = {
-  title: 'Turnaround benchmark (synthetic)', purpose: 'Benchmark of one quarter end to end', legal_basis: 'none: synthetic data',
-  valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
-  approved: {
-    vdab_jobseekers: ['birth_year', 'geslacht', 'nis_code', 'opleidingsniveau', 'werkloosheidsduur_maanden'],
-    rsz_employment: ['paritair_comite', 'loon_cent'],
-    agodi_diplomas: ['diploma_niveau', 'behaald_jaar'],
-  },
-  key_variables: ['birth_year', 'geslacht', 'nis_code'], k: 5, generalise: { birth_year: { band: 5 } },
-};
-
-export const STEPS = ['register', 'upload', 'job', 'release', 'approve', 'download'] as const;
-export type Step = typeof STEPS[number];
 
 export interface TurnaroundRun {
   readonly people: number;
@@ -82,119 +65,6 @@ export interface TurnaroundOptions {
   readonly cli?: CliMode;
 }
 
-/** Makes the key and one token per principal, with the store API, before the server starts. */
-function prepareHome(dataDir: string, keysDir: string): Record<Principal, string> {
-  initKey(keysDir);
-  mkdirSync(dataDir, { recursive: true });
-  const store = openStore({ dataDir, keyring: loadKeyring(keysDir) });
-  try {
-    const tokens = {} as Record<Principal, string>;
-    for (const p of PRINCIPALS) {
-      const made = store.createToken(p, 'bench');
-      store.audit({ actor: 'bench', action: 'token.create', target: made.tokenId, outcome: 'ok', detail: { principal: made.principal } });
-      tokens[p] = made.token;
-    }
-    return tokens;
-  } finally {
-    store.close();
-  }
-}
-
-const SUPPLIER_OF: Record<string, Principal> = { vdab_jobseekers: 'supplier:vdab', rsz_employment: 'supplier:rsz', agodi_diplomas: 'supplier:agodi' };
-
-interface Flow {
-  readonly server: ServeProcess;
-  readonly tokens: Record<Principal, string>;
-  readonly extracts: readonly Extract[];
-  readonly seconds: Partial<Record<Step, number>>;
-  /** Answers 503/429 with Retry-After that were waited out and retried, and the seconds waited. */
-  readonly retries: { count: number; waitedSeconds: number };
-  readonly log: (message: string) => void;
-}
-
-const MAX_RETRIES = 30;
-
-/**
- * `fn` again after the server's Retry-After while it answers 503 (overloaded) or 429 (busy), as
- * an operator's client would: such an answer is the server shedding load, not a failed step.
- * The waits stay in the step's time and are reported.
- */
-async function retrying<T>(flow: Flow, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(err instanceof StepError) || (err.status !== 503 && err.status !== 429) || err.retryAfterS === null || attempt >= MAX_RETRIES) throw err;
-      flow.log(`${err.code}: retrying after ${err.retryAfterS} s`);
-      flow.retries.count++;
-      flow.retries.waitedSeconds += err.retryAfterS;
-      await new Promise((r) => setTimeout(r, err.retryAfterS! * 1000));
-    }
-  }
-}
-
-/** A JSON API call (never an upload: its body stream cannot be sent twice), retried on load shedding. */
-function api<T>(flow: Flow, who: Principal, method: string, path: string, json?: unknown): Promise<{ status: number; body: T }> {
-  return retrying(flow, () => call<T>(flow.server.base, flow.tokens[who], method, path, json === undefined ? undefined : { json }));
-}
-
-async function timed<T>(flow: Flow, step: Step, fn: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await fn();
-  } catch (err) {
-    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { step });
-  } finally {
-    (flow.seconds as Record<Step, number>)[step] = (performance.now() - t0) / 1000;
-  }
-}
-
-/** The job's status until it has finished; a failed job is a StepError with its code. */
-async function waitForJob(flow: Flow, id: string): Promise<void> {
-  for (;;) {
-    const { body } = await api<{ status: string; error?: { code?: string; message?: string } | null }>(flow, 'operator:olivia', 'GET', `/v1/jobs/${id}`);
-    if (body.status === 'succeeded') return;
-    if (body.status === 'failed') throw new StepError(200, body.error?.code ?? 'UNKNOWN', `job ${id} failed: ${body.error?.message ?? ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The HTTP flow, step by step; returns the job id and the bytes downloaded. */
-async function runFlow(flow: Flow): Promise<{ jobId: string; deliveryIds: string[]; downloadedBytes: number }> {
-  const { base } = flow.server;
-  const op = 'operator:olivia';
-  const projectId = await timed(flow, 'register', async () => {
-    for (const name of SUPPLIERS) await api(flow, op, 'POST', '/v1/datasets', datasetSchema(name));
-    return (await api<{ id: string }>(flow, op, 'POST', '/v1/projects', PROJECT)).body.id;
-  });
-  const deliveryIds = await timed(flow, 'upload', () => Promise.all(flow.extracts.map(async (x) => {
-    const { body } = await call<{ id: string; rows_kept: number }>(base, flow.tokens[SUPPLIER_OF[x.supplier]], 'PUT',
-      `/v1/datasets/${x.supplier}/deliveries/${PERIOD}`, { stream: createReadStream(x.path, { highWaterMark: 1 << 20 }), type: 'text/csv' });
-    if (body.rows_kept !== x.rows) throw new Error(`${x.supplier}: ${body.rows_kept} rows kept of ${x.rows}`);
-    return body.id;
-  })));
-  flow.log(`uploaded in ${flow.seconds.upload!.toFixed(1)} s`);
-  const jobId = await timed(flow, 'job', async () => {
-    const { body } = await api<{ id: string }>(flow, op, 'POST', `/v1/projects/${projectId}/jobs`, { deliveries: deliveryIds });
-    await waitForJob(flow, body.id);
-    return body.id;
-  });
-  flow.log(`job ${jobId} in ${flow.seconds.job!.toFixed(1)} s`);
-  const releaseId = await timed(flow, 'release', async () => (await api<{ id: string }>(flow, op, 'POST', `/v1/jobs/${jobId}/releases`, {})).body.id);
-  flow.log(`release built in ${flow.seconds.release!.toFixed(1)} s`);
-  await timed(flow, 'approve', () => api(flow, 'operator:omar', 'POST', `/v1/releases/${releaseId}/approve`));
-  const downloadedBytes = await timed(flow, 'download', async () => {
-    const { body } = await api<{ manifest: { files: { name: string; file?: string; sha256?: string }[] } }>(flow, 'researcher:an', 'GET', `/v1/releases/${releaseId}`);
-    const got = await Promise.all(body.manifest.files.map(async (f) => {
-      const file = f.file ?? `${f.name}.arrow`;
-      const d = await retrying(flow, () => download(base, flow.tokens['researcher:an'], `/v1/releases/${releaseId}/files/${file}`));
-      if (d.sha256 !== f.sha256) throw new Error(`${file}: the download does not match the manifest's sha256`);
-      return d.bytes;
-    }));
-    return got.reduce((a, b) => a + b, 0);
-  });
-  return { jobId, deliveryIds, downloadedBytes };
-}
 
 /** Runs the turnaround once for `options.people` people; throws, naming the failed step, on any failure. */
 export async function runTurnaround(options: TurnaroundOptions): Promise<TurnaroundRun> {
@@ -220,7 +90,7 @@ export async function runTurnaround(options: TurnaroundOptions): Promise<Turnaro
     server = await startServe(dataDir, keysDir, cli);
     const memory = sampleMemory(server.pid);
     const health = probeHealth(server.base);
-    const flow: Flow = { server, tokens, extracts, seconds: {}, retries: { count: 0, waitedSeconds: 0 }, log };
+    const flow: Flow = { server, tokens, extracts, seconds: {}, windows: {}, retries: { count: 0, waitedSeconds: 0 }, log };
     const t0 = performance.now();
     let outcome: Awaited<ReturnType<typeof runFlow>>;
     try {
@@ -234,7 +104,7 @@ export async function runTurnaround(options: TurnaroundOptions): Promise<Turnaro
       throw new Error(`turnaround: step ${step} failed: ${(err as Error).message}\n  steps timed: ${done}; ${flow.retries.count} load-shedding answers retried\n  server VmRSS peak ${gb(mem.peakRss)} GB, VmHWM ${gb(mem.hwm)} GB\n  server log tail:\n${tail}`);
     }
     const endToEndSeconds = (performance.now() - t0) / 1000;
-    const healthFigures = await health.stop();
+    const healthFigures = await health.stop(flow.windows);
     const mem = memory.stop();
     await server.stop();
     server = null;
@@ -274,10 +144,14 @@ export function turnaroundResults(run: TurnaroundRun): BenchResult[] {
     compared(NAME, `requests answered 503/429 and retried after Retry-After (${run.retries.waitedSeconds} s waited, in the steps' times)`, 'requests', run.retries.count),
     compared(NAME, 'server peak memory (VmHWM)', 'GB', run.hwm / 1024 ** 3, peer(REFERENCE_2M.peakGb)),
     compared(NAME, 'server peak VmRSS, sampled every 250 ms', 'GB', run.peakRss / 1024 ** 3),
-    compared(NAME, `GET /health p50 (${run.health.requests} requests, every 100 ms)`, 'ms', run.health.p50),
-    compared(NAME, 'GET /health p99', 'ms', run.health.p99),
-    compared(NAME, 'GET /health max', 'ms', run.health.max),
-    compared(NAME, 'GET /health failed', 'requests', run.health.failed),
+    compared(NAME, `GET /health p50 (${run.health.requests} requests, every 100 ms; answered ones)`, 'ms', run.health.p50),
+    compared(NAME, 'GET /health p99 (answered ones)', 'ms', run.health.p99),
+    compared(NAME, 'GET /health max (answered ones)', 'ms', run.health.max),
+    compared(NAME, `GET /health failed (${JSON.stringify(run.health.failures)})`, 'requests', run.health.failed),
+    ...STEPS.filter((s) => run.health.windows[s] !== undefined).map((s) => {
+      const w = run.health.windows[s];
+      return compared(NAME, `GET /health during ${s}: max (p99 ${w.p99.toFixed(0)} ms, ${w.failed} of ${w.requests} failed)`, 'ms', w.max);
+    }),
     compared(NAME, `F1 of the job's clusters against the truth (${q.truePairs} true pairs)`, '', q.f1),
     compared(NAME, 'precision', '', q.precision),
     compared(NAME, 'recall', '', q.recall),

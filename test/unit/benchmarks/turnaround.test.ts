@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { STEPS, runTurnaround, turnaroundResults } from '../../../benchmarks/turnaround.js';
+import { runTurnaround, turnaroundResults } from '../../../benchmarks/turnaround.js';
+import { STEPS } from '../../../benchmarks/turnaround-flow.js';
 import { SUPPLIERS, writeExtract } from '../../../benchmarks/turnaround-data.js';
 import { pairwiseQuality } from '../../../benchmarks/turnaround-f1.js';
 import { inszCheckDigits } from '../../../src/ingest/insz.js';
