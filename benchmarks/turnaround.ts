@@ -66,6 +66,20 @@ export interface TurnaroundOptions {
 }
 
 
+/**
+ * Waits until `GET /health` answers 200 five times in a row, 100 ms apart (at most 60 s): a
+ * server that has only just started may still shed requests (its event-loop delay includes
+ * the start), and the turnaround measures the flow, not the start.
+ */
+async function settled(base: string): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  for (let ok = 0; ok < 5 && performance.now() < deadline;) {
+    const status = await fetch(`${base}/health`).then((r) => r.status, () => 0);
+    ok = status === 200 ? ok + 1 : 0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Runs the turnaround once for `options.people` people; throws, naming the failed step, on any failure. */
 export async function runTurnaround(options: TurnaroundOptions): Promise<TurnaroundRun> {
   const log = options.log ?? (() => {});
@@ -88,6 +102,7 @@ export async function runTurnaround(options: TurnaroundOptions): Promise<Turnaro
       log(`built the CLI in ${((performance.now() - b0) / 1000).toFixed(1)} s`);
     }
     server = await startServe(dataDir, keysDir, cli);
+    await settled(server.base);
     const memory = sampleMemory(server.pid);
     const health = probeHealth(server.base);
     const flow: Flow = { server, tokens, extracts, seconds: {}, windows: {}, retries: { count: 0, waitedSeconds: 0 }, log };
