@@ -79,7 +79,7 @@ async function retrying<T>(flow: Flow, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A JSON API call (never an upload: its body stream cannot be sent twice), retried on load shedding. */
+/** A JSON API call, retried on load shedding. */
 function api<T>(flow: Flow, who: Principal, method: string, path: string, json?: unknown): Promise<{ status: number; body: T }> {
   return retrying(flow, () => call<T>(flow.server.base, flow.tokens[who], method, path, json === undefined ? undefined : { json }));
 }
@@ -116,8 +116,9 @@ export async function runFlow(flow: Flow): Promise<{ jobId: string; deliveryIds:
     return (await api<{ id: string }>(flow, op, 'POST', '/v1/projects', PROJECT)).body.id;
   });
   const deliveryIds = await timed(flow, 'upload', () => Promise.all(flow.extracts.map(async (x) => {
-    const { body } = await call<{ id: string; rows_kept: number }>(base, flow.tokens[SUPPLIER_OF[x.supplier]], 'PUT',
-      `/v1/datasets/${x.supplier}/deliveries/${PERIOD}`, { stream: createReadStream(x.path, { highWaterMark: 1 << 20 }), type: 'text/csv' });
+    // A fresh read stream per attempt: a body refused with 503 is sent again from its start.
+    const { body } = await retrying(flow, () => call<{ id: string; rows_kept: number }>(base, flow.tokens[SUPPLIER_OF[x.supplier]], 'PUT',
+      `/v1/datasets/${x.supplier}/deliveries/${PERIOD}`, { stream: createReadStream(x.path, { highWaterMark: 1 << 20 }), type: 'text/csv' }));
     if (body.rows_kept !== x.rows) throw new Error(`${x.supplier}: ${body.rows_kept} rows kept of ${x.rows}`);
     return body.id;
   })));

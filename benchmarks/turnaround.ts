@@ -65,7 +65,6 @@ export interface TurnaroundOptions {
   readonly cli?: CliMode;
 }
 
-
 /**
  * Waits until `GET /health` answers 200 five times in a row, 100 ms apart (at most 60 s): a
  * server that has only just started may still shed requests (its event-loop delay includes
