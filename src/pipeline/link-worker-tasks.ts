@@ -86,10 +86,10 @@ export class LinkTask {
   async read(): Promise<number> {
     for (const s of this.input.sources) {
       const linkage = await readStoredTable(s.file);
-      deliveryFormatOf(linkage.schema, s.file.what);
+      const format = deliveryFormatOf(linkage.schema, s.file.what);
       const column = concatPseudonyms(linkage);
       const unique = s.unique ?? !hasRepeatedPseudonym(column);
-      this.sources.push(encodedSourceOf(s.delivery, unique, linkage, this.input.fields, new Map(Object.entries(s.columns)), { ...s.quality }));
+      this.sources.push(encodedSourceOf(s.delivery, unique, linkage, format, this.input.fields, new Map(Object.entries(s.columns)), { ...s.quality }));
       this.pseudonyms.push(column);
       this.rows.push(concatNumbers(linkage, 'row', (n) => new Uint32Array(n)));
     }
