@@ -25,6 +25,7 @@ import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { linkDeterministic, saturation } from './deterministic.js';
 import { deterministicOnly, probabilisticSkipReason } from './deterministic-only.js';
 import { estimateStage } from './estimation.js';
+import { releaseIndexedEncodings } from './field-index.js';
 import { linkFrame } from './link-frame.js';
 import { buildReport } from './link-report.js';
 import type { LinkHooks, LinkResult } from './link-result.js';
@@ -37,6 +38,7 @@ export type { LinkHooks, LinkResult } from './link-result.js';
 export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}): LinkResult {
   const timer = stageTimer(hooks);
   const frame = linkFrame(sources, settings);
+  if (hooks.releaseInputs === true) releaseIndexedEncodings(sources);
   timer.lap('index');
   const det = linkDeterministic(frame, settings);
   timer.lap('deterministic');

@@ -97,7 +97,7 @@ export class LinkTask {
   }
 
   link(): LinkedSummary {
-    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }));
+    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }), { releaseInputs: true });
     this.result = result;
     const summary: LinkedSummary = {
       ...personKeys(result, this.pseudonyms, this.rows),

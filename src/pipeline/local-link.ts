@@ -105,6 +105,8 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
       clusters.catch(() => { /* awaited below */ });
     },
     onStage: (stage, took) => progress(stage, took),
+    // The encodings are this run's own: let the engine drop what it has indexed.
+    releaseInputs: true,
   });
 
   const t = performance.now();

@@ -68,7 +68,12 @@ export interface EncodedField {
   readonly type: FieldType;
   readonly present: Uint8Array;
   readonly slots: number;
-  readonly tokens: Uint32Array;
+  /**
+   * Not readonly: the link stage, once it has indexed them into dense ids, may drop them (left
+   * empty) when its caller gives the sources up (`LinkHooks.releaseInputs`): at 35M records they
+   * are 4.5 GB that nothing after the index reads.
+   */
+  tokens: Uint32Array;
   readonly bloomWords: number;
   readonly bloom: Uint32Array | null;
   readonly bloomPop: Uint16Array | null;
@@ -82,8 +87,11 @@ export interface EncodedSource {
   readonly unique: boolean;
   /** Fields in the job's field order; every source has every field. */
   readonly fields: readonly EncodedField[];
-  /** 32-byte linkage pseudonyms (n * 32) of the national_id field, or null when the job has none. */
-  readonly pseudonyms: Uint8Array | null;
+  /**
+   * 32-byte linkage pseudonyms (n * 32) of the national_id field, or null when the job has none
+   * (or once the link stage has released them, as for `tokens`).
+   */
+  pseudonyms: Uint8Array | null;
 }
 
 export function slotIndex(type: FieldType, slot: string): number {
