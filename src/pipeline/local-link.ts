@@ -30,6 +30,7 @@ import { NationalIdBatches, PseudonymWorkers } from '../pseudonymise/encode-work
 import { linkRecords, type LinkResult } from '../link/link-records.js';
 import type { LinkReport } from '../link/link-report.js';
 import { linkSettings } from '../link/link-settings.js';
+import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
 import { reportHtml } from '../link/report-html.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { readJobFile, type JobFile } from './job-file.js';
@@ -56,6 +57,8 @@ export interface LocalLinkOptions {
   readonly workers?: number;
   /** Each step as it ends (a source read and encoded, a link stage, the files written), for progress. */
   readonly onProgress?: Progress;
+  /** Bytes the link stage may use at its estimated peak (config `memoryBudget`); unlimited when absent. */
+  readonly memoryBudget?: number;
 }
 
 /** A step that ended, its time, and a count that says how much it did. */
@@ -91,6 +94,9 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   const { encoded, ids, formats } = sourceWorkers !== null
     ? await readSideBySide(job, master, keys, sourceWorkers, timings, progress)
     : await readAndEncode(job, keys, workers, timings, progress);
+  // Local files have no row count before they are read: the link stage, the larger part, is
+  // planned once they are.
+  if (options.memoryBudget !== undefined) checkMemoryBudget(estimateLinkMemory(encoded.map((e) => e.size), job.fields), options.memoryBudget);
   const names = job.sources.map((s) => s.name);
   // clusters.csv on the writer thread (when there is one), started as soon as the persons are
   // known: it runs while this thread builds the report and writes links.csv.
