@@ -14,17 +14,19 @@
  *            assignment, the token tables and what the allocator keeps: measured, see README
  *            "Memory"
  * ```
- * The constants come from peak RSS of `koppel link` measured at 0.3M, 1.5M and 3M records
- * (Belgian benchmark); the model holds within ~15% there and errs high.
+ * The constants come from the peak RSS of `koppel link` at 0.30M, 1.49M and 2.97M records of the
+ * Belgian benchmark (0.43, 0.88 and 1.61 GiB): the model gives 0.44, 1.03 and 1.77 GiB, erring
+ * high by 2 to 18%. Its slope, 534 bytes per record there, is the measured slope between the
+ * two larger runs (0.50 GiB per million records).
  */
 import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
 import { BLOOM_SHAPE, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
 
-/** Node, V8 and the worker threads before a byte of data: measured on an empty run. */
-export const RUNTIME_BYTES = 160 * 1024 * 1024;
+/** Node, V8, the worker threads and the reading of the sources: what small runs measure. */
+export const RUNTIME_BYTES = 300 * 1024 * 1024;
 /** Pairs, levels, weights, tables and allocator slack per record (measured; see the header). */
-export const WORKING_BYTES_PER_RECORD = 330;
+export const WORKING_BYTES_PER_RECORD = 200;
 
 /** Bytes one record of a field takes in the engine's encodings (encoded-source.ts layout). */
 export function encodingBytes(type: FieldType): number {
