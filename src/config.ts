@@ -2,6 +2,7 @@
  * One validated configuration object: defaults, then environment, then explicit overrides
  * (CLI flags). Validated once; every problem is listed in one KOPPEL_ERR_CFG_INVALID; frozen.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { KoppelError } from './errors.js';
 
@@ -58,6 +59,28 @@ export interface KoppelConfig {
   readonly timelinessWebhook: string;
   /** How often the server checks for deliveries that became late (also once at start). */
   readonly timelinessCheckIntervalMs: number;
+  /**
+   * Bytes a linkage run may use at its estimated peak (link/memory-estimate.ts); a run estimated
+   * above it is refused before it starts. Default: the machine's memory less a reserve for the
+   * server and the OS (a quarter of it, at least 1 GiB). `KOPPEL_MEMORY_BUDGET` takes bytes or a
+   * number with K, M, G or T (binary units: `16G` is 16 GiB).
+   */
+  readonly memoryBudget: number;
+}
+
+/** The machine's memory less a quarter (at least 1 GiB) for the server, the OS and the page cache. */
+function defaultMemoryBudget(): number {
+  const total = os.totalmem();
+  return Math.max(0, total - Math.max(2 ** 30, Math.floor(total / 4)));
+}
+
+const UNITS: Record<string, number> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** `17179869184`, `16G`, `16GiB`, `512M` -> bytes; NaN when it is none of these. */
+function byteSize(raw: unknown): number {
+  if (typeof raw === 'number') return raw;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(String(raw));
+  return m === null ? NaN : Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]);
 }
 
 export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
@@ -81,6 +104,7 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   maxConnections: 1024,
   timelinessWebhook: '',
   timelinessCheckIntervalMs: 3_600_000,
+  memoryBudget: defaultMemoryBudget(),
 });
 
 const ENV: Record<string, keyof KoppelConfig> = {
@@ -98,9 +122,10 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_MAX_CONNECTIONS: 'maxConnections',
   KOPPEL_MAX_EVENT_LOOP_DELAY_MS: 'maxEventLoopDelayMs',
   KOPPEL_TIMELINESS_WEBHOOK: 'timelinessWebhook',
+  KOPPEL_MEMORY_BUDGET: 'memoryBudget',
 };
 
-const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections', 'timelinessCheckIntervalMs']);
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections', 'timelinessCheckIntervalMs', 'memoryBudget']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
@@ -114,6 +139,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
     if (value !== undefined) merged[key] = value;
   }
   const problems: string[] = [];
+  merged.memoryBudget = byteSize(merged.memoryBudget);
   for (const key of Object.keys(merged)) {
     if (!(key in DEFAULT_CONFIG)) problems.push(`unknown setting "${key}"`);
   }
@@ -143,6 +169,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   check('maxWholeBodyUploads', Number.isInteger(c.maxWholeBodyUploads) && c.maxWholeBodyUploads >= 1, 'maxWholeBodyUploads must be a positive integer');
   check('maxEventLoopDelayMs', c.maxEventLoopDelayMs === 0 || c.maxEventLoopDelayMs >= 10, 'maxEventLoopDelayMs must be 0 (off) or at least 10');
   check('maxConnections', Number.isInteger(c.maxConnections) && c.maxConnections >= 1, 'maxConnections must be a positive integer');
+  check('memoryBudget', c.memoryBudget >= 2 ** 26, 'memoryBudget must be at least 64M');
   if (typeof c.trustProxy !== 'string') problems.push('trustProxy must be a list of addresses or empty');
   if (typeof c.auditHeadFile !== 'string') problems.push('auditHeadFile must be a path or empty');
   check('timelinessCheckIntervalMs', c.timelinessCheckIntervalMs >= 1000, 'timelinessCheckIntervalMs must be at least 1000');

@@ -67,6 +67,7 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_LINK_SOURCE_UNREADABLE: { status: 400, meaning: 'A source file of a job cannot be read.', fix: 'Check the path and format named in the message.' },
   KOPPEL_ERR_LINK_WORKER_FAILED: { status: 500, meaning: 'A worker thread of the run stopped before it finished (out of memory, or killed).', fix: 'Give Node more memory (NODE_OPTIONS=--max-old-space-size=MB) and run again.' },
   KOPPEL_ERR_LINK_ENGINE_FAILED: { status: 500, meaning: 'The SQL engine running the link stage (DuckDB) failed; its own message is not passed on, as it could quote encodings.', fix: 'Run the job on the in-process engine, or with more memory for the SQL engine; report the stage the message names.' },
+  KOPPEL_ERR_LINK_OVER_MEMORY_BUDGET: { status: 507, meaning: 'The run\'s estimated peak memory (from its record counts and fields) is over the memory budget; it was not started.', fix: 'Raise KOPPEL_MEMORY_BUDGET if the machine has the memory, or link fewer or smaller deliveries.' },
 
   // release
   KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },

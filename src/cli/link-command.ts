@@ -3,6 +3,7 @@
  * Exit 0 on success; 2 on bad usage or a bad job file (unknown type or format, a missing file or
  * column), with a message naming the file, field and column; 1 on any other failure.
  */
+import { loadConfig } from '../config.js';
 import { isKoppelError } from '../errors.js';
 import { runLocalLink } from '../pipeline/local-link.js';
 import { loadKeyring } from '../store/keyring.js';
@@ -10,7 +11,7 @@ import { parseFlags, UsageError } from './args.js';
 
 const USAGE = 'usage: koppel link --config job.json --out DIR [--keys K] [--quiet]';
 
-export async function runLink(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+export async function runLink(argv: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; env?: NodeJS.ProcessEnv }): Promise<number> {
   let flags;
   try {
     flags = parseFlags(argv, {
@@ -39,7 +40,9 @@ export async function runLink(argv: string[], io: { stdout: NodeJS.WritableStrea
     const onProgress = flags.quiet ? undefined : (step: string, ms: number, detail?: string) => {
       io.stderr.write(`koppel link: ${step}${detail === undefined ? '' : ` (${detail})`} ${(ms / 1000).toFixed(1)} s\n`);
     };
-    const outcome = await runLocalLink({ config: flags.config, outDir: flags.out, masterKey, keyId, onProgress });
+    // KOPPEL_MEMORY_BUDGET (or the machine's memory less a reserve) bounds the run as it does a job.
+    const { memoryBudget } = loadConfig({}, io.env ?? process.env);
+    const outcome = await runLocalLink({ config: flags.config, outDir: flags.out, masterKey, keyId, onProgress, memoryBudget });
     const r = outcome.report;
     const model = r.probabilistic.run
       ? `threshold ${r.settings.threshold.toFixed(4)} (${r.settings.threshold_chosen_by}); `

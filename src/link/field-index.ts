@@ -98,3 +98,17 @@ function indexNationalId(sources: readonly EncodedSource[], f: number, name: str
   for (let k = 0; k < groups.count; k++) present += groups.sizes[k];
   return { field: f, name, type: 'national_id', ids: [perSource], wholeCounts: groups.sizes, present, globalIds: groups.ids };
 }
+
+const NO_TOKENS = new Uint32Array(0);
+
+/**
+ * Drops what `indexFields` has turned into ids: every field's tokens and the pseudonyms (the ids,
+ * `globalIds` included, are what the deterministic pass and every later stage read). Presence,
+ * Bloom filters and quality counts stay.
+ */
+export function releaseIndexedEncodings(sources: readonly EncodedSource[]): void {
+  for (const src of sources) {
+    for (const field of src.fields) field.tokens = NO_TOKENS;
+    src.pseudonyms = null;
+  }
+}

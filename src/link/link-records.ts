@@ -27,6 +27,7 @@ import { deterministicPass, linkDeterministic, saturation, type DeterministicOut
 import { deterministicOnly, probabilisticSkipReason } from './deterministic-only.js';
 import { estimateStage } from './estimation.js';
 import type { LinkEngine, PairStage, PairStageInput } from './link-engine.js';
+import { releaseIndexedEncodings } from './field-index.js';
 import { linkFrame, type LinkFrame } from './link-frame.js';
 import { buildReport } from './link-report.js';
 import type { LinkHooks, LinkResult } from './link-result.js';
@@ -40,6 +41,7 @@ export type { LinkHooks, LinkResult } from './link-result.js';
 export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}): LinkResult {
   const timer = stageTimer(hooks);
   const frame = linkFrame(sources, settings);
+  if (hooks.releaseInputs === true) releaseIndexedEncodings(sources);
   timer.lap('index');
   const det = linkDeterministic(frame, settings);
   timer.lap('deterministic');

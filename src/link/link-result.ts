@@ -18,4 +18,10 @@ export interface LinkHooks {
   readonly onLinked?: (linked: Pick<LinkResult, 'offsets' | 'links' | 'clusters' | 'clusterCount'>) => void;
   /** Each stage as it ends, with its time in ms (progress for a caller that shows it). */
   readonly onStage?: (stage: string, ms: number) => void;
+  /**
+   * The caller gives the sources up: once indexed, their tokens and pseudonyms (read by nothing
+   * after the index) are dropped, emptied in place, so that the link stage's peak does not carry
+   * them. Leave it unset when the same sources are linked again.
+   */
+  readonly releaseInputs?: boolean;
 }

@@ -4,6 +4,9 @@
  *
  *   format 0   files written before the entry existed: no metadata (read as they are)
  *   format 1   the same columns as format 0, now marked
+ *   format 2   given_name and surname Bloom filters of 8 words (256 bits) instead of 16; the
+ *              other columns as format 1. Older filters are folded on read (`storedBloomWords`,
+ *              pseudonymise/encode-keyed.ts `foldBloom`), bit for bit what format 2 holds.
  *
  * A change of the columns or encodings bumps DELIVERY_FORMAT and teaches the readers the new
  * version; they keep reading every older one (or a documented `koppel` command migrates them),
@@ -11,10 +14,12 @@
  */
 import type { Schema } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
+import type { FieldType } from '../model.js';
+import { BLOOM_SHAPE } from '../pseudonymise/encoded-source.js';
 
 const DELIVERY_FORMAT_KEY = 'koppel:delivery_format';
 /** The format this version writes. */
-export const DELIVERY_FORMAT = 1;
+export const DELIVERY_FORMAT = 2;
 
 /** Schema metadata for a delivery file written now. */
 export function deliveryFormatMetadata(): Map<string, string> {
@@ -35,4 +40,10 @@ export function deliveryFormatOf(schema: Schema, what: string): number {
     });
   }
   return version;
+}
+
+/** Words of a field type's Bloom filter as a delivery file of `format` stores it. */
+export function storedBloomWords(type: FieldType, format: number): number {
+  if (format < 2 && (type === 'given_name' || type === 'surname')) return 16;
+  return BLOOM_SHAPE[type].words;
 }

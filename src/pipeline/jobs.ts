@@ -6,6 +6,7 @@
  * the clusters, the links and the report. The CPU-heavy part runs in a worker thread
  * (link-worker-client.ts), so the server keeps answering while a job runs.
  */
+import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
 import { blockingRules, settingsProblems } from './job-schema.js';
@@ -119,6 +120,8 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const keyIds = new Set(deliveries.map((d) => d.key_id));
   if (keyIds.size > 1) badJob(`the deliveries were pseudonymised under different keys (${[...keyIds].join(', ')}); re-keying comes with key rotation`);
   const { fields, columnOf } = resolveFields(ctx, deliveries, request);
+  // Planned before it starts: the deliveries' row counts and the fields' widths give the peak.
+  checkMemoryBudget(estimateLinkMemory(deliveries.map((d) => d.rows_kept), fields), ctx.config.memoryBudget);
   ensureJobSpace(ctx, deliveries);
   const columns: Record<string, Record<string, string>> = {};
   for (const [dataset, map] of columnOf) columns[dataset] = Object.fromEntries([...map].map(([field, c]) => [field, c.name]));

@@ -86,10 +86,10 @@ export class LinkTask {
   async read(): Promise<number> {
     for (const s of this.input.sources) {
       const linkage = await readStoredTable(s.file);
-      deliveryFormatOf(linkage.schema, s.file.what);
+      const format = deliveryFormatOf(linkage.schema, s.file.what);
       const column = concatPseudonyms(linkage);
       const unique = s.unique ?? !hasRepeatedPseudonym(column);
-      this.sources.push(encodedSourceOf(s.delivery, unique, linkage, this.input.fields, new Map(Object.entries(s.columns)), { ...s.quality }));
+      this.sources.push(encodedSourceOf(s.delivery, unique, linkage, format, this.input.fields, new Map(Object.entries(s.columns)), { ...s.quality }));
       this.pseudonyms.push(column);
       this.rows.push(concatNumbers(linkage, 'row', (n) => new Uint32Array(n)));
     }
@@ -97,7 +97,7 @@ export class LinkTask {
   }
 
   link(): LinkedSummary {
-    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }));
+    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }), { releaseInputs: true });
     this.result = result;
     const summary: LinkedSummary = {
       ...personKeys(result, this.pseudonyms, this.rows),

@@ -15,6 +15,8 @@ import { encodeNationalIdColumn } from '../pseudonymise/encode-national-id.js';
 import { PURPOSES } from '../pseudonymise/index.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import { concatFixedSizeBinary } from '../util/arrow-columns.js';
+import { foldBloom } from '../pseudonymise/encode-keyed.js';
+import { storedBloomWords } from './delivery-format.js';
 
 export function linkageColumns(schema: DatasetSchema): ColumnSpec[] {
   return schema.columns.filter((c) => c.role === 'linkage');
@@ -131,10 +133,12 @@ export interface JobField {
 /**
  * A delivery as the link stage sees it: for each job field, the stored encodings of the
  * dataset's linkage column of that field (`columnOf` maps field -> column; absent = all null),
- * and for `national_id` the stored pseudonyms.
+ * and for `national_id` the stored pseudonyms. `format` is the file's delivery format: filters
+ * stored larger by an older format are folded to today's size.
  */
 export function encodedSourceOf(
-  name: string, unique: boolean, linkage: Table, fields: readonly JobField[], columnOf: ReadonlyMap<string, ColumnSpec>, quality: Record<string, FieldQuality>,
+  name: string, unique: boolean, linkage: Table, format: number, fields: readonly JobField[], columnOf: ReadonlyMap<string, ColumnSpec>,
+  quality: Record<string, FieldQuality>,
 ): EncodedSource {
   const n = linkage.numRows;
   let pseudonyms: Uint8Array | null = null;
@@ -161,8 +165,9 @@ export function encodedSourceOf(
     let bloom: Uint32Array | null = null;
     let bloomPop: Uint16Array | null = null;
     if (words > 0) {
-      const b = concatFixedSizeBinary(linkage, bloomColumn(column.name), words * 4);
-      bloom = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength / 4);
+      const stored = storedBloomWords(f.type, format);
+      const b = concatFixedSizeBinary(linkage, bloomColumn(column.name), stored * 4);
+      bloom = foldBloom(new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength / 4), stored, words, n);
       bloomPop = popcounts(bloom, words, n);
     }
     return { name: f.name, type: f.type, present: t.present, slots, tokens, bloomWords: words, bloom, bloomPop, quality: quality[column.name] ?? { nulls: 0, invalid: 0 } };

@@ -33,6 +33,7 @@ import type { LinkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import { linkSettings } from '../link/link-settings.js';
 import { openLinkEngine } from './sql-engine/link-engines.js';
+import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
 import { reportHtml } from '../link/report-html.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { readJobFile, type JobFile } from './job-file.js';
@@ -59,6 +60,8 @@ export interface LocalLinkOptions {
   readonly workers?: number;
   /** Each step as it ends (a source read and encoded, a link stage, the files written), for progress. */
   readonly onProgress?: Progress;
+  /** Bytes the link stage may use at its estimated peak (config `memoryBudget`); unlimited when absent. */
+  readonly memoryBudget?: number;
 }
 
 /** A step that ended, its time, and a count that says how much it did. */
@@ -94,6 +97,9 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   const { encoded, ids, formats } = sourceWorkers !== null
     ? await readSideBySide(job, master, keys, sourceWorkers, timings, progress)
     : await readAndEncode(job, keys, workers, timings, progress);
+  // Local files have no row count before they are read: the link stage, the larger part, is
+  // planned once they are.
+  if (options.memoryBudget !== undefined) checkMemoryBudget(estimateLinkMemory(encoded.map((e) => e.size), job.fields), options.memoryBudget);
   const names = job.sources.map((s) => s.name);
   // clusters.csv on the writer thread (when there is one), started as soon as the persons are
   // known: it runs while this thread builds the report and writes links.csv.
@@ -107,6 +113,8 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
       clusters.catch(() => { /* awaited below */ });
     },
     onStage: (stage, took) => progress(stage, took),
+    // The encodings are this run's own: let the engine drop what it has indexed.
+    releaseInputs: true,
   });
 
   const t = performance.now();

@@ -100,6 +100,26 @@ export class BloomHasher {
   }
 }
 
+/**
+ * The filters of `n` records, `fromWords` each, as filters of `toWords` (a smaller power of two).
+ * A bit position is `hash & (bits - 1)`, so the position a bigram takes in the smaller filter is
+ * its position in the larger one with the top bits cleared: OR-ing the larger filter's
+ * `toWords`-word blocks gives, bit for bit, what `BloomHasher` with `toWords` writes (same key
+ * and `k`). This is how filters stored at an older, larger size are compared with today's.
+ */
+export function foldBloom(bloom: Uint32Array, fromWords: number, toWords: number, n: number): Uint32Array {
+  if (fromWords === toWords) return bloom;
+  if (toWords > fromWords || fromWords % toWords !== 0 || (toWords & (toWords - 1)) !== 0) {
+    throw new Error(`a Bloom filter of ${fromWords} words cannot be folded into ${toWords}`);
+  }
+  const out = new Uint32Array(n * toWords);
+  for (let r = 0; r < n; r++) {
+    const from = r * fromWords; const to = r * toWords;
+    for (let w = 0; w < fromWords; w++) out[to + (w & (toWords - 1))] |= bloom[from + w];
+  }
+  return out;
+}
+
 export function popcount32(v: number): number {
   v = v - ((v >>> 1) & 0x55555555);
   v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);

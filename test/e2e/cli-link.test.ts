@@ -13,9 +13,9 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream: new Writable({ write(c, _e, cb) { chunks.push(Buffer.from(c)); cb(); } }), text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-async function link(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function link(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = sink(); const err = sink();
-  const code = await runLink(argv, { stdout: out.stream, stderr: err.stream });
+  const code = await runLink(argv, { stdout: out.stream, stderr: err.stream, env });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -137,6 +137,17 @@ t.test('a local file may carry extra columns, of any type: they are ignored', as
   const r = await link(['--config', writeJob(dir, { sources: [{ name: 'vdab', path: 'a.csv', id: 'record_id' }, { name: 'rsz', path: 'b.arrow', id: 'record_id' }], fields: BELGIAN_JOB_FIELDS }), '--out', out]);
   t.equal(r.code, 0, r.stderr);
   t.ok(f1(out, data) > 0.97, `F1 ${f1(out, data).toFixed(4)}`);
+});
+
+t.test('a run estimated over KOPPEL_MEMORY_BUDGET stops before linking, exit 1 with the code, and writes nothing', async (t) => {
+  const dir = t.testdir();
+  for (const s of data.sources) writeFileSync(join(dir, `${s.name}.csv`), belgianCsv(s));
+  const config = writeJob(dir, { sources, fields: BELGIAN_JOB_FIELDS });
+  const out = join(dir, 'out');
+  const r = await link(['--config', config, '--out', out, '--quiet'], { KOPPEL_MEMORY_BUDGET: '100M' });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^koppel link: KOPPEL_ERR_LINK_OVER_MEMORY_BUDGET: The linkage of \d+ records needs an estimated [\d.]+ GiB .*over the memory budget of 0\.1 GiB\.\n$/);
+  t.notOk(existsSync(out), 'no output written');
 });
 
 t.test('bad job files exit 2 with a message naming the file, field and column', async (t) => {

@@ -13,7 +13,8 @@ import { approveRelease, buildRelease } from '../../src/pipeline/releases.js';
 import { DELIVERY_FORMAT } from '../../src/pipeline/delivery-format.js';
 import type { BatchSink } from '../../src/store/arrow-files.js';
 import { csvFor, makePeople, testDatasetSchema } from '../fixtures/synthetic.js';
-import type { Principal } from '../../src/model.js';
+import type { FieldType, Principal } from '../../src/model.js';
+import { BLOOM_SHAPE } from '../../src/pseudonymise/encoded-source.js';
 
 const operator = (name: string): Principal => ({ role: 'operator', name, id: `operator:${name}` });
 const supplier = (name: string): Principal => ({ role: 'supplier', name, id: `supplier:${name}` });
@@ -112,4 +113,41 @@ t.test('a delivery file of a format newer than this Koppel fails the job as KOPP
   t.equal(job.status, 'failed');
   t.equal((job.error as { code: string }).code, 'KOPPEL_ERR_STORE_UNKNOWN_FORMAT');
   t.match((job.error as { message: string }).message, new RegExp(`deliveries/${later.delivery.id}/linkage.arrow is in delivery format ${future}`));
+});
+
+/** While `fn` runs, given names' and surnames' Bloom filters are written 16 words wide, as format 1 did. */
+async function withFormat1Filters<T>(fn: () => Promise<T>): Promise<T> {
+  const shape = BLOOM_SHAPE as Record<FieldType, { words: number; k: number }>;
+  const saved = { given_name: shape.given_name, surname: shape.surname };
+  shape.given_name = { ...saved.given_name, words: 16 };
+  shape.surname = { ...saved.surname, words: 16 };
+  try {
+    return await fn();
+  } finally {
+    Object.assign(shape, saved);
+  }
+}
+
+t.test('a data dir written in format 1 (16-word name filters) links exactly as format 2 does', async (t) => {
+  // A third of the second source lacks a national number: those links rest on the name filters.
+  const noNumber = { spell: (insz: string, i: number) => (i % 3 === 0 ? '' : insz) };
+  const links = async (old: boolean) => {
+    const runtime = open(t);
+    const { upload, people, project } = await setup(runtime);
+    const first = await upload('vdab_set', 'vdab', csvFor(people));
+    const write = () => upload('agodi_set', 'agodi', csvFor(people.slice(50), noNumber));
+    const second = old ? await writingFormat(runtime, new Map([['koppel:delivery_format', '1']]), () => withFormat1Filters(write)) : await write();
+    const linkage = await runtime.store.readDeliveryFile(second.delivery.id, 'linkage');
+    const job = await runJob(runtime, project, [first.delivery.id, second.delivery.id]);
+    return { job, format: linkage.schema.metadata.get('koppel:delivery_format'), width: linkage.schema.fields.find((f) => f.name === 'voornaam:bloom')!.type.byteWidth };
+  };
+  const old = await links(true);
+  const now = await links(false);
+  t.same([old.format, old.width], ['1', 64], 'the old delivery is stored as format 1 wrote it');
+  t.same([now.format, now.width], [String(DELIVERY_FORMAT), 32]);
+  t.equal(old.job.status, 'succeeded');
+  t.equal(now.job.status, 'succeeded');
+  const summary = (j: JobRecord) => { const r = j.report as { persons: number; links: number; linked_across_sources: number }; return { persons: r.persons, links: r.links, across: r.linked_across_sources }; };
+  t.same(summary(old.job), summary(now.job), 'the same persons and links');
+  t.equal((old.job.report as { persons: number }).persons, 200);
 });

@@ -8,6 +8,7 @@ function caught(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONFIG, loadConfig } from '../../src/config.js';
 
@@ -53,4 +54,20 @@ t.test('the timeliness webhook is an http(s) URL from the environment, or empty'
   t.throws(() => loadConfig({}, { KOPPEL_TIMELINESS_WEBHOOK: 'ftp://hooks.example.org/' }), { code: 'KOPPEL_ERR_CFG_INVALID' });
   t.throws(() => loadConfig({ timelinessWebhook: 'not a url' }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' });
   t.throws(() => loadConfig({ timelinessCheckIntervalMs: 10 }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' });
+});
+
+t.test('the memory budget defaults to the machine\'s memory less a reserve, and KOPPEL_MEMORY_BUDGET takes bytes or K/M/G/T', async (t) => {
+  const c = loadConfig({}, {});
+  const total = os.totalmem();
+  t.ok(c.memoryBudget < total && c.memoryBudget <= total - 2 ** 30, 'a reserve of at least 1 GiB is kept');
+  t.ok(c.memoryBudget >= total / 2, 'and at most a quarter');
+  t.equal(loadConfig({}, { KOPPEL_MEMORY_BUDGET: '16G' }).memoryBudget, 16 * 2 ** 30);
+  t.equal(loadConfig({}, { KOPPEL_MEMORY_BUDGET: '16GiB' }).memoryBudget, 16 * 2 ** 30);
+  t.equal(loadConfig({}, { KOPPEL_MEMORY_BUDGET: '512m' }).memoryBudget, 512 * 2 ** 20);
+  t.equal(loadConfig({}, { KOPPEL_MEMORY_BUDGET: '1.5G' }).memoryBudget, 1.5 * 2 ** 30);
+  t.equal(loadConfig({}, { KOPPEL_MEMORY_BUDGET: '17179869184' }).memoryBudget, 17179869184);
+  for (const bad of ['lots', '16X', '-1G', '1G 2G']) {
+    t.match(caught(() => loadConfig({}, { KOPPEL_MEMORY_BUDGET: bad })), { code: 'KOPPEL_ERR_CFG_INVALID', details: { problems: ['memoryBudget must be a number'] } }, bad);
+  }
+  t.match(caught(() => loadConfig({}, { KOPPEL_MEMORY_BUDGET: '1M' })), { code: 'KOPPEL_ERR_CFG_INVALID', details: { problems: ['memoryBudget must be at least 64M'] } });
 });

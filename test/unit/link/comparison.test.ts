@@ -26,7 +26,7 @@ const row = (given: string | null, surname: string | null, dob: string | null = 
 t.test('surname levels: exact through particles and case, without particles, phonetic, transposed, typo, swapped, different, null', async (t) => {
   const got = levels(
     [row('Jan', 'Van den Broeck'), row('Jan', 'Van den Broeck'), row('Jan', 'Claes'), row('Jan', 'Jacobs'), row('Jan', 'Vandekerckhove'), row('Jan', 'Vermeulen'), row('Marc', 'Martin'), row('Jan', 'Peeters'), row('Jan', null)],
-    [row('Jan', 'VANDENBROECK'), row('Jan', 'Broeck'), row('Jan', 'Klaas'), row('Jan', 'Ajcobs'), row('Jan', 'Vandekerckhovq'), row('Jan', 'Vermeuleb'), row('Martin', 'Marc'), row('Jan', 'Maes'), row('Jan', 'Maes')],
+    [row('Jan', 'VANDENBROECK'), row('Jan', 'Broeck'), row('Jan', 'Klaas'), row('Jan', 'Ajcobs'), row('Jan', 'Vandekerckhovq'), row('Jan', 'Vernreulen'), row('Martin', 'Marc'), row('Jan', 'Maes'), row('Jan', 'Maes')],
     'surname');
   t.same(got, ['exact', 'same without particles', 'phonetic or letters transposed', 'phonetic or letters transposed', 'dice >= 0.85', 'dice >= 0.7', 'swapped with given name', 'different', 'null']);
 });

@@ -169,3 +169,18 @@ t.test('the share of matches whose valid national numbers differ is measured on 
   const m = differentM(moved);
   t.ok(m > 0.03 && m < 0.2, `m of "different" ${m.toFixed(4)}, near the share changed among linkable records`);
 });
+
+t.test('a caller that gives its sources up gets the same links, and the indexed tokens and pseudonyms are dropped', async (t) => {
+  const pop = population(800, 33);
+  const kept = linkRecords(encodeRows(pop, FIELDS), linkSettings());
+  const given = encodeRows(pop, FIELDS);
+  const released = linkRecords(given, linkSettings(), { releaseInputs: true });
+  t.same(linkPairs(released), linkPairs(kept), 'the same links');
+  t.same([...released.clusters], [...kept.clusters], 'the same persons');
+  for (const src of given) {
+    t.equal(src.pseudonyms, null, `${src.name}: pseudonyms dropped`);
+    t.ok(src.fields.every((f) => f.tokens.length === 0), `${src.name}: tokens dropped`);
+    t.ok(src.fields.every((f) => f.present.length === src.size), `${src.name}: presence kept`);
+    t.ok(src.fields.filter((f) => f.bloomWords > 0).every((f) => f.bloom!.length === src.size * f.bloomWords), `${src.name}: Bloom filters kept`);
+  }
+});

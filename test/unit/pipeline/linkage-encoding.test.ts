@@ -1,11 +1,14 @@
 import t from 'tap';
 import { Utf8, vectorFromArray, type Data } from 'apache-arrow';
 import type { ColumnSpec } from '../../../src/model.js';
-import { LinkageEncoder, encodeLinkageBatch } from '../../../src/pipeline/linkage-encoding.js';
+import { Table, Vector, type FixedSizeBinary } from 'apache-arrow';
+import { LinkageEncoder, encodeLinkageBatch, encodedSourceOf, encodingFields } from '../../../src/pipeline/linkage-encoding.js';
+import { DELIVERY_FORMAT } from '../../../src/pipeline/delivery-format.js';
 import { dictionaryOfUtf8 } from '../../../src/pseudonymise/encode-dictionary.js';
 import { encodeField } from '../../../src/pseudonymise/encode-field.js';
 import { encodingKeysFrom } from '../../../src/pseudonymise/encode-source.js';
-import type { FieldQuality } from '../../../src/pseudonymise/encoded-source.js';
+import { BLOOM_SHAPE, type FieldQuality } from '../../../src/pseudonymise/encoded-source.js';
+import type { FieldType } from '../../../src/model.js';
 
 const keys = encodingKeysFrom(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
 const utf8 = (values: (string | null)[]): Data<Utf8> => vectorFromArray(values, new Utf8()).data[0] as Data<Utf8>;
@@ -46,4 +49,41 @@ t.test('an upload encoder keeps what it encoded: batch after batch, the same col
   }
   t.same(kept, alone, 'the same quality counts');
   t.same(kept.geboortedatum, { nulls: 1, invalid: 1 });
+});
+
+/** linkage.arrow's encoding columns for `values`, with given names' and surnames' filters of `nameWords` words. */
+function storedTable(columns: readonly ColumnSpec[], values: Record<string, (string | null)[]>, nameWords: number): Table {
+  const shape = BLOOM_SHAPE as Record<FieldType, { words: number; k: number }>;
+  const saved = { given_name: shape.given_name, surname: shape.surname };
+  shape.given_name = { ...saved.given_name, words: nameWords };
+  shape.surname = { ...saved.surname, words: nameWords };
+  try {
+    const data = encodeLinkageBatch(columns, new Map(Object.entries(values).map(([k, v]) => [k, utf8(v)])), keys, {});
+    const names = columns.flatMap(encodingFields).map((f) => f.name);
+    return new Table(Object.fromEntries(names.map((name, i) => [name, new Vector([data[i] as Data<FixedSizeBinary>])])));
+  } finally {
+    Object.assign(shape, saved);
+  }
+}
+
+t.test('a linkage table of format 1 (16-word name filters) reads as the format 2 table of the same values', async (t) => {
+  const columns: ColumnSpec[] = [
+    { name: 'voornaam', role: 'linkage', type: 'given_name' },
+    { name: 'familienaam', role: 'linkage', type: 'surname' },
+  ];
+  const values = { voornaam: ['An', 'Jan-Pieter', null, 'Mohammed'], familienaam: ['Peeters', 'Van den Broeck', 'Maes', ''] };
+  const old = storedTable(columns, values, 16);
+  const now = storedTable(columns, values, BLOOM_SHAPE.given_name.words);
+  t.equal(old.schema.fields[1].type.byteWidth, 64, 'format 1 stored 64 bytes per name filter');
+  t.equal(now.schema.fields[1].type.byteWidth, 32, 'format 2 stores 32');
+  const fields = [{ name: 'given_name', type: 'given_name' as const }, { name: 'surname', type: 'surname' as const }];
+  const columnOf = new Map([['given_name', columns[0]], ['surname', columns[1]]]);
+  const a = encodedSourceOf('old', true, old, 1, fields, columnOf, {});
+  const b = encodedSourceOf('now', true, now, DELIVERY_FORMAT, fields, columnOf, {});
+  for (const f of [0, 1]) {
+    t.same([...a.fields[f].bloom!], [...b.fields[f].bloom!], `${fields[f].name}: the same filters, bit for bit`);
+    t.same([...a.fields[f].bloomPop!], [...b.fields[f].bloomPop!], `${fields[f].name}: the same popcounts`);
+    t.same([...a.fields[f].tokens], [...b.fields[f].tokens], `${fields[f].name}: the same tokens`);
+    t.same([...a.fields[f].present], [...b.fields[f].present]);
+  }
 });

@@ -248,7 +248,7 @@ const ALL_FIELDS: Record<number, { methods: Record<string, number>; sizes: Recor
     pairs: ['vdab|vdab-100|rsz|rsz-341', 'vdab|vdab-310|rsz|rsz-225', 'vdab|vdab-497|rsz|rsz-132', 'vdab|vdab-694|rsz|rsz-176', 'vdab|vdab-900|rsz|rsz-512'],
   },
   3: {
-    methods: { deterministic: 1240, probabilistic: 339 },
+    methods: { deterministic: 1240, probabilistic: 338 },
     sizes: { 1: 266, 2: 572, 3: 336 },
     pairs: ['rsz|rsz-100|riziv|riziv-505', 'rsz|rsz-371|riziv|riziv-3', 'vdab|vdab-146|riziv|riziv-3', 'vdab|vdab-36|rsz|rsz-8', 'vdab|vdab-713|rsz|rsz-781', 'vdab|vdab-944|rsz|rsz-822'],
   },
