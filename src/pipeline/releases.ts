@@ -14,7 +14,7 @@ import {
   assembleRelease, buildDraftManifest, describeTables, finaliseManifest, metadataRules, renderCsv,
   KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, type ReleaseManifest,
 } from '../release/index.js';
-import type { ProjectRecord, ReleaseRecord } from '../store/index.js';
+import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
 import { concatNumbers } from '../util/arrow-columns.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import type { JobSettings } from './jobs.js';
@@ -27,19 +27,23 @@ export interface BuildOptions {
   readonly justification?: string;
 }
 
-export async function buildRelease(ctx: PipelineContext, principal: Principal, jobId: string, options: BuildOptions = {}): Promise<ReleaseRecord> {
+/** A finished job, its project and its deliveries. */
+function finishedJob(ctx: PipelineContext, jobId: string): { job: JobRecord; project: ProjectRecord; deliveries: DeliveryRecord[] } {
   const job = ctx.store.getJob(jobId);
   if (job === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId}`, { job: jobId });
   if (job.status !== 'succeeded') throw new KoppelError('KOPPEL_ERR_LINK_JOB_NOT_DONE', `job ${jobId} is ${job.status}`, { job: jobId, status: job.status });
   const project = ctx.store.getProject(job.project_id);
   if (project === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no project ${job.project_id}`);
-  const settings = job.settings as JobSettings;
-  const deliveries = settings.deliveries.map((id) => {
+  const deliveries = (job.settings as JobSettings).deliveries.map((id) => {
     const d = ctx.store.getDelivery(id);
     if (d === null) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `job ${jobId} names a delivery that is gone`, { job: jobId });
     return d;
   });
+  return { job, project, deliveries };
+}
 
+export async function buildRelease(ctx: PipelineContext, principal: Principal, jobId: string, options: BuildOptions = {}): Promise<ReleaseRecord> {
+  const { job, project, deliveries } = finishedJob(ctx, jobId);
   const clusters = await ctx.store.readJobFile(jobId, 'clusters');
   const records = clusters.numRows;
   const deliveryOfRecord = concatNumbers(clusters, 'delivery', (n) => new Int32Array(n));
@@ -54,6 +58,9 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   const keyId = ctx.keyring.currentId;
   const releaseKey = project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : derivePurposeKey(ctx.keyring.get(keyId), purpose);
   const rules = metadataRules(project.release_metadata);
+  // A longitudinal project's releases are joinable: the new one is made consistent with the
+  // ledger of its approved ones (release/longitudinal.ts).
+  const prior = project.longitudinal === true ? ctx.store.releaseLedger(project.id) : null;
   const assembled = assembleRelease({
     personCount: persons.length,
     pseudonyms: releasePseudonyms(releaseKey, persons),
@@ -65,6 +72,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     hierarchies: project.hierarchies,
     suppressionLimit: project.suppression_limit,
     sensitive: project.sensitive,
+    ...(prior === null ? {} : { ledger: { history: prior.rows, priorReleases: prior.releases.length } }),
   });
   const files = describeTables(assembled);
   const shared = exposureOf(ctx, project, files);
@@ -81,7 +89,10 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     koppel_version: ctx.version,
     key_ids: { [PURPOSES.nationalId]: deliveries[0]?.key_id ?? keyId, [purpose]: keyId },
     files,
-    disclosure_control: { ...assembled.disclosure_control, generalised },
+    disclosure_control: {
+      ...assembled.disclosure_control, generalised,
+      ...(assembled.ledger === undefined || prior === null ? {} : { longitudinal: { ...assembled.ledger.report, checked_against: prior.releases } }),
+    },
     rules: {
       pseudonyms: project.longitudinal === true ? 'longitudinal' : 'per_release',
       release_key_purpose: purpose,
@@ -92,12 +103,15 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     built_by: principal.id,
     built_at: builtAt,
   });
-  const release = ctx.store.createRelease(job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId);
+  const release = ctx.store.createRelease(
+    job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId, assembled.ledger?.entries,
+  );
   recordAudit(ctx, {
     actor: principal.id, action: 'release.build', target: release.id, outcome: 'ok',
     detail: {
       job: job.id, project: project.id, files: assembled.tables.map((t) => t.name), suppressed_values: assembled.disclosure_control.suppressed_values,
       ...(shared.length > 0 ? { exposure: shared.map((e) => ({ ...e })), justification } : {}),
+      ...(assembled.ledger === undefined ? {} : { ledger: { rows: assembled.ledger.entries.length, ...assembled.ledger.report } }),
     },
   });
   return release;
@@ -122,6 +136,11 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
     recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'refused', detail: { exposure: fresh.map((e) => ({ ...e })) } });
     throw exposureError(fresh, `release ${releaseId} was built before releases that share its record-level columns were approved; build it again with a justification`);
   }
+  const stale = project?.longitudinal === true ? staleLedger(ctx, existing) : null;
+  if (stale !== null) {
+    recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'refused', detail: { ledger_stale: stale } });
+    throw new KoppelError('KOPPEL_ERR_RELEASE_LEDGER_STALE', `release ${releaseId} was checked against ${stale.checked} approved releases of project ${existing.project_id}, and ${stale.now} are approved now; build it again`, { release: releaseId });
+  }
   // The approval entry goes in first, so that the head the manifest records covers it.
   recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'ok', detail: { builder: existing.created_by } });
   const head = ctx.store.auditHead();
@@ -130,6 +149,19 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
   return ctx.store.approveRelease(releaseId, principal.id, (draft) => finaliseManifest(draft as unknown as ReleaseManifest, {
     approved_by: principal.id, approved_at: approvedAt, audit_head: head,
   }));
+}
+
+/**
+ * A longitudinal draft was made consistent with the ledger of the releases approved when it
+ * was built (`checked_against`); if the approved set changed since, its check is stale. (Its
+ * own ledger rows were written in the transaction that recorded it.)
+ */
+function staleLedger(ctx: PipelineContext, release: ReleaseRecord): { checked: number; now: number } | null {
+  const checked = (release.manifest as { disclosure_control?: { longitudinal?: { checked_against?: string[] } } }).disclosure_control?.longitudinal?.checked_against;
+  const current = ctx.store.ledgerReleases(release.project_id);
+  if (checked === undefined) return { checked: 0, now: current.length };
+  const same = checked.length === current.length && checked.every((id, i) => id === current[i]);
+  return same ? null : { checked: checked.length, now: current.length };
 }
 
 function todayUtc(): string {

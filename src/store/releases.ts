@@ -35,6 +35,9 @@ interface ReleaseRow {
   created_by: string;
   approved_at: string | null;
   approved_by: string | null;
+  withdrawn_at: string | null;
+  withdrawn_by: string | null;
+  withdrawn_reason: string | null;
 }
 
 function releaseRecord(row: ReleaseRow): ReleaseRecord {
@@ -49,6 +52,7 @@ function releaseRecord(row: ReleaseRow): ReleaseRecord {
     created_by: row.created_by,
     approved_at: row.approved_at,
     approved_by: row.approved_by,
+    withdrawn: row.withdrawn_at === null ? null : { at: row.withdrawn_at, by: row.withdrawn_by ?? '', reason: row.withdrawn_reason ?? '' },
   };
 }
 
@@ -87,6 +91,7 @@ export class Releases {
   private readonly insert;
   private readonly approve;
   private readonly all;
+  private readonly withdrawRow;
 
   constructor(private readonly db: Db, private readonly releasesDir: string, private readonly stagingDir: string) {
     this.byId = db.prepare<[string], ReleaseRow>('SELECT * FROM releases WHERE id = ?');
@@ -96,11 +101,13 @@ export class Releases {
     this.approve = db.prepare(`UPDATE releases SET status = 'approved', manifest_json = ?, approved_at = ?, approved_by = ?
       WHERE id = ? AND status = 'draft'`);
     this.all = db.prepare<[], ReleaseRow>('SELECT * FROM releases ORDER BY created_at, id');
+    this.withdrawRow = db.prepare(`UPDATE releases SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ?
+      WHERE id = ? AND status = 'approved' AND withdrawn_at IS NULL`);
   }
 
   create(
     jobId: string, projectId: string, files: readonly { name: string; table: Table }[], manifest: object | ((releaseId: string) => object), by: string,
-    id: string = newId('rel'),
+    id: string = newId('rel'), withRow?: (releaseId: string) => void,
   ): ReleaseRecord {
     if (this.jobOfProject.get(jobId, projectId) === undefined) {
       throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId} of project ${projectId}`, { job: jobId, project: projectId });
@@ -117,11 +124,13 @@ export class Releases {
         id, job_id: jobId, project_id: projectId, status: 'draft',
         manifest_json: JSON.stringify(draft), files_json: JSON.stringify(stored),
         created_at: now(), created_by: by, approved_at: null, approved_by: null,
+        withdrawn_at: null, withdrawn_by: null, withdrawn_reason: null,
       };
       this.db.transaction(() => {
         staging.publish(target);
         published = true;
         this.insert.run(row);
+        withRow?.(id);
       }).immediate();
       return releaseRecord(row);
     } catch (err) {
@@ -153,6 +162,11 @@ export class Releases {
       }
       return releaseRecord(this.byId.get(id) as ReleaseRow);
     }).immediate();
+  }
+
+  /** Marks an approved release withdrawn; false when it is not approved or already withdrawn. */
+  withdraw(id: string, by: string, reason: string): boolean {
+    return this.withdrawRow.run(now(), by, reason, id).changes === 1;
   }
 
   get(id: string): ReleaseRecord | null {
