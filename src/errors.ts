@@ -68,7 +68,7 @@ export const ERROR_CATALOGUE = {
 
   // release
   KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },
-  KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow or .csv.' },
+  KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow, .parquet or .csv, or a listed document (quality.html).' },
   KOPPEL_ERR_RELEASE_ALREADY_APPROVED: { status: 409, meaning: 'The release is already approved.', fix: 'Nothing to do.' },
   KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },
   KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY: { status: 422, meaning: 'A released non-key column determines a key variable across the released persons (a copy or a recoding of it), so suppression could be undone.', fix: 'Declare the column a key variable of the project, or leave it out of the approval.' },

@@ -2,17 +2,16 @@
  * Releases: an operator builds one from a finished job (approved variables only, per-release
  * pseudonyms, k-anonymity on the persons file, exposure to the researchers' other releases, a
  * draft manifest); a second operator
- * approves it (four-eyes), which finalises the manifest with the audit chain head; researchers
- * of the project list and download approved releases within the project's validity window.
+ * approves it (four-eyes), which finalises the manifest with the audit chain head. What
+ * researchers see of them is release-access.ts.
  */
-import { Readable } from 'node:stream';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { PURPOSES, releasePseudonyms } from '../pseudonymise/index.js';
 import { derivePurposeKey } from '../pseudonymise/key-derivation.js';
 import {
-  assembleRelease, buildDraftManifest, describeTables, finaliseManifest, metadataRules, renderCsv,
-  KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, type ReleaseManifest,
+  assembleRelease, buildDraftManifest, describeTables, finaliseManifest, metadataRules,
+  KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, QUALITY_FILE, writeParquetTables, qualityHtml, qualityReport, type JobQualityInput, type ReleaseManifest,
 } from '../release/index.js';
 import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
 import { concatNumbers } from '../util/arrow-columns.js';
@@ -81,6 +80,8 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     recordAudit(ctx, { actor: principal.id, action: 'release.build', target: job.id, outcome: 'refused', detail: { project: project.id, exposure: shared.map((e) => ({ ...e })) } });
     throw exposureError(shared, `researchers of project ${project.id} already hold releases with the same record-level columns`);
   }
+  const quality = qualityReport(job.report as unknown as JobQualityInput);
+  const parquet = await writeParquetTables(assembled.tables);
   const builtAt = new Date().toISOString();
   const manifest = (id: string) => buildDraftManifest({
     release_id: id,
@@ -89,6 +90,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     koppel_version: ctx.version,
     key_ids: { [PURPOSES.nationalId]: deliveries[0]?.key_id ?? keyId, [purpose]: keyId },
     files,
+    linkage_quality: quality,
     disclosure_control: {
       ...assembled.disclosure_control, generalised,
       ...(assembled.ledger === undefined || prior === null ? {} : { longitudinal: { ...assembled.ledger.report, checked_against: prior.releases } }),
@@ -104,7 +106,8 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     built_at: builtAt,
   });
   const release = ctx.store.createRelease(
-    job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId, assembled.ledger?.entries,
+    job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId,
+    { ledger: assembled.ledger?.entries, documents: [...parquet, { name: QUALITY_FILE, bytes: Buffer.from(qualityHtml(quality, { id: releaseId, project: project.id })) }] },
   );
   recordAudit(ctx, {
     actor: principal.id, action: 'release.build', target: release.id, outcome: 'ok',
@@ -117,10 +120,6 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   return release;
 }
 
-function approvedManifestOf(release: ReleaseRecord): ReleaseManifest {
-  return release.manifest as unknown as ReleaseManifest;
-}
-
 export function approveRelease(ctx: PipelineContext, principal: Principal, releaseId: string): ReleaseRecord {
   const existing = ctx.store.getRelease(releaseId);
   if (existing === null) throw new KoppelError('KOPPEL_ERR_RELEASE_NOT_FOUND', `no release ${releaseId}`, { release: releaseId });
@@ -130,7 +129,7 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
   }
   // Releases approved since this one was built may now share its record-level columns.
   const project = ctx.store.getProject(existing.project_id);
-  const draft = approvedManifestOf(existing);
+  const draft = existing.manifest as unknown as ReleaseManifest;
   const fresh = project === null ? [] : uncovered(exposureOf(ctx, project, draft.files, releaseId), draft.rules?.exposure.shared ?? []);
   if (fresh.length > 0) {
     recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'refused', detail: { exposure: fresh.map((e) => ({ ...e })) } });
@@ -162,80 +161,4 @@ function staleLedger(ctx: PipelineContext, release: ReleaseRecord): { checked: n
   if (checked === undefined) return { checked: 0, now: current.length };
   const same = checked.length === current.length && checked.every((id, i) => id === current[i]);
   return same ? null : { checked: checked.length, now: current.length };
-}
-
-function todayUtc(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
-/**
- * What a principal may see of a release: operators everything; a researcher only approved
- * releases of projects that name it. Anything else is "not found", so that a researcher cannot
- * learn which releases exist.
- */
-function visibleRelease(ctx: PipelineContext, principal: Principal, releaseId: string): { release: ReleaseRecord; project: ProjectRecord } {
-  const release = ctx.store.getRelease(releaseId);
-  const project = release === null ? null : ctx.store.getProject(release.project_id);
-  if (release !== null && project !== null) {
-    if (principal.role === 'operator') return { release, project };
-    if (principal.role === 'researcher' && release.status === 'approved' && project.researchers.includes(principal.id)) return { release, project };
-  }
-  throw new KoppelError('KOPPEL_ERR_RELEASE_NOT_FOUND', `no release ${releaseId} visible to ${principal.id}`, { release: releaseId });
-}
-
-export function listReleasesFor(ctx: PipelineContext, principal: Principal): ReleaseRecord[] {
-  if (principal.role === 'operator') return ctx.store.listReleases();
-  const projects = ctx.store.listProjects().filter((p) => p.researchers.includes(principal.id)).map((p) => p.id);
-  if (projects.length === 0) return [];
-  return ctx.store.listReleases({ projectIds: projects, status: 'approved' });
-}
-
-export function readReleaseFor(ctx: PipelineContext, principal: Principal, releaseId: string): ReleaseRecord {
-  return visibleRelease(ctx, principal, releaseId).release;
-}
-
-export interface ReleaseDownload {
-  readonly stream: Readable;
-  readonly contentType: string;
-  readonly filename: string;
-}
-
-/**
- * A researcher's download. The stored file is verified against the sha256 its manifest records
- * before anything is returned (a mismatch is KOPPEL_ERR_STORE_CORRUPT and nothing is sent),
- * then streamed: `.arrow` as the file's bytes, `.csv` rendered batch by batch from it. Neither
- * holds the file in memory.
- */
-export async function openReleaseDownload(ctx: PipelineContext, principal: Principal, releaseId: string, filename: string): Promise<ReleaseDownload> {
-  const { release, project } = visibleRelease(ctx, principal, releaseId);
-  const today = todayUtc();
-  if (today < project.valid_from || today > project.valid_to) {
-    throw new KoppelError('KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY', `project ${project.id} allows downloads from ${project.valid_from} to ${project.valid_to}`, { project: project.id });
-  }
-  const match = /^([a-z][a-z0-9_]*)\.(arrow|csv)$/.exec(filename);
-  const stem = match?.[1];
-  const listed = approvedManifestOf(release).files.some((f) => f.name === stem);
-  if (match === null || stem === undefined || !listed) {
-    throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename.slice(0, 80)}`, { release: releaseId });
-  }
-  const file = await ctx.store.openReleaseFile(releaseId, stem);
-  if (file === null) throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename}`, { release: releaseId });
-  let stream: Readable;
-  let contentType: string;
-  try {
-    if (match[2] === 'arrow') {
-      stream = file.byteStream();
-      contentType = 'application/vnd.apache.arrow.file';
-    } else {
-      stream = Readable.from(renderCsv(await file.arrow()));
-      contentType = 'text/csv; charset=utf-8';
-    }
-  } catch (err) {
-    await file.close();
-    throw err;
-  }
-  // A client that goes away before the first batch is read leaves the file to be closed here.
-  stream.once('close', () => void file.close());
-  recordAudit(ctx, { actor: principal.id, action: 'release.download', target: releaseId, outcome: 'ok', detail: { file: filename, project: project.id } });
-  return { stream, contentType, filename };
 }

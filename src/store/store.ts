@@ -24,7 +24,7 @@ import type {
   JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, TokenInfo,
 } from './records.js';
 import { ReleaseLedger, type LedgerRow } from './release-ledger.js';
-import { Releases } from './releases.js';
+import { Releases, type ReleaseExtras } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
@@ -152,10 +152,11 @@ export class Store {
   /** `manifest` may be a function of the new release's id, for manifests that record it; `id` from `newReleaseId`. */
   createRelease(
     jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string, id?: string,
-    ledger?: readonly LedgerRow[],
+    more: { readonly ledger?: readonly LedgerRow[]; readonly documents?: ReleaseExtras['documents'] } = {},
   ): ReleaseRecord {
+    const { ledger, documents } = more;
     const withRow = ledger === undefined ? undefined : (releaseId: string) => this.ledger.record(projectId, releaseId, ledger);
-    return this.releases.create(jobId, projectId, files, manifest, by, id, withRow);
+    return this.releases.create(jobId, projectId, files, manifest, by, id, { withRow, documents });
   }
   /** The ledger rows of a longitudinal project's approved releases (release-ledger.ts). */
   releaseLedger(projectId: string): { releases: string[]; rows: LedgerRow[] } { return this.ledger.approved(projectId); }

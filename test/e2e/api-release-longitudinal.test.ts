@@ -17,7 +17,7 @@ const values = (table: Table, name: string): unknown[] => {
 };
 
 t.test('the combined approved releases of a longitudinal project stay k-anonymous, and suppressed once is suppressed always', async (t) => {
-  const server = await startTestServer(t);
+  const server = await startTestServer(t, { maxEventLoopDelayMs: 60000 });
   const op = server.client('operator:olivia');
   const op2 = server.client('operator:omar');
   const an = server.client('researcher:an');
