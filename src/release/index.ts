@@ -18,3 +18,4 @@ export { valueCodes, type ValueCodes } from './value-codes.js';
 export { QUALITY_FILE, qualityHtml, qualityReport, type JobQualityInput, type QualityReport, type QualitySource } from './quality-report.js';
 export type { LedgerEntry, LedgerReport } from './longitudinal.js';
 export { writeParquetTables } from './parquet-out.js';
+export { recheckTables, type RecheckFinding } from './recheck.js';

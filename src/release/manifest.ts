@@ -20,8 +20,7 @@ import type { QualityReport } from './quality-report.js';
  *    the exposure to other releases a researcher holds (with the operator's justification).
  * 3: `linkage_quality` (quality-report.ts, also the file `quality.html`, listed with its hash in
  *    `documents`), each table's Parquet copy (`parquet` on its `files` entry, with its hash),
- *    `disclosure_control.longitudinal` for a longitudinal project (longitudinal.ts), and
- *    `withdrawn` once an operator withdraws the approved release.
+ *    and `disclosure_control.longitudinal` for a longitudinal project (longitudinal.ts).
  */
 export const MANIFEST_VERSION = 3;
 
