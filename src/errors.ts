@@ -71,11 +71,15 @@ export const ERROR_CATALOGUE = {
 
   // release
   KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },
-  KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow or .csv.' },
+  KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow, .parquet or .csv, or a listed document (quality.html).' },
   KOPPEL_ERR_RELEASE_ALREADY_APPROVED: { status: 409, meaning: 'The release is already approved.', fix: 'Nothing to do.' },
   KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },
   KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY: { status: 422, meaning: 'A released non-key column determines a key variable across the released persons (a copy or a recoding of it), so suppression could be undone.', fix: 'Declare the column a key variable of the project, or leave it out of the approval.' },
   KOPPEL_ERR_RELEASE_CROSS_EXPOSURE: { status: 409, meaning: 'A researcher of the project already holds (or is about to hold) another release with the same record-level columns of the same dataset, enough to join records across releases.', fix: 'Leave the shared columns out, or build again with a `justification` that the audit trail and the manifest record.' },
+  KOPPEL_ERR_RELEASE_LONGITUDINAL_UNSAFE: { status: 422, meaning: 'A longitudinal project\'s approved releases and this one, joined on their shared pseudonyms, cannot stay k-anonymous: persons would be in groups under k with nothing left to withhold.', fix: 'Build from deliveries that cover more persons, lower the detail of the key variables (hierarchies), or start a project with per-release pseudonyms.' },
+  KOPPEL_ERR_RELEASE_LEDGER_STALE: { status: 409, meaning: 'Another release of the longitudinal project was approved after this draft was built, so the draft was checked against an older ledger.', fix: 'Build the release again and approve the new draft.' },
+  KOPPEL_ERR_RELEASE_WITHDRAWN: { status: 410, meaning: 'An operator withdrew the release; its files are no longer handed out.', fix: 'Ask the trusted third party why (the audit trail records the reason), and use another release.' },
+  KOPPEL_ERR_RELEASE_NOT_APPROVED: { status: 409, meaning: 'The operation needs an approved release, and this one is a draft (or already withdrawn).', fix: 'Approve the release first, or leave it as it is.' },
 
   // store
   KOPPEL_ERR_STORE_CONFLICT: { status: 409, meaning: 'A different delivery for this dataset and period already exists.', fix: 'Add `?supersede=true` to store a new version.' },

@@ -11,10 +11,11 @@ export const USAGE = `koppel: linkage engine for a trusted third party
   koppel serve  [--data-dir D] [--keys K] [--port P] [--host H]
   koppel link   --config job.json --out DIR [--keys K] [--quiet]
   koppel keys   init|list          [--keys K]
-  koppel token  create --role operator:<name>|supplier:<name>|researcher:<name> [--data-dir D]
-  koppel token  revoke <token-id>  [--data-dir D]
-  koppel token  list               [--data-dir D]
-  koppel audit  verify             [--data-dir D] [--keys K]
+  koppel token  create --role operator:<name>|supplier:<name>|researcher:<name> [--expires-in DAYS] [--data-dir D] [--keys K]
+  koppel token  revoke <token-id>  [--data-dir D] [--keys K]
+  koppel token  list               [--data-dir D] [--keys K]
+  koppel audit  verify             [--expect-head SEQ:MAC|FILE] [--data-dir D] [--keys K]
+  koppel release recheck [<release-id>] [--data-dir D] [--keys K]
 
 Defaults: --data-dir ./koppel-data (env KOPPEL_DATA_DIR), --keys ./keys (env KOPPEL_KEYS_DIR).
 `;
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./keys-command.js')).runKeys,
   token: async () => (await import('./token-command.js')).runToken,
   audit: async () => (await import('./audit-command.js')).runAudit,
+  release: async () => (await import('./release-command.js')).runRelease,
 };
 
 export async function main(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {

@@ -2,19 +2,18 @@
  * Releases: an operator builds one from a finished job (approved variables only, per-release
  * pseudonyms, k-anonymity on the persons file, exposure to the researchers' other releases, a
  * draft manifest); a second operator
- * approves it (four-eyes), which finalises the manifest with the audit chain head; researchers
- * of the project list and download approved releases within the project's validity window.
+ * approves it (four-eyes), which finalises the manifest with the audit chain head. What
+ * researchers see of them is release-access.ts.
  */
-import { Readable } from 'node:stream';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { PURPOSES, releasePseudonyms } from '../pseudonymise/index.js';
 import { derivePurposeKey } from '../pseudonymise/key-derivation.js';
 import {
-  assembleRelease, buildDraftManifest, describeTables, finaliseManifest, metadataRules, renderCsv,
-  KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, type ReleaseManifest,
+  assembleRelease, buildDraftManifest, describeTables, finaliseManifest, metadataRules,
+  KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, QUALITY_FILE, writeParquetTables, qualityHtml, qualityReport, type JobQualityInput, type ReleaseManifest,
 } from '../release/index.js';
-import type { ProjectRecord, ReleaseRecord } from '../store/index.js';
+import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
 import { concatNumbers } from '../util/arrow-columns.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import type { JobSettings } from './jobs.js';
@@ -27,19 +26,23 @@ export interface BuildOptions {
   readonly justification?: string;
 }
 
-export async function buildRelease(ctx: PipelineContext, principal: Principal, jobId: string, options: BuildOptions = {}): Promise<ReleaseRecord> {
+/** A finished job, its project and its deliveries. */
+function finishedJob(ctx: PipelineContext, jobId: string): { job: JobRecord; project: ProjectRecord; deliveries: DeliveryRecord[] } {
   const job = ctx.store.getJob(jobId);
   if (job === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId}`, { job: jobId });
   if (job.status !== 'succeeded') throw new KoppelError('KOPPEL_ERR_LINK_JOB_NOT_DONE', `job ${jobId} is ${job.status}`, { job: jobId, status: job.status });
   const project = ctx.store.getProject(job.project_id);
   if (project === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no project ${job.project_id}`);
-  const settings = job.settings as JobSettings;
-  const deliveries = settings.deliveries.map((id) => {
+  const deliveries = (job.settings as JobSettings).deliveries.map((id) => {
     const d = ctx.store.getDelivery(id);
     if (d === null) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `job ${jobId} names a delivery that is gone`, { job: jobId });
     return d;
   });
+  return { job, project, deliveries };
+}
 
+export async function buildRelease(ctx: PipelineContext, principal: Principal, jobId: string, options: BuildOptions = {}): Promise<ReleaseRecord> {
+  const { job, project, deliveries } = finishedJob(ctx, jobId);
   const clusters = await ctx.store.readJobFile(jobId, 'clusters');
   const records = clusters.numRows;
   const deliveryOfRecord = concatNumbers(clusters, 'delivery', (n) => new Int32Array(n));
@@ -54,6 +57,9 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   const keyId = ctx.keyring.currentId;
   const releaseKey = project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : derivePurposeKey(ctx.keyring.get(keyId), purpose);
   const rules = metadataRules(project.release_metadata);
+  // A longitudinal project's releases are joinable: the new one is made consistent with the
+  // ledger of its approved ones (release/longitudinal.ts).
+  const prior = project.longitudinal === true ? ctx.store.releaseLedger(project.id) : null;
   const assembled = assembleRelease({
     personCount: persons.length,
     pseudonyms: releasePseudonyms(releaseKey, persons),
@@ -65,6 +71,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     hierarchies: project.hierarchies,
     suppressionLimit: project.suppression_limit,
     sensitive: project.sensitive,
+    ...(prior === null ? {} : { ledger: { history: prior.rows, priorReleases: prior.releases.length } }),
   });
   const files = describeTables(assembled);
   const shared = exposureOf(ctx, project, files);
@@ -73,6 +80,8 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     recordAudit(ctx, { actor: principal.id, action: 'release.build', target: job.id, outcome: 'refused', detail: { project: project.id, exposure: shared.map((e) => ({ ...e })) } });
     throw exposureError(shared, `researchers of project ${project.id} already hold releases with the same record-level columns`);
   }
+  const quality = qualityReport(job.report as unknown as JobQualityInput);
+  const parquet = await writeParquetTables(assembled.tables);
   const builtAt = new Date().toISOString();
   const manifest = (id: string) => buildDraftManifest({
     release_id: id,
@@ -81,7 +90,11 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     koppel_version: ctx.version,
     key_ids: { [PURPOSES.nationalId]: deliveries[0]?.key_id ?? keyId, [purpose]: keyId },
     files,
-    disclosure_control: { ...assembled.disclosure_control, generalised },
+    linkage_quality: quality,
+    disclosure_control: {
+      ...assembled.disclosure_control, generalised,
+      ...(assembled.ledger === undefined || prior === null ? {} : { longitudinal: { ...assembled.ledger.report, checked_against: prior.releases } }),
+    },
     rules: {
       pseudonyms: project.longitudinal === true ? 'longitudinal' : 'per_release',
       release_key_purpose: purpose,
@@ -92,19 +105,19 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     built_by: principal.id,
     built_at: builtAt,
   });
-  const release = ctx.store.createRelease(job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId);
+  const release = ctx.store.createRelease(
+    job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId,
+    { ledger: assembled.ledger?.entries, documents: [...parquet, { name: QUALITY_FILE, bytes: Buffer.from(qualityHtml(quality, { id: releaseId, project: project.id })) }] },
+  );
   recordAudit(ctx, {
     actor: principal.id, action: 'release.build', target: release.id, outcome: 'ok',
     detail: {
       job: job.id, project: project.id, files: assembled.tables.map((t) => t.name), suppressed_values: assembled.disclosure_control.suppressed_values,
       ...(shared.length > 0 ? { exposure: shared.map((e) => ({ ...e })), justification } : {}),
+      ...(assembled.ledger === undefined ? {} : { ledger: { rows: assembled.ledger.entries.length, ...assembled.ledger.report } }),
     },
   });
   return release;
-}
-
-function approvedManifestOf(release: ReleaseRecord): ReleaseManifest {
-  return release.manifest as unknown as ReleaseManifest;
 }
 
 export function approveRelease(ctx: PipelineContext, principal: Principal, releaseId: string): ReleaseRecord {
@@ -116,11 +129,16 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
   }
   // Releases approved since this one was built may now share its record-level columns.
   const project = ctx.store.getProject(existing.project_id);
-  const draft = approvedManifestOf(existing);
+  const draft = existing.manifest as unknown as ReleaseManifest;
   const fresh = project === null ? [] : uncovered(exposureOf(ctx, project, draft.files, releaseId), draft.rules?.exposure.shared ?? []);
   if (fresh.length > 0) {
     recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'refused', detail: { exposure: fresh.map((e) => ({ ...e })) } });
     throw exposureError(fresh, `release ${releaseId} was built before releases that share its record-level columns were approved; build it again with a justification`);
+  }
+  const stale = project?.longitudinal === true ? staleLedger(ctx, existing) : null;
+  if (stale !== null) {
+    recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'refused', detail: { ledger_stale: stale } });
+    throw new KoppelError('KOPPEL_ERR_RELEASE_LEDGER_STALE', `release ${releaseId} was checked against ${stale.checked} approved releases of project ${existing.project_id}, and ${stale.now} are approved now; build it again`, { release: releaseId });
   }
   // The approval entry goes in first, so that the head the manifest records covers it.
   recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'ok', detail: { builder: existing.created_by } });
@@ -132,78 +150,15 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
   }));
 }
 
-function todayUtc(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
 /**
- * What a principal may see of a release: operators everything; a researcher only approved
- * releases of projects that name it. Anything else is "not found", so that a researcher cannot
- * learn which releases exist.
+ * A longitudinal draft was made consistent with the ledger of the releases approved when it
+ * was built (`checked_against`); if the approved set changed since, its check is stale. (Its
+ * own ledger rows were written in the transaction that recorded it.)
  */
-function visibleRelease(ctx: PipelineContext, principal: Principal, releaseId: string): { release: ReleaseRecord; project: ProjectRecord } {
-  const release = ctx.store.getRelease(releaseId);
-  const project = release === null ? null : ctx.store.getProject(release.project_id);
-  if (release !== null && project !== null) {
-    if (principal.role === 'operator') return { release, project };
-    if (principal.role === 'researcher' && release.status === 'approved' && project.researchers.includes(principal.id)) return { release, project };
-  }
-  throw new KoppelError('KOPPEL_ERR_RELEASE_NOT_FOUND', `no release ${releaseId} visible to ${principal.id}`, { release: releaseId });
-}
-
-export function listReleasesFor(ctx: PipelineContext, principal: Principal): ReleaseRecord[] {
-  if (principal.role === 'operator') return ctx.store.listReleases();
-  const projects = ctx.store.listProjects().filter((p) => p.researchers.includes(principal.id)).map((p) => p.id);
-  if (projects.length === 0) return [];
-  return ctx.store.listReleases({ projectIds: projects, status: 'approved' });
-}
-
-export function readReleaseFor(ctx: PipelineContext, principal: Principal, releaseId: string): ReleaseRecord {
-  return visibleRelease(ctx, principal, releaseId).release;
-}
-
-export interface ReleaseDownload {
-  readonly stream: Readable;
-  readonly contentType: string;
-  readonly filename: string;
-}
-
-/**
- * A researcher's download. The stored file is verified against the sha256 its manifest records
- * before anything is returned (a mismatch is KOPPEL_ERR_STORE_CORRUPT and nothing is sent),
- * then streamed: `.arrow` as the file's bytes, `.csv` rendered batch by batch from it. Neither
- * holds the file in memory.
- */
-export async function openReleaseDownload(ctx: PipelineContext, principal: Principal, releaseId: string, filename: string): Promise<ReleaseDownload> {
-  const { release, project } = visibleRelease(ctx, principal, releaseId);
-  const today = todayUtc();
-  if (today < project.valid_from || today > project.valid_to) {
-    throw new KoppelError('KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY', `project ${project.id} allows downloads from ${project.valid_from} to ${project.valid_to}`, { project: project.id });
-  }
-  const match = /^([a-z][a-z0-9_]*)\.(arrow|csv)$/.exec(filename);
-  const stem = match?.[1];
-  const listed = approvedManifestOf(release).files.some((f) => f.name === stem);
-  if (match === null || stem === undefined || !listed) {
-    throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename.slice(0, 80)}`, { release: releaseId });
-  }
-  const file = await ctx.store.openReleaseFile(releaseId, stem);
-  if (file === null) throw new KoppelError('KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', `release ${releaseId} has no file ${filename}`, { release: releaseId });
-  let stream: Readable;
-  let contentType: string;
-  try {
-    if (match[2] === 'arrow') {
-      stream = file.byteStream();
-      contentType = 'application/vnd.apache.arrow.file';
-    } else {
-      stream = Readable.from(renderCsv(await file.arrow()));
-      contentType = 'text/csv; charset=utf-8';
-    }
-  } catch (err) {
-    await file.close();
-    throw err;
-  }
-  // A client that goes away before the first batch is read leaves the file to be closed here.
-  stream.once('close', () => void file.close());
-  recordAudit(ctx, { actor: principal.id, action: 'release.download', target: releaseId, outcome: 'ok', detail: { file: filename, project: project.id } });
-  return { stream, contentType, filename };
+function staleLedger(ctx: PipelineContext, release: ReleaseRecord): { checked: number; now: number } | null {
+  const checked = (release.manifest as { disclosure_control?: { longitudinal?: { checked_against?: string[] } } }).disclosure_control?.longitudinal?.checked_against;
+  const current = ctx.store.ledgerReleases(release.project_id);
+  if (checked === undefined) return { checked: 0, now: current.length };
+  const same = checked.length === current.length && checked.every((id, i) => id === current[i]);
+  return same ? null : { checked: checked.length, now: current.length };
 }

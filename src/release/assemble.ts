@@ -26,6 +26,7 @@ import type { Diversity } from './group-compliance.js';
 import { enforceKAnonymity, type KAnonymityReport, type KeyVariableCodes } from './k-anonymity.js';
 import { codeKeyVariable, releasedKeyColumn } from './key-variables.js';
 import { findKeyCopies, type ReleasedColumnCodes } from './key-copies.js';
+import { keepConsistent, type LedgerEntry, type LedgerInput, type LedgerReport } from './longitudinal.js';
 import { metadataKeys, metadataRules, type ReleaseMetadataRules } from './metadata-keys.js';
 import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
 import { chunksOf, takeKind, takeRows } from './take.js';
@@ -77,6 +78,8 @@ export interface AssembleInput {
   readonly batchRows?: number;
   /** How linkage metadata is released (metadata-keys.ts); the safe defaults when absent. */
   readonly metadata?: ReleaseMetadataRules;
+  /** A longitudinal project's ledger of its approved releases (longitudinal.ts). */
+  readonly ledger?: LedgerInput;
 }
 
 export interface ReleaseTable {
@@ -90,6 +93,8 @@ export interface AssembledRelease {
   readonly disclosure_control: KAnonymityReport;
   /** The metadata rules applied (for the manifest). */
   readonly metadata: ReleaseMetadataRules;
+  /** With a ledger: this release's ledger rows and what consistency withheld. */
+  readonly ledger?: { readonly entries: LedgerEntry[]; readonly report: LedgerReport };
 }
 
 export const PERSONS_TABLE = 'persons';
@@ -129,6 +134,9 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
   });
   const personColumns = [takeRows([pseudonyms], order)];
   values.forEach((v, i) => personColumns.push(releasedKeyColumn(v, coded[i], codes[i], levels[i])));
+  const ledger = input.ledger === undefined ? undefined
+    : keepConsistent(personColumns[0], keyColumns.map((c) => c.name), personColumns.slice(1), coded.map((c) => c.codes), codes, input.k, input.ledger);
+  if (ledger !== undefined) personColumns.splice(1, ledger.columns.length, ...ledger.columns);
   const tables: ReleaseTable[] = [
     { name: PERSONS_TABLE, table: batchedTable(['pseudonym', ...keyColumns.map((c) => c.name)], personColumns, batchRows) },
   ];
@@ -154,7 +162,7 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
     }
     tables.push({ name: source.name, table: batchedTable(names, columns, batchRows) });
   }
-  return { tables, disclosure_control: report, metadata: rules };
+  return { tables, disclosure_control: report, metadata: rules, ...(ledger === undefined ? {} : { ledger: { entries: ledger.entries, report: ledger.report } }) };
 }
 
 /**

@@ -15,3 +15,7 @@ export { metadataRules, type ReleaseMetadataRules } from './metadata-keys.js';
 export { KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS } from './key-copies.js';
 export { takeRows, takeKind, chunksOf, type TakeKind } from './take.js';
 export { valueCodes, type ValueCodes } from './value-codes.js';
+export { QUALITY_FILE, qualityHtml, qualityReport, type JobQualityInput, type QualityReport, type QualitySource } from './quality-report.js';
+export type { LedgerEntry, LedgerReport } from './longitudinal.js';
+export { writeParquetTables } from './parquet-out.js';
+export { recheckTables, type RecheckFinding } from './recheck.js';

@@ -9,15 +9,20 @@
  */
 import { KoppelError } from '../errors.js';
 import type { KAnonymityReport } from './k-anonymity.js';
+import type { LedgerReport } from './longitudinal.js';
 import type { ReleaseMetadataRules } from './metadata-keys.js';
+import type { QualityReport } from './quality-report.js';
 
 /**
  * 1: per-row `link_method` and `match_probability`, one release key per project, no rules recorded.
  * 2: `rules` records what applied: per-release or longitudinal pseudonyms, linkage metadata
  *    only per person in `persons` (counted as key variables), the key-variable copy check, and
  *    the exposure to other releases a researcher holds (with the operator's justification).
+ * 3: `linkage_quality` (quality-report.ts, also the file `quality.html`, listed with its hash in
+ *    `documents`), each table's Parquet copy (`parquet` on its `files` entry, with its hash),
+ *    and `disclosure_control.longitudinal` for a longitudinal project (longitudinal.ts).
  */
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
 /** One release a researcher already held that shares record-level columns of a dataset. */
 export interface ManifestExposure {
@@ -61,6 +66,15 @@ export interface ManifestFile {
   readonly file?: string;
   readonly sha256?: string;
   readonly bytes?: number;
+  /** Added by the store: the table's Parquet copy. */
+  readonly parquet?: { readonly file: string; readonly sha256: string; readonly bytes: number };
+}
+
+/** A release file that is not a table (quality.html), added by the store. */
+export interface ManifestDocument {
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
 }
 
 export interface AuditHead {
@@ -72,7 +86,11 @@ export interface AuditHead {
 export type KeyIds = readonly string[] | Readonly<Record<string, string>>;
 
 /** What disclosure control did: the recodings applied first, then the k-anonymity report. */
-export type DisclosureControlReport = KAnonymityReport & { readonly generalised?: Readonly<Record<string, string>> };
+export type DisclosureControlReport = KAnonymityReport & {
+  readonly generalised?: Readonly<Record<string, string>>;
+  /** A longitudinal project: the union check against the approved releases `checked_against`. */
+  readonly longitudinal?: LedgerReport & { readonly checked_against: readonly string[] };
+};
 
 export interface DraftManifestInput {
   readonly release_id: string;
@@ -81,6 +99,7 @@ export interface DraftManifestInput {
   readonly koppel_version: string;
   readonly key_ids: KeyIds;
   readonly files: readonly ManifestFile[];
+  readonly linkage_quality?: QualityReport;
   readonly disclosure_control: DisclosureControlReport;
   readonly rules?: ReleaseRules;
   /** The operator who built the release (four-eyes: may not approve it). */
@@ -97,6 +116,9 @@ export interface ReleaseManifest {
   readonly koppel_version: string;
   readonly key_ids: KeyIds;
   readonly files: readonly ManifestFile[];
+  /** Version 3 on. */
+  readonly linkage_quality?: QualityReport;
+  readonly documents?: readonly ManifestDocument[];
   readonly disclosure_control: DisclosureControlReport;
   /** Absent in manifests of version 1. */
   readonly rules?: ReleaseRules;
@@ -141,6 +163,7 @@ export function buildDraftManifest(input: DraftManifestInput): ReleaseManifest {
     koppel_version: input.koppel_version,
     key_ids: input.key_ids,
     files: input.files.map((f) => ({ ...f, columns: [...f.columns] })),
+    ...(input.linkage_quality === undefined ? {} : { linkage_quality: input.linkage_quality }),
     disclosure_control: input.disclosure_control,
     ...(input.rules === undefined ? {} : { rules: input.rules }),
     built_by: input.built_by ?? null,

@@ -16,6 +16,7 @@ import { errorSchema } from './schemas.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { projectRoutes } from './routes/projects.js';
 import { releaseRoutes } from './routes/releases.js';
+import { releaseReviewRoutes } from './routes/release-review.js';
 import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 
@@ -95,6 +96,7 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await datasetRoutes(app, ctx);
   await projectRoutes(app, ctx);
   await releaseRoutes(app, ctx);
+  await releaseReviewRoutes(app, ctx);
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
   return app;

@@ -239,7 +239,31 @@ export const releaseSchema = {
     approved_by: { type: ['string', 'null'] },
     created_at: { type: 'string' },
     approved_at: { type: ['string', 'null'] },
+    withdrawn: {
+      type: ['object', 'null'], description: 'Set once an operator withdrew the approved release: its files are no longer served (410).',
+      properties: { at: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' } },
+    },
     manifest: freeObject,
+  },
+} as const;
+
+export const releaseWithdrawBodySchema = {
+  type: 'object', required: ['reason'], additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 10, maxLength: 2000, description: 'Why the release is withdrawn; recorded in the audit trail' } },
+} as const;
+
+export const recheckSchema = {
+  type: 'object',
+  properties: {
+    release: { type: 'string' },
+    project: { type: 'string' },
+    manifest_version: { type: 'integer', description: 'The rules the release was approved under (1: before `rules` were recorded).' },
+    withdrawn: { type: 'boolean' },
+    would_refuse: { type: 'boolean', description: 'A build like this release would be refused under the current rules.' },
+    findings: {
+      type: 'array',
+      items: { type: 'object', properties: { rule: { type: 'string', enum: ['k_anonymity', 'key_variable_copy', 'linkage_metadata', 'exposure'] }, message: { type: 'string' } } },
+    },
   },
 } as const;
 

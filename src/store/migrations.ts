@@ -143,4 +143,23 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (dataset, period, status)
   ) WITHOUT ROWID;
   `,
+  // 4: the ledger of longitudinal projects' releases (release-ledger.ts)
+  `
+  CREATE TABLE release_ledger (
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    release_id TEXT NOT NULL REFERENCES releases(id),
+    pseudonym  TEXT NOT NULL,            -- the release pseudonym, shared by the project's releases
+    variable   TEXT NOT NULL,            -- a key variable of the persons file
+    value      TEXT,                     -- as released; NULL when nothing was released
+    suppressed INTEGER NOT NULL CHECK (suppressed IN (0, 1)),
+    PRIMARY KEY (release_id, pseudonym, variable)
+  ) WITHOUT ROWID;
+  CREATE INDEX release_ledger_project ON release_ledger (project_id);
+  `,
+  // 5: withdrawn releases: still approved (what was handed out stays in the ledger), no longer served
+  `
+  ALTER TABLE releases ADD COLUMN withdrawn_at TEXT;
+  ALTER TABLE releases ADD COLUMN withdrawn_by TEXT;
+  ALTER TABLE releases ADD COLUMN withdrawn_reason TEXT;
+  `,
 ];

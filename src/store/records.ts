@@ -81,6 +81,8 @@ export interface ReleaseRecord {
   readonly created_by: string;
   readonly approved_at: string | null;
   readonly approved_by: string | null;
+  /** Set when an operator withdrew the approved release: its files are no longer served. */
+  readonly withdrawn: { readonly at: string; readonly by: string; readonly reason: string } | null;
 }
 
 export type AuditOutcome = 'ok' | 'refused' | 'failed';

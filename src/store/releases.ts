@@ -35,6 +35,9 @@ interface ReleaseRow {
   created_by: string;
   approved_at: string | null;
   approved_by: string | null;
+  withdrawn_at: string | null;
+  withdrawn_by: string | null;
+  withdrawn_reason: string | null;
 }
 
 function releaseRecord(row: ReleaseRow): ReleaseRecord {
@@ -49,6 +52,7 @@ function releaseRecord(row: ReleaseRow): ReleaseRecord {
     created_by: row.created_by,
     approved_at: row.approved_at,
     approved_by: row.approved_by,
+    withdrawn: row.withdrawn_at === null ? null : { at: row.withdrawn_at, by: row.withdrawn_by ?? '', reason: row.withdrawn_reason ?? '' },
   };
 }
 
@@ -59,13 +63,25 @@ export function manifestText(manifest: Manifest): string {
 
 /**
  * A copy of `manifest` whose `files` entries carry each stored file's sha256, size and file
- * name. An entry is matched by `name` with or without `.arrow`; a file without one is added.
- * Applied again after finalising, so a finaliser cannot drop or change the hashes.
+ * name. An entry is matched by `name` with or without `.arrow`; an Arrow file without one is
+ * added; `<name>.parquet` goes on entry `name` as `parquet`, any other file (quality.html) in
+ * `documents`. Applied again after finalising, so a finaliser cannot drop or change the hashes.
  */
 export function withFileHashes(manifest: object, stored: readonly StoredFile[]): Manifest {
   const out = JSON.parse(JSON.stringify(manifest)) as Manifest;
   const list: Record<string, unknown>[] = Array.isArray(out.files) ? (out.files as Record<string, unknown>[]) : [];
+  const documents: Record<string, unknown>[] = [];
   for (const file of stored) {
+    const parquet = /^(.+)\.parquet$/.exec(file.name);
+    const table = parquet === null ? undefined : list.find((e) => e !== null && typeof e === 'object' && e.name === parquet[1]);
+    if (table !== undefined) {
+      table.parquet = { file: file.name, sha256: file.sha256, bytes: file.bytes };
+      continue;
+    }
+    if (!file.name.endsWith('.arrow')) {
+      documents.push({ file: file.name, sha256: file.sha256, bytes: file.bytes });
+      continue;
+    }
     const base = file.name.replace(/\.arrow$/, '');
     let entry = list.find((e) => e !== null && typeof e === 'object' && (e.name === base || e.name === file.name));
     if (entry === undefined) {
@@ -78,7 +94,20 @@ export function withFileHashes(manifest: object, stored: readonly StoredFile[]):
     if (entry.rows === undefined && file.rows !== undefined) entry.rows = file.rows;
   }
   out.files = list;
+  if (documents.length > 0) out.documents = documents;
   return out;
+}
+
+/** Besides the Arrow tables: other files of the release, and what to do in the row's transaction. */
+export interface ReleaseExtras {
+  /** `<table>.parquet` (its hash goes on the table's entry, as `parquet`) or a document such as `quality.html`. */
+  readonly documents?: readonly { readonly name: string; readonly bytes: Uint8Array }[];
+  readonly withRow?: (releaseId: string) => void;
+}
+
+/** The stored file name for a download name: `<table>` is its Arrow file; Parquet and HTML files as named. */
+function storedName(name: string): string {
+  return /\.(parquet|html)$/.test(name) ? name : arrowFileName(name);
 }
 
 export class Releases {
@@ -87,6 +116,7 @@ export class Releases {
   private readonly insert;
   private readonly approve;
   private readonly all;
+  private readonly withdrawRow;
 
   constructor(private readonly db: Db, private readonly releasesDir: string, private readonly stagingDir: string) {
     this.byId = db.prepare<[string], ReleaseRow>('SELECT * FROM releases WHERE id = ?');
@@ -96,11 +126,13 @@ export class Releases {
     this.approve = db.prepare(`UPDATE releases SET status = 'approved', manifest_json = ?, approved_at = ?, approved_by = ?
       WHERE id = ? AND status = 'draft'`);
     this.all = db.prepare<[], ReleaseRow>('SELECT * FROM releases ORDER BY created_at, id');
+    this.withdrawRow = db.prepare(`UPDATE releases SET withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ?
+      WHERE id = ? AND status = 'approved' AND withdrawn_at IS NULL`);
   }
 
   create(
     jobId: string, projectId: string, files: readonly { name: string; table: Table }[], manifest: object | ((releaseId: string) => object), by: string,
-    id: string = newId('rel'),
+    id: string = newId('rel'), more: ReleaseExtras = {},
   ): ReleaseRecord {
     if (this.jobOfProject.get(jobId, projectId) === undefined) {
       throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId} of project ${projectId}`, { job: jobId, project: projectId });
@@ -111,17 +143,21 @@ export class Releases {
     let published = false;
     try {
       const stored = files.map((f) => staging.writeTable(arrowFileName(f.name), f.table));
+      // Written whole and hashed in one call, as the tables above are (a release is built at once).
+      for (const d of more.documents ?? []) stored.push(staging.writeBytesSync(d.name, d.bytes));
       const draft = withFileHashes(typeof manifest === 'function' ? manifest(id) : manifest, stored);
       staging.writeText(MANIFEST_FILE, manifestText(draft));
       const row: ReleaseRow = {
         id, job_id: jobId, project_id: projectId, status: 'draft',
         manifest_json: JSON.stringify(draft), files_json: JSON.stringify(stored),
         created_at: now(), created_by: by, approved_at: null, approved_by: null,
+        withdrawn_at: null, withdrawn_by: null, withdrawn_reason: null,
       };
       this.db.transaction(() => {
         staging.publish(target);
         published = true;
         this.insert.run(row);
+        more.withRow?.(id);
       }).immediate();
       return releaseRecord(row);
     } catch (err) {
@@ -155,6 +191,11 @@ export class Releases {
     }).immediate();
   }
 
+  /** Marks an approved release withdrawn; false when it is not approved or already withdrawn. */
+  withdraw(id: string, by: string, reason: string): boolean {
+    return this.withdrawRow.run(now(), by, reason, id).changes === 1;
+  }
+
   get(id: string): ReleaseRecord | null {
     const row = this.byId.get(id);
     return row === undefined ? null : releaseRecord(row);
@@ -175,7 +216,7 @@ export class Releases {
   async openFile(id: string, name: string, options?: ReadOptions): Promise<VerifiedFile | null> {
     const record = this.get(id);
     if (record === null) return null;
-    const fileName = arrowFileName(name);
+    const fileName = storedName(name);
     if (!isSafeName(fileName)) return null;
     const file = record.files.find((f) => f.name === fileName);
     if (file === undefined) return null;

@@ -104,6 +104,21 @@ export class StagingDir {
     return stored;
   }
 
+  /** An encoded file written and hashed in one synchronous call (a release's Parquet and HTML files). */
+  writeBytesSync(fileName: string, bytes: Uint8Array): StoredFile {
+    this.claim(fileName);
+    const fd = fs.openSync(path.join(this.dir, fileName), 'wx', 0o600);
+    try {
+      fs.writeFileSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const stored: StoredFile = { name: fileName, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    this.files.set(fileName, stored);
+    return stored;
+  }
+
   /** A text side file such as report.json or manifest.json (not listed among the data files). */
   writeText(fileName: string, text: string): void {
     this.assertOpen();

@@ -23,7 +23,8 @@ import type {
   AuditEntry, AuditHead, AuditInput, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus,
   JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, TokenInfo,
 } from './records.js';
-import { Releases } from './releases.js';
+import { ReleaseLedger, type LedgerRow } from './release-ledger.js';
+import { Releases, type ReleaseExtras } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
@@ -52,6 +53,7 @@ export class Store {
   private readonly persons: Persons;
   private readonly jobs: Jobs;
   private readonly releases: Releases;
+  private readonly ledger: ReleaseLedger;
   private readonly chain: AuditChain;
   private readonly timeliness: TimelinessRecords;
   private readonly keyring: Keyring | undefined;
@@ -76,6 +78,7 @@ export class Store {
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
+      this.ledger = new ReleaseLedger(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
       const removed = removeOrphans(this.db, dirs);
@@ -159,9 +162,19 @@ export class Store {
   /** A fresh release id, for a caller that needs it before the files exist (per-release keys). */
   newReleaseId(): string { return newId('rel'); }
   /** `manifest` may be a function of the new release's id, for manifests that record it; `id` from `newReleaseId`. */
-  createRelease(jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string, id?: string): ReleaseRecord {
-    return this.releases.create(jobId, projectId, files, manifest, by, id);
+  createRelease(
+    jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string, id?: string,
+    more: { readonly ledger?: readonly LedgerRow[]; readonly documents?: ReleaseExtras['documents'] } = {},
+  ): ReleaseRecord {
+    const { ledger, documents } = more;
+    const withRow = ledger === undefined ? undefined : (releaseId: string) => this.ledger.record(projectId, releaseId, ledger);
+    return this.releases.create(jobId, projectId, files, manifest, by, id, { withRow, documents });
   }
+  /** The ledger rows of a longitudinal project's approved releases (release-ledger.ts). */
+  releaseLedger(projectId: string): { releases: string[]; rows: LedgerRow[] } { return this.ledger.approved(projectId); }
+  /** The project's approved releases that have ledger rows, sorted by id. */
+  ledgerReleases(projectId: string): string[] { return this.ledger.approvedReleases(projectId); }
+  withdrawRelease(id: string, by: string, reason: string): boolean { return this.releases.withdraw(id, by, reason); }
   approveRelease(id: string, by: string, finalise: (draft: Record<string, unknown>) => object): ReleaseRecord {
     return this.releases.approveRelease(id, by, finalise);
   }

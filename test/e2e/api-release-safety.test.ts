@@ -173,7 +173,7 @@ t.test('attack 2: two releases of one project cannot be joined on pseudonyms, no
   t.equal(a.size, 400);
   t.equal([...b].filter((x) => a.has(x)).length, 0, 'no pseudonym in common across 300 shared persons');
   const manifest = (await w.an.request<{ manifest: { manifest_version: number; rules: { pseudonyms: string; release_key_purpose: string } } }>('GET', `/v1/releases/${ids[1]}`)).body.manifest;
-  t.equal(manifest.manifest_version, 2);
+  t.equal(manifest.manifest_version, 3);
   t.same([manifest.rules.pseudonyms, manifest.rules.release_key_purpose], ['per_release', `release:${p.id}:${ids[1]}`]);
 
   // Record-level wage rows in both: joinable by the rows, so refused without a justification.
@@ -282,7 +282,7 @@ t.test('attack class 5: the refusals that held still hold', async (t) => {
   t.equal(await codeOf(w.an.download(`/v1/releases/${theirs}/files/persons.arrow`)), '404 KOPPEL_ERR_RELEASE_NOT_FOUND', 'a researcher the project does not name');
   t.equal(await codeOf(w.server.client('supplier:vdab').download(`/v1/releases/${mine}/files/persons.arrow`)), '403 KOPPEL_ERR_AUTH_FORBIDDEN', 'a supplier');
   t.equal(await codeOf(w.op.download(`/v1/releases/${mine}/files/persons.arrow`)), '403 KOPPEL_ERR_AUTH_FORBIDDEN', 'an operator downloads nothing');
-  for (const name of ['..%2Fkoppel.db', 'manifest.json', 'persons.parquet', 'PERSONS.csv', 'persons', 'vdab_g.arrow%00.csv']) {
+  for (const name of ['..%2Fkoppel.db', 'manifest.json', 'nobody.parquet', 'report.html', 'PERSONS.csv', 'persons', 'vdab_g.arrow%00.csv']) {
     const code = await codeOf(w.an.download(`/v1/releases/${mine}/files/${name}`));
     t.ok(['400 KOPPEL_ERR_API_BAD_REQUEST', '404 KOPPEL_ERR_RELEASE_FILE_NOT_FOUND', '404 KOPPEL_ERR_API_NOT_FOUND'].includes(code), `file name ${name}: ${code}`);
   }

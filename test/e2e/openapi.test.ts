@@ -30,6 +30,8 @@ const CONTRACT_ROUTES = [
   'get /v1/jobs/{id}',
   'post /v1/jobs/{id}/releases',
   'post /v1/releases/{id}/approve',
+  'post /v1/releases/{id}/recheck',
+  'post /v1/releases/{id}/withdraw',
   'get /v1/releases',
   'get /v1/releases/{id}',
   'get /v1/releases/{id}/files/{name}',
@@ -37,7 +39,7 @@ const CONTRACT_ROUTES = [
 ];
 
 /** Routes that take a JSON body. */
-const JSON_BODY_ROUTES = new Set(['post /v1/datasets', 'post /v1/projects', 'post /v1/projects/{project}/jobs']);
+const JSON_BODY_ROUTES = new Set(['post /v1/datasets', 'post /v1/projects', 'post /v1/projects/{project}/jobs', 'post /v1/releases/{id}/withdraw']);
 
 const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);
 

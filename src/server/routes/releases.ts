@@ -1,8 +1,7 @@
 /** Releases: build and approve (operators, four-eyes), list and download (researchers). */
 import type { FastifyInstance } from 'fastify';
-import {
-  approveRelease, buildRelease, listReleasesFor, openReleaseDownload, readReleaseFor,
-} from '../../pipeline/releases.js';
+import { approveRelease, buildRelease } from '../../pipeline/releases.js';
+import { listReleasesFor, openReleaseDownload, readReleaseFor } from '../../pipeline/release-access.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
 import { errorResponses, idOf, idParam, releaseBuildBodySchema, releaseSchema } from '../schemas.js';
@@ -56,24 +55,31 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
     },
   }, async (request) => readReleaseFor(ctx, principalOf(request), request.params.id));
 
+  await downloadRoute(app, ctx);
+}
+
+async function downloadRoute(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
   app.get<{ Params: { id: string; name: string } }>('/v1/releases/:id/files/:name', {
     config: { roles: ['researcher'] },
     schema: {
-      tags: ['releases'], summary: 'Download a released file as Arrow IPC (`<file>.arrow`) or CSV (`<file>.csv`, safe against formula injection)',
+      tags: ['releases'], summary: 'Download a released file as Arrow IPC (`<file>.arrow`), Parquet (`<file>.parquet`) or CSV (`<file>.csv`, safe against formula injection), or the linkage quality report `quality.html`; a withdrawn release answers 410',
       security: [{ bearer: [] }],
       params: {
         type: 'object', required: ['id', 'name'],
-        properties: { id: idOf('rel'), name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}\\.(arrow|csv)$' } },
+        properties: { id: idOf('rel'), name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}\\.(arrow|csv|parquet|html)$' } },
       },
       response: {
         200: {
-          description: 'The file: Arrow IPC file format, or CSV rendered from it',
+          description: 'The file: Arrow IPC file format, Parquet, CSV rendered from the Arrow file, or the quality report',
           content: {
             'application/vnd.apache.arrow.file': { schema: { type: 'string', format: 'binary' } },
+            'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } },
             'text/csv': { schema: { type: 'string', format: 'binary' } },
+            'text/html': { schema: { type: 'string', format: 'binary' } },
           },
         },
         ...errorResponses,
+        410: { $ref: 'Error#' },
       },
     },
   }, async (request, reply) => {

@@ -1,0 +1,37 @@
+/**
+ * Release tables as Parquet (researchers' tools read it directly): each table goes to a worker
+ * thread as an Arrow IPC stream and comes back as Parquet bytes, written by parquet-wasm's
+ * `writeParquet` (zstd). The worker is a pool of one (util/worker-pool.ts) per build, ended
+ * with it: WebAssembly memory never shrinks, so a large release would otherwise keep its peak
+ * in the server for good, and an encoder panic ends the worker, not the server. The bytes are
+ * the same cells as the Arrow file: a suppressed cell is null there and null here.
+ *
+ *   write {ipc (transferred)} -> Parquet bytes (transferred)
+ */
+import { tableToIPC, type Table } from 'apache-arrow';
+import { WorkerPool, type Transfer } from '../util/worker-pool.js';
+
+/** The task table of parquet-out-worker.ts. */
+export type ParquetOutTasks = {
+  write: (input: { ipc: Uint8Array }) => Promise<Transfer<Uint8Array>>;
+};
+
+/** The file name of a table's Parquet copy. */
+export function parquetFileName(table: string): string {
+  return `${table}.parquet`;
+}
+
+/** Parquet bytes per table, in order. */
+export async function writeParquetTables(tables: readonly { readonly name: string; readonly table: Table }[]): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const pool = new WorkerPool<ParquetOutTasks>({ from: import.meta.url, entry: 'parquet-out-worker', role: 'writing Parquet', size: 1 });
+  try {
+    const out: { name: string; bytes: Uint8Array }[] = [];
+    for (const { name, table } of tables) {
+      const ipc = tableToIPC(table, 'stream');
+      out.push({ name: parquetFileName(name), bytes: await pool.run('write', { ipc }, [ipc.buffer as ArrayBuffer]) });
+    }
+    return out;
+  } finally {
+    await pool.close();
+  }
+}
