@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { KoppelError } from '../errors.js';
 import type { DatasetSchema, Principal, ProjectSpec } from '../model.js';
 import { AuditChain } from './audit-chain.js';
+import { auditedFiles, type AuditedFile } from './audit-files.js';
 import { Catalogue } from './catalogue.js';
 import { openDatabase, type Db } from './database.js';
 import { Deliveries, type CommitMeta } from './deliveries.js';
@@ -150,13 +151,28 @@ export class Store {
   createRelease(jobId: string, projectId: string, files: readonly NamedTable[], manifest: object | ((releaseId: string) => object), by: string, id?: string): ReleaseRecord {
     return this.releases.create(jobId, projectId, files, manifest, by, id);
   }
-  approveRelease(id: string, by: string, finalise: (draft: Record<string, unknown>) => object): ReleaseRecord {
-    return this.releases.approveRelease(id, by, finalise);
+  /**
+   * Approves a draft: `entry` is appended to the audit trail inside the approval's transaction,
+   * so it exists exactly when the approval does (never for an approval that failed to commit,
+   * never missing for one that did), and `finalise` gets the head that includes it.
+   */
+  approveRelease(id: string, by: string, entry: AuditInput, finalise: (draft: Record<string, unknown>, head: AuditHead) => object): ReleaseRecord {
+    return this.releases.approveRelease(id, by, (draft) => {
+      const appended = this.chain.append(entry);
+      return finalise(draft, { seq: appended.seq, mac: appended.mac });
+    });
   }
   getRelease(id: string): ReleaseRecord | null { return this.releases.get(id); }
   listReleases(filter?: { projectIds?: readonly string[]; status?: ReleaseStatus }): ReleaseRecord[] { return this.releases.list(filter); }
   /** A release file verified against its manifest's sha256, to stream or read by batch; null if unknown. */
   async openReleaseFile(id: string, name: string, options?: ReadOptions): Promise<VerifiedFile | null> { return this.releases.openFile(id, name, options); }
+
+  /** A delivery's stored files as audit entries record them (audit-files.ts). */
+  deliveryAuditFiles(delivery: DeliveryRecord): AuditedFile[] { return auditedFiles('deliveries', delivery.id, delivery.files); }
+  /** A release's stored files (or the one named `<name>.arrow`) as audit entries record them. */
+  releaseAuditFiles(release: ReleaseRecord, name?: string): AuditedFile[] {
+    return auditedFiles('releases', release.id, name === undefined ? release.files : release.files.filter((f) => f.name === `${name}.arrow`));
+  }
 
   // disk space
   /** Bytes an unprivileged writer may still use in the data directory's file system. */
