@@ -153,9 +153,15 @@ function visibleRelease(ctx: PipelineContext, principal: Principal, releaseId: s
   throw new KoppelError('KOPPEL_ERR_RELEASE_NOT_FOUND', `no release ${releaseId} visible to ${principal.id}`, { release: releaseId });
 }
 
+function withinValidity(project: ProjectRecord, today: string): boolean {
+  return today >= project.valid_from && today <= project.valid_to;
+}
+
+/** Operators: every release. A researcher: approved releases of its projects within their validity window only. */
 export function listReleasesFor(ctx: PipelineContext, principal: Principal): ReleaseRecord[] {
   if (principal.role === 'operator') return ctx.store.listReleases();
-  const projects = ctx.store.listProjects().filter((p) => p.researchers.includes(principal.id)).map((p) => p.id);
+  const today = todayUtc();
+  const projects = ctx.store.listProjects().filter((p) => p.researchers.includes(principal.id) && withinValidity(p, today)).map((p) => p.id);
   if (projects.length === 0) return [];
   return ctx.store.listReleases({ projectIds: projects, status: 'approved' });
 }
@@ -178,8 +184,7 @@ export interface ReleaseDownload {
  */
 export async function openReleaseDownload(ctx: PipelineContext, principal: Principal, releaseId: string, filename: string): Promise<ReleaseDownload> {
   const { release, project } = visibleRelease(ctx, principal, releaseId);
-  const today = todayUtc();
-  if (today < project.valid_from || today > project.valid_to) {
+  if (!withinValidity(project, todayUtc())) {
     throw new KoppelError('KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY', `project ${project.id} allows downloads from ${project.valid_from} to ${project.valid_to}`, { project: project.id });
   }
   const match = /^([a-z][a-z0-9_]*)\.(arrow|csv)$/.exec(filename);

@@ -9,6 +9,7 @@ export { readStoredTable, type StoredFileRef } from './stored-files.js';
 export { GENESIS_MAC } from './audit-chain.js';
 export { verifyAuditReadOnly } from './audit-verify.js';
 export { appendAuditHead } from './audit-head-file.js';
+export { assertPrivateDir } from './private-dirs.js';
 export type {
   AuditEntry, AuditHead, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord,
 } from './records.js';
