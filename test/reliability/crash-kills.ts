@@ -42,7 +42,6 @@ export interface CrashFigures {
   readonly releasesBuilt: number;
   readonly releasesApproved: number;
   readonly buildsCutByKill: number;
-  readonly deliveriesChecked: number;
   readonly filesHashed: number;
   readonly maxRestartMs: number;
   readonly wallSeconds: number;
@@ -146,7 +145,7 @@ function checkStored(dataDir: string, round: number, problems: string[]): { deli
   }
 }
 
-function prepareHome(dir: string): { dataDir: string; keysDir: string; tokens: Tokens } {
+function prepareHome(dir: string): Home {
   const dataDir = path.join(dir, 'data');
   const keysDir = path.join(dir, 'keys');
   initKey(keysDir);
@@ -161,25 +160,41 @@ function prepareHome(dir: string): { dataDir: string; keysDir: string; tokens: T
   return { dataDir, keysDir, tokens };
 }
 
-export async function runCrashKills(options: CrashOptions, log: (line: string) => void = () => {}): Promise<CrashFigures> {
-  const started = performance.now();
-  const rnd = mulberry(options.seed ?? 3);
-  const { dataDir, keysDir, tokens } = prepareHome(options.dir);
-  const keyring = loadKeyring(keysDir);
-  const problems: string[] = [];
-  const acknowledged: Acknowledged[] = [];
-  const counts = { buildsCut: 0, cut: 0, jobs: 0, jobsSucceeded: 0, interrupted: 0, built: 0, approved: 0, hashed: 0, maxRestartMs: 0 };
-  let period = 0;
-  let server: ServeProcess | null = null;
-  try {
+interface Home { readonly dataDir: string; readonly keysDir: string; readonly tokens: Tokens }
+
+/** One crash run's state: the server of the moment, what it acknowledged, what was counted. */
+class CrashRun {
+  readonly problems: string[] = [];
+  readonly acknowledged: Acknowledged[] = [];
+  readonly counts = { buildsCut: 0, cut: 0, jobs: 0, jobsSucceeded: 0, built: 0, approved: 0, hashed: 0, maxRestartMs: 0 };
+  private readonly succeededJobs: string[] = [];
+  private readonly drafts: string[] = [];
+  private readonly keyring;
+  private period = 0;
+  private base: string[] = [];
+  private projectId = '';
+  server: ServeProcess | null = null;
+  private api = new Api('');
+
+  constructor(private readonly home: Home, private readonly rnd: () => number) {
+    this.keyring = loadKeyring(home.keysDir);
+  }
+
+  async start(): Promise<void> {
     const boot = performance.now();
-    server = await startServe({ dataDir, keysDir, env: { KOPPEL_LOG_LEVEL: 'warn' } });
-    counts.maxRestartMs = performance.now() - boot;
-    let api = new Api(server.base);
+    this.server = await startServe({ dataDir: this.home.dataDir, keysDir: this.home.keysDir, env: { KOPPEL_LOG_LEVEL: 'warn' } });
+    this.counts.maxRestartMs = Math.max(this.counts.maxRestartMs, performance.now() - boot);
+    this.api = new Api(this.server.base);
+  }
+
+  /** Two datasets with a delivery each (what the jobs link) and a project. */
+  async setUp(): Promise<void> {
+    const { api } = this;
+    const { tokens } = this.home;
     await api.call(tokens.op1, 'POST', '/v1/datasets', JSON.stringify(testDatasetSchema('vdab_set', 'vdab')));
     await api.call(tokens.op1, 'POST', '/v1/datasets', JSON.stringify(testDatasetSchema('rsz_set', 'rsz')));
     const people = makePeople(3000, 5);
-    const base = [
+    this.base = [
       await api.call(tokens.vdab, 'PUT', '/v1/datasets/vdab_set/deliveries/2024', csvFor(people), 'text/csv'),
       await api.call(tokens.rsz, 'PUT', '/v1/datasets/rsz_set/deliveries/2024', csvFor(people.slice(500, 2500)), 'text/csv'),
     ].map((r) => r.json.id as string);
@@ -187,114 +202,136 @@ export async function runCrashKills(options: CrashOptions, log: (line: string) =
       title: 'crash', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
       approved: { vdab_set: ['birth_year', 'sex', 'loon_cent'], rsz_set: ['loon_cent'] }, key_variables: ['birth_year', 'sex'], k: 3,
     }));
-    const projectId = project.json.id as string;
-    if (base.some((id) => typeof id !== 'string') || typeof projectId !== 'string') throw new Error('setting up the crash run failed');
-    const succeededJobs: string[] = [];
-    const drafts: string[] = [];
-
-    const finishJob = async (): Promise<void> => {
-      const r = await api.call(tokens.op1, 'POST', `/v1/projects/${projectId}/jobs`, JSON.stringify({ deliveries: base }));
-      const id = r.json.id;
-      if (typeof id !== 'string') throw new Error(`starting a job answered ${r.status}`);
-      counts.jobs++;
-      for (let i = 0; i < 1200; i++) {
-        await sleep(100);
-        const status = (await api.call(tokens.op1, 'GET', `/v1/jobs/${id}`)).json.status;
-        if (status === 'succeeded') { succeededJobs.push(id); counts.jobsSucceeded++; return; }
-        if (status === 'failed') throw new Error(`job ${id} failed without a kill`);
-      }
-      throw new Error(`job ${id} did not finish in 2 minutes`);
-    };
-
-    for (let round = 1; round <= options.kills; round++) {
-      // Builds need a finished job: now and then one runs to its end before the round's work.
-      if (succeededJobs.length === 0 || rnd() < 0.1) await finishJob();
-      const current = server;
-      const work: Promise<unknown>[] = [];
-      // Uploads of new periods, 500 to 8,000 rows each, so that a kill often lands mid-body.
-      const uploads = 1 + Math.floor(rnd() * 3);
-      for (let u = 0; u < uploads; u++) {
-        const rows = 500 + Math.floor(rnd() * 7500);
-        const p = periodOf(period++);
-        const body = csvFor(makePeople(rows, 100 + period));
-        work.push(api.call(tokens.vdab, 'PUT', `/v1/datasets/vdab_set/deliveries/${p}`, body, 'text/csv').then((r) => {
-          if ((r.status === 201 || r.status === 200) && typeof r.json.id === 'string') acknowledged.push({ id: r.json.id, rows: r.json.rows_kept as number });
-          else problems.push(`round ${round}: an upload answered ${r.status} before the kill`);
-        }, () => { counts.cut++; }));
-      }
-      if (rnd() < 0.7) {
-        work.push(api.call(tokens.op1, 'POST', `/v1/projects/${projectId}/jobs`, JSON.stringify({ deliveries: base })).then((r) => {
-          if (typeof r.json.id === 'string') {
-            counts.jobs++;
-            const id = r.json.id;
-            // Poll it until the kill: a job that finishes in time can be built from later.
-            return (async () => {
-              for (;;) {
-                await sleep(100);
-                const s = await api.call(tokens.op1, 'GET', `/v1/jobs/${id}`);
-                if (s.json.status === 'succeeded') { succeededJobs.push(id); counts.jobsSucceeded++; return; }
-                if (s.json.status === 'failed') return;
-              }
-            })();
-          }
-          return undefined;
-        }).catch(() => {}));
-      }
-      const job = succeededJobs.length > 0 ? succeededJobs[Math.floor(rnd() * succeededJobs.length)] : undefined;
-      if (job !== undefined && rnd() < 0.8) {
-        work.push(api.call(tokens.op1, 'POST', `/v1/jobs/${job}/releases`, JSON.stringify({ justification: 'crash test rebuild' })).then((r) => {
-          if (r.status === 201 && typeof r.json.id === 'string') { counts.built++; drafts.push(r.json.id); } else problems.push(`round ${round}: a release build answered ${r.status} ${String(r.json.code)}`);
-        }, () => { counts.buildsCut++; }));
-      }
-      const draft = drafts.shift();
-      if (draft !== undefined) {
-        work.push(api.call(tokens.op2, 'POST', `/v1/releases/${draft}/approve`).then((r) => { if (r.status === 200) counts.approved++; }, () => {}));
-      }
-
-      await sleep(options.minDelayMs + rnd() * (options.maxDelayMs - options.minDelayMs));
-      await current.kill();
-      await Promise.allSettled(work);
-
-      const boot2 = performance.now();
-      server = await startServe({ dataDir, keysDir, env: { KOPPEL_LOG_LEVEL: 'warn' } });
-      counts.maxRestartMs = Math.max(counts.maxRestartMs, performance.now() - boot2);
-      api = new Api(server.base);
-      if (ls(path.join(dataDir, 'staging')).length > 0) problems.push(`round ${round}: staging/ is not empty after start`);
-      const stored = checkStored(dataDir, round, problems);
-      counts.hashed += stored.hashed;
-      if (stored.open > 0) problems.push(`round ${round}: ${stored.open} jobs are still queued or running after the restart`);
-      for (const a of acknowledged) {
-        if (stored.deliveries.get(a.id) !== a.rows) problems.push(`round ${round}: acknowledged delivery ${a.id} is missing or lost rows`);
-      }
-      for (const a of acknowledged.slice(-4)) {
-        const read = await api.call(tokens.op1, 'GET', `/v1/deliveries/${a.id}`);
-        if (read.status !== 200) problems.push(`round ${round}: acknowledged delivery ${a.id} answers ${read.status}`);
-      }
-      const audit = verifyAuditReadOnly(dataDir, keyring);
-      if (!audit.ok) problems.push(`round ${round}: audit verify failed: ${audit.reason ?? ''}`);
-      log(`kill ${round}/${options.kills}: ${acknowledged.length} uploads acknowledged so far, ${problems.length} problems`);
-    }
-    const db = new Database(path.join(dataDir, 'koppel.db'), { readonly: true });
-    counts.interrupted = (db.prepare("SELECT COUNT(*) FROM jobs WHERE error_json LIKE '%KOPPEL_ERR_LINK_INTERRUPTED%'").pluck().get() as number);
-    db.close();
-  } finally {
-    await server?.kill();
+    this.projectId = project.json.id as string;
+    if (this.base.some((id) => typeof id !== 'string') || typeof this.projectId !== 'string') throw new Error('setting up the crash run failed');
   }
+
+  /** Starts a job and polls it; resolves when it succeeds or fails, or the server goes away. */
+  private async runJob(mustFinish: boolean): Promise<void> {
+    const { api } = this;
+    const r = await api.call(this.home.tokens.op1, 'POST', `/v1/projects/${this.projectId}/jobs`, JSON.stringify({ deliveries: this.base }));
+    const id = r.json.id;
+    if (typeof id !== 'string') throw new Error(`starting a job answered ${r.status}`);
+    this.counts.jobs++;
+    for (let i = 0; i < 1200; i++) {
+      await sleep(100);
+      const status = (await api.call(this.home.tokens.op1, 'GET', `/v1/jobs/${id}`)).json.status;
+      if (status === 'succeeded') {
+        this.succeededJobs.push(id);
+        this.counts.jobsSucceeded++;
+        return;
+      }
+      if (status === 'failed') {
+        if (mustFinish) throw new Error(`job ${id} failed without a kill`);
+        return;
+      }
+    }
+    throw new Error(`job ${id} did not finish in 2 minutes`);
+  }
+
+  /** Builds need a finished job: now and then one runs to its end before a round's work. */
+  async ensureFinishedJob(): Promise<void> {
+    if (this.succeededJobs.length === 0 || this.rnd() < 0.1) await this.runJob(true);
+  }
+
+  /** The round's work, all at once: uploads of new periods, maybe a job, a build, an approval. */
+  startWork(round: number): Promise<unknown>[] {
+    const { api, rnd, counts } = this;
+    const { tokens } = this.home;
+    const work: Promise<unknown>[] = [];
+    // 500 to 8,000 rows each, so that a kill often lands mid-body.
+    for (let u = 1 + Math.floor(rnd() * 3); u > 0; u--) {
+      const rows = 500 + Math.floor(rnd() * 7500);
+      const p = periodOf(this.period++);
+      const body = csvFor(makePeople(rows, 100 + this.period));
+      work.push(api.call(tokens.vdab, 'PUT', `/v1/datasets/vdab_set/deliveries/${p}`, body, 'text/csv').then((r) => {
+        if ((r.status === 201 || r.status === 200) && typeof r.json.id === 'string') this.acknowledged.push({ id: r.json.id, rows: r.json.rows_kept as number });
+        else this.problems.push(`round ${round}: an upload answered ${r.status} before the kill`);
+      }, () => { counts.cut++; }));
+    }
+    if (rnd() < 0.7) work.push(this.runJob(false).catch(() => {}));
+    const job = this.succeededJobs.length > 0 ? this.succeededJobs[Math.floor(rnd() * this.succeededJobs.length)] : undefined;
+    if (job !== undefined && rnd() < 0.8) {
+      work.push(api.call(tokens.op1, 'POST', `/v1/jobs/${job}/releases`, JSON.stringify({ justification: 'crash test rebuild' })).then((r) => {
+        if (r.status === 201 && typeof r.json.id === 'string') {
+          counts.built++;
+          this.drafts.push(r.json.id);
+        } else this.problems.push(`round ${round}: a release build answered ${r.status} ${String(r.json.code)}`);
+      }, () => { counts.buildsCut++; }));
+    }
+    const draft = this.drafts.shift();
+    if (draft !== undefined) {
+      // 409 (a release approved since this one was built shares its columns) is a fair answer.
+      work.push(api.call(tokens.op2, 'POST', `/v1/releases/${draft}/approve`).then((r) => { if (r.status === 200) counts.approved++; }, () => {}));
+    }
+    return work;
+  }
+
+  /** Every invariant of the module comment, after a restart. */
+  async check(round: number): Promise<void> {
+    const { dataDir } = this.home;
+    if (ls(path.join(dataDir, 'staging')).length > 0) this.problems.push(`round ${round}: staging/ is not empty after start`);
+    const stored = checkStored(dataDir, round, this.problems);
+    this.counts.hashed += stored.hashed;
+    if (stored.open > 0) this.problems.push(`round ${round}: ${stored.open} jobs are still queued or running after the restart`);
+    for (const a of this.acknowledged) {
+      if (stored.deliveries.get(a.id) !== a.rows) this.problems.push(`round ${round}: acknowledged delivery ${a.id} is missing or lost rows`);
+    }
+    for (const a of this.acknowledged.slice(-4)) {
+      const read = await this.api.call(this.home.tokens.op1, 'GET', `/v1/deliveries/${a.id}`);
+      if (read.status !== 200) this.problems.push(`round ${round}: acknowledged delivery ${a.id} answers ${read.status}`);
+    }
+    const audit = verifyAuditReadOnly(dataDir, this.keyring);
+    if (!audit.ok) this.problems.push(`round ${round}: audit verify failed: ${audit.reason ?? ''}`);
+  }
+
+  interruptedJobs(): number {
+    const db = new Database(path.join(this.home.dataDir, 'koppel.db'), { readonly: true });
+    try {
+      return db.prepare("SELECT COUNT(*) FROM jobs WHERE error_json LIKE '%KOPPEL_ERR_LINK_INTERRUPTED%'").pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  }
+}
+
+export async function runCrashKills(options: CrashOptions, log: (line: string) => void = () => {}): Promise<CrashFigures> {
+  const started = performance.now();
+  const rnd = mulberry(options.seed ?? 3);
+  const run = new CrashRun(prepareHome(options.dir), rnd);
+  let interrupted = 0;
+  try {
+    await run.start();
+    await run.setUp();
+    for (let round = 1; round <= options.kills; round++) {
+      await run.ensureFinishedJob();
+      const work = run.startWork(round);
+      await sleep(options.minDelayMs + rnd() * (options.maxDelayMs - options.minDelayMs));
+      await run.server?.kill();
+      await Promise.allSettled(work);
+      await run.start();
+      await run.check(round);
+      log(`kill ${round}/${options.kills}: ${run.acknowledged.length} uploads acknowledged so far, ${run.problems.length} problems`);
+    }
+    interrupted = run.interruptedJobs();
+  } finally {
+    await run.server?.kill();
+  }
+  const { counts } = run;
   return {
     kills: options.kills,
-    uploadsAcknowledged: acknowledged.length,
+    uploadsAcknowledged: run.acknowledged.length,
     uploadsCutByKill: counts.cut,
     jobsStarted: counts.jobs,
     jobsSucceeded: counts.jobsSucceeded,
-    jobsInterrupted: counts.interrupted,
+    jobsInterrupted: interrupted,
     releasesBuilt: counts.built,
     releasesApproved: counts.approved,
     buildsCutByKill: counts.buildsCut,
-    deliveriesChecked: acknowledged.length + 2,
     filesHashed: counts.hashed,
     maxRestartMs: Math.round(counts.maxRestartMs),
     wallSeconds: Math.round((performance.now() - started) / 100) / 10,
-    problems,
+    problems: run.problems,
   };
 }
 
