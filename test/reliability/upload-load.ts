@@ -169,9 +169,15 @@ export async function runUploadLoad(options: LoadOptions, log: (line: string) =>
   let server: ServeProcess | null = null;
   try {
     server = await startServe({ dataDir: home.dataDir, keysDir: home.keysDir, env: { KOPPEL_LOG_LEVEL: 'warn' } });
-    const registered = await fetch(`${server.base}/v1/datasets`, {
-      method: 'POST', headers: { authorization: `Bearer ${home.operator}`, 'content-type': 'application/json' }, body: JSON.stringify(testDatasetSchema(DATASET, 'vdab')),
-    });
+    let registered: Response;
+    // A server just started may still shed load (503) while its event loop settles.
+    for (let attempt = 0; ; attempt++) {
+      registered = await fetch(`${server.base}/v1/datasets`, {
+        method: 'POST', headers: { authorization: `Bearer ${home.operator}`, 'content-type': 'application/json' }, body: JSON.stringify(testDatasetSchema(DATASET, 'vdab')),
+      });
+      if (registered.status !== 503 || attempt >= 40) break;
+      await sleep(250);
+    }
     if (registered.status !== 201) throw new Error(`registering the dataset answered ${registered.status}`);
     return await drive(server, home, options, log);
   } finally {
