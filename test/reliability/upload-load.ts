@@ -222,7 +222,13 @@ async function drive(server: ServeProcess, home: ServerHome, options: LoadOption
 
   let unreadable = 0;
   for (const [index, id] of acknowledged) {
-    const res = await fetch(`${server.base}/v1/deliveries/${id}`, { headers: { authorization: `Bearer ${home.operator}` } });
+    let res: Response;
+    for (let attempt = 0; ; attempt++) {
+      res = await fetch(`${server.base}/v1/deliveries/${id}`, { headers: { authorization: `Bearer ${home.operator}` } });
+      if ((res.status !== 503 && res.status !== 429) || attempt >= 40) break;
+      await res.body?.cancel();
+      await sleep(250);
+    }
     const body = (await res.json()) as { rows_kept?: number };
     if (res.status !== 200 || body.rows_kept !== uploads[index].rows) unreadable++;
   }
