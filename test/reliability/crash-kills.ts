@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { initKey, loadKeyring, openStore, verifyAuditReadOnly } from '../../src/store/index.js';
@@ -340,6 +341,6 @@ export function describeCrash(f: CrashFigures): string {
     `SIGKILLs ${f.kills}; uploads acknowledged ${f.uploadsAcknowledged}, cut by a kill ${f.uploadsCutByKill}`,
     `jobs started ${f.jobsStarted} (succeeded ${f.jobsSucceeded}, interrupted and marked failed at restart ${f.jobsInterrupted}); releases built ${f.releasesBuilt} (cut by a kill ${f.buildsCutByKill}), approved ${f.releasesApproved}`,
     `after every restart: stored files hashed ${f.filesHashed} in all, staging empty, no orphan, no job left running, audit verified; slowest restart ${f.maxRestartMs} ms; wall ${f.wallSeconds} s`,
-    `problems ${f.problems.length}`,
+    `problems ${f.problems.length}; machine: ${os.cpus().length} cpus, load average ${os.loadavg()[0].toFixed(1)}, node ${process.version}`,
   ].join('\n');
 }

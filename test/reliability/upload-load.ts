@@ -274,7 +274,7 @@ export function describeLoad(f: LoadFigures): string {
     `lost ${f.lost}, duplicated ${f.duplicated}, unreadable ${f.unreadable}, unexpected answers ${f.unexpected.length}, load-shed retries ${f.shedRetries}`,
     `latency p50 ${f.latencyMs.p50} ms, p99 ${f.latencyMs.p99} ms, max ${f.latencyMs.max} ms; wall ${f.wallSeconds} s`,
     `peak server memory (VmHWM) ${(f.peakServerMemoryBytes / 2 ** 20).toFixed(0)} MiB; audit verify ${f.auditVerified ? 'ok' : 'FAILED'}`,
-    `machine: ${os.cpus().length} cpus, node ${process.version}`,
+    `machine: ${os.cpus().length} cpus, load average ${os.loadavg()[0].toFixed(1)}, node ${process.version}`,
   ].join('\n');
 }
 
