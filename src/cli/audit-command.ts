@@ -1,6 +1,6 @@
 /**
  * `koppel audit verify [--expect-head SEQ:MAC|FILE]`: recompute the keyed audit chain and report
- * the first break. Read-only: it opens the database for reading and changes nothing, so running
+ * the first break, then check every data file an entry recorded against its sha256. Read-only: it opens the database for reading and changes nothing, so running
  * the check never alters the evidence. `--expect-head` takes a head kept outside the data dir
  * (`seq:mac`, or the file the server publishes its head to: its last line is used), so that
  * entries removed from the end are detected even when every anchor inside was removed too.
@@ -32,7 +32,8 @@ export async function runAudit(argv: string[], io: CommandIo): Promise<number> {
   const expected = values['expect-head'] === undefined ? undefined : expectedHead(values['expect-head']);
   const result = verifyAuditReadOnly(config.dataDir, loadKeyring(config.keysDir), expected);
   if (result.ok) {
-    write(io.stdout, `audit chain ok: ${result.entries} entries${result.head ? `, head ${result.head.seq} ${result.head.mac}` : ''}`);
+    const files = result.files === undefined ? '' : `; ${result.files.checked} recorded files match${result.files.missing > 0 ? `, ${result.files.missing} no longer on disk` : ''}`;
+    write(io.stdout, `audit chain ok: ${result.entries} entries${result.head ? `, head ${result.head.seq} ${result.head.mac}` : ''}${files}`);
     return 0;
   }
   write(io.stderr, `audit chain BROKEN at entry ${result.firstBad ?? '?'}: ${result.reason ?? 'mismatch'} (${result.entries} entries read)`);

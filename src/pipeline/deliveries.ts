@@ -150,7 +150,8 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       action: result.created ? 'delivery.upload' : 'delivery.upload.repeat',
       target: result.delivery.id,
       outcome: 'ok',
-      detail: { dataset: req.dataset, period: req.period, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes },
+      detail: { dataset: req.dataset, period: req.period, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes,
+        body_sha256: result.delivery.body_sha256, files: ctx.store.deliveryAuditFiles(result.delivery) },
     });
     return result;
   } catch (err) {

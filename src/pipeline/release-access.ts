@@ -33,9 +33,15 @@ function visibleRelease(ctx: PipelineContext, principal: Principal, releaseId: s
   throw new KoppelError('KOPPEL_ERR_RELEASE_NOT_FOUND', `no release ${releaseId} visible to ${principal.id}`, { release: releaseId });
 }
 
+function withinValidity(project: ProjectRecord, today: string): boolean {
+  return today >= project.valid_from && today <= project.valid_to;
+}
+
+/** Operators: every release. A researcher: approved releases of its projects within their validity window only. */
 export function listReleasesFor(ctx: PipelineContext, principal: Principal): ReleaseRecord[] {
   if (principal.role === 'operator') return ctx.store.listReleases();
-  const projects = ctx.store.listProjects().filter((p) => p.researchers.includes(principal.id)).map((p) => p.id);
+  const today = todayUtc();
+  const projects = ctx.store.listProjects().filter((p) => p.researchers.includes(principal.id) && withinValidity(p, today)).map((p) => p.id);
   if (projects.length === 0) return [];
   return ctx.store.listReleases({ projectIds: projects, status: 'approved' });
 }
@@ -86,8 +92,7 @@ export async function openReleaseDownload(ctx: PipelineContext, principal: Princ
     recordAudit(ctx, { actor: principal.id, action: 'release.download', target: releaseId, outcome: 'refused', detail: { file: filename.slice(0, 80), withdrawn: true } });
     throw new KoppelError('KOPPEL_ERR_RELEASE_WITHDRAWN', `release ${releaseId} was withdrawn on ${release.withdrawn.at.slice(0, 10)}`, { release: releaseId });
   }
-  const today = todayUtc();
-  if (today < project.valid_from || today > project.valid_to) {
+  if (!withinValidity(project, todayUtc())) {
     throw new KoppelError('KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY', `project ${project.id} allows downloads from ${project.valid_from} to ${project.valid_to}`, { project: project.id });
   }
   const target = storedFileOf(approvedManifestOf(release), filename);
@@ -104,6 +109,6 @@ export async function openReleaseDownload(ctx: PipelineContext, principal: Princ
   }
   // A client that goes away before the first batch is read leaves the file to be closed here.
   stream.once('close', () => void file.close());
-  recordAudit(ctx, { actor: principal.id, action: 'release.download', target: releaseId, outcome: 'ok', detail: { file: filename, project: project.id } });
+  recordAudit(ctx, { actor: principal.id, action: 'release.download', target: releaseId, outcome: 'ok', detail: { file: filename, project: project.id, files: ctx.store.releaseAuditFiles(release, /\.(parquet|html)$/.test(target.stored) ? target.stored : `${target.stored}.arrow`) } });
   return { stream, contentType: CONTENT_TYPES[target.kind], filename };
 }

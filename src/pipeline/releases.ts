@@ -112,7 +112,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   recordAudit(ctx, {
     actor: principal.id, action: 'release.build', target: release.id, outcome: 'ok',
     detail: {
-      job: job.id, project: project.id, files: assembled.tables.map((t) => t.name), suppressed_values: assembled.disclosure_control.suppressed_values,
+      job: job.id, project: project.id, files: ctx.store.releaseAuditFiles(release), suppressed_values: assembled.disclosure_control.suppressed_values,
       ...(shared.length > 0 ? { exposure: shared.map((e) => ({ ...e })), justification } : {}),
       ...(assembled.ledger === undefined ? {} : { ledger: { rows: assembled.ledger.entries.length, ...assembled.ledger.report } }),
     },
@@ -140,12 +140,14 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
     recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'refused', detail: { ledger_stale: stale } });
     throw new KoppelError('KOPPEL_ERR_RELEASE_LEDGER_STALE', `release ${releaseId} was checked against ${stale.checked} approved releases of project ${existing.project_id}, and ${stale.now} are approved now; build it again`, { release: releaseId });
   }
-  // The approval entry goes in first, so that the head the manifest records covers it.
-  recordAudit(ctx, { actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'ok', detail: { builder: existing.created_by } });
-  const head = ctx.store.auditHead();
-  if (head === null) throw new KoppelError('KOPPEL_ERR_STORE_AUDIT_BROKEN', 'the audit trail is empty after an append');
+  // The entry is written in the approval's own transaction (Store.approveRelease): the head the
+  // manifest records covers it, and a failed approval leaves no entry behind.
   const approvedAt = new Date().toISOString();
-  return ctx.store.approveRelease(releaseId, principal.id, (draft) => finaliseManifest(draft as unknown as ReleaseManifest, {
+  const entry = {
+    actor: principal.id, action: 'release.approve', target: releaseId, outcome: 'ok' as const,
+    detail: { builder: existing.created_by, files: ctx.store.releaseAuditFiles(existing) },
+  };
+  return ctx.store.approveRelease(releaseId, principal.id, entry, (draft, head) => finaliseManifest(draft as unknown as ReleaseManifest, {
     approved_by: principal.id, approved_at: approvedAt, audit_head: head,
   }));
 }

@@ -5,7 +5,7 @@
 import type { DestinationStream } from 'pino';
 import { loadConfig, type ConfigInput, type KoppelConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
-import { loadKeyring, openStore, type Keyring, type Store } from '../store/index.js';
+import { assertPrivateDir, loadKeyring, openStore, type Keyring, type Store } from '../store/index.js';
 import type { PipelineContext } from './context.js';
 import { KOPPEL_VERSION } from '../version.js';
 
@@ -21,6 +21,8 @@ export interface Runtime {
 export function openRuntime(overrides: ConfigInput = {}, options: { env?: NodeJS.ProcessEnv; logDestination?: DestinationStream } = {}): Runtime {
   const config = loadConfig(overrides, options.env);
   const log = createLogger(config.logLevel, options.logDestination);
+  assertPrivateDir(config.keysDir, 'keys');
+  assertPrivateDir(config.dataDir, 'data');
   const keyring = loadKeyring(config.keysDir);
   const store = openStore({ dataDir: config.dataDir, keyring, log });
   const ctx: PipelineContext = { store, keyring, config, log, version: KOPPEL_VERSION };

@@ -6,12 +6,15 @@
  *   manifest.json (a head that cannot be read is a finding, never skipped: deleting or mangling
  *   anchors is how a truncation would be hidden);
  * - a head the operator kept elsewhere (`--expect-head`, e.g. the file the server publishes to).
+ * Once the chain holds, every data file an entry recorded and that still exists is hashed and
+ * compared with the entry's sha256 (audit-files.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KoppelError } from '../errors.js';
 import { AuditChain } from './audit-chain.js';
+import { checkAuditedFiles } from './audit-files.js';
 import type { Keyring } from './keyring.js';
 import { MIGRATIONS } from './migrations.js';
 import type { AuditHead, AuditVerification } from './records.js';
@@ -79,7 +82,16 @@ export function verifyAuditReadOnly(dataDir: string, keyring: Keyring, expectedH
     const chain = new AuditChain(db, keyring, () => heads);
     const head = chain.headOf();
     if (problem !== null) return { ok: false, entries: (db.prepare('SELECT COUNT(*) FROM audit').pluck().get() as number), reason: problem, head };
-    return { ...chain.verify(expectedHead === undefined ? {} : { expectedHead }), head };
+    const result = chain.verify(expectedHead === undefined ? {} : { expectedHead });
+    if (!result.ok) return { ...result, head };
+    const rows = db.prepare('SELECT seq, detail_json FROM audit WHERE detail_json IS NOT NULL ORDER BY seq').iterate() as Iterable<{ seq: number; detail_json: string }>;
+    const entries = (function* () {
+      for (const row of rows) yield { seq: row.seq, detail: JSON.parse(row.detail_json) as unknown };
+    })();
+    const files = checkAuditedFiles(dataDir, entries);
+    const counts = { checked: files.checked, missing: files.missing };
+    if (files.mismatch !== null) return { ok: false, entries: result.entries, firstBad: files.mismatch.seq, reason: files.mismatch.reason, files: counts, head };
+    return { ...result, files: counts, head };
   } finally {
     db.close();
   }

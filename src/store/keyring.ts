@@ -109,20 +109,43 @@ export function listKeys(keysDir: string): KeyInfo[] {
   return keyFiles(keysDir).map(({ keyId, createdAt }) => ({ keyId, createdAt }));
 }
 
+/**
+ * A key file is read only as itself: a symlink is refused (lstat), and the file is opened with
+ * O_NOFOLLOW and checked again on the open descriptor, so a link swapped in between the check
+ * and the read is refused too. Following a link would let whoever can write the keys dir point
+ * Koppel at a key it does not own, or make it read a file it should not.
+ */
 function readKeyFile(keyId: string, file: string): Uint8Array {
-  const stat = fs.statSync(file);
-  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-    throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key file ${keyId}.key is readable or writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`, { keyId, mode: (stat.mode & 0o777).toString(8) });
+  const entry = fs.lstatSync(file);
+  if (entry.isSymbolicLink()) {
+    throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key file ${keyId}.key is a symlink; put the key file itself in the keys directory`, { keyId });
   }
-  if (!stat.isFile()) {
-    throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key ${keyId}.key is not a regular file`, { keyId });
+  // Checked before opening too: opening a FIFO for reading would wait for a writer.
+  if (!entry.isFile()) throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key ${keyId}.key is not a regular file`, { keyId });
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key file ${keyId}.key is a symlink; put the key file itself in the keys directory`, { keyId });
+    throw err;
   }
-  const text = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  if (!/^[0-9a-f]{64}$/.test(text)) {
-    // The message says what is wrong with the file, never what it contains.
-    throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key file ${keyId}.key must hold exactly 64 lowercase hex digits`, { keyId, length: text.length });
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key ${keyId}.key is not a regular file`, { keyId });
+    }
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+      throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key file ${keyId}.key is readable or writable by group or others (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`, { keyId, mode: (stat.mode & 0o777).toString(8) });
+    }
+    const text = fs.readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
+    if (!/^[0-9a-f]{64}$/.test(text)) {
+      // The message says what is wrong with the file, never what it contains.
+      throw new KoppelError('KOPPEL_ERR_KEY_INVALID', `key file ${keyId}.key must hold exactly 64 lowercase hex digits`, { keyId, length: text.length });
+    }
+    return Uint8Array.from(Buffer.from(text, 'hex'));
+  } finally {
+    fs.closeSync(fd);
   }
-  return Uint8Array.from(Buffer.from(text, 'hex'));
 }
 
 function keyringOf(keys: Map<string, Uint8Array>): Keyring {

@@ -120,6 +120,8 @@ export interface AuditVerification {
   /** seq of the first entry that does not verify (or where the chain breaks). */
   readonly firstBad?: number;
   readonly reason?: string;
+  /** Data files the entries recorded: hashed and matching, or no longer on disk (audit-files.ts). */
+  readonly files?: { readonly checked: number; readonly missing: number };
 }
 
 export interface TokenInfo {

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { KoppelError } from '../errors.js';
 import type { DatasetSchema, Principal, ProjectSpec } from '../model.js';
 import { AuditChain } from './audit-chain.js';
+import { auditedFiles, type AuditedFile } from './audit-files.js';
 import { Catalogue } from './catalogue.js';
 import { openDatabase, type Db } from './database.js';
 import { Deliveries, type CommitMeta } from './deliveries.js';
@@ -175,13 +176,28 @@ export class Store {
   /** The project's approved releases that have ledger rows, sorted by id. */
   ledgerReleases(projectId: string): string[] { return this.ledger.approvedReleases(projectId); }
   withdrawRelease(id: string, by: string, reason: string): boolean { return this.releases.withdraw(id, by, reason); }
-  approveRelease(id: string, by: string, finalise: (draft: Record<string, unknown>) => object): ReleaseRecord {
-    return this.releases.approveRelease(id, by, finalise);
+  /**
+   * Approves a draft: `entry` is appended to the audit trail inside the approval's transaction,
+   * so it exists exactly when the approval does (never for an approval that failed to commit,
+   * never missing for one that did), and `finalise` gets the head that includes it.
+   */
+  approveRelease(id: string, by: string, entry: AuditInput, finalise: (draft: Record<string, unknown>, head: AuditHead) => object): ReleaseRecord {
+    return this.releases.approveRelease(id, by, (draft) => {
+      const appended = this.chain.append(entry);
+      return finalise(draft, { seq: appended.seq, mac: appended.mac });
+    });
   }
   getRelease(id: string): ReleaseRecord | null { return this.releases.get(id); }
   listReleases(filter?: { projectIds?: readonly string[]; status?: ReleaseStatus }): ReleaseRecord[] { return this.releases.list(filter); }
   /** A release file verified against its manifest's sha256, to stream or read by batch; null if unknown. */
   async openReleaseFile(id: string, name: string, options?: ReadOptions): Promise<VerifiedFile | null> { return this.releases.openFile(id, name, options); }
+
+  /** A delivery's stored files as audit entries record them (audit-files.ts). */
+  deliveryAuditFiles(delivery: DeliveryRecord): AuditedFile[] { return auditedFiles('deliveries', delivery.id, delivery.files); }
+  /** A release's stored files (or the one stored as `file`, e.g. `persons.parquet`) as audit entries record them. */
+  releaseAuditFiles(release: ReleaseRecord, file?: string): AuditedFile[] {
+    return auditedFiles('releases', release.id, file === undefined ? release.files : release.files.filter((f) => f.name === file));
+  }
 
   // disk space
   /** Bytes an unprivileged writer may still use in the data directory's file system. */

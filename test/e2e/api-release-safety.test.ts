@@ -293,6 +293,8 @@ t.test('attack class 5: the refusals that held still hold', async (t) => {
   const expired = await jobOf(w, { ...body, valid_from: '2001-01-01', valid_to: '2001-12-31', researchers: ['researcher:cy'] }, [w.deliveries.vdabQ1]);
   const old = await approved(w, expired);
   t.equal(await codeOf(w.server.client('researcher:cy').download(`/v1/releases/${old}/files/persons.csv`)), '403 KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY', 'outside the validity window');
+  const listed = await w.server.client('researcher:cy').request<{ id: string }[]>('GET', '/v1/releases');
+  t.same(listed.body.map((r) => r.id), [], 'a release outside its project\'s validity window is not listed either');
   const draft = await build(w, await jobOf(w, body, [w.deliveries.vdabQ2]));
   t.equal(await codeOf(w.an.download(`/v1/releases/${draft.id}/files/persons.csv`)), '404 KOPPEL_ERR_RELEASE_NOT_FOUND', 'a draft');
 });

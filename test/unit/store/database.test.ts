@@ -35,3 +35,16 @@ t.test('the data directory is created private (0700)', { skip: process.platform 
   t.equal(fs.statSync(fx.dataDir).mode & 0o777, 0o700);
   t.equal(fs.statSync(path.join(fx.dataDir, 'deliveries')).mode & 0o777, 0o700);
 });
+
+t.test('koppel.db and its -wal and -shm files are mode 0600 whatever the umask', { skip: process.platform === 'win32' }, async (t) => {
+  const previous = process.umask(0o000);
+  t.teardown(() => { process.umask(previous); });
+  const fx = storeFixture(t);
+  const file = path.join(fx.dataDir, 'koppel.db');
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) t.equal(fs.statSync(name).mode & 0o777, 0o600, `${path.basename(name)} under umask 000`);
+  fx.store.close();
+  fs.chmodSync(file, 0o644);
+  const again = fx.reopen();
+  t.equal(fs.statSync(file).mode & 0o777, 0o600, 'an older world-readable database is tightened when opened');
+  again.close();
+});

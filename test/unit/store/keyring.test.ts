@@ -108,3 +108,20 @@ t.test('ephemeralKeyring holds one fresh 32-byte key in memory, different each t
   t.equal(a.get(a.currentId).length, 32);
   t.not(Buffer.from(a.get(a.currentId)).toString('hex'), Buffer.from(b.get(b.currentId)).toString('hex'));
 });
+
+t.test('a symlinked key file is refused, even when it points at a valid private key', { skip: !posix }, async (t) => {
+  const dir = tempDir(t);
+  const elsewhere = path.join(dir, 'elsewhere');
+  const real = initKey(elsewhere);
+  const keysDir = path.join(dir, 'keys');
+  fs.mkdirSync(keysDir, { mode: 0o700 });
+  fs.symlinkSync(real.path, path.join(keysDir, `${real.keyId}.key`));
+  t.throws(() => loadKeyring(keysDir), { code: 'KOPPEL_ERR_KEY_INVALID', message: /is a symlink/ });
+});
+
+t.test('a key "file" that is a directory is refused without being opened', { skip: !posix }, async (t) => {
+  const keysDir = path.join(tempDir(t), 'keys');
+  const { keyId } = initKey(keysDir);
+  fs.mkdirSync(path.join(keysDir, `${keyId.replace(/-[0-9a-f]{4}$/, '-ffff')}.key`), { mode: 0o700 });
+  t.throws(() => loadKeyring(keysDir), { code: 'KOPPEL_ERR_KEY_INVALID', message: /not a regular file/ });
+});

@@ -12,7 +12,7 @@ t.test('ledger rows are written with the release and count once it is approved, 
   const job = store.createJob(project.id, {}, 'operator:an');
   const release = store.createRelease(job.id, project.id, [{ name: 'persons', table: sampleTable(2, 1) }], { status: 'draft', files: [] }, 'operator:an', undefined, { ledger: rows });
   t.same(store.releaseLedger(project.id), { releases: [], rows: [] }, 'a draft does not count');
-  store.approveRelease(release.id, 'operator:bo', (draft) => ({ ...draft, status: 'approved' }));
+  store.approveRelease(release.id, 'operator:bo', { actor: 'operator:bo', action: 'release.approve', target: release.id, outcome: 'ok' }, (draft) => ({ ...draft, status: 'approved' }));
   t.same(store.releaseLedger(project.id), { releases: [release.id], rows }, 'an approved release does');
   t.equal(store.withdrawRelease(release.id, 'operator:bo', 'a reason of some length'), true);
   t.equal(store.withdrawRelease(release.id, 'operator:bo', 'a reason of some length'), false, 'withdrawn once');

@@ -19,6 +19,8 @@ function buildRelease(store: Store, by = 'operator:an') {
   return { project, job, release };
 }
 
+const approval = (actor: string, target?: string) => ({ actor, action: 'release.approve', outcome: 'ok' as const, ...(target === undefined ? {} : { target }) });
+
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 t.test('a release is written as a draft whose manifest records every file sha256', async (t) => {
@@ -49,7 +51,7 @@ t.test('the builder cannot approve their own release (four-eyes)', async (t) => 
   const { store } = storeFixture(t);
   const { release } = buildRelease(store, 'operator:an');
   let called = false;
-  t.throws(() => store.approveRelease(release.id, 'operator:an', (d) => { called = true; return d; }), { code: 'KOPPEL_ERR_AUTH_FOUR_EYES' });
+  t.throws(() => store.approveRelease(release.id, 'operator:an', approval('operator:an'), (d) => { called = true; return d; }), { code: 'KOPPEL_ERR_AUTH_FOUR_EYES' });
   t.equal(called, false, 'the manifest was not finalised');
   t.equal(store.getRelease(release.id)!.status, 'draft');
 });
@@ -58,26 +60,29 @@ t.test('approval by a second operator finalises the manifest on disk and in the 
   const { store, keyring, dataDir } = storeFixture(t);
   const { release } = buildRelease(store);
   store.audit({ actor: 'operator:an', action: 'release.build', target: release.id, outcome: 'ok' });
-  const approved = store.approveRelease(release.id, 'operator:bo', (draft) => ({
-    ...draft, status: 'approved', approved_by: 'operator:bo', approved_at: '2026-03-01T10:00:00.000Z', audit_head: store.auditHead(),
+  const approved = store.approveRelease(release.id, 'operator:bo', approval('operator:bo', release.id), (draft, head) => ({
+    ...draft, status: 'approved', approved_by: 'operator:bo', approved_at: '2026-03-01T10:00:00.000Z', audit_head: head,
     files: [], // a careless finaliser: the store puts the hashes back
   }));
   t.match(approved, { status: 'approved', approved_by: 'operator:bo', approved_at: '2026-03-01T10:00:00.000Z' });
   t.same(approved.manifest.audit_head, store.auditHead());
+  t.match(store.listAudit({ after: store.auditHead()!.seq - 1 }), [{ action: 'release.approve', actor: 'operator:bo', target: release.id }], 'the approval entry is the head the manifest records');
   const onDisk = JSON.parse(fs.readFileSync(path.join(dataDir, 'releases', release.id, 'manifest.json'), 'utf8'));
   t.same(onDisk, approved.manifest);
   t.same((onDisk.files as { sha256: string }[]).map((f) => f.sha256), release.files.map((f) => f.sha256));
   t.same(ls(path.join(dataDir, 'releases', release.id)), ['manifest.json', 'persons.arrow', 'vdab_jobseekers.arrow'], 'no temp file left');
-  t.throws(() => store.approveRelease(release.id, 'operator:cy', (d) => d), { code: 'KOPPEL_ERR_RELEASE_ALREADY_APPROVED' });
-  t.throws(() => store.approveRelease('rel_00000000000000000000', 'operator:cy', (d) => d), { code: 'KOPPEL_ERR_RELEASE_NOT_FOUND' });
+  t.throws(() => store.approveRelease(release.id, 'operator:cy', approval('operator:cy'), (d) => d), { code: 'KOPPEL_ERR_RELEASE_ALREADY_APPROVED' });
+  t.throws(() => store.approveRelease('rel_00000000000000000000', 'operator:cy', approval('operator:cy'), (d) => d), { code: 'KOPPEL_ERR_RELEASE_NOT_FOUND' });
   t.ok(keyring.currentId);
 });
 
 t.test('a finaliser that throws leaves the release a draft', async (t) => {
   const { store, dataDir } = storeFixture(t);
   const { release } = buildRelease(store);
-  t.throws(() => store.approveRelease(release.id, 'operator:bo', () => { throw new Error('boom'); }));
+  const before = store.auditHead();
+  t.throws(() => store.approveRelease(release.id, 'operator:bo', approval('operator:bo'), () => { throw new Error('boom'); }));
   t.equal(store.getRelease(release.id)!.status, 'draft');
+  t.same(store.auditHead(), before, 'the approval entry was rolled back with the approval');
   t.same(JSON.parse(fs.readFileSync(path.join(dataDir, 'releases', release.id, 'manifest.json'), 'utf8')), release.manifest);
 });
 
@@ -85,7 +90,7 @@ t.test('listReleases filters by project and status', async (t) => {
   const { store } = storeFixture(t);
   const a = buildRelease(store);
   const b = buildRelease(store);
-  store.approveRelease(b.release.id, 'operator:bo', (d) => ({ ...d, status: 'approved' }));
+  store.approveRelease(b.release.id, 'operator:bo', approval('operator:bo'), (d) => ({ ...d, status: 'approved' }));
   t.equal(store.listReleases().length, 2);
   t.same(store.listReleases({ projectIds: [a.project.id] }).map((r) => r.id), [a.release.id]);
   t.same(store.listReleases({ status: 'approved' }).map((r) => r.id), [b.release.id]);
