@@ -16,6 +16,12 @@ export interface KoppelConfig {
   readonly maxJsonBytes: number;
   /** An upload that sends nothing for this long is aborted. */
   readonly requestTimeoutMs: number;
+  /**
+   * Data rows one delivery may hold, counted as they arrive whatever the format: the byte limit
+   * alone does not bound rows (an Arrow column of the Null type carries millions of rows in no
+   * bytes). The default admits a national quarter (11.8M rows) with room.
+   */
+  readonly maxRowsPerDelivery: number;
   /** Rows per Arrow batch through ingest and pseudonymisation. */
   readonly batchRows: number;
   /** Share of rejected rows above which a whole delivery is refused. */
@@ -57,6 +63,7 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   port: 8080,
   maxUploadBytes: 1024 * 1024 * 1024,
   maxJsonBytes: 1024 * 1024,
+  maxRowsPerDelivery: 20_000_000,
   requestTimeoutMs: 120_000,
   batchRows: 65_536,
   maxRejectedShare: 0.5,
@@ -77,6 +84,7 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_HOST: 'host',
   KOPPEL_PORT: 'port',
   KOPPEL_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  KOPPEL_MAX_ROWS_PER_DELIVERY: 'maxRowsPerDelivery',
   KOPPEL_LOG_LEVEL: 'logLevel',
   KOPPEL_JOB_WORKERS: 'jobWorkers',
   KOPPEL_AUDIT_HEAD_FILE: 'auditHeadFile',
@@ -86,7 +94,7 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_MAX_CONNECTIONS: 'maxConnections',
 };
 
-const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections']);
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxRowsPerDelivery', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
@@ -116,6 +124,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   };
   check('port', Number.isInteger(c.port) && c.port >= 0 && c.port <= 65535, 'port must be an integer from 0 to 65535');
   check('maxUploadBytes', c.maxUploadBytes >= 1024, 'maxUploadBytes must be at least 1024');
+  check('maxRowsPerDelivery', Number.isInteger(c.maxRowsPerDelivery) && c.maxRowsPerDelivery >= 1, 'maxRowsPerDelivery must be a positive integer');
   check('maxJsonBytes', c.maxJsonBytes >= 1024, 'maxJsonBytes must be at least 1024');
   check('requestTimeoutMs', c.requestTimeoutMs >= 1000, 'requestTimeoutMs must be at least 1000');
   check('batchRows', Number.isInteger(c.batchRows) && c.batchRows >= 1 && c.batchRows <= 1 << 22, 'batchRows must be an integer from 1 to 4194304');

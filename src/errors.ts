@@ -45,6 +45,7 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_INGEST_TOO_LARGE: { status: 413, meaning: 'The upload is larger than the configured limit.', fix: 'Split the delivery or ask the operator to raise the limit.' },
   KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA: { status: 415, meaning: 'The content type or encoding is not supported.', fix: 'Send text/csv, an Arrow IPC stream (application/vnd.apache.arrow.stream) or Parquet (application/vnd.apache.parquet), optionally gzip-encoded.' },
   KOPPEL_ERR_INGEST_BAD_GZIP: { status: 400, meaning: 'The gzip stream is corrupt or truncated.', fix: 'Compress the file again and re-send it.' },
+  KOPPEL_ERR_INGEST_TOO_MANY_ROWS: { status: 413, meaning: 'The delivery holds more rows than the configured limit per delivery (counted as rows arrive, whatever the format).', fix: 'Split the delivery or ask the operator to raise maxRowsPerDelivery.' },
   KOPPEL_ERR_INGEST_TOO_MANY_REJECTED: { status: 422, meaning: 'More rows were rejected than the delivery may lose.', fix: 'Fix the rows listed in the quality report.' },
   KOPPEL_ERR_INGEST_ABORTED: { status: 400, meaning: 'The upload ended before the body was complete.', fix: 'Send the delivery again.' },
   KOPPEL_ERR_INGEST_COLUMNAR: { status: 422, meaning: 'The body is not a readable Arrow IPC stream or file, or Parquet file (wrong format, truncated or damaged).', fix: 'Write the file again with an Arrow or Parquet library and send all of it, with the matching content type.' },

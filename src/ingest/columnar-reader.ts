@@ -27,11 +27,14 @@ import { DEFAULT_BATCH_ROWS, type ReaderStats, type Utf8Batch, type Utf8BatchSou
 import { limitBytes } from './body-decoding.js';
 import type { DateFormat } from './date-format.js';
 import { decodeParquet } from './parquet-decoder.js';
+import { checkRowLimit } from './row-limit.js';
 
 export interface ColumnarOptions {
   /** Limit on the bytes read from the source. */
   readonly maxBytes: number;
   readonly batchRows?: number;
+  /** Limit on data rows (row-limit.ts), checked against each record batch's declared length before it is read. */
+  readonly maxRows?: number;
   /** Date format per column name (trimmed), for dates and timestamps landing in that column. */
   readonly dateFormats?: ReadonlyMap<string, DateFormat>;
   /** Heap limit of the Parquet decoder's worker, in MB (default `PARQUET_HEAP_MB`). */
@@ -259,6 +262,8 @@ function fromRecordBatches(
         }
         if (r.done) break;
         const record = r.value;
+        // A record batch's length is only declared: refuse before reading a row of it.
+        checkRowLimit(stats.rowsRead + record.numRows, options.maxRows);
         const children = record.data.children as Data[];
         for (let start = 0; start < record.numRows; start += batchRows) {
           const length = Math.min(batchRows, record.numRows - start);

@@ -24,6 +24,7 @@ import { deriveAgeOn, deriveBirthYear, deriveSex } from './derivations.js';
 import { matchHeader } from './header-match.js';
 import { INSZ_LENGTH, countInszStatus, normaliseInszColumn, type InszColumn } from './insz.js';
 import { compileIngestSchema, type AttributePlan, type IngestPlan } from './ingest-schema.js';
+import { checkRowLimit } from './row-limit.js';
 import { FaultTally, emptyNationalIdCounts, type QualityReport } from './quality-report.js';
 
 export interface IngestOptions {
@@ -32,6 +33,8 @@ export interface IngestOptions {
   /** Limit on the body's bytes (the decompressed bytes when the caller gunzips first). */
   readonly maxBytes: number;
   readonly batchRows?: number;
+  /** Limit on data rows, whatever the format (row-limit.ts); none when undefined. */
+  readonly maxRows?: number;
   /** Share of rows read that may be rejected before the delivery fails (default 0.5). */
   readonly maxRejectedShare?: number;
   readonly delimiter?: CsvDelimiter;
@@ -99,6 +102,8 @@ export function ingestDelivery(source: AsyncIterable<Uint8Array>, schema: Datase
     };
     for await (const raw of input.batches()) {
       sync();
+      // Before the batch is processed: what was yielded so far is within the limit.
+      checkRowLimit(counts.read, options.maxRows);
       const batch = processBatch(raw, plan, columnIndex, tally);
       counts.typeRejected += raw.length - batch.length;
       if (batch.nationalId !== null) countInszStatus(batch.nationalId.status, nationalId);

@@ -101,12 +101,12 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
   }
   const schema = datasetForSupplier(ctx, req.principal, req.dataset);
   const { format, gzip } = bodyFormat(req);
-  const { maxUploadBytes, batchRows, maxRejectedShare } = ctx.config;
+  const { maxUploadBytes, maxRowsPerDelivery, batchRows, maxRejectedShare } = ctx.config;
   // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the
   // limit and the idempotency hash apply to the decompressed bytes, as for CSV.
   const decoded = gzip ? gunzipStream(req.body, maxUploadBytes) : req.body;
   const tally = { hash: createHash('sha256'), bytes: 0 };
-  const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, batchRows, maxRejectedShare });
+  const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, maxRows: maxRowsPerDelivery, batchRows, maxRejectedShare });
   const keyId = ctx.keyring.currentId;
   const staging = ctx.store.stageDelivery();
   try {

@@ -46,3 +46,11 @@ t.test('jobWorkers defaults to one worker thread, comes from KOPPEL_JOB_WORKERS,
     t.throws(() => loadConfig({ jobWorkers: bad as never }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' }, String(bad));
   }
 });
+
+t.test('the row limit per delivery admits a national quarter by default, reads its env and refuses nonsense', async (t) => {
+  t.ok(loadConfig({}, {}).maxRowsPerDelivery >= 11_800_000, 'a national quarter of 11.8M rows fits');
+  t.equal(loadConfig({}, { KOPPEL_MAX_ROWS_PER_DELIVERY: '5000' }).maxRowsPerDelivery, 5000);
+  for (const bad of ['0', '-3', '2.5', 'many']) {
+    t.throws(() => loadConfig({}, { KOPPEL_MAX_ROWS_PER_DELIVERY: bad }), { code: 'KOPPEL_ERR_CFG_INVALID' }, `${bad} is refused`);
+  }
+});

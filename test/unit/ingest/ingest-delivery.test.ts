@@ -261,3 +261,17 @@ t.test('no file fault message or detail carries a value from the extract', async
     t.notOk(shown.includes(secret) || shown.includes('Zeldzaamnaam'), `${what}: ${shown}`);
   }
 });
+
+t.test('a delivery over the row limit is refused with TOO_MANY_ROWS before a batch past the limit is yielded', async (t) => {
+  const rows = Array.from({ length: 10 }, (_, k) => good(k));
+  const d = ingestDelivery(chunked(csv(rows), 64), SCHEMA, { maxBytes: 1 << 24, batchRows: 2, maxRows: 5 });
+  let yielded = 0;
+  const err = await caught(async () => {
+    for await (const b of d.batches()) yielded += b.length;
+  });
+  t.equal(err.code, 'KOPPEL_ERR_INGEST_TOO_MANY_ROWS');
+  t.equal(err.details.max_rows, 5);
+  t.ok(yielded <= 5, `at most the limit reached staging (${yielded} rows)`);
+  const exact = ingestDelivery(chunked(csv(rows.slice(0, 5)), 64), SCHEMA, { maxBytes: 1 << 24, batchRows: 2, maxRows: 5 });
+  t.equal((await collect(exact.batches())).reduce((s, b) => s + b.length, 0), 5, 'exactly the limit is accepted');
+});
