@@ -17,7 +17,8 @@
  * timestamps are written in the date format of the schema column they land in, so a
  * `DD/MM/YYYY` column reads them as well as `YYYY-MM-DD`. A column type with no text form
  * refuses the delivery (KOPPEL_ERR_INGEST_COLUMN_TYPE) before any data is read; a body that is
- * not Arrow or Parquet, or is truncated or damaged, refuses it with KOPPEL_ERR_INGEST_COLUMNAR.
+ * not Arrow or Parquet, or is truncated or damaged (a buffer too short for the rows its batch
+ * declares: arrow-structure.ts), refuses it with KOPPEL_ERR_INGEST_COLUMNAR.
  * Parser messages are never passed on: only what went wrong, where, in names and counts.
  */
 import { RecordBatchReader, Utf8, makeData, type Data, type RecordBatch, type Schema } from 'apache-arrow';
@@ -28,6 +29,7 @@ import { limitBytes } from './body-decoding.js';
 import type { DateFormat } from './date-format.js';
 import { decodeParquet } from './parquet-decoder.js';
 import { checkRowLimit } from './row-limit.js';
+import { checkRecordStructure } from './arrow-structure.js';
 
 export interface ColumnarOptions {
   /** Limit on the bytes read from the source. */
@@ -228,7 +230,8 @@ function fromRecordBatches(
   const header = schema.fields.map((f) => f.name);
   const stats: ReaderStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
   const batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
-  const formats = header.map((name) => options.dateFormats?.get(name.trim()));
+  const names = header.map((name) => name.trim());
+  const formats = names.map((name) => options.dateFormats?.get(name));
   const read = header.map((name) => options.columns === undefined || options.columns.has(name.trim()));
   const skipped = new Map<number, Data<Utf8>>();
   const allNull = (length: number): Data<Utf8> => {
@@ -265,6 +268,7 @@ function fromRecordBatches(
         // A record batch's length is only declared: refuse before reading a row of it.
         checkRowLimit(stats.rowsRead + record.numRows, options.maxRows);
         const children = record.data.children as Data[];
+        checkRecordStructure(record, names, read);
         for (let start = 0; start < record.numRows; start += batchRows) {
           const length = Math.min(batchRows, record.numRows - start);
           const first = stats.rowsRead + 1;
