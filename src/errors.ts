@@ -38,7 +38,8 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name> or researcher:<name>.', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
 
   // ingest: faults of a whole delivery (the delivery is rejected)
-  KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data (no header, or nothing at all).', fix: 'Send a file with a header row and data rows.' },
+  KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data: no header, nothing at all, or a header without data rows.', fix: 'Send a file with a header row and data rows; for a period in which the dataset truly has no records, send the header only with ?empty=true.' },
+  KOPPEL_ERR_INGEST_NOT_EMPTY: { status: 422, meaning: 'The upload was declared empty (?empty=true) but holds data rows.', fix: 'Send it without ?empty=true, or send a header-only file for a period without records.' },
   KOPPEL_ERR_INGEST_HEADER: { status: 422, meaning: 'The header does not match the dataset schema (missing, unknown or duplicate columns).', fix: 'Send exactly the columns the dataset declares.' },
   KOPPEL_ERR_INGEST_UNTERMINATED_QUOTE: { status: 422, meaning: 'A quoted field is never closed.', fix: 'Close the quote at the row and column named.' },
   KOPPEL_ERR_INGEST_ENCODING: { status: 415, meaning: 'The file is not valid UTF-8.', fix: 'Re-export the file as UTF-8.' },

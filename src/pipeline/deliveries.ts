@@ -27,6 +27,8 @@ export interface UploadRequest {
   readonly contentType: string;
   readonly contentEncoding?: string;
   readonly supersede: boolean;
+  /** `?empty=true`: the supplier declares a period without records; the body is a header only. Default false. */
+  readonly declaredEmpty?: boolean;
 }
 
 export interface UploadResult {
@@ -100,6 +102,7 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
     throw new KoppelError('KOPPEL_ERR_SCHEMA_BAD_PERIOD', 'the period must be YYYY, YYYYQn or YYYY-MM', { length: req.period.length });
   }
   const schema = datasetForSupplier(ctx, req.principal, req.dataset);
+  const declaredEmpty = req.declaredEmpty === true;
   const { format, gzip } = bodyFormat(req);
   const { maxUploadBytes, maxRowsPerDelivery, batchRows, maxRejectedShare } = ctx.config;
   // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the
@@ -110,8 +113,9 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
   const keyId = ctx.keyring.currentId;
   const staging = ctx.store.stageDelivery();
   try {
-    const staged = await stageBatches(ctx, schema, keyId, ingest.batches(), staging);
+    const staged = await stageBatches(ctx, schema, keyId, ingest.batches(), staging, declaredEmpty);
     const report: QualityReport & { linkage_fields: Record<string, FieldQuality> } = { ...ingest.report(), linkage_fields: staged.linkageQuality };
+    checkEmptiness(report.rows_read, declaredEmpty);
     const result = ctx.store.commitDelivery(staging, {
       dataset: req.dataset,
       period: req.period,
@@ -119,6 +123,7 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
       keyId,
       report,
       rowsKept: staged.rowsKept,
+      declaredEmpty,
       by: req.principal.id,
       supersede: req.supersede,
     });
@@ -127,12 +132,26 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
       action: result.created ? 'delivery.upload' : 'delivery.upload.repeat',
       target: result.delivery.id,
       outcome: 'ok',
-      detail: { dataset: req.dataset, period: req.period, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes },
+      detail: { dataset: req.dataset, period: req.period, declared_empty: declaredEmpty, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes },
     });
     return result;
   } catch (err) {
     staging.abort();
     throw err;
+  }
+}
+
+/**
+ * A delivery without data rows is refused unless declared empty: a header-only file is more
+ * often an export gone wrong than a period without records, and a current 0-row delivery would
+ * stand in for the real one. A declared-empty upload with rows contradicts itself.
+ */
+function checkEmptiness(rowsRead: number, declaredEmpty: boolean): void {
+  if (rowsRead === 0 && !declaredEmpty) {
+    throw new KoppelError('KOPPEL_ERR_INGEST_EMPTY', 'The upload has a header but no data rows; send ?empty=true to declare a period without records.', { rows_read: 0 });
+  }
+  if (rowsRead > 0 && declaredEmpty) {
+    throw new KoppelError('KOPPEL_ERR_INGEST_NOT_EMPTY', `The upload was declared empty but has ${rowsRead} data rows.`, { rows_read: rowsRead });
   }
 }
 
@@ -160,6 +179,7 @@ function bodyFormat(req: UploadRequest): { format: UploadFormat; gzip: boolean }
  */
 async function stageBatches(
   ctx: PipelineContext, schema: DatasetSchema, keyId: string, batches: AsyncIterable<IngestBatch>, staging: ReturnType<PipelineContext['store']['stageDelivery']>,
+  declaredEmpty: boolean,
 ): Promise<{ rowsKept: number; linkageQuality: Record<string, FieldQuality> }> {
   const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
   const linkageSpec = linkageSchema(schema);
@@ -170,6 +190,8 @@ async function stageBatches(
   const payloadSink = staging.payloadWriter(payload);
   let rowsKept = 0;
   for await (const batch of batches) {
+    // Refused at the first row rather than after reading the whole body.
+    if (declaredEmpty) checkEmptiness(batch.length, true);
     const n = batch.length;
     const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
     const status = batch.nationalId === null ? new Uint8Array(n).fill(1) : batch.nationalId.status;

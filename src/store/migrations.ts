@@ -121,4 +121,7 @@ export const MIGRATIONS: readonly Migration[] = [
   `,
   // 2: principals in canonical form, token expiry, notices (canonical-principals.ts)
   canonicalisePrincipals,
+  // 3: a delivery declared empty on purpose (?empty=true: a period without records), told apart
+  // from a delivery that lost its rows
+  `ALTER TABLE deliveries ADD COLUMN declared_empty INTEGER NOT NULL DEFAULT 0 CHECK (declared_empty IN (0, 1));`,
 ];

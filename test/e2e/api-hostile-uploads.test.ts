@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startTestServer, type TestServer } from '../fixtures/server.js';
 import { csvFor, makePeople, testDatasetSchema } from '../fixtures/synthetic.js';
 import { nullRowsStream } from '../fixtures/hostile/arrow-surgery.js';
+import { Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
 import type { ConfigInput } from '../../src/config.js';
 
 const HEADER = ['insz', 'voornaam', 'familienaam', 'geboortedatum', 'nis_code', 'loon_cent'];
@@ -16,7 +17,8 @@ const HEADER = ['insz', 'voornaam', 'familienaam', 'geboortedatum', 'nis_code', 
 interface Reply { status: number; body: { code?: string; message?: string; details?: Record<string, unknown>; [k: string]: unknown }; ms: number }
 
 async function setUp(t: Test, overrides: ConfigInput = {}): Promise<{ server: TestServer; put: (body: Uint8Array | string, headers?: Record<string, string>, query?: string) => Promise<Reply> }> {
-  const server = await startTestServer(t, overrides);
+  // The event-loop guard is not under test here, and the shared test machine is slow.
+  const server = await startTestServer(t, { maxEventLoopDelayMs: 30_000, ...overrides });
   await server.client('operator:olivia').request('POST', '/v1/datasets', { json: testDatasetSchema('hostile_set', 'acme') });
   const token = server.runtime.store.createToken('supplier:acme', 'test').token;
   const put = async (body: Uint8Array | string, headers: Record<string, string> = { 'content-type': 'text/csv' }, query = '') => {
@@ -57,4 +59,37 @@ t.test('a CSV over maxRowsPerDelivery is refused with TOO_MANY_ROWS; one at the 
   nothingStored(t, server);
   const ok = await put(csvFor(makePeople(40, 5)));
   t.equal(ok.status, 201, 'the limit itself is admitted');
+});
+
+t.test('a delivery without data rows is refused with INGEST_EMPTY unless declared empty with ?empty=true', async (t) => {
+  const { server, put } = await setUp(t);
+  const headerOnly = `${HEADER.join(',')}\n`;
+  const refused = await put(headerOnly);
+  t.equal(refused.status, 400);
+  t.equal(refused.body.code, 'KOPPEL_ERR_INGEST_EMPTY', 'a header-only CSV is not a delivery');
+  nothingStored(t, server);
+  const columns = Object.fromEntries(HEADER.map((name) => [name, vectorFromArray([] as string[], new Utf8())]));
+  const emptyStream = await put(tableToIPC(new Table(columns), 'stream'), ARROW);
+  t.equal(emptyStream.body.code, 'KOPPEL_ERR_INGEST_EMPTY', 'an Arrow stream with no rows is not one either');
+
+  const contradicted = await put(csvFor(makePeople(3, 2)), { 'content-type': 'text/csv' }, '?empty=true');
+  t.equal(contradicted.status, 422);
+  t.equal(contradicted.body.code, 'KOPPEL_ERR_INGEST_NOT_EMPTY', 'a body with rows cannot be declared empty');
+  nothingStored(t, server);
+
+  const declared = await put(headerOnly, { 'content-type': 'text/csv' }, '?empty=true');
+  t.equal(declared.status, 201, 'declared empty: stored');
+  t.equal(declared.body.declared_empty, true, 'and recorded as declared empty');
+  t.equal(declared.body.rows_kept, 0);
+  t.equal(declared.body.status, 'current', 'current for its period');
+  const got = await server.client('supplier:acme').request<Record<string, unknown>>('GET', `/v1/deliveries/${String(declared.body.id)}`);
+  t.equal(got.body.declared_empty, true, 'GET shows it too');
+
+  const real = csvFor(makePeople(5, 3));
+  const blocked = await put(real);
+  t.equal(blocked.status, 409, 'a later real delivery needs ?supersede=true, as any other');
+  const superseding = await put(real, { 'content-type': 'text/csv' }, '?supersede=true');
+  t.equal(superseding.status, 201);
+  t.equal(superseding.body.declared_empty, false);
+  t.equal(server.runtime.store.getDelivery(String(declared.body.id))?.status, 'superseded', 'the empty one is kept, superseded');
 });
