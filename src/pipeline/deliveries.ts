@@ -9,7 +9,7 @@ import {
 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { isPeriod, type ColumnSpec, type DatasetSchema, type Principal } from '../model.js';
-import { ingestDelivery, gunzipStream, type IngestBatch, type QualityReport, type UploadFormat } from '../ingest/index.js';
+import { ingestDelivery, gunzipWithinLimit, type IngestBatch, type QualityReport, type UploadFormat } from '../ingest/index.js';
 import { pseudonymiseNationalIds, PURPOSES } from '../pseudonymise/index.js';
 import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
@@ -106,8 +106,9 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
   const { format, gzip } = bodyFormat(req);
   const { maxUploadBytes, maxRowsPerDelivery, batchRows, maxRejectedShare } = ctx.config;
   // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the
-  // limit and the idempotency hash apply to the decompressed bytes, as for CSV.
-  const decoded = gzip ? gunzipStream(req.body, maxUploadBytes) : req.body;
+  // limit and the idempotency hash apply to the decompressed bytes, as for CSV. The decompressed
+  // size is known to be within the limit before a row is staged (a gzip bomb stages nothing).
+  const decoded = gzip ? await gunzipWithinLimit(req.body, maxUploadBytes) : req.body;
   const tally = { hash: createHash('sha256'), bytes: 0 };
   const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, maxRows: maxRowsPerDelivery, batchRows, maxRejectedShare });
   const keyId = ctx.keyring.currentId;

@@ -4,7 +4,8 @@
  * a header-only CSV, one enormous field.
  */
 import t, { type Test } from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../fixtures/server.js';
 import { csvFor, makePeople, testDatasetSchema } from '../fixtures/synthetic.js';
@@ -92,4 +93,41 @@ t.test('a delivery without data rows is refused with INGEST_EMPTY unless declare
   t.equal(superseding.status, 201);
   t.equal(superseding.body.declared_empty, false);
   t.equal(server.runtime.store.getDelivery(String(declared.body.id))?.status, 'superseded', 'the empty one is kept, superseded');
+});
+
+/** Bytes under `dir`, recursively (0 when it does not exist). */
+function bytesUnder(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      total += statSync(path.join(entry.parentPath, entry.name)).size;
+    } catch {
+      // removed between the listing and the stat
+    }
+  }
+  return total;
+}
+
+t.test('a gzip bomb of valid rows is refused with TOO_LARGE before anything is staged', async (t) => {
+  const limit = 1 << 20;
+  const { server, put } = await setUp(t, { maxUploadBytes: limit, batchRows: 512 });
+  // 8 MiB of valid rows inflated from a few KiB: eight times the limit.
+  const rows = csvFor(makePeople(200, 9));
+  const [head, ...rest] = rows.trimEnd().split('\n');
+  const block = `${rest.join('\n')}\n`;
+  const bomb = gzipSync(Buffer.from(head + '\n' + block.repeat(Math.ceil((8 * limit) / block.length))), { level: 9 });
+  t.ok(bomb.length < limit / 4, `${bomb.length} bytes on the wire`);
+  let peak = 0;
+  const staging = path.join(server.dataDir, 'staging');
+  const watch = setInterval(() => { peak = Math.max(peak, bytesUnder(staging)); }, 2);
+  const res = await put(bomb, { 'content-type': 'text/csv', 'content-encoding': 'gzip' });
+  clearInterval(watch);
+  t.equal(res.status, 413);
+  t.equal(res.body.code, 'KOPPEL_ERR_INGEST_TOO_LARGE');
+  t.equal(peak, 0, 'nothing was written to staging');
+  nothingStored(t, server);
+  const fine = await put(gzipSync(Buffer.from(rows)), { 'content-type': 'text/csv', 'content-encoding': 'gzip' });
+  t.equal(fine.status, 201, 'a gzip body within the limit is stored as before');
 });

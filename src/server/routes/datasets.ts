@@ -87,7 +87,7 @@ async function uploadRoute(app: FastifyInstance, ctx: PipelineContext): Promise<
       },
     }, async (request, reply) => {
       const body = (request.body ?? request.raw) as Readable;
-      const release = wholeBody.acquire(String(request.headers['content-type'] ?? ''), reply);
+      const release = wholeBody.acquire(String(request.headers['content-type'] ?? ''), reply, String(request.headers['content-encoding'] ?? ''));
       let result;
       try {
         result = await receiveDelivery(ctx, {
