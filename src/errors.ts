@@ -46,6 +46,8 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_INGEST_TOO_LARGE: { status: 413, meaning: 'The upload is larger than the configured limit.', fix: 'Split the delivery or ask the operator to raise the limit.' },
   KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA: { status: 415, meaning: 'The content type or encoding is not supported.', fix: 'Send text/csv, an Arrow IPC stream (application/vnd.apache.arrow.stream) or Parquet (application/vnd.apache.parquet), optionally gzip-encoded.' },
   KOPPEL_ERR_INGEST_BAD_GZIP: { status: 400, meaning: 'The gzip stream is corrupt or truncated.', fix: 'Compress the file again and re-send it.' },
+  KOPPEL_ERR_INGEST_FIELD_TOO_LARGE: { status: 413, meaning: 'One field is longer than the configured limit per field (64 KiB by default).', fix: 'Correct the value at the row and column named, or ask the operator to raise maxFieldBytes.' },
+  KOPPEL_ERR_INGEST_ROW_TOO_LARGE: { status: 413, meaning: 'One row is longer than the configured limit per row (1 MiB by default).', fix: 'Correct the row named, or ask the operator to raise maxRowBytes.' },
   KOPPEL_ERR_INGEST_TOO_MANY_ROWS: { status: 413, meaning: 'The delivery holds more rows than the configured limit per delivery (counted as rows arrive, whatever the format).', fix: 'Split the delivery or ask the operator to raise maxRowsPerDelivery.' },
   KOPPEL_ERR_INGEST_TOO_MANY_REJECTED: { status: 422, meaning: 'More rows were rejected than the delivery may lose.', fix: 'Fix the rows listed in the quality report.' },
   KOPPEL_ERR_INGEST_ABORTED: { status: 400, meaning: 'The upload ended before the body was complete.', fix: 'Send the delivery again.' },

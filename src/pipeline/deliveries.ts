@@ -104,13 +104,13 @@ export async function receiveDelivery(ctx: PipelineContext, req: UploadRequest):
   const schema = datasetForSupplier(ctx, req.principal, req.dataset);
   const declaredEmpty = req.declaredEmpty === true;
   const { format, gzip } = bodyFormat(req);
-  const { maxUploadBytes, maxRowsPerDelivery, batchRows, maxRejectedShare } = ctx.config;
+  const { maxUploadBytes, maxRowsPerDelivery, maxFieldBytes, maxRowBytes, batchRows, maxRejectedShare } = ctx.config;
   // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the
   // limit and the idempotency hash apply to the decompressed bytes, as for CSV. The decompressed
   // size is known to be within the limit before a row is staged (a gzip bomb stages nothing).
   const decoded = gzip ? await gunzipWithinLimit(req.body, maxUploadBytes) : req.body;
   const tally = { hash: createHash('sha256'), bytes: 0 };
-  const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, maxRows: maxRowsPerDelivery, batchRows, maxRejectedShare });
+  const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, maxRows: maxRowsPerDelivery, maxFieldBytes, maxRowBytes, batchRows, maxRejectedShare });
   const keyId = ctx.keyring.currentId;
   const staging = ctx.store.stageDelivery();
   try {
