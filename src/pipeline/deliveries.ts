@@ -199,7 +199,7 @@ async function stageBatches(
     const pseudonyms = pseudonymiseNationalIds(linkKey, batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits, status);
     // The cleartext digits are not needed past this point: overwrite them.
     batch.nationalId?.digits.fill(0);
-    const encodings = linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
+    const encodings = await linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
     await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
     const columns = payload.fields.slice(1).map((f) => {
       const data = batch.attributes.get(f.name);

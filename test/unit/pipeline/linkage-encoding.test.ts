@@ -16,7 +16,7 @@ t.test('encodes a national_id linkage column from its bytes with the tokens the 
   const values = ['85073003328', '85.07.30-033.28', '85073003329', 'ABC', '   ', null, '00000000097'];
   const column: ColumnSpec = { name: 'other_insz', role: 'linkage', type: 'national_id' };
   const quality: Record<string, FieldQuality> = {};
-  const [tokens] = encodeLinkageBatch([column], new Map([['other_insz', utf8(values)]]), keys, quality);
+  const [tokens] = await encodeLinkageBatch([column], new Map([['other_insz', utf8(values)]]), keys, quality);
   const { field } = encodeField({ name: 'other_insz', type: 'national_id' }, dictionaryOfUtf8([utf8(values)]), keys);
   t.same(bytes(tokens), Buffer.from(field.tokens.buffer, field.tokens.byteOffset, field.tokens.byteLength));
   t.equal(tokens.nullCount, 4, 'only the three valid rows have tokens');
@@ -39,11 +39,33 @@ t.test('an upload encoder keeps what it encoded: batch after batch, the same col
   const alone: Record<string, FieldQuality> = {};
   for (const [i, b] of batches.entries()) {
     const cleartext = new Map(Object.entries(b).map(([k, v]) => [k, utf8(v)]));
-    const got = encoder.encodeBatch(cleartext, kept);
-    const want = encodeLinkageBatch(columns, cleartext, keys, alone);
+    const got = await encoder.encodeBatch(cleartext, kept);
+    const want = await encodeLinkageBatch(columns, cleartext, keys, alone);
     t.same(got.map(bytes), want.map(bytes), `batch ${i}: the same stored bytes`);
     t.same(got.map((d) => d.nullCount), want.map((d) => d.nullCount), `batch ${i}: the same nulls`);
   }
   t.same(kept, alone, 'the same quality counts');
   t.same(kept.geboortedatum, { nulls: 1, invalid: 1 });
+});
+
+t.test('a batch encoded in steps (many rows, long values, nulls, a sliced column) gives the bytes of one pass', async (t) => {
+  const column: ColumnSpec = { name: 'voornaam', role: 'linkage', type: 'given_name' };
+  const values = Array.from({ length: 1500 }, (_, i) => (i % 17 === 0 ? null : i % 250 === 3 ? 'Marie'.repeat(150) + String.fromCharCode(97 + (i % 26)) : `Naam${i % 700}`));
+  const whole = utf8(['skip', ...values]);
+  const sliced = whole.slice(1, values.length) as Data<Utf8>;
+  const quality: Record<string, FieldQuality> = {};
+  const [tokens, bloom] = await new LinkageEncoder([column], keys).encodeBatch(new Map([['voornaam', sliced]]), quality);
+  const { field } = encodeField({ name: 'voornaam', type: 'given_name' }, dictionaryOfUtf8([utf8(values)]), keys);
+  t.same(bytes(tokens), Buffer.from(field.tokens.buffer, field.tokens.byteOffset, field.tokens.byteLength), 'tokens');
+  t.same(bytes(bloom), Buffer.from(field.bloom!.buffer, field.bloom!.byteOffset, field.bloom!.byteLength), 'Bloom filters');
+  t.same(quality.voornaam, field.quality, 'counts');
+  t.equal(tokens.nullCount, field.quality.nulls + field.quality.invalid);
+});
+
+t.test('a linkage value over 1 KiB is counted invalid and never encoded', async (t) => {
+  const column: ColumnSpec = { name: 'voornaam', role: 'linkage', type: 'given_name' };
+  const quality: Record<string, FieldQuality> = {};
+  const [tokens] = await new LinkageEncoder([column], keys).encodeBatch(new Map([['voornaam', utf8(['An', 'x'.repeat(2000), null])]]), quality);
+  t.same(quality.voornaam, { nulls: 1, invalid: 1 });
+  t.equal(tokens.nullCount, 2, 'only the real name has tokens');
 });
