@@ -17,6 +17,15 @@ export interface KoppelConfig {
   readonly maxJsonBytes: number;
   /** An upload that sends nothing for this long is aborted. */
   readonly requestTimeoutMs: number;
+  /**
+   * Data rows one delivery may hold, counted as they arrive whatever the format: the byte limit
+   * alone does not bound rows (an Arrow column of the Null type carries millions of rows in no
+   * bytes). The default admits a national quarter (11.8M rows) with room.
+   */
+  readonly maxRowsPerDelivery: number;
+  /** Bytes of one field's text and of one row's, in every format (a 100 MiB name must not stall the server). */
+  readonly maxFieldBytes: number;
+  readonly maxRowBytes: number;
   /** Rows per Arrow batch through ingest and pseudonymisation. */
   readonly batchRows: number;
   /** Share of rejected rows above which a whole delivery is refused. */
@@ -90,6 +99,9 @@ export const DEFAULT_CONFIG: KoppelConfig = Object.freeze({
   port: 8080,
   maxUploadBytes: 1024 * 1024 * 1024,
   maxJsonBytes: 1024 * 1024,
+  maxRowsPerDelivery: 20_000_000,
+  maxFieldBytes: 64 * 1024,
+  maxRowBytes: 1024 * 1024,
   requestTimeoutMs: 120_000,
   batchRows: 65_536,
   maxRejectedShare: 0.5,
@@ -113,6 +125,9 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_HOST: 'host',
   KOPPEL_PORT: 'port',
   KOPPEL_MAX_UPLOAD_BYTES: 'maxUploadBytes',
+  KOPPEL_MAX_ROWS_PER_DELIVERY: 'maxRowsPerDelivery',
+  KOPPEL_MAX_FIELD_BYTES: 'maxFieldBytes',
+  KOPPEL_MAX_ROW_BYTES: 'maxRowBytes',
   KOPPEL_LOG_LEVEL: 'logLevel',
   KOPPEL_JOB_WORKERS: 'jobWorkers',
   KOPPEL_AUDIT_HEAD_FILE: 'auditHeadFile',
@@ -125,7 +140,7 @@ const ENV: Record<string, keyof KoppelConfig> = {
   KOPPEL_MEMORY_BUDGET: 'memoryBudget',
 };
 
-const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections', 'timelinessCheckIntervalMs', 'memoryBudget']);
+const NUMERIC = new Set<keyof KoppelConfig>(['port', 'maxUploadBytes', 'maxRowsPerDelivery', 'maxFieldBytes', 'maxRowBytes', 'maxJsonBytes', 'requestTimeoutMs', 'batchRows', 'maxRejectedShare', 'jobWorkers', 'auditHeadIntervalMs', 'refusedPerMinute', 'maxWholeBodyUploads', 'maxEventLoopDelayMs', 'maxConnections', 'timelinessCheckIntervalMs', 'memoryBudget']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export type ConfigInput = { [K in keyof KoppelConfig]?: KoppelConfig[K] | string | undefined };
@@ -156,6 +171,9 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   };
   check('port', Number.isInteger(c.port) && c.port >= 0 && c.port <= 65535, 'port must be an integer from 0 to 65535');
   check('maxUploadBytes', c.maxUploadBytes >= 1024, 'maxUploadBytes must be at least 1024');
+  check('maxRowsPerDelivery', Number.isInteger(c.maxRowsPerDelivery) && c.maxRowsPerDelivery >= 1, 'maxRowsPerDelivery must be a positive integer');
+  check('maxFieldBytes', Number.isInteger(c.maxFieldBytes) && c.maxFieldBytes >= 64, 'maxFieldBytes must be an integer of at least 64');
+  check('maxRowBytes', Number.isInteger(c.maxRowBytes) && c.maxRowBytes >= c.maxFieldBytes, 'maxRowBytes must be an integer of at least maxFieldBytes');
   check('maxJsonBytes', c.maxJsonBytes >= 1024, 'maxJsonBytes must be at least 1024');
   check('requestTimeoutMs', c.requestTimeoutMs >= 1000, 'requestTimeoutMs must be at least 1000');
   check('batchRows', Number.isInteger(c.batchRows) && c.batchRows >= 1 && c.batchRows <= 1 << 22, 'batchRows must be an integer from 1 to 4194304');

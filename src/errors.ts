@@ -39,13 +39,17 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name> or researcher:<name>.', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
 
   // ingest: faults of a whole delivery (the delivery is rejected)
-  KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data (no header, or nothing at all).', fix: 'Send a file with a header row and data rows.' },
+  KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data: no header, nothing at all, or a header without data rows.', fix: 'Send a file with a header row and data rows; for a period in which the dataset truly has no records, send the header only with ?empty=true.' },
+  KOPPEL_ERR_INGEST_NOT_EMPTY: { status: 422, meaning: 'The upload was declared empty (?empty=true) but holds data rows.', fix: 'Send it without ?empty=true, or send a header-only file for a period without records.' },
   KOPPEL_ERR_INGEST_HEADER: { status: 422, meaning: 'The header does not match the dataset schema (missing, unknown or duplicate columns).', fix: 'Send exactly the columns the dataset declares.' },
   KOPPEL_ERR_INGEST_UNTERMINATED_QUOTE: { status: 422, meaning: 'A quoted field is never closed.', fix: 'Close the quote at the row and column named.' },
   KOPPEL_ERR_INGEST_ENCODING: { status: 415, meaning: 'The file is not valid UTF-8.', fix: 'Re-export the file as UTF-8.' },
   KOPPEL_ERR_INGEST_TOO_LARGE: { status: 413, meaning: 'The upload is larger than the configured limit.', fix: 'Split the delivery or ask the operator to raise the limit.' },
   KOPPEL_ERR_INGEST_UNSUPPORTED_MEDIA: { status: 415, meaning: 'The content type or encoding is not supported.', fix: 'Send text/csv, an Arrow IPC stream (application/vnd.apache.arrow.stream) or Parquet (application/vnd.apache.parquet), optionally gzip-encoded.' },
   KOPPEL_ERR_INGEST_BAD_GZIP: { status: 400, meaning: 'The gzip stream is corrupt or truncated.', fix: 'Compress the file again and re-send it.' },
+  KOPPEL_ERR_INGEST_FIELD_TOO_LARGE: { status: 413, meaning: 'One field is longer than the configured limit per field (64 KiB by default).', fix: 'Correct the value at the row and column named, or ask the operator to raise maxFieldBytes.' },
+  KOPPEL_ERR_INGEST_ROW_TOO_LARGE: { status: 413, meaning: 'One row is longer than the configured limit per row (1 MiB by default).', fix: 'Correct the row named, or ask the operator to raise maxRowBytes.' },
+  KOPPEL_ERR_INGEST_TOO_MANY_ROWS: { status: 413, meaning: 'The delivery holds more rows than the configured limit per delivery (counted as rows arrive, whatever the format).', fix: 'Split the delivery or ask the operator to raise maxRowsPerDelivery.' },
   KOPPEL_ERR_INGEST_TOO_MANY_REJECTED: { status: 422, meaning: 'More rows were rejected than the delivery may lose.', fix: 'Fix the rows listed in the quality report.' },
   KOPPEL_ERR_INGEST_ABORTED: { status: 400, meaning: 'The upload ended before the body was complete.', fix: 'Send the delivery again.' },
   KOPPEL_ERR_INGEST_COLUMNAR: { status: 422, meaning: 'The body is not a readable Arrow IPC stream or file, or Parquet file (wrong format, truncated or damaged).', fix: 'Write the file again with an Arrow or Parquet library and send all of it, with the matching content type.' },

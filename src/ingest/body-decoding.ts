@@ -1,6 +1,7 @@
 /**
  * Byte-stream adapters in front of the CSV reader: a size limit, gzip decoding that enforces the
- * limit on the decompressed bytes (a small zip bomb must not fill memory), and Latin-1 to UTF-8
+ * limit on the decompressed bytes (a small zip bomb must not fill memory), optionally before any
+ * byte is passed on (`gunzipWithinLimit`: nor fill staging), and Latin-1 to UTF-8
  * transcoding. Each takes and returns `AsyncIterable<Uint8Array>`, so an HTTP body, a file
  * stream or a test array all fit, and nothing is ever buffered whole.
  */
@@ -51,6 +52,37 @@ export async function* gunzipStream(source: AsyncIterable<Uint8Array>, maxBytes:
   } finally {
     gunzip.destroy();
   }
+}
+
+/**
+ * A gzip body whose decompressed size is known to be within `maxBytes` before any of it is passed
+ * on: the compressed bytes are held (in memory: the body carries cleartext, which never rests on
+ * disk) while they are inflated once only to be counted, then inflated again for the caller. A
+ * bomb (7 MiB that inflate to 2 GiB of valid rows) is thus refused with KOPPEL_ERR_INGEST_TOO_LARGE
+ * before ingest stages a single row, where counting as the rows went by let staging grow to
+ * several times the limit (each row's pseudonym and encodings outweigh its text). The price is a
+ * second inflation and the compressed body in memory (at most `maxBytes`).
+ */
+const NOTHING = new Uint8Array(0);
+
+export async function gunzipWithinLimit(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<AsyncIterable<Uint8Array>> {
+  const held: Uint8Array[] = [];
+  async function* holding(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      held.push(chunk);
+      yield chunk;
+    }
+  }
+  for await (const inflated of gunzipStream(holding(), maxBytes)) void inflated;
+  async function* replay(): AsyncGenerator<Uint8Array> {
+    // Let go of each compressed chunk as it is inflated again.
+    for (let i = 0; i < held.length; i++) {
+      const chunk = held[i];
+      held[i] = NOTHING;
+      yield chunk;
+    }
+  }
+  return gunzipStream(replay(), maxBytes);
 }
 
 /**

@@ -17,7 +17,8 @@
  * timestamps are written in the date format of the schema column they land in, so a
  * `DD/MM/YYYY` column reads them as well as `YYYY-MM-DD`. A column type with no text form
  * refuses the delivery (KOPPEL_ERR_INGEST_COLUMN_TYPE) before any data is read; a body that is
- * not Arrow or Parquet, or is truncated or damaged, refuses it with KOPPEL_ERR_INGEST_COLUMNAR.
+ * not Arrow or Parquet, or is truncated or damaged (a buffer too short for the rows its batch
+ * declares: arrow-structure.ts), refuses it with KOPPEL_ERR_INGEST_COLUMNAR.
  * Parser messages are never passed on: only what went wrong, where, in names and counts.
  */
 import { RecordBatchReader, Utf8, makeData, type Data, type RecordBatch, type Schema } from 'apache-arrow';
@@ -27,11 +28,15 @@ import { DEFAULT_BATCH_ROWS, type ReaderStats, type Utf8Batch, type Utf8BatchSou
 import { limitBytes } from './body-decoding.js';
 import type { DateFormat } from './date-format.js';
 import { decodeParquet } from './parquet-decoder.js';
+import { checkRowLimit } from './row-limit.js';
+import { checkRecordStructure } from './arrow-structure.js';
 
 export interface ColumnarOptions {
   /** Limit on the bytes read from the source. */
   readonly maxBytes: number;
   readonly batchRows?: number;
+  /** Limit on data rows (row-limit.ts), checked against each record batch's declared length before it is read. */
+  readonly maxRows?: number;
   /** Date format per column name (trimmed), for dates and timestamps landing in that column. */
   readonly dateFormats?: ReadonlyMap<string, DateFormat>;
   /** Heap limit of the Parquet decoder's worker, in MB (default `PARQUET_HEAP_MB`). */
@@ -225,7 +230,8 @@ function fromRecordBatches(
   const header = schema.fields.map((f) => f.name);
   const stats: ReaderStats = { rowsRead: 0, rowsRejected: 0, fieldCountFaults: [] };
   const batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
-  const formats = header.map((name) => options.dateFormats?.get(name.trim()));
+  const names = header.map((name) => name.trim());
+  const formats = names.map((name) => options.dateFormats?.get(name));
   const read = header.map((name) => options.columns === undefined || options.columns.has(name.trim()));
   const skipped = new Map<number, Data<Utf8>>();
   const allNull = (length: number): Data<Utf8> => {
@@ -259,7 +265,10 @@ function fromRecordBatches(
         }
         if (r.done) break;
         const record = r.value;
+        // A record batch's length is only declared: refuse before reading a row of it.
+        checkRowLimit(stats.rowsRead + record.numRows, options.maxRows);
         const children = record.data.children as Data[];
+        checkRecordStructure(record, names, read);
         for (let start = 0; start < record.numRows; start += batchRows) {
           const length = Math.min(batchRows, record.numRows - start);
           const first = stats.rowsRead + 1;

@@ -1,8 +1,6 @@
 /**
  * The CSV state machine: byte chunks in, Arrow Utf8 columns out, in batches of rows
- * (csv-reader.ts drives it from an async upload).
- *
- * Dialect (RFC 4180, made lenient where suppliers' tools differ):
+ * (csv-reader.ts drives it). Dialect: RFC 4180, lenient where suppliers' tools differ:
  * - UTF-8 (a BOM is dropped); delimiter `,`, `;` or tab, detected from the header (csv-header.ts)
  *   unless given; records end with LF, CRLF or a bare CR.
  * - A quote opens a quoted field only at the start of a field; inside it `""` is one quote and
@@ -16,11 +14,9 @@
  *
  * Faults: a record with the wrong number of fields is rejected and counted (the first ten keep
  * their row number, expected and actual count); the reader goes on. An empty body, an unclosed
- * quote at the end and bytes that are not UTF-8 fail the whole delivery with a KoppelError
- * naming the row and column, never a value.
- *
- * Row numbers are 1-based data record numbers: row 1 is the first record after the header.
- *
+ * quote at the end, bytes that are not UTF-8 and a field or record over its byte limit
+ * (text-limits.ts) fail the whole delivery with a KoppelError naming the row and column, never a
+ * value. Row numbers are 1-based data record numbers: row 1 is the first record after the header.
  * The state machine is resumable at every byte, so a chunk boundary may fall anywhere (inside a
  * quoted field, between CR and LF, between `"` and `"`). Field bytes go straight into the
  * current batch's column buffers (csv-batch-builder.ts); a rejected record is rolled back.
@@ -30,12 +26,13 @@ import { CR, DELIMITERS, HeaderCollector, LF, QUOTE, type HeaderStart } from './
 import { DEFAULT_BATCH_ROWS, type ReaderStats } from './utf8-batch-source.js';
 import { Utf8BatchBuilder, type Utf8Batch } from './csv-batch-builder.js';
 import { Utf8Guard } from './utf8-guard.js';
+import { RecordBytes, type TextLimits } from './text-limits.js';
 
 const FIRST_FAULTS_KEPT = 10;
 
 export type CsvDelimiter = ',' | ';' | '\t';
 
-export interface CsvParserOptions {
+export interface CsvParserOptions extends TextLimits {
   readonly delimiter?: CsvDelimiter;
   readonly batchRows?: number;
 }
@@ -58,6 +55,7 @@ export class CsvParser {
 
   private readonly batchRows: number;
   private readonly guard = new Utf8Guard();
+  private readonly bytes: RecordBytes;
   private ready: CsvBatch[] = [];
   private ended = false;
 
@@ -80,6 +78,7 @@ export class CsvParser {
 
   constructor(options: CsvParserOptions = {}) {
     this.batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
+    this.bytes = new RecordBytes(options);
     this.head = new HeaderCollector(options.delimiter === undefined ? undefined : DELIMITERS[options.delimiter]);
   }
 
@@ -238,11 +237,13 @@ export class CsvParser {
   }
 
   private append(buf: Uint8Array, from: number, to: number): void {
+    this.bytes.add(to - from, this.currentRow, this.header?.[this.fieldIndex] ?? this.fieldIndex + 1);
     // A surplus field is not stored: its record will be rejected.
     if (this.fieldIndex < this.ncol) this.batch.append(this.fieldIndex, buf, from, to);
   }
 
   private endField(): void {
+    this.bytes.field = 0;
     const c = this.fieldIndex;
     if (c < this.ncol) this.batch.endField(c);
     this.fieldIndex = c + 1;
@@ -252,6 +253,7 @@ export class CsvParser {
     this.endField();
     const actual = this.fieldIndex;
     this.fieldIndex = 0;
+    this.bytes.row = 0;
     this.stats.rowsRead++;
     if (actual === this.ncol) this.commit(this.currentRow);
     else this.reject(this.currentRow, actual);

@@ -10,7 +10,7 @@ export { openCsv, type CsvOptions, type CsvStream } from './csv-reader.js';
 export { CsvParser, type CsvBatch, type CsvDelimiter } from './csv-parser.js';
 export { DEFAULT_BATCH_ROWS } from './utf8-batch-source.js';
 export type { ReaderStats } from './utf8-batch-source.js';
-export { gunzipStream, limitBytes, latin1ToUtf8, transcodeLatin1 } from './body-decoding.js';
+export { gunzipStream, gunzipWithinLimit, limitBytes, latin1ToUtf8, transcodeLatin1 } from './body-decoding.js';
 export { openBatchSource, sniffUploadFormat, UPLOAD_FORMATS, type BatchSourceOptions, type UploadFormat, type Utf8BatchSource } from './batch-source.js';
 export { openArrowIpc, openParquet, type ColumnarOptions } from './columnar-reader.js';
 export { textOf, unreadableType } from './arrow-text.js';

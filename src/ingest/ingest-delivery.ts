@@ -24,14 +24,18 @@ import { deriveAgeOn, deriveBirthYear, deriveSex } from './derivations.js';
 import { matchHeader } from './header-match.js';
 import { INSZ_LENGTH, countInszStatus, normaliseInszColumn, type InszColumn } from './insz.js';
 import { compileIngestSchema, type AttributePlan, type IngestPlan } from './ingest-schema.js';
+import { checkRowLimit } from './row-limit.js';
+import { checkTextLimits, type TextLimits } from './text-limits.js';
 import { FaultTally, emptyNationalIdCounts, type QualityReport } from './quality-report.js';
 
-export interface IngestOptions {
+export interface IngestOptions extends TextLimits {
   /** How the bytes are to be read; default `csv`. */
   readonly format?: UploadFormat;
   /** Limit on the body's bytes (the decompressed bytes when the caller gunzips first). */
   readonly maxBytes: number;
   readonly batchRows?: number;
+  /** Limit on data rows, whatever the format (row-limit.ts); none when undefined. */
+  readonly maxRows?: number;
   /** Share of rows read that may be rejected before the delivery fails (default 0.5). */
   readonly maxRejectedShare?: number;
   readonly delimiter?: CsvDelimiter;
@@ -99,6 +103,10 @@ export function ingestDelivery(source: AsyncIterable<Uint8Array>, schema: Datase
     };
     for await (const raw of input.batches()) {
       sync();
+      // Before the batch is processed: what was yielded so far is within the limit.
+      checkRowLimit(counts.read, options.maxRows);
+      // The CSV parser counts field and row bytes as they arrive; Arrow and Parquet text is here whole.
+      if (options.format === 'arrow' || options.format === 'parquet') checkTextLimits(raw.columns, raw.rows, input.header, options);
       const batch = processBatch(raw, plan, columnIndex, tally);
       counts.typeRejected += raw.length - batch.length;
       if (batch.nationalId !== null) countInszStatus(batch.nationalId.status, nationalId);

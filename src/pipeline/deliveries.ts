@@ -9,7 +9,7 @@ import {
 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import { isPeriod, type ColumnSpec, type DatasetSchema, type Principal } from '../model.js';
-import { ingestDelivery, gunzipStream, type IngestBatch, type QualityReport, type UploadFormat } from '../ingest/index.js';
+import { ingestDelivery, gunzipWithinLimit, type IngestBatch, type QualityReport, type UploadFormat } from '../ingest/index.js';
 import { pseudonymiseNationalIds, PURPOSES } from '../pseudonymise/index.js';
 import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
@@ -27,6 +27,8 @@ export interface UploadRequest {
   readonly contentType: string;
   readonly contentEncoding?: string;
   readonly supersede: boolean;
+  /** `?empty=true`: the supplier declares a period without records; the body is a header only. Default false. */
+  readonly declaredEmpty?: boolean;
 }
 
 export interface UploadResult {
@@ -123,18 +125,21 @@ function noteRefusal(ctx: PipelineContext, req: UploadRequest, err: unknown): vo
 }
 
 async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: DatasetSchema): Promise<UploadResult> {
+  const declaredEmpty = req.declaredEmpty === true;
   const { format, gzip } = bodyFormat(req);
-  const { maxUploadBytes, batchRows, maxRejectedShare } = ctx.config;
+  const { maxUploadBytes, maxRowsPerDelivery, maxFieldBytes, maxRowBytes, batchRows, maxRejectedShare } = ctx.config;
   // gzip is accepted for every format: Arrow IPC streams are uncompressed and shrink well; the
-  // limit and the idempotency hash apply to the decompressed bytes, as for CSV.
-  const decoded = gzip ? gunzipStream(req.body, maxUploadBytes) : req.body;
+  // limit and the idempotency hash apply to the decompressed bytes, as for CSV. The decompressed
+  // size is known to be within the limit before a row is staged (a gzip bomb stages nothing).
+  const decoded = gzip ? await gunzipWithinLimit(req.body, maxUploadBytes) : req.body;
   const tally = { hash: createHash('sha256'), bytes: 0 };
-  const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, batchRows, maxRejectedShare });
+  const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, maxRows: maxRowsPerDelivery, maxFieldBytes, maxRowBytes, batchRows, maxRejectedShare });
   const keyId = ctx.keyring.currentId;
   const staging = ctx.store.stageDelivery();
   try {
-    const staged = await stageBatches(ctx, schema, keyId, ingest.batches(), staging);
+    const staged = await stageBatches(ctx, schema, keyId, ingest.batches(), staging, declaredEmpty);
     const report: QualityReport & { linkage_fields: Record<string, FieldQuality> } = { ...ingest.report(), linkage_fields: staged.linkageQuality };
+    checkEmptiness(report.rows_read, declaredEmpty);
     const result = ctx.store.commitDelivery(staging, {
       dataset: req.dataset,
       period: req.period,
@@ -142,6 +147,7 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       keyId,
       report,
       rowsKept: staged.rowsKept,
+      declaredEmpty,
       by: req.principal.id,
       supersede: req.supersede,
     });
@@ -150,13 +156,27 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       action: result.created ? 'delivery.upload' : 'delivery.upload.repeat',
       target: result.delivery.id,
       outcome: 'ok',
-      detail: { dataset: req.dataset, period: req.period, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes,
+      detail: { dataset: req.dataset, period: req.period, declared_empty: declaredEmpty, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes,
         body_sha256: result.delivery.body_sha256, files: ctx.store.deliveryAuditFiles(result.delivery) },
     });
     return result;
   } catch (err) {
     staging.abort();
     throw err;
+  }
+}
+
+/**
+ * A delivery without data rows is refused unless declared empty: a header-only file is more
+ * often an export gone wrong than a period without records, and a current 0-row delivery would
+ * stand in for the real one. A declared-empty upload with rows contradicts itself.
+ */
+function checkEmptiness(rowsRead: number, declaredEmpty: boolean): void {
+  if (rowsRead === 0 && !declaredEmpty) {
+    throw new KoppelError('KOPPEL_ERR_INGEST_EMPTY', 'The upload has a header but no data rows; send ?empty=true to declare a period without records.', { rows_read: 0 });
+  }
+  if (rowsRead > 0 && declaredEmpty) {
+    throw new KoppelError('KOPPEL_ERR_INGEST_NOT_EMPTY', `The upload was declared empty but has ${rowsRead} data rows.`, { rows_read: rowsRead });
   }
 }
 
@@ -184,6 +204,7 @@ function bodyFormat(req: UploadRequest): { format: UploadFormat; gzip: boolean }
  */
 async function stageBatches(
   ctx: PipelineContext, schema: DatasetSchema, keyId: string, batches: AsyncIterable<IngestBatch>, staging: ReturnType<PipelineContext['store']['stageDelivery']>,
+  declaredEmpty: boolean,
 ): Promise<{ rowsKept: number; linkageQuality: Record<string, FieldQuality> }> {
   const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
   const linkageSpec = linkageSchema(schema);
@@ -194,13 +215,15 @@ async function stageBatches(
   const payloadSink = staging.payloadWriter(payload);
   let rowsKept = 0;
   for await (const batch of batches) {
+    // Refused at the first row rather than after reading the whole body.
+    if (declaredEmpty) checkEmptiness(batch.length, true);
     const n = batch.length;
     const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
     const status = batch.nationalId === null ? new Uint8Array(n).fill(1) : batch.nationalId.status;
     const pseudonyms = pseudonymiseNationalIds(linkKey, batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits, status);
     // The cleartext digits are not needed past this point: overwrite them.
     batch.nationalId?.digits.fill(0);
-    const encodings = linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
+    const encodings = await linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
     await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
     const columns = payload.fields.slice(1).map((f) => {
       const data = batch.attributes.get(f.name);

@@ -14,7 +14,8 @@ import { FieldEncoder, type EncodingKeys } from '../pseudonymise/encode-field.js
 import { encodeNationalIdColumn } from '../pseudonymise/encode-national-id.js';
 import { PURPOSES } from '../pseudonymise/index.js';
 import { purposeKey, type PipelineContext } from './context.js';
-import { concatFixedSizeBinary } from '../util/arrow-columns.js';
+import { concatFixedSizeBinary, makeUtf8 } from '../util/arrow-columns.js';
+import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 import { foldBloom } from '../pseudonymise/encode-keyed.js';
 import { storedBloomWords } from './delivery-format.js';
 
@@ -55,13 +56,32 @@ function validityOf(present: Uint8Array): { nullBitmap: Uint8Array; nullCount: n
   return { nullBitmap, nullCount };
 }
 
+/** Encoding work per turn of the event loop: past it, the encoder yields so requests are served. */
+const TURN_MS = 20;
+/** Rows, and bytes of text, encoded between two looks at the clock. */
+const STEP_ROWS = 256;
+const STEP_BYTES = 16 * 1024;
+/**
+ * A linkage value longer than this is no name, date or postcode: it is counted invalid and never
+ * encoded, since its q-grams would cost HMACs by the thousand (a 16 KiB name, ~25 ms). Keeps one
+ * step of encoding short, whatever the field limit.
+ */
+const MAX_ENCODED_BYTES = 1024;
+
 /**
  * Encodes an upload's cleartext linkage columns batch by batch, each distinct value once per
  * delivery (names and dates repeat across batches). The distinct values are held in memory for
  * the upload only; the cleartext batches are not referenced after `encodeBatch` returns.
+ *
+ * Keyed encoding costs per q-gram: a batch of 65,536 distinct names, or a few hundred long ones,
+ * is seconds of HMACs. So a batch is encoded in steps of at most STEP_ROWS rows and STEP_BYTES
+ * bytes, and after TURN_MS of steps the encoder yields to the event loop (setImmediate): the
+ * server keeps answering while an upload, however hostile, is encoded (MAX_ENCODED_BYTES bounds
+ * one step).
  */
 export class LinkageEncoder {
   private readonly encoders: Map<string, FieldEncoder>;
+  private turnStart = performance.now();
 
   constructor(private readonly columns: readonly ColumnSpec[], private readonly keys: EncodingKeys) {
     this.encoders = new Map(columns
@@ -70,15 +90,15 @@ export class LinkageEncoder {
   }
 
   /** One batch's stored columns (tokens, and Bloom filters where the type has them); adds each field's null and invalid counts to `quality`. */
-  encodeBatch(cleartext: ReadonlyMap<string, Data<Utf8>>, quality: Record<string, FieldQuality>): Data[] {
+  async encodeBatch(cleartext: ReadonlyMap<string, Data<Utf8>>, quality: Record<string, FieldQuality>): Promise<Data[]> {
     const out: Data[] = [];
     for (const column of this.columns) {
       const data = cleartext.get(column.name);
       if (data === undefined) throw new Error(`ingest produced no linkage column ${column.name}`);
       // National numbers barely repeat: straight from the bytes, as `koppel link` does (same tokens).
-      const { field } = column.type === 'national_id'
-        ? encodeNationalIdColumn(column.name, [data], this.keys.nationalId)
-        : this.encoders.get(column.name)!.encode([data]);
+      const field = column.type === 'national_id'
+        ? encodeNationalIdColumn(column.name, [data], this.keys.nationalId).field
+        : await this.encodeInSteps(this.encoders.get(column.name)!, column.type as FieldType, data);
       const q = (quality[column.name] ??= { nulls: 0, invalid: 0 });
       q.nulls += field.quality.nulls;
       q.invalid += field.quality.invalid;
@@ -91,12 +111,67 @@ export class LinkageEncoder {
     }
     return out;
   }
+
+  /** `encoder.encode([data])`, one step at a time, yielding once a turn's time is spent. */
+  private async encodeInSteps(encoder: FieldEncoder, type: FieldType, data: Data<Utf8>): Promise<Pick<EncodedField, 'present' | 'slots' | 'tokens' | 'bloomWords' | 'bloom' | 'quality'>> {
+    const n = data.length;
+    const o = data.valueOffsets;
+    const slots = TOKEN_SLOTS[type].length;
+    const words = BLOOM_SHAPE[type].words;
+    const present = new Uint8Array(n);
+    const tokens = new Uint32Array(n * slots * 2);
+    const bloom = words > 0 ? new Uint32Array(n * words) : null;
+    const quality = { nulls: 0, invalid: 0 };
+    for (let start = 0; start < n;) {
+      let end = start + 1;
+      while (end < n && end - start < STEP_ROWS && o[end + 1] - o[start] <= STEP_BYTES) end++;
+      const slice = compactSlice(data, start, end);
+      const { field } = encoder.encode([slice.data]);
+      present.set(field.present, start);
+      tokens.set(field.tokens, start * slots * 2);
+      if (bloom !== null && field.bloom !== null) bloom.set(field.bloom, start * words);
+      // Values too long to encode were read as missing; they were there, and are invalid.
+      quality.nulls += field.quality.nulls - slice.tooLong;
+      quality.invalid += field.quality.invalid + slice.tooLong;
+      start = end;
+      await this.pause();
+    }
+    return { present, slots, tokens, bloomWords: words, bloom, quality };
+  }
+
+  private async pause(): Promise<void> {
+    if (performance.now() - this.turnStart < TURN_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.turnStart = performance.now();
+  }
+}
+
+/**
+ * Rows [start, end) of a text column as a column of their own (offsets from 0, its own bitmap),
+ * values over MAX_ENCODED_BYTES made null (`tooLong` of them).
+ */
+function compactSlice(data: Data<Utf8>, start: number, end: number): { data: Data<Utf8>; tooLong: number } {
+  const o = data.valueOffsets;
+  const len = end - start;
+  const offsets = new Int32Array(len + 1);
+  for (let i = 0; i <= len; i++) offsets[i] = o[start + i] - o[start];
+  const bitmap = validityBitmap(data);
+  const validity = new Uint8Array((len + 7) >> 3);
+  let nulls = 0;
+  let tooLong = 0;
+  for (let i = 0; i < len; i++) {
+    const valid = bitmap === null || isBitSet(bitmap, data.offset + start + i);
+    if (valid && offsets[i + 1] - offsets[i] > MAX_ENCODED_BYTES) tooLong++;
+    if (valid && offsets[i + 1] - offsets[i] <= MAX_ENCODED_BYTES) validity[i >> 3] |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { data: makeUtf8(data.values.subarray(o[start], o[end]), offsets, len, validity, nulls), tooLong };
 }
 
 /** One batch on its own (tests, one-off callers): `LinkageEncoder` for a single batch. */
 export function encodeLinkageBatch(
   columns: readonly ColumnSpec[], cleartext: ReadonlyMap<string, Data<Utf8>>, keys: EncodingKeys, quality: Record<string, FieldQuality>,
-): Data[] {
+): Promise<Data[]> {
   return new LinkageEncoder(columns, keys).encodeBatch(cleartext, quality);
 }
 

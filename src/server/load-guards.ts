@@ -44,10 +44,15 @@ export class WholeBodySlots {
 
   constructor(private readonly limit: number) {}
 
-  /** A release function, or throws KOPPEL_ERR_API_BUSY (429, Retry-After). Streamed bodies need no slot. */
-  acquire(contentType: string, reply: FastifyReply): () => void {
+  /**
+   * A release function, or throws KOPPEL_ERR_API_BUSY (429, Retry-After). Streamed bodies need no
+   * slot; a gzip-encoded body of any type is held whole too (compressed, until its inflated size
+   * is known: ingest's gunzipWithinLimit).
+   */
+  acquire(contentType: string, reply: FastifyReply, contentEncoding = ''): () => void {
     const mediaType = contentType.split(';')[0].trim().toLowerCase();
-    if (!WHOLE_BODY_TYPES.has(mediaType)) return () => {};
+    const gzip = contentEncoding.trim().toLowerCase() === 'gzip';
+    if (!WHOLE_BODY_TYPES.has(mediaType) && !gzip) return () => {};
     if (this.held >= this.limit) {
       void reply.header('retry-after', String(RETRY_AFTER_S));
       throw new KoppelError('KOPPEL_ERR_API_BUSY', `${this.held} whole-body uploads are being read; try again in ${RETRY_AFTER_S} s or send a stream`, { retry_after_s: RETRY_AFTER_S });

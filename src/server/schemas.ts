@@ -106,6 +106,7 @@ export const deliverySchema = {
     version: { type: 'integer' },
     status: { type: 'string', enum: ['current', 'superseded'] },
     rows_kept: { type: 'integer' },
+    declared_empty: { type: 'boolean' },
     key_id: { type: 'string' },
     body_sha256: { type: 'string' },
     created_at: { type: 'string' },

@@ -22,6 +22,8 @@ export interface CommitMeta {
   readonly keyId: string;
   readonly report: object;
   readonly rowsKept: number;
+  /** Default false. */
+  readonly declaredEmpty?: boolean;
   readonly by: string;
   readonly supersede: boolean;
 }
@@ -34,6 +36,7 @@ interface DeliveryRow {
   status: DeliveryStatus;
   body_sha256: string;
   rows_kept: number;
+  declared_empty: number;
   report_json: string;
   key_id: string;
   files_json: string;
@@ -51,6 +54,7 @@ function deliveryRecord(row: DeliveryRow): DeliveryRecord {
     version: row.version,
     status: row.status,
     rows_kept: row.rows_kept,
+    declared_empty: row.declared_empty === 1,
     report: JSON.parse(row.report_json) as object,
     key_id: row.key_id,
     body_sha256: row.body_sha256,
@@ -78,8 +82,8 @@ export class Deliveries {
     this.maxVersion = db.prepare<[string, string], { v: number | null }>('SELECT MAX(version) AS v FROM deliveries WHERE dataset = ? AND period = ?');
     this.datasetExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM datasets WHERE name = ?');
     this.supersede = db.prepare("UPDATE deliveries SET status = 'superseded', superseded_at = ?, superseded_by = ? WHERE id = ?");
-    this.insert = db.prepare(`INSERT INTO deliveries (id, dataset, period, version, status, body_sha256, rows_kept, report_json, key_id, files_json, created_at, created_by)
-      VALUES (@id, @dataset, @period, @version, 'current', @body_sha256, @rows_kept, @report_json, @key_id, @files_json, @created_at, @created_by)`);
+    this.insert = db.prepare(`INSERT INTO deliveries (id, dataset, period, version, status, body_sha256, rows_kept, declared_empty, report_json, key_id, files_json, created_at, created_by)
+      VALUES (@id, @dataset, @period, @version, 'current', @body_sha256, @rows_kept, @declared_empty, @report_json, @key_id, @files_json, @created_at, @created_by)`);
     this.listAll = db.prepare<[], DeliveryRow>('SELECT * FROM deliveries ORDER BY dataset, period, version');
     this.listByDataset = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE dataset = ? ORDER BY period, version');
   }
@@ -127,6 +131,7 @@ export class Deliveries {
           status: 'current',
           body_sha256: meta.bodySha256,
           rows_kept: meta.rowsKept,
+          declared_empty: meta.declaredEmpty === true ? 1 : 0,
           report_json: JSON.stringify(meta.report),
           key_id: meta.keyId,
           files_json: JSON.stringify(files),

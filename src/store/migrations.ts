@@ -162,4 +162,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE releases ADD COLUMN withdrawn_by TEXT;
   ALTER TABLE releases ADD COLUMN withdrawn_reason TEXT;
   `,
+  // 6: a delivery declared empty on purpose (?empty=true: a period without records), told apart
+  // from a delivery that lost its rows
+  `ALTER TABLE deliveries ADD COLUMN declared_empty INTEGER NOT NULL DEFAULT 0 CHECK (declared_empty IN (0, 1));`,
 ];

@@ -37,6 +37,8 @@ export interface DeliveryRecord {
   readonly version: number;
   readonly status: DeliveryStatus;
   readonly rows_kept: number;
+  /** Uploaded with ?empty=true: the supplier declared a period without records (rows_kept is 0). */
+  readonly declared_empty: boolean;
   readonly report: object;
   readonly key_id: string;
   /** sha256 of the uploaded (decompressed) body: what makes a re-upload idempotent. */

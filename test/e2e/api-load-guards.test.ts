@@ -5,6 +5,7 @@
  * gets a coded 400.
  */
 import t from 'tap';
+import { gzipSync } from 'node:zlib';
 import fs from 'node:fs';
 import net from 'node:net';
 import { startTestServer } from '../fixtures/server.js';
@@ -53,6 +54,10 @@ t.test('a whole-body upload beyond the cap is answered 429 with Retry-After', as
     method: 'PUT', headers: { authorization: `Bearer ${supplier.token}`, 'content-type': 'text/csv' }, body: 'x\n',
   });
   t.not(csv.status, 429, 'a streamed CSV upload needs no slot');
+  const gzipped = await fetch(`${server.base}/v1/datasets/vdab_set/deliveries/2024Q3`, {
+    method: 'PUT', headers: { authorization: `Bearer ${supplier.token}`, 'content-type': 'text/csv', 'content-encoding': 'gzip' }, body: gzipSync('x\n'),
+  });
+  t.equal(gzipped.status, 429, 'a gzip-encoded body is held whole (compressed, until its inflated size is known): it needs a slot');
   first.destroy();
   await new Promise((r) => setTimeout(r, 300));
   const third = await fetch(`${server.base}/v1/datasets/vdab_set/deliveries/2024Q4`, {

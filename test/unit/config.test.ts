@@ -71,3 +71,19 @@ t.test('the memory budget defaults to the machine\'s memory less a reserve, and 
   }
   t.match(caught(() => loadConfig({}, { KOPPEL_MEMORY_BUDGET: '1M' })), { code: 'KOPPEL_ERR_CFG_INVALID', details: { problems: ['memoryBudget must be at least 64M'] } });
 });
+
+t.test('the row limit per delivery admits a national quarter by default, reads its env and refuses nonsense', async (t) => {
+  t.ok(loadConfig({}, {}).maxRowsPerDelivery >= 11_800_000, 'a national quarter of 11.8M rows fits');
+  t.equal(loadConfig({}, { KOPPEL_MAX_ROWS_PER_DELIVERY: '5000' }).maxRowsPerDelivery, 5000);
+  for (const bad of ['0', '-3', '2.5', 'many']) {
+    t.throws(() => loadConfig({}, { KOPPEL_MAX_ROWS_PER_DELIVERY: bad }), { code: 'KOPPEL_ERR_CFG_INVALID' }, `${bad} is refused`);
+  }
+});
+
+t.test('field and row byte limits have defaults, read their env and must be coherent', async (t) => {
+  const c = loadConfig({}, {});
+  t.same([c.maxFieldBytes, c.maxRowBytes], [65_536, 1_048_576]);
+  t.equal(loadConfig({}, { KOPPEL_MAX_FIELD_BYTES: '4096', KOPPEL_MAX_ROW_BYTES: '8192' }).maxRowBytes, 8192);
+  t.throws(() => loadConfig({ maxFieldBytes: 4096, maxRowBytes: 1024 }, {}), { code: 'KOPPEL_ERR_CFG_INVALID' }, 'a row cannot be shorter than a field');
+  t.throws(() => loadConfig({}, { KOPPEL_MAX_FIELD_BYTES: '1' }), { code: 'KOPPEL_ERR_CFG_INVALID' });
+});

@@ -68,18 +68,18 @@ async function uploadRoute(app: FastifyInstance, ctx: PipelineContext): Promise<
   await app.register(async (uploads) => {
     uploads.removeAllContentTypeParsers();
     uploads.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    uploads.put<{ Params: { dataset: string; period: string }; Querystring: { supersede?: boolean } }>('/v1/datasets/:dataset/deliveries/:period', {
+    uploads.put<{ Params: { dataset: string; period: string }; Querystring: { supersede?: boolean; empty?: boolean } }>('/v1/datasets/:dataset/deliveries/:period', {
       config: { roles: ['supplier'] },
       schema: {
         tags: ['deliveries'],
-        summary: 'Upload a delivery (one dataset, one period). Same bytes again: 200 with the existing delivery; different bytes: 409 unless ?supersede=true',
-        description: `Body: CSV, an Arrow IPC stream or a Parquet file, each optionally with Content-Encoding: gzip (the size limit applies to the decompressed bytes). Media types: ${UPLOAD_TYPES.join(', ')}; anything else is answered 415. Column names must match the dataset schema in every format. Arrow and Parquet columns may be text, integers, decimals, floats (NaN is empty), booleans (true/false), dates or timestamps (the calendar day, in the column's time zone, written in the schema column's date format) or dictionaries of these; empty text is a missing value, as in CSV. Other column types (lists, structs, binary, times of day) are answered 422 KOPPEL_ERR_INGEST_COLUMN_TYPE, a body that is not the format it claims or is truncated 422 KOPPEL_ERR_INGEST_COLUMNAR. The response is the delivery with its quality report (rows numbered from 1, the first data row, in every format).`,
+        summary: 'Upload a delivery (one dataset, one period). Same bytes again: 200 with the existing delivery; different bytes: 409 unless ?supersede=true. No data rows: 400 KOPPEL_ERR_INGEST_EMPTY unless ?empty=true declares a period without records',
+        description: `Body: CSV, an Arrow IPC stream or a Parquet file, each optionally with Content-Encoding: gzip (the size limit applies to the decompressed bytes). Media types: ${UPLOAD_TYPES.join(', ')}; anything else is answered 415. Column names must match the dataset schema in every format. Arrow and Parquet columns may be text, integers, decimals, floats (NaN is empty), booleans (true/false), dates or timestamps (the calendar day, in the column's time zone, written in the schema column's date format) or dictionaries of these; empty text is a missing value, as in CSV. Other column types (lists, structs, binary, times of day) are answered 422 KOPPEL_ERR_INGEST_COLUMN_TYPE, a body that is not the format it claims, is truncated or has a buffer too short for its declared rows 422 KOPPEL_ERR_INGEST_COLUMNAR. Limits: the upload's bytes (after gzip too, known before anything is staged) 413 KOPPEL_ERR_INGEST_TOO_LARGE, its rows 413 KOPPEL_ERR_INGEST_TOO_MANY_ROWS, one field's or one row's bytes 413 KOPPEL_ERR_INGEST_FIELD_TOO_LARGE / _ROW_TOO_LARGE (naming row and column). No data rows: 400 KOPPEL_ERR_INGEST_EMPTY unless ?empty=true declares a period without records (then recorded as declared_empty). The response is the delivery with its quality report (rows numbered from 1, the first data row, in every format).`,
         security: [{ bearer: [] }],
         params: {
           type: 'object', required: ['dataset', 'period'],
           properties: { dataset: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' }, period: { type: 'string', maxLength: 16 } },
         },
-        querystring: { type: 'object', additionalProperties: false, properties: { supersede: { type: 'boolean', default: false } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { supersede: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false } } },
         consumes: UPLOAD_TYPES,
         // Documents the body; the stream itself is not validated here but by ingest, as it arrives.
         body: { content: UPLOAD_BODIES },
@@ -87,7 +87,7 @@ async function uploadRoute(app: FastifyInstance, ctx: PipelineContext): Promise<
       },
     }, async (request, reply) => {
       const body = (request.body ?? request.raw) as Readable;
-      const release = wholeBody.acquire(String(request.headers['content-type'] ?? ''), reply);
+      const release = wholeBody.acquire(String(request.headers['content-type'] ?? ''), reply, String(request.headers['content-encoding'] ?? ''));
       let result;
       try {
         result = await receiveDelivery(ctx, {
@@ -98,6 +98,7 @@ async function uploadRoute(app: FastifyInstance, ctx: PipelineContext): Promise<
           contentType: String(request.headers['content-type'] ?? ''),
           contentEncoding: request.headers['content-encoding'],
           supersede: request.query.supersede === true,
+          declaredEmpty: request.query.empty === true,
         });
       } catch (err) {
         // A refusal may come before the body was read to its end (a bad header, or bytes that are

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { gunzipStream, latin1ToUtf8, limitBytes, transcodeLatin1 } from '../../../src/ingest/body-decoding.js';
+import { gunzipStream, gunzipWithinLimit, latin1ToUtf8, limitBytes, transcodeLatin1 } from '../../../src/ingest/body-decoding.js';
 import { caught, chunked, collect, seededRandom } from './synthetic.js';
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -89,4 +89,18 @@ t.test('transcodes Latin-1 bytes, reading 0x80-0x9F as windows-1252 does', async
   t.equal(latin1ToUtf8(ascii), ascii, 'ASCII is passed through without a copy');
   const out = concat(await collect(transcodeLatin1(chunked(all, 7))));
   t.equal(new TextDecoder().decode(out), text, 'chunking does not matter');
+});
+
+t.test('gunzipWithinLimit refuses a bomb before passing on a byte, and passes a body within the limit whole', async (t) => {
+  const text = randomText(5, 20_000);
+  const bomb = gzipSync(Buffer.concat(Array.from({ length: 64 }, () => Buffer.from(text))));
+  let pulled = 0;
+  const err = await caught(async () => {
+    for await (const chunk of await gunzipWithinLimit(chunked(bomb, 512), 200_000)) pulled += chunk.length;
+  });
+  t.equal(err.code, 'KOPPEL_ERR_INGEST_TOO_LARGE');
+  t.equal(pulled, 0, 'nothing reached the consumer');
+  const fine = concat(await collect(await gunzipWithinLimit(chunked(gzipSync(text), 333), 200_000)));
+  t.same(fine, text, 'the same bytes as gunzipStream gives');
+  t.equal((await caught(async () => gunzipWithinLimit(chunked(gzipSync(text).subarray(0, 50), 20), 200_000))).code, 'KOPPEL_ERR_INGEST_BAD_GZIP');
 });

@@ -7,6 +7,7 @@ import { utf8ToStrings } from '../../../src/util/arrow-columns.js';
 import { compileDateFormat } from '../../../src/ingest/date-format.js';
 import type { Utf8BatchSource } from '../../../src/ingest/batch-source.js';
 import { mulberry32 } from '../../fixtures/synthetic.js';
+import { nullRowsStream } from '../../fixtures/hostile/arrow-surgery.js';
 
 const parquet = await import('parquet-wasm/node');
 
@@ -208,4 +209,16 @@ t.test('with `columns`, a column not asked for is neither type-checked nor conve
   await t.rejects(readAll(all), { code: 'KOPPEL_ERR_INGEST_COLUMN_TYPE' }, 'without it, the list column refuses the file');
   const some = await openArrowIpc(chunked(bytes), { maxBytes: 1 << 20, columns: new Set(['id']) });
   t.same((await readAll(some)).columns, [['R1', 'R2', 'R3'], [null, null, null]]);
+});
+
+t.test('rows without bytes: an all-Null stream declaring 50,000,000 rows is refused by the row limit before any batch', async (t) => {
+  const body = nullRowsStream(['id', 'surname'], 50_000_000);
+  t.ok(body.length < 1024, 'a body of a few hundred bytes');
+  const started = performance.now();
+  const source = await openArrowIpc(chunked(body), { ...options, maxRows: 20_000_000 });
+  let batches = 0;
+  const err = await source.batches().next().then(() => { batches++; }, (e: unknown) => e) as { code?: string };
+  t.equal(err?.code, 'KOPPEL_ERR_INGEST_TOO_MANY_ROWS');
+  t.equal(batches, 0, 'no batch before the refusal');
+  t.ok(performance.now() - started < 1000, 'refused at once');
 });

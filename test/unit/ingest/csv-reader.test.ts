@@ -8,8 +8,8 @@ import { caught, chunked, collect, randomCuts, seededRandom } from './synthetic.
 
 const LIMIT = 1 << 24;
 
-async function readAll(input: string | Uint8Array, options: { size?: number | number[]; batchRows?: number; delimiter?: ',' | ';' | '\t'; maxBytes?: number; encoding?: 'latin1' } = {}) {
-  const csv = await openCsv(chunked(input, options.size ?? 65536), { maxBytes: options.maxBytes ?? LIMIT, batchRows: options.batchRows, delimiter: options.delimiter, encoding: options.encoding });
+async function readAll(input: string | Uint8Array, options: { size?: number | number[]; batchRows?: number; delimiter?: ',' | ';' | '\t'; maxBytes?: number; encoding?: 'latin1'; maxFieldBytes?: number } = {}) {
+  const csv = await openCsv(chunked(input, options.size ?? 65536), { maxBytes: options.maxBytes ?? LIMIT, batchRows: options.batchRows, delimiter: options.delimiter, encoding: options.encoding, maxFieldBytes: options.maxFieldBytes });
   const batches = await collect(csv.batches());
   return { header: csv.header, delimiter: csv.delimiter, stats: csv.stats, batches, ...flatten(batches, csv.header.length) };
 }
@@ -168,10 +168,13 @@ t.test('fills batches of the requested size and numbers rows across them', async
   t.same(out.rows.map((r) => r[0]), Array.from({ length: 1000 }, (_, k) => String(k + 1)));
 });
 
-t.test('grows column buffers for long fields', async (t) => {
+t.test('grows column buffers for long fields (under a raised field limit), and refuses one over it naming where', async (t) => {
   const long = 'é'.repeat(100_000);
-  const out = await readAll(`a,b\n"${long}",x\n${long},y\n`, { size: 4096 });
+  const out = await readAll(`a,b\n"${long}",x\n${long},y\n`, { size: 4096, maxFieldBytes: 1 << 20 });
   t.same(out.rows, [[long, 'x'], [long, 'y']]);
+  const err = await caught(() => readAll(`a,b\nx,y\nx,"${long}"\n`, { size: 4096 }));
+  t.equal(err.code, 'KOPPEL_ERR_INGEST_FIELD_TOO_LARGE', 'the default is 64 KiB');
+  t.same([err.details.row, err.details.column_name], [2, 'b']);
 });
 
 t.test('a header-only file has no rows', async (t) => {

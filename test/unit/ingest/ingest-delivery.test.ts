@@ -1,6 +1,6 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import type { Data } from 'apache-arrow';
+import { Table, Utf8, tableToIPC, vectorFromArray, type Data } from 'apache-arrow';
 import type { DatasetSchema } from '../../../src/model.js';
 import { ingestDelivery, type IngestBatch } from '../../../src/ingest/ingest-delivery.js';
 import { gunzipStream } from '../../../src/ingest/body-decoding.js';
@@ -260,4 +260,39 @@ t.test('no file fault message or detail carries a value from the extract', async
     const shown = JSON.stringify({ message: err.message, details: err.details });
     t.notOk(shown.includes(secret) || shown.includes('Zeldzaamnaam'), `${what}: ${shown}`);
   }
+});
+
+t.test('a delivery over the row limit is refused with TOO_MANY_ROWS before a batch past the limit is yielded', async (t) => {
+  const rows = Array.from({ length: 10 }, (_, k) => good(k));
+  const d = ingestDelivery(chunked(csv(rows), 64), SCHEMA, { maxBytes: 1 << 24, batchRows: 2, maxRows: 5 });
+  let yielded = 0;
+  const err = await caught(async () => {
+    for await (const b of d.batches()) yielded += b.length;
+  });
+  t.equal(err.code, 'KOPPEL_ERR_INGEST_TOO_MANY_ROWS');
+  t.equal(err.details.max_rows, 5);
+  t.ok(yielded <= 5, `at most the limit reached staging (${yielded} rows)`);
+  const exact = ingestDelivery(chunked(csv(rows.slice(0, 5)), 64), SCHEMA, { maxBytes: 1 << 24, batchRows: 2, maxRows: 5 });
+  t.equal((await collect(exact.batches())).reduce((s, b) => s + b.length, 0), 5, 'exactly the limit is accepted');
+});
+
+t.test('a field or a row over its byte limit fails the delivery naming the row and column, in CSV and Arrow alike', async (t) => {
+  const rows = Array.from({ length: 6 }, (_, k) => good(k));
+  rows[4].voornaam = `"${'x'.repeat(100_000)}"`;
+  const field = await caught(() => collect(ingestDelivery(chunked(csv(rows), 4096), SCHEMA, { maxBytes: 1 << 24, maxFieldBytes: 65_536 }).batches()));
+  t.equal(field.code, 'KOPPEL_ERR_INGEST_FIELD_TOO_LARGE');
+  t.same([field.details.row, field.details.column_name], [5, 'voornaam']);
+  t.notMatch(field.message, /xxxx/, 'never the value');
+  const wide = Array.from({ length: 3 }, (_, k) => good(k));
+  wide[1].opmerking = 'y'.repeat(900);
+  wide[1].voornaam = 'z'.repeat(900);
+  const row = await caught(() => collect(ingestDelivery(chunked(csv(wide), 100), SCHEMA, { maxBytes: 1 << 24, maxFieldBytes: 1000, maxRowBytes: 1500 }).batches()));
+  t.equal(row.code, 'KOPPEL_ERR_INGEST_ROW_TOO_LARGE');
+  t.equal(row.details.row, 2);
+
+  const columns = Object.fromEntries(HEADER.map((h) => [h, vectorFromArray(rows.map((r, i) => (h === 'voornaam' && i === 4 ? 'x'.repeat(100_000) : (r as Record<string, string | undefined>)[h] ?? null)), new Utf8())]));
+  const arrow = tableToIPC(new Table(columns), 'stream');
+  const viaArrow = await caught(() => collect(ingestDelivery(chunked(arrow, 4096), SCHEMA, { format: 'arrow', maxBytes: 1 << 24, maxFieldBytes: 65_536 }).batches()));
+  t.equal(viaArrow.code, 'KOPPEL_ERR_INGEST_FIELD_TOO_LARGE');
+  t.same([viaArrow.details.row, viaArrow.details.column_name], [5, 'voornaam']);
 });

@@ -19,7 +19,7 @@ t.test('encodes a national_id linkage column from its bytes with the tokens the 
   const values = ['85073003328', '85.07.30-033.28', '85073003329', 'ABC', '   ', null, '00000000097'];
   const column: ColumnSpec = { name: 'other_insz', role: 'linkage', type: 'national_id' };
   const quality: Record<string, FieldQuality> = {};
-  const [tokens] = encodeLinkageBatch([column], new Map([['other_insz', utf8(values)]]), keys, quality);
+  const [tokens] = await encodeLinkageBatch([column], new Map([['other_insz', utf8(values)]]), keys, quality);
   const { field } = encodeField({ name: 'other_insz', type: 'national_id' }, dictionaryOfUtf8([utf8(values)]), keys);
   t.same(bytes(tokens), Buffer.from(field.tokens.buffer, field.tokens.byteOffset, field.tokens.byteLength));
   t.equal(tokens.nullCount, 4, 'only the three valid rows have tokens');
@@ -42,8 +42,8 @@ t.test('an upload encoder keeps what it encoded: batch after batch, the same col
   const alone: Record<string, FieldQuality> = {};
   for (const [i, b] of batches.entries()) {
     const cleartext = new Map(Object.entries(b).map(([k, v]) => [k, utf8(v)]));
-    const got = encoder.encodeBatch(cleartext, kept);
-    const want = encodeLinkageBatch(columns, cleartext, keys, alone);
+    const got = await encoder.encodeBatch(cleartext, kept);
+    const want = await encodeLinkageBatch(columns, cleartext, keys, alone);
     t.same(got.map(bytes), want.map(bytes), `batch ${i}: the same stored bytes`);
     t.same(got.map((d) => d.nullCount), want.map((d) => d.nullCount), `batch ${i}: the same nulls`);
   }
@@ -52,13 +52,13 @@ t.test('an upload encoder keeps what it encoded: batch after batch, the same col
 });
 
 /** linkage.arrow's encoding columns for `values`, with given names' and surnames' filters of `nameWords` words. */
-function storedTable(columns: readonly ColumnSpec[], values: Record<string, (string | null)[]>, nameWords: number): Table {
+async function storedTable(columns: readonly ColumnSpec[], values: Record<string, (string | null)[]>, nameWords: number): Promise<Table> {
   const shape = BLOOM_SHAPE as Record<FieldType, { words: number; k: number }>;
   const saved = { given_name: shape.given_name, surname: shape.surname };
   shape.given_name = { ...saved.given_name, words: nameWords };
   shape.surname = { ...saved.surname, words: nameWords };
   try {
-    const data = encodeLinkageBatch(columns, new Map(Object.entries(values).map(([k, v]) => [k, utf8(v)])), keys, {});
+    const data = await encodeLinkageBatch(columns, new Map(Object.entries(values).map(([k, v]) => [k, utf8(v)])), keys, {});
     const names = columns.flatMap(encodingFields).map((f) => f.name);
     return new Table(Object.fromEntries(names.map((name, i) => [name, new Vector([data[i] as Data<FixedSizeBinary>])])));
   } finally {
@@ -72,8 +72,8 @@ t.test('a linkage table of format 1 (16-word name filters) reads as the format 2
     { name: 'familienaam', role: 'linkage', type: 'surname' },
   ];
   const values = { voornaam: ['An', 'Jan-Pieter', null, 'Mohammed'], familienaam: ['Peeters', 'Van den Broeck', 'Maes', ''] };
-  const old = storedTable(columns, values, 16);
-  const now = storedTable(columns, values, BLOOM_SHAPE.given_name.words);
+  const old = await storedTable(columns, values, 16);
+  const now = await storedTable(columns, values, BLOOM_SHAPE.given_name.words);
   t.equal(old.schema.fields[1].type.byteWidth, 64, 'format 1 stored 64 bytes per name filter');
   t.equal(now.schema.fields[1].type.byteWidth, 32, 'format 2 stores 32');
   const fields = [{ name: 'given_name', type: 'given_name' as const }, { name: 'surname', type: 'surname' as const }];
@@ -86,4 +86,26 @@ t.test('a linkage table of format 1 (16-word name filters) reads as the format 2
     t.same([...a.fields[f].tokens], [...b.fields[f].tokens], `${fields[f].name}: the same tokens`);
     t.same([...a.fields[f].present], [...b.fields[f].present]);
   }
+});
+
+t.test('a batch encoded in steps (many rows, long values, nulls, a sliced column) gives the bytes of one pass', async (t) => {
+  const column: ColumnSpec = { name: 'voornaam', role: 'linkage', type: 'given_name' };
+  const values = Array.from({ length: 1500 }, (_, i) => (i % 17 === 0 ? null : i % 250 === 3 ? 'Marie'.repeat(150) + String.fromCharCode(97 + (i % 26)) : `Naam${i % 700}`));
+  const whole = utf8(['skip', ...values]);
+  const sliced = whole.slice(1, values.length) as Data<Utf8>;
+  const quality: Record<string, FieldQuality> = {};
+  const [tokens, bloom] = await new LinkageEncoder([column], keys).encodeBatch(new Map([['voornaam', sliced]]), quality);
+  const { field } = encodeField({ name: 'voornaam', type: 'given_name' }, dictionaryOfUtf8([utf8(values)]), keys);
+  t.same(bytes(tokens), Buffer.from(field.tokens.buffer, field.tokens.byteOffset, field.tokens.byteLength), 'tokens');
+  t.same(bytes(bloom), Buffer.from(field.bloom!.buffer, field.bloom!.byteOffset, field.bloom!.byteLength), 'Bloom filters');
+  t.same(quality.voornaam, field.quality, 'counts');
+  t.equal(tokens.nullCount, field.quality.nulls + field.quality.invalid);
+});
+
+t.test('a linkage value over 1 KiB is counted invalid and never encoded', async (t) => {
+  const column: ColumnSpec = { name: 'voornaam', role: 'linkage', type: 'given_name' };
+  const quality: Record<string, FieldQuality> = {};
+  const [tokens] = await new LinkageEncoder([column], keys).encodeBatch(new Map([['voornaam', utf8(['An', 'x'.repeat(2000), null])]]), quality);
+  t.same(quality.voornaam, { nulls: 1, invalid: 1 });
+  t.equal(tokens.nullCount, 2, 'only the real name has tokens');
 });
