@@ -50,8 +50,7 @@ export interface TimelinessInput {
  * depend on where the upload route keeps it.
  */
 export function isDeclaredEmpty(delivery: DeliveryRecord): boolean {
-  const d = delivery as unknown as { declared_empty?: unknown; report?: { declared_empty?: unknown } | null };
-  return d.declared_empty === true || d.report?.declared_empty === true;
+  return delivery.declared_empty;
 }
 
 /** Every tracked delivery of the given datasets, ordered by dataset, then period start. */

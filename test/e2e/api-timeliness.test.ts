@@ -43,7 +43,9 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
 interface Entry { dataset: string; period: string; status: string; days_late: number | null; due_date: string; delivered_on: string | null; rejected_uploads: number }
 interface View { today: string; entries: Entry[]; datasets: { dataset: string; counts: Record<string, number>; worst_days_late: number | null }[]; suppliers: { supplier: string }[] }
 
-t.test('the timeliness view reports late by days, missing and rejected, to operators and to the owning supplier', async (t) => {
+const find = (view: View, ds: string, period: string) => view.entries.find((e) => e.dataset === ds && e.period === period);
+
+t.test('the timeliness view reports late by days, missing, rejected and declared empty, to operators and to the owning supplier', async (t) => {
   const realToday = dayOf(new Date());
   // "today" for the view: ten days from now.
   const client = await start(t, new Date((realToday + 10) * DAY_MS + 12 * 3_600_000));
@@ -70,9 +72,16 @@ t.test('the timeliness view reports late by days, missing and rejected, to opera
   t.same(await refusal(vdab.request('PUT', `/v1/datasets/vdab_set/deliveries/${p1}`, { body: 'a,b\n1,2\n', headers: { 'content-type': 'text/csv' } })),
     { status: 422, code: 'KOPPEL_ERR_INGEST_HEADER' }, 'an upload with the wrong header is refused');
 
+  // rsz declares its second quarter empty on purpose: a header and no rows, with ?empty=true.
+  const q1 = periodContaining(periodEndDay(q0) + 1, 'quarterly');
+  const header = csvFor(people).split('\n')[0];
+  t.same(await refusal(rsz.request('PUT', `/v1/datasets/rsz_set/deliveries/${q1}`, { body: `${header}\n`, headers: { 'content-type': 'text/csv' } })),
+    { status: 400, code: 'KOPPEL_ERR_INGEST_EMPTY' }, 'a header-only upload is refused unless declared empty');
+  await rsz.request('PUT', `/v1/datasets/rsz_set/deliveries/${q1}?empty=true`, { body: `${header}\n`, headers: { 'content-type': 'text/csv' } });
+
   const { body: all } = await operator.request<View>('GET', '/v1/timeliness');
+  t.match(find(all, 'rsz_set', q1), { status: 'declared_empty' }, 'an empty-on-purpose delivery is reported as such');
   t.equal(all.today, isoDay(realToday + 10), 'today comes from the injected clock');
-  const find = (view: View, ds: string, period: string) => view.entries.find((e) => e.dataset === ds && e.period === period);
   t.match(find(all, 'vdab_set', p0), { status: 'late', days_late: 4, due_date: isoDay(realToday - 4), delivered_on: isoDay(realToday) });
   t.match(find(all, 'vdab_set', p1), { status: 'rejected', rejected_uploads: 1, days_late: null }, 'a refused upload is recorded for its period');
   t.match(find(all, 'rsz_set', q0), { status: 'missing', days_late: realToday + 10 - periodEndDay(q0) });

@@ -18,7 +18,7 @@ function delivery(datasetName: string, period: string, at: string, more: Partial
   return {
     id: `dlv_${String(seq).padStart(20, '0')}`, dataset: datasetName, period, version: 1, status: 'current', rows_kept: 10,
     report: { rows_read: 10 }, key_id: 'k', body_sha256: 'a'.repeat(64), files: [], created_at: at, created_by: 'supplier:x',
-    superseded_at: null, superseded_by: null, ...more,
+    superseded_at: null, superseded_by: null, declared_empty: false, ...more,
   } as DeliveryRecord;
 }
 
@@ -50,11 +50,11 @@ t.test('a never-made delivery is missing once its due day has passed, not yet du
 
 t.test('an empty-on-purpose delivery is reported as declared empty, with its own delay', async (t) => {
   const ds = dataset('riziv_set', 'riziv', 'quarterly', { due_days: 45 });
-  const empty = delivery('riziv_set', '2024Q1', '2024-05-20T10:00:00.000Z', { rows_kept: 0, report: { rows_read: 0, declared_empty: true } });
-  const onRecord = delivery('riziv_set', '2024Q2', '2024-07-01T10:00:00.000Z', { rows_kept: 0, declared_empty: true });
-  const entries = timelinessEntries({ datasets: [ds], deliveries: [empty, onRecord], refusals: [], today: dayOf('2024-09-01T00:00:00Z') });
-  t.match(entry(entries, 'riziv_set', '2024Q1'), { status: 'declared_empty', days_late: 5 }, 'flag in the report');
-  t.match(entry(entries, 'riziv_set', '2024Q2'), { status: 'declared_empty', days_late: 0 }, 'flag on the record');
+  const late = delivery('riziv_set', '2024Q1', '2024-05-20T10:00:00.000Z', { rows_kept: 0, declared_empty: true });
+  const onTime = delivery('riziv_set', '2024Q2', '2024-07-01T10:00:00.000Z', { rows_kept: 0, declared_empty: true });
+  const entries = timelinessEntries({ datasets: [ds], deliveries: [late, onTime], refusals: [], today: dayOf('2024-09-01T00:00:00Z') });
+  t.match(entry(entries, 'riziv_set', '2024Q1'), { status: 'declared_empty', days_late: 5 }, 'declared empty, five days after its due day');
+  t.match(entry(entries, 'riziv_set', '2024Q2'), { status: 'declared_empty', days_late: 0 }, 'declared empty in time');
   t.notOk(isDeclaredEmpty(delivery('riziv_set', '2024Q3', '2024-10-01T00:00:00.000Z', { rows_kept: 0, report: { rows_read: 0 } })), 'no rows without the flag is not declared empty');
 });
 
