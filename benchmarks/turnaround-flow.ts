@@ -29,7 +29,7 @@ export type Step = typeof STEPS[number];
 /** Makes the key and one token per principal, with the store API, before the server starts. */
 export function prepareHome(dataDir: string, keysDir: string): Record<Principal, string> {
   initKey(keysDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openStore({ dataDir, keyring: loadKeyring(keysDir) });
   try {
     const tokens = {} as Record<Principal, string>;

@@ -3,7 +3,7 @@
  * validate, authenticate and call the pipeline; the pipeline does the work.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { KoppelError } from '../errors.js';
@@ -21,50 +21,10 @@ import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: ctx.log as FastifyBaseLogger,
-    // Fastify's request log prints req.url (and its 404 log the raw URL), and a URL may carry an
-    // identifier: all of fastify's own request logging is off; we log our own line with the route
-    // pattern instead (onResponse below).
-    logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    bodyLimit: ctx.config.maxJsonBytes,
-    // An idle socket is closed after requestTimeoutMs; a whole request (a large upload on a
-    // slow line) may take up to an hour.
-    connectionTimeout: ctx.config.requestTimeoutMs,
-    requestTimeout: 3_600_000,
-    keepAliveTimeout: 5_000,
-    return503OnClosing: true,
-    // Behind the TLS proxy the README requires: its X-Forwarded-For names the client, for rate limits.
-    trustProxy: ctx.config.trustProxy === '' ? false : ctx.config.trustProxy,
-    // A malformed request line or a client that half-closes before its request is complete: a
-    // coded answer where the socket still takes one, nothing echoed from the request.
-    clientErrorHandler: (err, socket) => {
-      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) {
-        socket.destroy();
-        return;
-      }
-      const body = JSON.stringify({ statusCode: 400, code: 'KOPPEL_ERR_API_BAD_REQUEST', error: 'Bad Request', message: 'the request is malformed or incomplete' });
-      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
-  });
+  const app = Fastify(serverOptions(ctx));
 
   app.addSchema(errorSchema);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Koppel',
-        version: ctx.version,
-        description: 'Linkage engine for a trusted third party: suppliers upload extracts, operators link and release, researchers download approved pseudonymised sets.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `koppel token create`; it names one principal.' } } },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerDocs(app, ctx);
 
   const refusals = new RefusalAudit(ctx);
   app.addHook('onClose', async () => refusals.close());
@@ -100,4 +60,54 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
   return app;
+}
+
+/** Fastify's options: our own request logging, timeouts, the trusted proxy, coded client errors. */
+function serverOptions(ctx: PipelineContext): FastifyServerOptions {
+  return {
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Fastify's request log prints req.url (and its 404 log the raw URL), and a URL may carry an
+    // identifier: all of fastify's own request logging is off; we log our own line with the route
+    // pattern instead (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: ctx.config.maxJsonBytes,
+    // An idle socket is closed after requestTimeoutMs; a whole request (a large upload on a
+    // slow line) may take up to an hour.
+    connectionTimeout: ctx.config.requestTimeoutMs,
+    requestTimeout: 3_600_000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    // Behind the TLS proxy the README requires: its X-Forwarded-For names the client, for rate limits.
+    trustProxy: ctx.config.trustProxy === '' ? false : ctx.config.trustProxy,
+    // A malformed request line or a client that half-closes before its request is complete: a
+    // coded answer where the socket still takes one, nothing echoed from the request.
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify({ statusCode: 400, code: 'KOPPEL_ERR_API_BAD_REQUEST', error: 'Bad Request', message: 'the request is malformed or incomplete' });
+      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  };
+}
+
+/** The OpenAPI document at /docs/json and its viewer at /docs. */
+async function registerDocs(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Koppel',
+        version: ctx.version,
+        description: 'Linkage engine for a trusted third party: suppliers upload extracts, operators link and release, researchers download approved pseudonymised sets.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `koppel token create`; it names one principal.' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 }
