@@ -73,6 +73,8 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },
   KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY: { status: 422, meaning: 'A released non-key column determines a key variable across the released persons (a copy or a recoding of it), so suppression could be undone.', fix: 'Declare the column a key variable of the project, or leave it out of the approval.' },
   KOPPEL_ERR_RELEASE_CROSS_EXPOSURE: { status: 409, meaning: 'A researcher of the project already holds (or is about to hold) another release with the same record-level columns of the same dataset, enough to join records across releases.', fix: 'Leave the shared columns out, or build again with a `justification` that the audit trail and the manifest record.' },
+  KOPPEL_ERR_RELEASE_BAD_TABLE: { status: 422, meaning: 'The table specification or its suppression policy is invalid (a dimension, the measure, or a rule parameter).', fix: 'Correct the settings listed in the message.' },
+  KOPPEL_ERR_RELEASE_TABLE_UNSAFE: { status: 422, meaning: 'The audit of a suppressed table found a sensitive cell that the published cells and totals narrow below its protection interval.', fix: 'Do not publish the table; report it (the suppression should never leave this), or coarsen a dimension and build again.' },
 
   // store
   KOPPEL_ERR_STORE_CONFLICT: { status: 409, meaning: 'A different delivery for this dataset and period already exists.', fix: 'Add `?supersede=true` to store a new version.' },
