@@ -68,6 +68,15 @@ export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput):
   }
   const shape = tableShape(spec.dimensions);
   const stats = buildCells(shape, input, topContributionsNeeded(policy, magnitude));
+  if (spec.measure === 'persons' && stats.contributorsSplit > 0) {
+    // Distinct persons do not add up over cells a person spans, and every rule and LP below
+    // rests on totals being sums of their parts.
+    throw new KoppelError(
+      'KOPPEL_ERR_RELEASE_BAD_TABLE',
+      `${stats.contributorsSplit} persons fall in more than one cell, so person counts would not add up; count records instead`,
+      { contributors_split: stats.contributorsSplit },
+    );
+  }
   const values = spec.measure === 'persons' ? Float64Array.from(stats.contributors) : stats.total;
   const primary = primarySuppression(values, stats, policy, magnitude);
   const status = primary.status;

@@ -31,6 +31,8 @@ export interface CellStats {
   readonly topK: number;
   /** Records left out because a dimension had no leaf for them. */
   readonly recordsLeftOut: number;
+  /** Contributors whose records fall in more than one leaf cell (a person in two quarters). */
+  readonly contributorsSplit: number;
 }
 
 export function buildCells(shape: TableShape, input: TableInput, topK: number): CellStats {
@@ -53,8 +55,11 @@ export function buildCells(shape: TableShape, input: TableInput, topK: number): 
   const start = new Int32Array(D);
   const end = new Int32Array(D);
 
+  let contributorsSplit = 0;
   for (let c = 0; c < input.contributors; c++) {
     let used = 0;
+    let leafCell = -1;
+    let split = false;
     for (let o = order.start[c]; o < order.start[c + 1]; o++) {
       const row = order.rows[o];
       let skip = false;
@@ -66,6 +71,10 @@ export function buildCells(shape: TableShape, input: TableInput, topK: number): 
         pos[d] = start[d];
       }
       if (skip) { recordsLeftOut++; continue; }
+      let here = 0;
+      for (let d = 0; d < D; d++) here += chains[d].cells[start[d]];
+      if (leafCell >= 0 && here !== leafCell) split = true;
+      leafCell = here;
       const v = input.value === null ? 1 : input.value[row];
       // Odometer over the product of the ancestor chains: every cell the record counts in.
       for (;;) {
@@ -83,6 +92,7 @@ export function buildCells(shape: TableShape, input: TableInput, topK: number): 
         if (d < 0) break;
       }
     }
+    if (split) contributorsSplit++;
     for (let i = 0; i < used; i++) {
       const cell = touched[i];
       const x = acc[cell];
@@ -91,7 +101,7 @@ export function buildCells(shape: TableShape, input: TableInput, topK: number): 
       insertTop(top, cell * topK, topK, x);
     }
   }
-  return { contributors, total, top, topK, recordsLeftOut };
+  return { contributors, total, top, topK, recordsLeftOut, contributorsSplit };
 }
 
 /** Per leaf, its ancestors from itself to the root, each pre-multiplied by the stride. */

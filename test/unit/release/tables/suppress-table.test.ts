@@ -62,6 +62,11 @@ t.test('bad specifications are refused with every problem listed', async (t) => 
   });
   t.throws(() => suppressTable(highs, { ...spec, measure: 'median' as 'sum' }, persons(COUNTS)), { code: 'KOPPEL_ERR_RELEASE_BAD_TABLE' });
   t.throws(() => suppressTable(highs, { ...spec, measure: 'sum' }, persons(COUNTS)), { code: 'KOPPEL_ERR_RELEASE_BAD_TABLE' }, 'a sum needs values');
+  const twice = persons(COUNTS);
+  twice.contributor[1] = 0; // one person in two age bands: person counts no longer add up
+  twice.leaves[1][1] = 2;
+  t.throws(() => suppressTable(highs, spec, twice), { code: 'KOPPEL_ERR_RELEASE_BAD_TABLE' }, 'a person in two cells of a person count');
+  t.doesNotThrow(() => suppressTable(highs, { ...spec, measure: 'records' }, twice), 'records add up');
 });
 
 t.test('the audit finds a primary cell that the published cells give away', async (t) => {
