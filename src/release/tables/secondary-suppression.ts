@@ -39,6 +39,15 @@ export interface SecondaryReport {
   readonly wholeTableFallbacks: number;
   /** Protection targets for which no deviation was found (the audit will refuse). */
   readonly unprotected: number;
+  /** Every deviation applied: the audit's certificates (suppression-audit.ts). */
+  readonly deviations: Deviations;
+}
+
+/** Deviations in compressed rows: deviation i moves cells[start[i] .. start[i+1]) by moves[...]. */
+export interface Deviations {
+  readonly start: Int32Array;
+  readonly cells: Int32Array;
+  readonly moves: Float64Array;
 }
 
 const TOLERANCE = 1e-6;
@@ -65,6 +74,9 @@ class SecondaryRun {
   private unprotected = 0;
   private wholeTableFallbacks = 0;
   private whole: ProtectionLp | undefined;
+  private readonly deviationStart: number[] = [0];
+  private readonly deviationCells: number[] = [];
+  private readonly deviationMoves: number[] = [];
 
   constructor(private readonly highs: Highs, private readonly input: SecondaryInput) {
     this.decomposition = decompose(input.shape);
@@ -87,6 +99,9 @@ class SecondaryRun {
     return {
       secondaries: this.secondaries, subtables: this.decomposition.subtables.length,
       linearProgrammes: this.linearProgrammes, wholeTableFallbacks: this.wholeTableFallbacks, unprotected: this.unprotected,
+      deviations: {
+        start: Int32Array.from(this.deviationStart), cells: Int32Array.from(this.deviationCells), moves: Float64Array.from(this.deviationMoves),
+      },
     };
   }
 
@@ -164,6 +179,8 @@ class SecondaryRun {
     let mirrored = true;
     for (const [cell, y] of deviation) if (y > values[cell] + MOVE_EPSILON) mirrored = false;
     for (const [cell, y] of deviation) {
+      this.deviationCells.push(cell);
+      this.deviationMoves.push(y);
       if (this.suppressed[cell] === 0) {
         this.suppressed[cell] = 1;
         status[cell] = SECONDARY;
@@ -175,6 +192,7 @@ class SecondaryRun {
       if (up > this.maxUp[cell]) this.maxUp[cell] = up;
       if (down > this.maxDown[cell]) this.maxDown[cell] = down;
     }
+    this.deviationStart.push(this.deviationCells.length);
   }
 
   dispose(): void {

@@ -83,7 +83,8 @@ export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput):
   const weights = spec.loss === 'value' ? values.map((v) => v + 1) : new Float64Array(values.length).fill(1);
   const secondary = secondarySuppression(highs, { shape, values, status, upper: primary.upper, lower: primary.lower, weights });
   const audit = auditSuppression(highs, {
-    values, status, upper: primary.upper, lower: primary.lower, constraints: tableConstraints(shape), cells: 'all',
+    values, status, upper: primary.upper, lower: primary.lower, constraints: tableConstraints(shape), cells: 'primary',
+    certificates: secondary.deviations,
   });
   if (audit.narrow > 0) {
     throw new KoppelError(

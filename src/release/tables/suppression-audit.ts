@@ -14,6 +14,8 @@
 import type { Highs } from 'highs';
 import { PRIMARY, PUBLISHED } from './primary-suppression.js';
 import type { Constraints } from './table-shape.js';
+import { certifiedMoves } from './deviation-certificates.js';
+import type { Deviations } from './secondary-suppression.js';
 
 export interface AuditInput {
   readonly values: Float64Array;
@@ -23,11 +25,24 @@ export interface AuditInput {
   readonly constraints: Constraints;
   /** Which suppressed cells to solve for: all of them, or only the primary ones. */
   readonly cells: 'all' | 'primary';
+  /**
+   * Deviations that, once checked against every constraint, prove a primary cell's interval
+   * wide enough without solving for it (deviation-certificates.ts).
+   */
+  readonly certificates?: Deviations;
+  /** Solve for at most this many cells, evenly spread (an estimate, for a benchmark's peer). */
+  readonly sample?: number;
 }
 
 export interface SuppressionAudit {
   readonly suppressed: number;
+  /** Primary cells proven protected by a checked deviation. */
+  readonly certified: number;
+  /** Certificates that failed the check. */
+  readonly rejectedCertificates: number;
   readonly solvedCells: number;
+  /** Primary cells neither certified nor solved for (only with a sample). */
+  readonly unchecked: number;
   readonly components: number;
   readonly largestComponent: number;
   readonly linearProgrammes: number;
@@ -50,22 +65,27 @@ export function auditSuppression(highs: Highs, input: AuditInput): SuppressionAu
   const variable = new Int32Array(cells).fill(-1);
   const vars: number[] = [];
   for (let c = 0; c < cells; c++) if (status[c] !== PUBLISHED) { variable[c] = vars.length; vars.push(c); }
+  const { wanted, certified, rejected } = cellsToSolve(input, vars);
   const comp = components(vars.length, variable, constraints);
   const min = new Float64Array(cells).fill(NaN);
   const max = new Float64Array(cells).fill(NaN);
-  const tried = new Uint8Array(cells);
   let linearProgrammes = 0;
   let largest = 0;
   for (const members of comp.members) {
     largest = Math.max(largest, members.length);
-    linearProgrammes += solveComponent(highs, input, members, vars, variable, comp.rowsOf(members), { min, max, tried });
+    if (!members.some((v) => wanted[vars[v]] === 1)) continue;
+    linearProgrammes += solveComponent(highs, input, members, vars, variable, comp.rowsOf(members), { min, max, wanted });
   }
   let narrow = 0;
   let exact = 0;
   let solvedCells = 0;
   let failed = 0;
+  let unchecked = 0;
   for (const c of vars) {
-    if (tried[c] === 0) continue;
+    if (wanted[c] === 0) {
+      if (status[c] === PRIMARY && certified[c] === 0) unchecked++;
+      continue;
+    }
     solvedCells++;
     if (Number.isNaN(min[c]) || Number.isNaN(max[c])) {
       failed++;
@@ -77,9 +97,29 @@ export function auditSuppression(highs: Highs, input: AuditInput): SuppressionAu
     if (status[c] === PRIMARY && (max[c] - values[c] < input.upper[c] - tol || values[c] - min[c] < input.lower[c] - tol)) narrow++;
   }
   return {
-    suppressed: vars.length, solvedCells, components: comp.members.length, largestComponent: largest,
-    linearProgrammes, narrow, exact, failed, min, max,
+    suppressed: vars.length, certified: certified.reduce((a, b) => a + b, 0), rejectedCertificates: rejected, solvedCells, unchecked,
+    components: comp.members.length, largestComponent: largest, linearProgrammes, narrow, exact, failed, min, max,
   };
+}
+
+/** Per cell, 1 if the audit solves for it: selected, not certified, within the sample. */
+function cellsToSolve(input: AuditInput, vars: readonly number[]) {
+  const { values, status, upper, lower } = input;
+  const wanted = new Uint8Array(values.length);
+  const certified = new Uint8Array(values.length);
+  let rejected = 0;
+  if (input.certificates !== undefined) {
+    const proof = certifiedMoves(values, status, input.constraints, input.certificates);
+    rejected = proof.rejected;
+    for (const c of vars) {
+      const tol = TOLERANCE * Math.max(1, Math.abs(values[c]));
+      if (status[c] === PRIMARY && proof.up[c] >= upper[c] - tol && proof.down[c] >= lower[c] - tol) certified[c] = 1;
+    }
+  }
+  const candidates = vars.filter((c) => certified[c] === 0 && (input.cells === 'all' || status[c] === PRIMARY));
+  const step = input.sample === undefined || candidates.length <= input.sample ? 1 : candidates.length / input.sample;
+  for (let i = 0; i < candidates.length; i += step) wanted[candidates[Math.floor(i)]] = 1;
+  return { wanted, certified, rejected };
 }
 
 /** Union-find over the suppressed cells, joined by every constraint that holds two or more. */
@@ -124,9 +164,9 @@ function components(n: number, variable: Int32Array, { rowStart, entries }: Cons
 
 function solveComponent(
   highs: Highs, input: AuditInput, members: readonly number[], vars: readonly number[], variable: Int32Array,
-  rows: readonly number[], { min, max, tried }: { min: Float64Array; max: Float64Array; tried: Uint8Array },
+  rows: readonly number[], { min, max, wanted }: { min: Float64Array; max: Float64Array; wanted: Uint8Array },
 ): number {
-  const { values, status, constraints: { rowStart, entries } } = input;
+  const { values, constraints: { rowStart, entries } } = input;
   const local = new Map<number, number>();
   members.forEach((v, j) => local.set(v, j));
   const starts = new Int32Array(rows.length + 1);
@@ -154,8 +194,7 @@ function solveComponent(
     const { optimal, unbounded } = highs.constants.modelStatus;
     for (let j = 0; j < m; j++) {
       const cell = vars[members[j]];
-      if (input.cells === 'primary' && status[cell] !== PRIMARY) continue;
-      tried[cell] = 1;
+      if (wanted[cell] === 0) continue;
       model.changeColCost(j, 1);
       model.run();
       solves++;

@@ -33,9 +33,11 @@ t.test('a cell below the threshold is suppressed, and its row and column each ge
   t.ok(inRow.length >= 1, 'the row of the primary cell holds a complementary suppression');
   t.ok(inColumn.length >= 1, 'so does its column');
   t.equal(r.audit.narrow, 0);
+  t.equal(r.audit.certified, 1, 'the build proves the primary cell protected by a checked deviation');
+  const lp = auditSuppression(highs, { values: r.values, status: r.status, upper: r.upper, lower: r.lower, constraints: tableConstraints(r.shape), cells: 'all' });
   const c = cell('m1', '0-24');
-  t.ok(r.audit.max[c] - 3 >= 7 - 1e-6, 'the attacker cannot show the cell is below the threshold');
-  t.ok(3 - r.audit.min[c] >= 3 - 1e-6, 'nor pin it above zero');
+  t.ok(lp.max[c] - 3 >= 7 - 1e-6, 'the attacker cannot show the cell is below the threshold');
+  t.ok(3 - lp.min[c] >= 3 - 1e-6, 'nor pin it above zero');
   t.equal(r.status[cell('Total', 'Total')], PUBLISHED, 'the grand total stays published');
 });
 
@@ -101,4 +103,21 @@ t.test('the audit finds a primary cell that the published cells give away', asyn
   t.ok(added >= 3, 'the baseline adds complements');
   const after = auditSuppression(highs, { values, status, upper, lower, constraints, cells: 'primary' });
   t.equal(after.exact, 0, 'no suppressed cell is recomputable exactly after the baseline');
+});
+
+t.test('a certificate that breaks a sum, or moves a published cell, proves nothing', async (t) => {
+  const r = suppressTable(highs, spec, persons(COUNTS));
+  const constraints = tableConstraints(r.shape);
+  const { deviations } = r.secondary;
+  const broken = { ...deviations, moves: deviations.moves.map((y, i) => (i === 0 ? y * 2 : y)) };
+  const audit = (certificates: typeof deviations, status = r.status) => auditSuppression(highs, {
+    values: r.values, status, upper: r.upper, lower: r.lower, constraints, cells: 'primary', certificates,
+  });
+  const bad = audit(broken);
+  t.ok(bad.rejectedCertificates >= 1);
+  t.equal(bad.narrow, 0, 'the LP still finds the cell protected');
+  const status = r.status.slice();
+  status[deviations.cells[1]] = PUBLISHED;
+  const published = audit(deviations, status);
+  t.ok(published.rejectedCertificates >= 1, 'a deviation through a published cell is rejected');
 });
