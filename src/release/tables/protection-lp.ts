@@ -23,6 +23,15 @@ export type LpRegion = Pick<Subtable, 'cells' | 'marginAbove' | 'rowStart' | 'en
 /** Cost of moving a cell that is already suppressed: small, so solutions stay sparse. */
 const REUSE_COST = 1e-4;
 export const MOVE_EPSILON = 1e-7;
+/** Earned per unit of move by a sensitive cell still short of protection (a published cell costs >= 1). */
+const REWARD = 0.5;
+
+/** Local cells rewarded for moving, each up to `up[i]` and down to `down[i]` (0: not rewarded). */
+export interface Rewards {
+  readonly local: readonly number[];
+  readonly up: readonly number[];
+  readonly down: readonly number[];
+}
 
 export class ProtectionLp {
   private readonly model: Model;
@@ -92,8 +101,9 @@ export class ProtectionLp {
    * Solve with the given local cells fixed at the given deviations; the deviation of every
    * cell that moved, as pairs (global cell, deviation), or null if there is none.
    */
-  solve(fixedLocal: readonly number[], fixedMove: readonly number[], optimal: number): number[] | null {
+  solve(fixedLocal: readonly number[], fixedMove: readonly number[], optimal: number, rewards?: Rewards): number[] | null {
     for (let i = 0; i < fixedLocal.length; i++) this.fix(fixedLocal[i], fixedMove[i]);
+    if (rewards !== undefined) this.reward(rewards);
     try {
       this.model.run();
       if (this.model.getModelStatus() !== optimal) return null;
@@ -106,6 +116,33 @@ export class ProtectionLp {
       return moves;
     } finally {
       for (const j of fixedLocal) this.release(j);
+      if (rewards !== undefined) {
+        for (const j of rewards.local) {
+          this.release(j);
+          this.model.changeColCost(j, REUSE_COST);
+          this.model.changeColCost(this.m + j, REUSE_COST);
+        }
+      }
+    }
+  }
+
+  /**
+   * Other sensitive cells still short of protection earn a little for moving, up to their
+   * levels: the deviation then protects every one it can reach through cells already
+   * suppressed, sparing an LP each. The reward stays below the cost of a published cell, so
+   * it never buys a new suppression by itself.
+   */
+  private reward({ local, up, down }: Rewards): void {
+    for (let i = 0; i < local.length; i++) {
+      const j = local[i];
+      if (up[i] > 0) {
+        this.model.changeColBounds(j, 0, up[i]);
+        this.model.changeColCost(j, -REWARD);
+      }
+      if (down[i] > 0) {
+        this.model.changeColBounds(this.m + j, 0, Math.min(down[i], this.values[this.subtable.cells[j]]));
+        this.model.changeColCost(this.m + j, -REWARD);
+      }
     }
   }
 

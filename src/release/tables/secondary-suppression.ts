@@ -15,7 +15,7 @@
  * mirrored deviation counts too), and a primary already covered costs no LP.
  */
 import type { Highs } from 'highs';
-import { MOVE_EPSILON, ProtectionLp } from './protection-lp.js';
+import { MOVE_EPSILON, ProtectionLp, type LpRegion, type Rewards } from './protection-lp.js';
 import { PRIMARY, PUBLISHED, SECONDARY } from './primary-suppression.js';
 import { decompose, subtablesBelow, type Decomposition } from './subtables.js';
 import { tableConstraints, type TableShape } from './table-shape.js';
@@ -120,7 +120,8 @@ class SecondaryRun {
     const deviation = new Map<number, number>();
     const pending = new Set<number>();
     this.linearProgrammes++;
-    const moves = this.lp(index).solve([local], [target], this.optimal);
+    const home = this.lp(index);
+    const moves = home.solve([local], [target], this.optimal, this.rewards(home.subtable, local));
     if (moves === null) { this.protectWhole(this.lp(index).subtable.cells[local], target); return; }
     this.take(moves, deviation, pending);
     while (pending.size > 0) {
@@ -140,6 +141,26 @@ class SecondaryRun {
       this.take(below, deviation, pending);
     }
     this.apply(deviation);
+  }
+
+  /** The subtable's own primary cells (but `except`) still short of protection, with what they lack. */
+  private rewards(sub: LpRegion, except: number): Rewards {
+    const { status, upper, lower } = this.input;
+    const local: number[] = [];
+    const up: number[] = [];
+    const down: number[] = [];
+    for (let j = 0; j < sub.cells.length; j++) {
+      const cell = sub.cells[j];
+      if (j === except || sub.marginAbove[j] === 1 || status[cell] !== PRIMARY) continue;
+      // One direction at a time: rewarding both would pay for y+ and y- cancelling out.
+      const u = this.maxUp[cell] < upper[cell] - TOLERANCE ? upper[cell] : 0;
+      const d = u === 0 && this.maxDown[cell] < lower[cell] - TOLERANCE ? lower[cell] : 0;
+      if (u === 0 && d === 0) continue;
+      local.push(j);
+      up.push(u);
+      down.push(d);
+    }
+    return { local, up, down };
   }
 
   /**
