@@ -14,8 +14,9 @@ import csvIngest from './csv-ingest.js';
 import serverResponsiveness from './server-responsiveness.js';
 import linkNationalId from './link-national-id.js';
 import anonymise from './anonymise.js';
+import tables from './tables.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, tables];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;
