@@ -77,10 +77,12 @@ export class ProtectionLp {
       matrix: { format: 'csr', numRows: rows, numCols: 2 * m, starts, indices, values: coef },
     });
     this.model.options.set({ output_flag: false, presolve: 'off' });
+    this.statuses = highs.constants.modelStatus;
     this.values = values;
   }
 
   private readonly values: Float64Array;
+  private readonly statuses: { readonly optimal: number; readonly infeasible: number };
 
   /** Local id of a global cell, or -1. */
   localOf(cell: number): number {
@@ -101,11 +103,17 @@ export class ProtectionLp {
    * Solve with the given local cells fixed at the given deviations; the deviation of every
    * cell that moved, as pairs (global cell, deviation), or null if there is none.
    */
-  solve(fixedLocal: readonly number[], fixedMove: readonly number[], optimal: number, rewards?: Rewards): number[] | null {
+  solve(fixedLocal: readonly number[], fixedMove: readonly number[], rewards?: Rewards): number[] | null {
+    const { optimal, infeasible } = this.statuses;
     for (let i = 0; i < fixedLocal.length; i++) this.fix(fixedLocal[i], fixedMove[i]);
     if (rewards !== undefined) this.reward(rewards);
     try {
       this.model.run();
+      if (this.model.getModelStatus() !== optimal && this.model.getModelStatus() !== infeasible) {
+        // No verdict from the warm start (HiGHS "unknown"): once more from a cold start.
+        this.model.clearSolver();
+        this.model.run();
+      }
       if (this.model.getModelStatus() !== optimal) return null;
       const x = this.model.getSolution().colValue;
       const moves: number[] = [];

@@ -68,7 +68,6 @@ class SecondaryRun {
   private readonly suppressed: Uint8Array;
   private readonly maxUp: Float64Array;
   private readonly maxDown: Float64Array;
-  private readonly optimal: number;
   private secondaries = 0;
   private linearProgrammes = 0;
   private unprotected = 0;
@@ -83,7 +82,6 @@ class SecondaryRun {
     this.suppressed = Uint8Array.from(input.status, (s) => (s === PUBLISHED ? 0 : 1));
     this.maxUp = new Float64Array(input.values.length);
     this.maxDown = new Float64Array(input.values.length);
-    this.optimal = highs.constants.modelStatus.optimal;
   }
 
   run(): SecondaryReport {
@@ -121,7 +119,7 @@ class SecondaryRun {
     const pending = new Set<number>();
     this.linearProgrammes++;
     const home = this.lp(index);
-    const moves = home.solve([local], [target], this.optimal, this.rewards(home.subtable, local));
+    const moves = home.solve([local], [target], this.rewards(home.subtable, local));
     if (moves === null) { this.protectWhole(this.lp(index).subtable.cells[local], target); return; }
     this.take(moves, deviation, pending);
     while (pending.size > 0) {
@@ -136,7 +134,7 @@ class SecondaryRun {
         if (y !== undefined) { fixedLocal.push(j); fixedMove.push(y); }
       }
       this.linearProgrammes++;
-      const below = lp.solve(fixedLocal, fixedMove, this.optimal);
+      const below = lp.solve(fixedLocal, fixedMove);
       if (below === null) { this.protectWhole(this.lp(index).subtable.cells[local], target); return; }
       this.take(below, deviation, pending);
     }
@@ -179,7 +177,7 @@ class SecondaryRun {
       }, this.input.values, this.input.weights, this.suppressed);
     }
     this.whole.syncCosts(this.newlySuppressed);
-    const moves = this.whole.solve([cell], [target], this.optimal);
+    const moves = this.whole.solve([cell], [target]);
     if (moves === null) { this.unprotected++; return; }
     const deviation = new Map<number, number>();
     for (let i = 0; i < moves.length; i += 2) deviation.set(moves[i], moves[i + 1]);

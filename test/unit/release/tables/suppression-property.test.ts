@@ -45,7 +45,7 @@ const table = fc.record({
 
 t.test('the attacker finds no suppressed cell narrower than its protection interval (random tables and hierarchies)', async (t) => {
   let primaries = 0;
-  fc.assert(fc.property(table, ({ dims, counts, magnitude, values }) => {
+  const property = fc.property(table, ({ dims, counts, magnitude, values }) => {
     const trees = dims.map((d, i) => tree(`d${i}`, d));
     const leafCells = trees.reduce((n, tr) => n * tr.leaves, 1);
     const leaves: number[][] = trees.map(() => []);
@@ -71,6 +71,9 @@ t.test('the attacker finds no suppressed cell narrower than its protection inter
       if (r.values[c] - lp.min[c] < r.lower[c] - tol) return false;
     }
     return r.secondary.unprotected === 0 && r.audit.narrow === 0 && r.audit.rejectedCertificates === 0 && lp.failed === 0;
-  }), { numRuns: 40 });
+  });
+  fc.assert(property, { numRuns: 40 });
+  // Regression: this seed's 35th table once ended a warm-started LP with HiGHS status "unknown".
+  fc.assert(property, { numRuns: 35, seed: -30872453 });
   t.ok(primaries > 0, 'the random tables had sensitive cells to protect');
 });
