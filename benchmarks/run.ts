@@ -15,9 +15,10 @@ import serverResponsiveness from './server-responsiveness.js';
 import linkNationalId from './link-national-id.js';
 import anonymise from './anonymise.js';
 import sqlEngine from './sql-engine.js';
+import tables from './tables.js';
 import turnaround from './turnaround.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, turnaround];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, tables, turnaround];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;

@@ -84,6 +84,8 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_RELEASE_LEDGER_STALE: { status: 409, meaning: 'Another release of the longitudinal project was approved after this draft was built, so the draft was checked against an older ledger.', fix: 'Build the release again and approve the new draft.' },
   KOPPEL_ERR_RELEASE_WITHDRAWN: { status: 410, meaning: 'An operator withdrew the release; its files are no longer handed out.', fix: 'Ask the trusted third party why (the audit trail records the reason), and use another release.' },
   KOPPEL_ERR_RELEASE_NOT_APPROVED: { status: 409, meaning: 'The operation needs an approved release, and this one is a draft (or already withdrawn).', fix: 'Approve the release first, or leave it as it is.' },
+  KOPPEL_ERR_RELEASE_BAD_TABLE: { status: 422, meaning: 'The table specification or its suppression policy is invalid (a dimension, the measure, or a rule parameter).', fix: 'Correct the settings listed in the message.' },
+  KOPPEL_ERR_RELEASE_TABLE_UNSAFE: { status: 422, meaning: 'The audit of a suppressed table found a sensitive cell that the published cells and totals narrow below its protection interval.', fix: 'Do not publish the table; report it (the suppression should never leave this), or coarsen a dimension and build again.' },
 
   // store
   KOPPEL_ERR_STORE_CONFLICT: { status: 409, meaning: 'A different delivery for this dataset and period already exists.', fix: 'Add `?supersede=true` to store a new version.' },

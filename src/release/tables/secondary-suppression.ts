@@ -1,0 +1,221 @@
+/**
+ * Secondary suppression: complementary cells so that no sensitive cell can be recomputed
+ * from what is published, chosen by linear programmes (protection-lp.ts) over the modular
+ * decomposition of the table (subtables.ts).
+ *
+ * Top-down over the subtables, for every primary cell the subtable owns and each direction
+ * in which it is not yet protected, the subtable's protection LP finds the cheapest deviation
+ * that moves it by its protection level with the margins from above held. The deviation is
+ * then carried down: every margin it moved is fixed at that move in the subtable below,
+ * whose own LP spreads it over its cells, and so on, so the result is one deviation of the
+ * whole table (all constraints hold, no cell below 0). Every cell it moves is suppressed.
+ *
+ * A deviation protects every cell it moves, not just the one it was made for: per cell the
+ * largest move up and down found so far is kept (and, when a - y stays non-negative, the
+ * mirrored deviation counts too), and a primary already covered costs no LP.
+ */
+import type { Highs } from 'highs';
+import { MOVE_EPSILON, ProtectionLp, type LpRegion, type Rewards } from './protection-lp.js';
+import { PRIMARY, PUBLISHED, SECONDARY } from './primary-suppression.js';
+import { decompose, subtablesBelow, type Decomposition } from './subtables.js';
+import { tableConstraints, type TableShape } from './table-shape.js';
+
+export interface SecondaryInput {
+  readonly shape: TableShape;
+  readonly values: Float64Array;
+  /** Per cell PUBLISHED or PRIMARY on entry; complements become SECONDARY. */
+  readonly status: Uint8Array;
+  readonly upper: Float64Array;
+  readonly lower: Float64Array;
+  /** Information-loss weight of suppressing each cell (1 per cell, or its value). */
+  readonly weights: Float64Array;
+}
+
+export interface SecondaryReport {
+  readonly secondaries: number;
+  readonly subtables: number;
+  readonly linearProgrammes: number;
+  /** Protections the subtables could not give, solved over the whole table instead. */
+  readonly wholeTableFallbacks: number;
+  /** Protection targets for which no deviation was found (the audit will refuse). */
+  readonly unprotected: number;
+  /** Every deviation applied: the audit's certificates (suppression-audit.ts). */
+  readonly deviations: Deviations;
+}
+
+/** Deviations in compressed rows: deviation i moves cells[start[i] .. start[i+1]) by moves[...]. */
+export interface Deviations {
+  readonly start: Int32Array;
+  readonly cells: Int32Array;
+  readonly moves: Float64Array;
+}
+
+const TOLERANCE = 1e-6;
+
+export function secondarySuppression(highs: Highs, input: SecondaryInput): SecondaryReport {
+  const run = new SecondaryRun(highs, input);
+  try {
+    return run.run();
+  } finally {
+    run.dispose();
+  }
+}
+
+class SecondaryRun {
+  private readonly decomposition: Decomposition;
+  private readonly lps = new Map<number, ProtectionLp>();
+  private readonly newlySuppressed: number[] = [];
+  private readonly suppressed: Uint8Array;
+  private readonly maxUp: Float64Array;
+  private readonly maxDown: Float64Array;
+  private secondaries = 0;
+  private linearProgrammes = 0;
+  private unprotected = 0;
+  private wholeTableFallbacks = 0;
+  private whole: ProtectionLp | undefined;
+  private readonly deviationStart: number[] = [0];
+  private readonly deviationCells: number[] = [];
+  private readonly deviationMoves: number[] = [];
+
+  constructor(private readonly highs: Highs, private readonly input: SecondaryInput) {
+    this.decomposition = decompose(input.shape);
+    this.suppressed = Uint8Array.from(input.status, (s) => (s === PUBLISHED ? 0 : 1));
+    this.maxUp = new Float64Array(input.values.length);
+    this.maxDown = new Float64Array(input.values.length);
+  }
+
+  run(): SecondaryReport {
+    const { status, upper, lower } = this.input;
+    for (const sub of this.decomposition.subtables) {
+      for (let j = 0; j < sub.cells.length; j++) {
+        const cell = sub.cells[j];
+        if (sub.marginAbove[j] === 1 || status[cell] !== PRIMARY) continue;
+        if (this.maxUp[cell] < upper[cell] - TOLERANCE) this.protect(sub.index, j, upper[cell]);
+        if (this.maxDown[cell] < lower[cell] - TOLERANCE) this.protect(sub.index, j, -lower[cell]);
+      }
+    }
+    return {
+      secondaries: this.secondaries, subtables: this.decomposition.subtables.length,
+      linearProgrammes: this.linearProgrammes, wholeTableFallbacks: this.wholeTableFallbacks, unprotected: this.unprotected,
+      deviations: {
+        start: Int32Array.from(this.deviationStart), cells: Int32Array.from(this.deviationCells), moves: Float64Array.from(this.deviationMoves),
+      },
+    };
+  }
+
+  private lp(index: number): ProtectionLp {
+    let lp = this.lps.get(index);
+    if (lp === undefined) {
+      lp = new ProtectionLp(this.highs, this.decomposition.subtables[index], this.input.values, this.input.weights, this.suppressed);
+      this.lps.set(index, lp);
+    }
+    lp.syncCosts(this.newlySuppressed);
+    return lp;
+  }
+
+  /** Move cell `local` of subtable `index` by `target`, carry the deviation down, apply it. */
+  private protect(index: number, local: number, target: number): void {
+    const deviation = new Map<number, number>();
+    const pending = new Set<number>();
+    this.linearProgrammes++;
+    const home = this.lp(index);
+    const moves = home.solve([local], [target], this.rewards(home.subtable, local));
+    if (moves === null) { this.protectWhole(this.lp(index).subtable.cells[local], target); return; }
+    this.take(moves, deviation, pending);
+    while (pending.size > 0) {
+      const next = Math.min(...pending);
+      pending.delete(next);
+      const lp = this.lp(next);
+      const fixedLocal: number[] = [];
+      const fixedMove: number[] = [];
+      const sub = lp.subtable;
+      for (let j = 0; j < sub.cells.length; j++) {
+        const y = sub.marginAbove[j] === 1 ? deviation.get(sub.cells[j]) : undefined;
+        if (y !== undefined) { fixedLocal.push(j); fixedMove.push(y); }
+      }
+      this.linearProgrammes++;
+      const below = lp.solve(fixedLocal, fixedMove);
+      if (below === null) { this.protectWhole(this.lp(index).subtable.cells[local], target); return; }
+      this.take(below, deviation, pending);
+    }
+    this.apply(deviation);
+  }
+
+  /** The subtable's own primary cells (but `except`) still short of protection, with what they lack. */
+  private rewards(sub: LpRegion, except: number): Rewards {
+    const { status, upper, lower } = this.input;
+    const local: number[] = [];
+    const up: number[] = [];
+    const down: number[] = [];
+    for (let j = 0; j < sub.cells.length; j++) {
+      const cell = sub.cells[j];
+      if (j === except || sub.marginAbove[j] === 1 || status[cell] !== PRIMARY) continue;
+      // One direction at a time: rewarding both would pay for y+ and y- cancelling out.
+      const u = this.maxUp[cell] < upper[cell] - TOLERANCE ? upper[cell] : 0;
+      const d = u === 0 && this.maxDown[cell] < lower[cell] - TOLERANCE ? lower[cell] : 0;
+      if (u === 0 && d === 0) continue;
+      local.push(j);
+      up.push(u);
+      down.push(d);
+    }
+    return { local, up, down };
+  }
+
+  /**
+   * The fallback when the subtables cannot protect a cell with their margins held (the
+   * protection needs a margin from above to move: a district whose only sensitive
+   * municipality is offset by a zero cell, say): one protection LP over the whole table.
+   */
+  private protectWhole(cell: number, target: number): void {
+    this.wholeTableFallbacks++;
+    this.linearProgrammes++;
+    if (this.whole === undefined) {
+      const { rowStart, entries } = tableConstraints(this.input.shape);
+      const cells = Int32Array.from({ length: this.input.values.length }, (_, c) => c);
+      this.whole = new ProtectionLp(this.highs, {
+        cells, marginAbove: new Uint8Array(cells.length), rowStart, entries,
+      }, this.input.values, this.input.weights, this.suppressed);
+    }
+    this.whole.syncCosts(this.newlySuppressed);
+    const moves = this.whole.solve([cell], [target]);
+    if (moves === null) { this.unprotected++; return; }
+    const deviation = new Map<number, number>();
+    for (let i = 0; i < moves.length; i += 2) deviation.set(moves[i], moves[i + 1]);
+    this.apply(deviation);
+  }
+
+  /** Record the moves of cells a subtable owns, and schedule the subtables below them. */
+  private take(moves: readonly number[], deviation: Map<number, number>, pending: Set<number>): void {
+    for (let i = 0; i < moves.length; i += 2) {
+      if (deviation.has(moves[i])) continue; // a margin from above: already decided higher up
+      deviation.set(moves[i], moves[i + 1]);
+      for (const s of subtablesBelow(this.input.shape, this.decomposition, moves[i])) pending.add(s);
+    }
+  }
+
+  private apply(deviation: ReadonlyMap<number, number>): void {
+    const { values, status } = this.input;
+    let mirrored = true;
+    for (const [cell, y] of deviation) if (y > values[cell] + MOVE_EPSILON) mirrored = false;
+    for (const [cell, y] of deviation) {
+      this.deviationCells.push(cell);
+      this.deviationMoves.push(y);
+      if (this.suppressed[cell] === 0) {
+        this.suppressed[cell] = 1;
+        status[cell] = SECONDARY;
+        this.secondaries++;
+        this.newlySuppressed.push(cell);
+      }
+      const up = mirrored ? Math.abs(y) : Math.max(y, 0);
+      const down = mirrored ? Math.abs(y) : Math.max(-y, 0);
+      if (up > this.maxUp[cell]) this.maxUp[cell] = up;
+      if (down > this.maxDown[cell]) this.maxDown[cell] = down;
+    }
+    this.deviationStart.push(this.deviationCells.length);
+  }
+
+  dispose(): void {
+    for (const lp of this.lps.values()) lp.dispose();
+    this.whole?.dispose();
+  }
+}
