@@ -48,7 +48,19 @@ export function unreadableType(type: DataType): string | null {
       return inner === null ? null : `a dictionary of ${inner}`;
     }
     default:
-      return `type ${String(type)}`;
+      return `type ${typeName(type)}`;
+  }
+}
+
+/**
+ * A type's name for a message. apache-arrow's own `toString` reads the child types, which a
+ * damaged schema may lack (a list without its child): then the type id's name will do.
+ */
+function typeName(type: DataType): string {
+  try {
+    return String(type);
+  } catch {
+    return Type[type.typeId] ?? `id ${String(type.typeId)}`;
   }
 }
 
