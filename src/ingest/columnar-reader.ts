@@ -26,6 +26,7 @@ import { KoppelError, isKoppelError } from '../errors.js';
 import { unreadableType, textOf } from './arrow-text.js';
 import { DEFAULT_BATCH_ROWS, type ReaderStats, type Utf8Batch, type Utf8BatchSource } from './utf8-batch-source.js';
 import { limitBytes } from './body-decoding.js';
+import { checkedIpcStream } from './ipc-framing.js';
 import type { DateFormat } from './date-format.js';
 import { decodeParquet } from './parquet-decoder.js';
 import { checkRowLimit } from './row-limit.js';
@@ -172,7 +173,7 @@ export async function openArrowIpc(source: AsyncIterable<Uint8Array>, options: C
     const isFile = startsWith(head, ARROW_MAGIC);
     if (isFile) what = 'Arrow IPC file';
     if (!isFile && !startsWith(head, EOS.slice(0, 4))) throw unreadable(what, 'it starts with neither the stream continuation marker nor the file magic ARROW1');
-    const reader = await RecordBatchReader.from(body.chunks());
+    const reader = await RecordBatchReader.from(checkedIpcStream(body.chunks(), isFile, (why) => unreadable(what, why)));
     await reader.open();
     const schema = reader.schema as Schema | undefined;
     if (schema === undefined || schema === null) throw unreadable(what, 'it has no schema message');
