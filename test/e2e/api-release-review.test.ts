@@ -16,22 +16,13 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 /** The load guard answers 503 while the loaded test machine's event loop has not been sampled yet: wait it out. */
-async function answering(client: { request(method: string, path: string): Promise<unknown> }): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const err = await client.request('GET', '/v1/releases').then(() => null, (e: unknown) => e);
-    if (!(err instanceof ApiError && err.status === 503)) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
 interface Recheck { release: string; manifest_version: number; would_refuse: boolean; findings: { rule: string; message: string }[] }
 
 t.test('recheck reports how approved releases fare under the current rules, old rules included; withdrawal stops downloads', async (t) => {
-  const server = await startTestServer(t, { maxEventLoopDelayMs: 60000 });
+  const server = await startTestServer(t);
   const op = server.client('operator:olivia');
   const op2 = server.client('operator:omar');
   const an = server.client('researcher:an');
-  await answering(op);
   await op.request('POST', '/v1/datasets', { json: testDatasetSchema('vdab', 'vdab') });
   const { body: d } = await server.client('supplier:vdab').request<{ id: string }>('PUT', '/v1/datasets/vdab/deliveries/2024', { body: csvFor(makePeople(200, 5)), headers: { 'content-type': 'text/csv' } });
   const { body: project } = await op.request<{ id: string }>('POST', '/v1/projects', {
