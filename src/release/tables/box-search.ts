@@ -78,7 +78,7 @@ export class BoxSearch {
     for (let d = 0; d < shape.dims.length; d++) {
       const v = Math.floor(cell / shape.strides[d]) % shape.dims[d].size;
       if (v === shape.dims[d].root) roots.push(d);
-      const list = this.factors(cell, d, v, singles);
+      const list = this.factors(cell, d, v, singles, up, down);
       if (list.length === 0) return null;
       options.push(list);
     }
@@ -120,7 +120,7 @@ export class BoxSearch {
   }
 
   /** Candidate factors of dimension d for a cell whose node there is v. */
-  private factors(cell: number, d: number, v: number, singles: boolean): Factor[] {
+  private factors(cell: number, d: number, v: number, singles: boolean, up: number, down: number): Factor[] {
     const tree = this.ctx.shape.dims[d];
     const stride = this.ctx.shape.strides[d];
     const out: Factor[] = [];
@@ -129,9 +129,15 @@ export class BoxSearch {
     const parent = tree.parent[v];
     const siblings: number[] = [];
     for (let k = tree.childStart[parent]; k < tree.childStart[parent + 1]; k++) if (tree.children[k] !== v) siblings.push(tree.children[k]);
-    // Siblings whose cell beside this one is suppressed already first, then the largest.
-    const key = (s: number) => (this.ctx.suppressed[cell + (s - v) * stride] === 1 ? 1e300 : 0) + this.marginal[d][s];
-    siblings.sort((a, b) => key(b) - key(a));
+    // Siblings whose cell beside this one is suppressed already first, then the smallest that
+    // can carry the move (the least value lost), then the rest.
+    const need = Math.max(up, down);
+    const key = (s: number) => {
+      const beside = cell + (s - v) * stride;
+      const x = this.ctx.values[beside];
+      return this.ctx.suppressed[beside] === 1 ? -1 : x >= need ? x : 1e300 - x;
+    };
+    siblings.sort((a, b) => key(a) - key(b));
     // Singles go first so that trimming to the budget keeps them: they always fit.
     if (singles || siblings.length === 0) {
       for (const u of ups) {

@@ -24,7 +24,7 @@ import { BoxSearch, type Box } from './box-search.js';
 import { MOVE_EPSILON, ProtectionLp, type LpRegion, type Rewards } from './protection-lp.js';
 import { PRIMARY, PUBLISHED, SECONDARY } from './primary-suppression.js';
 import { decompose, subtablesBelow, type Decomposition } from './subtables.js';
-import { tableConstraints, type TableShape } from './table-shape.js';
+import { tableConstraints, type Constraints, type TableShape } from './table-shape.js';
 
 export interface SecondaryInput {
   readonly shape: TableShape;
@@ -35,6 +35,12 @@ export interface SecondaryInput {
   readonly lower: Float64Array;
   /** Information-loss weight of suppressing each cell (1 per cell, or its value). */
   readonly weights: Float64Array;
+  /**
+   * Earlier tables linked with this one (earlier-tables.ts): the arrays above then span the
+   * linked system, the table's own cells first; its constraints and the cells that may not
+   * move. Protections the boxes cannot give are solved over the whole system.
+   */
+  readonly system?: { readonly constraints: Constraints; readonly locked: Uint8Array; readonly shared: Uint8Array };
 }
 
 export interface SecondaryReport {
@@ -99,13 +105,25 @@ class SecondaryRun {
     // move up to the root for what siblings alone cannot protect.
     const primaries: number[] = [];
     for (let c = 0; c < values.length; c++) if (status[c] === PRIMARY) primaries.push(c);
-    const depth = (c: number) => shape.dims.reduce((sum, tree, d) => sum + tree.depth[Math.floor(c / shape.strides[d]) % tree.size], 0);
-    const depths = Int32Array.from(primaries, depth);
+    const own = shape.cells;
+    const depth = (c: number) => (c >= own ? 1e9 : shape.dims.reduce((sum, tree, d) => sum + tree.depth[Math.floor(c / shape.strides[d]) % tree.size], 0));
+    const depths = Float64Array.from(primaries, depth);
     const order = primaries.map((_, i) => i).sort((a, b) => depths[a] - depths[b]).map((i) => primaries[i]);
-    const boxes = new BoxSearch({ shape, values, suppressed: this.suppressed, locked: new Uint8Array(values.length), weights: this.input.weights });
-    this.boxPass(boxes, order, false);
-    this.boxPass(boxes, order, true);
-    for (const sub of this.decomposition.subtables) {
+    const system = this.input.system;
+    // A box may not move a cell an earlier table holds: its constraints would break.
+    const locked = new Uint8Array(own);
+    if (system !== undefined) for (let c = 0; c < own; c++) locked[c] = system.locked[c] | system.shared[c];
+    const boxes = new BoxSearch({ shape, values, suppressed: this.suppressed, locked, weights: this.input.weights });
+    const ownOrder = order.filter((c) => c < own);
+    this.boxPass(boxes, ownOrder, false);
+    this.boxPass(boxes, ownOrder, true);
+    if (system !== undefined) {
+      for (const cell of order) {
+        if (this.lacking(cell, true) > 0) this.protectWhole(cell, upper[cell]);
+        if (this.lacking(cell, false) > 0) this.protectWhole(cell, -lower[cell]);
+      }
+    }
+    for (const sub of system === undefined ? this.decomposition.subtables : []) {
       for (let j = 0; j < sub.cells.length; j++) {
         const cell = sub.cells[j];
         if (sub.marginAbove[j] === 1 || status[cell] !== PRIMARY) continue;
@@ -222,11 +240,12 @@ class SecondaryRun {
     this.wholeTableFallbacks++;
     this.linearProgrammes++;
     if (this.whole === undefined) {
-      const { rowStart, entries } = tableConstraints(this.input.shape);
+      const system = this.input.system;
+      const { rowStart, entries } = system?.constraints ?? tableConstraints(this.input.shape);
       const cells = Int32Array.from({ length: this.input.values.length }, (_, c) => c);
-      this.whole = new ProtectionLp(this.highs, {
-        cells, marginAbove: new Uint8Array(cells.length), rowStart, entries,
-      }, this.input.values, this.input.weights, this.suppressed);
+      // Cells published in an earlier table stay where they are (held like margins from above).
+      const marginAbove = system?.locked ?? new Uint8Array(cells.length);
+      this.whole = new ProtectionLp(this.highs, { cells, marginAbove, rowStart, entries }, this.input.values, this.input.weights, this.suppressed);
     }
     this.whole.syncCosts(this.newlySuppressed);
     const moves = this.whole.solve([cell], [target]);
