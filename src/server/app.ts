@@ -19,6 +19,8 @@ import { releaseRoutes } from './routes/releases.js';
 import { releaseReviewRoutes } from './routes/release-review.js';
 import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
+import { tableRoutes } from './routes/tables.js';
+import { openDataRoutes } from './routes/open-data.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -59,6 +61,8 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await releaseReviewRoutes(app, ctx);
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
+  await tableRoutes(app, ctx);
+  await openDataRoutes(app, ctx);
   return app;
 }
 

@@ -14,3 +14,4 @@ export { assertPrivateDir } from './private-dirs.js';
 export type {
   AuditEntry, AuditHead, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord,
 } from './records.js';
+export type { TableSpecRecord, TableVersionRecord } from './table-records.js';

@@ -165,4 +165,53 @@ export const MIGRATIONS: readonly Migration[] = [
   // 6: a delivery declared empty on purpose (?empty=true: a period without records), told apart
   // from a delivery that lost its rows
   `ALTER TABLE deliveries ADD COLUMN declared_empty INTEGER NOT NULL DEFAULT 0 CHECK (declared_empty IN (0, 1));`,
+  // 7: aggregate tables (table-records.ts): specifications, their versions (draft, approved,
+  // superseded; withdrawn apart), each version's output files, and the ledger of its cells
+  `
+  CREATE TABLE table_specs (
+    id         TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    name       TEXT NOT NULL,
+    spec_json  TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    UNIQUE (project_id, name)
+  );
+  CREATE TABLE table_versions (
+    id               TEXT PRIMARY KEY,
+    table_id         TEXT NOT NULL REFERENCES table_specs(id),
+    project_id       TEXT NOT NULL REFERENCES projects(id),
+    job_id           TEXT NOT NULL REFERENCES jobs(id),
+    status           TEXT NOT NULL CHECK (status IN ('draft', 'approved', 'superseded')),
+    version          INTEGER,                -- set at approval: 1, 2, ... per table
+    manifest_json    TEXT NOT NULL,
+    dimensions_json  TEXT NOT NULL,          -- the dimension trees, to rebuild them for later builds
+    measure          TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    created_by       TEXT NOT NULL,
+    approved_at      TEXT,
+    approved_by      TEXT,
+    superseded_by    TEXT,
+    withdrawn_at     TEXT,
+    withdrawn_by     TEXT,
+    withdrawn_reason TEXT,
+    UNIQUE (table_id, version)
+  );
+  CREATE INDEX table_versions_project ON table_versions (project_id, status);
+  CREATE TABLE table_files (
+    version_id TEXT NOT NULL REFERENCES table_versions(id),
+    name       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    content    BLOB NOT NULL,
+    PRIMARY KEY (version_id, name)
+  ) WITHOUT ROWID;
+  CREATE TABLE table_cells (
+    version_id  TEXT NOT NULL REFERENCES table_versions(id),
+    cell        INTEGER NOT NULL,
+    coordinates TEXT NOT NULL,             -- JSON array of the cell's labels, one per dimension
+    value       REAL NOT NULL,             -- the protected value (count or sum), kept inside the TTP
+    status      INTEGER NOT NULL,          -- 0 published, 1 primary, 2 secondary
+    PRIMARY KEY (version_id, cell)
+  ) WITHOUT ROWID;
+  `,
 ];

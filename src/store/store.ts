@@ -29,6 +29,7 @@ import { Releases, type ReleaseExtras } from './releases.js';
 import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
+import { TableRecords } from './table-records.js';
 import { TimelinessRecords, type RefusedUpload, type TimelinessNotice } from './timeliness-records.js';
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
@@ -58,6 +59,8 @@ export class Store {
   private readonly chain: AuditChain;
   private readonly timeliness: TimelinessRecords;
   private readonly keyring: Keyring | undefined;
+  /** Aggregate tables: specifications, versions, their files and the cell ledger (table-records.ts). */
+  readonly tables: TableRecords;
   private closed = false;
 
   constructor(opts: StoreOptions) {
@@ -80,6 +83,7 @@ export class Store {
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
       this.ledger = new ReleaseLedger(this.db);
+      this.tables = new TableRecords(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
       const removed = removeOrphans(this.db, dirs);
