@@ -105,7 +105,10 @@ function checkAgainstProject(ctx: PipelineContext, project: ProjectRecord, body:
   const datasets = new Set((job.settings as JobSettings).deliveries.map((id) => ctx.store.getDelivery(id)?.dataset));
   if (!datasets.has(body.dataset)) throw invalid('dataset', `job ${job.id} links no delivery of ${body.dataset}`);
   const schema = ctx.store.getDataset(body.dataset)?.schema;
-  const numeric = (column: string) => ['number', 'integer'].includes(schema?.columns.find((c) => c.name === column)?.type ?? '');
+  const numeric = (column: string) => {
+    const spec = schema?.columns.find((c) => c.name === column);
+    return ['number', 'integer'].includes(spec?.type ?? '') || /^(birth_year|age_on)\(/.test(spec?.derive ?? '');
+  };
   const problem = tableSpecProblems(body, project.approved[body.dataset] ?? [], numeric);
   if (problem !== null) throw problem;
 }

@@ -102,7 +102,7 @@ export const tableVersionSchema = {
 
 export const tableFileParam = {
   type: 'object', required: ['name'],
-  properties: { name: { type: 'string', enum: ['table.csv', 'table.json', 'datapackage.json', 'manifest.json'] } },
+  properties: { name: { type: 'string', maxLength: 32, enum: ['table.csv', 'table.json', 'datapackage.json', 'manifest.json'] } },
 } as const;
 
 export const fileResponse = {
