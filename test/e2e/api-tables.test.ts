@@ -193,3 +193,42 @@ t.test('registration names the field at fault', async (t) => {
   t.equal(await codeOf(op.request('POST', '/v1/projects/prj_00000000000000000000/tables', { json: base })), '404 KOPPEL_ERR_STORE_NOT_FOUND');
   t.equal(await codeOf(op.request('POST', '/v1/tables/tbl_00000000000000000000/versions')), '404 KOPPEL_ERR_RELEASE_TABLE_NOT_FOUND');
 });
+
+t.test('a correction is a new version: the old one is superseded, both stay in the ledger, open data serves the latest', async (t) => {
+  const { op, op2, an, project, job, server } = await setUp(t);
+  const { body: spec } = await op.request<{ id: string }>('POST', `/v1/projects/${project}/tables`, { json: municipalityBySex(job) });
+  const { body: v1 } = await op.request<Version>('POST', `/v1/tables/${spec.id}/versions`);
+  await op2.request('POST', `/v1/table-versions/${v1.id}/approve`);
+  const { body: v2 } = await op2.request<Version>('POST', `/v1/tables/${spec.id}/versions`, { json: { job } });
+  t.same(v2.manifest.consistency.earlier_versions, [v1.id], 'the new build is handed the published version');
+  t.equal(await codeOf(op2.request('POST', `/v1/table-versions/${v2.id}/approve`)), '403 KOPPEL_ERR_AUTH_FOUR_EYES');
+  const { body: approved } = await op.request<Version>('POST', `/v1/table-versions/${v2.id}/approve`);
+  t.same([approved.version, approved.manifest.supersedes], [2, v1.id]);
+  const { body: listed } = await an.request<(Version & { superseded_by: string | null })[]>('GET', '/v1/tables');
+  t.same(listed.map((v) => [v.id, v.status, v.version, v.superseded_by]), [[v1.id, 'superseded', 1, v2.id], [v2.id, 'approved', 2, null]]);
+  t.equal(server.runtime.store.tables.published(project).length, 2, 'both versions are in the ledger');
+  const manifest = await (await fetch(`${server.base}/open/tables/${project}/persons_by_municipality/manifest.json`)).json() as { version: number };
+  t.equal(manifest.version, 2, 'the stable URL serves the latest version');
+  t.equal((await an.download(`/v1/table-versions/${v1.id}/files/table.csv`)).byteLength > 0, true, 'the superseded version can still be read by the project\'s researchers');
+  const audit = await op.request<{ entries: { action: string; detail: { supersedes?: string } }[] }>('GET', '/v1/audit?limit=1000');
+  t.ok(audit.body.entries.some((e) => e.action === 'table.approve' && e.detail.supersedes === v1.id), 'the correction is audited');
+});
+
+t.test('outside the project\'s validity window a researcher neither lists nor downloads its tables', async (t) => {
+  const { op, op2, an, job, server } = await setUp(t);
+  const { body: old } = await op.request<{ id: string }>('POST', '/v1/projects', {
+    json: {
+      title: 'Old', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2021-12-31', researchers: ['researcher:an'],
+      approved: { vdab: ['sex', 'nis_code'] }, key_variables: ['sex'], k: 2,
+    },
+  });
+  const d = (server.runtime.store.getJob(job)!.settings as { deliveries: string[] }).deliveries;
+  const { body: oldJob } = await op.request<{ id: string }>('POST', `/v1/projects/${old.id}/jobs`, { json: { deliveries: d } });
+  await waitForJob(op, oldJob.id);
+  const { body: spec } = await op.request<{ id: string }>('POST', `/v1/projects/${old.id}/tables`, { json: { ...municipalityBySex(oldJob.id), open_data: false } });
+  const { body: v } = await op.request<Version>('POST', `/v1/tables/${spec.id}/versions`);
+  await op2.request('POST', `/v1/table-versions/${v.id}/approve`);
+  t.same((await an.request<Version[]>('GET', '/v1/tables')).body, [], 'not listed');
+  t.equal(await codeOf(an.download(`/v1/table-versions/${v.id}/files/table.csv`)), '403 KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY');
+  t.equal((await fetch(`${server.base}/open/tables/${old.id}/persons_by_municipality/table.csv`)).status, 404, 'a table not marked open data is not served without a token');
+});
