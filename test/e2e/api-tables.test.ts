@@ -232,3 +232,22 @@ t.test('outside the project\'s validity window a researcher neither lists nor do
   t.equal(await codeOf(an.download(`/v1/table-versions/${v.id}/files/table.csv`)), '403 KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY');
   t.equal((await fetch(`${server.base}/open/tables/${old.id}/persons_by_municipality/table.csv`)).status, 404, 'a table not marked open data is not served without a token');
 });
+
+t.test('a table the audit refuses leaves nothing visible but the refusal in the audit trail', async (t) => {
+  const { op, project, job, server } = await setUp(t);
+  const { body: spec } = await op.request<{ id: string }>('POST', `/v1/projects/${project}/tables`, { json: municipalityBySex(job) });
+  // The engine never leaves a narrow cell on its own: stand in for one that did.
+  const errors = await import('../../src/errors.js');
+  const { buildTable } = await t.mockImport<typeof import('../../src/pipeline/tables.js')>('../../src/pipeline/tables.js', {
+    '../../src/errors.ts': errors,
+    '../../src/pipeline/table-suppression.ts': {
+      EARLIER_ENFORCED: false,
+      runSuppression: async () => { throw new errors.KoppelError('KOPPEL_ERR_RELEASE_TABLE_UNSAFE', 'the audit found 1 of 1 sensitive cells narrower than their protection interval', { narrow: 1 }); },
+    },
+  });
+  const principal = { role: 'operator', name: 'olivia', id: 'operator:olivia' } as const;
+  await t.rejects(buildTable(server.runtime.ctx, principal, spec.id), { code: 'KOPPEL_ERR_RELEASE_TABLE_UNSAFE' });
+  t.same((await op.request<unknown[]>('GET', '/v1/tables')).body, [], 'no version exists');
+  const audit = await op.request<{ entries: { action: string; outcome: string; target: string }[] }>('GET', '/v1/audit?limit=1000');
+  t.ok(audit.body.entries.some((e) => e.action === 'table.build' && e.outcome === 'refused' && e.target === spec.id), 'the refusal is audited');
+});
