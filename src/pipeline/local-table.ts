@@ -110,10 +110,10 @@ export async function runLocalTable(options: { config: string; outDir: string })
   };
   const loaded = await loadSource(spec, columns.map((c) => ({ name: c, type: 'code' as const })));
   const chunksOf = (c: string) => loaded.columns.get(c) as readonly Data<Utf8>[];
-  const persons = rawCodes(config.person, [makeUtf8(loaded.ids.values, loaded.ids.offsets, loaded.ids.length, null, 0)]);
+  const persons = await rawCodes(config.person, [makeUtf8(loaded.ids.values, loaded.ids.offsets, loaded.ids.length, null, 0)]);
   const table: Record<string, Data[]> = {};
   for (const c of columns) table[c] = numericColumns.has(c) ? chunksOf(c).map(numericChunk) : [...chunksOf(c)];
-  const prepared = prepareTable(body, {
+  const prepared = await prepareTable(body, {
     personOfRow: persons.codes, persons: persons.labels.length, columns: Object.fromEntries(Object.entries(table).map(([k, v]) => [k, concatChunks(v)])),
     periods: config.period === undefined ? [{ period: 'all', rows: loaded.size }] : concatChunks(table[config.period]),
   });

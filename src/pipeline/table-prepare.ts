@@ -30,7 +30,7 @@ export interface PreparedTable {
   readonly dimensions: readonly BuiltDimension[];
 }
 
-function periodCodes(periods: readonly PeriodRun[] | Vector | Data, rows: number): RawCodes {
+async function periodCodes(periods: readonly PeriodRun[] | Vector | Data, rows: number): Promise<RawCodes> {
   if (!Array.isArray(periods)) return rawCodes(PERIOD_VARIABLE, chunksOf(periods as Vector | Data));
   const labels = [...new Set(periods.map((p) => p.period))];
   const codes = new Int32Array(rows);
@@ -54,16 +54,18 @@ function numbers(column: Vector | Data): Float64Array {
   return out;
 }
 
-export function prepareTable(body: TableSpecBody, records: TableRecordsInput): PreparedTable {
+export async function prepareTable(body: TableSpecBody, records: TableRecordsInput): Promise<PreparedTable> {
   const rows = records.personOfRow.length;
   const column = (name: string) => {
     const c = records.columns[name];
     if (c === undefined) throw new Error(`the records have no column ${name}`);
     return c;
   };
-  const dimensions = body.dimensions.map((d) => buildDimension(
-    d, d.variable === PERIOD_VARIABLE ? periodCodes(records.periods, rows) : rawCodes(d.variable, chunksOf(column(d.variable)), d.band),
-  ));
+  const dimensions: BuiltDimension[] = [];
+  for (const d of body.dimensions) {
+    const raw = d.variable === PERIOD_VARIABLE ? await periodCodes(records.periods, rows) : await rawCodes(d.variable, chunksOf(column(d.variable)), d.band);
+    dimensions.push(await buildDimension(d, raw));
+  }
   const leaves = dimensions.map((d) => d.leaves);
   // A record without a value, or without a unit, is left out: its first leaf becomes -1.
   const leaveOut = (row: number) => { leaves[0][row] = -1; };
@@ -75,7 +77,7 @@ export function prepareTable(body: TableSpecBody, records: TableRecordsInput): P
   let contributor = records.personOfRow;
   let contributors = records.persons;
   if (body.unit !== undefined) {
-    const units = rawCodes(body.unit, chunksOf(column(body.unit)));
+    const units = await rawCodes(body.unit, chunksOf(column(body.unit)));
     contributor = units.codes;
     contributors = Math.max(units.labels.length, 1);
     for (let r = 0; r < rows; r++) if (contributor[r] < 0) { leaveOut(r); contributor[r] = 0; }

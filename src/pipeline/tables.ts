@@ -12,7 +12,6 @@ import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { treeFromDescription, type DimensionDescription } from '../release/tables/table-dimensions.js';
 import type { TableMeasure } from '../release/tables/suppress-table.js';
-import { cellLabels } from '../release/tables/table-outputs.js';
 import type { JobRecord, ProjectRecord, TableVersionRecord } from '../store/index.js';
 import { concatNumbers } from '../util/arrow-columns.js';
 import type { PipelineContext } from './context.js';
@@ -66,7 +65,7 @@ export async function buildTable(ctx: PipelineContext, principal: Principal, tab
   const project = ctx.store.getProject(record.project_id);
   if (project === null) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `table ${tableId} names a project that is gone`, { table: tableId });
   const job = finishedJobOf(ctx, project, options.job ?? body.source.job);
-  const prepared = prepareTable(body, await recordsFromJob(ctx, project, job, body));
+  const prepared = await prepareTable(body, await recordsFromJob(ctx, project, job, body));
   const earlier = earlierTables(ctx, project.id);
   let result;
   try {
@@ -82,7 +81,6 @@ export async function buildTable(ctx: PipelineContext, principal: Principal, tab
   const version = ctx.store.tables.createVersion({
     tableId, projectId: project.id, jobId: job.id, measure: body.measure, dimensions: describeDimensions(prepared),
     files: tableOutputFiles(body, result, builtAt),
-    coordinates: (cell) => JSON.stringify(cellLabels(result.shape, cell)),
     values: result.values, status: result.status,
     manifest: (id, files) => ({
       table_version: id, table: { id: tableId, name: body.name, title: body.title, description: body.description ?? null },

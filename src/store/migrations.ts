@@ -185,8 +185,10 @@ export const MIGRATIONS: readonly Migration[] = [
     status           TEXT NOT NULL CHECK (status IN ('draft', 'approved', 'superseded')),
     version          INTEGER,                -- set at approval: 1, 2, ... per table
     manifest_json    TEXT NOT NULL,
-    dimensions_json  TEXT NOT NULL,          -- the dimension trees, to rebuild them for later builds
+    dimensions_json  TEXT NOT NULL,          -- the dimensions' labels and levels: a cell's coordinates (table-shape.ts)
     measure          TEXT NOT NULL,
+    cell_values      BLOB NOT NULL,          -- per cell, the protected value (count or sum), Float64 little-endian
+    cell_status      BLOB NOT NULL,          -- per cell, 0 published, 1 primary, 2 secondary
     created_at       TEXT NOT NULL,
     created_by       TEXT NOT NULL,
     approved_at      TEXT,
@@ -204,14 +206,6 @@ export const MIGRATIONS: readonly Migration[] = [
     sha256     TEXT NOT NULL,
     content    BLOB NOT NULL,
     PRIMARY KEY (version_id, name)
-  ) WITHOUT ROWID;
-  CREATE TABLE table_cells (
-    version_id  TEXT NOT NULL REFERENCES table_versions(id),
-    cell        INTEGER NOT NULL,
-    coordinates TEXT NOT NULL,             -- JSON array of the cell's labels, one per dimension
-    value       REAL NOT NULL,             -- the protected value (count or sum), kept inside the TTP
-    status      INTEGER NOT NULL,          -- 0 published, 1 primary, 2 secondary
-    PRIMARY KEY (version_id, cell)
   ) WITHOUT ROWID;
   `,
 ];

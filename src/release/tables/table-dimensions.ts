@@ -10,7 +10,9 @@
  *  - optionally the declared leaf `categories` (so that a category without records is a zero
  *    cell, and two quarters of one table have the same cells); other values are left out.
  *
- * Per record: one integer code, never a string; labels are made per distinct value.
+ * Per record: one integer code, never a string; labels are made per distinct value. The row
+ * loops give the event loop a turn between Arrow chunks (a job's payload comes in batches of
+ * about 64k rows), so a server building a table of millions of records keeps answering.
  */
 import { DataType, type Data } from 'apache-arrow';
 import { KoppelError } from '../../errors.js';
@@ -52,8 +54,12 @@ function badTable(variable: string, message: string): KoppelError {
   return new KoppelError('KOPPEL_ERR_RELEASE_BAD_TABLE', `dimension ${variable}: ${message}`, { dimension: variable });
 }
 
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Rows handled between two turns of the event loop. */
+const SLICE = 1 << 16;
+
 /** Codes of a column given as chunks (Utf8, Dictionary<Utf8>, integers or floats); `band` groups numbers. */
-export function rawCodes(variable: string, chunks: readonly Data[], band?: number): RawCodes {
+export async function rawCodes(variable: string, chunks: readonly Data[], band?: number): Promise<RawCodes> {
   let n = 0;
   for (const c of chunks) n += c.length;
   const codes = new Int32Array(n);
@@ -68,6 +74,7 @@ export function rawCodes(variable: string, chunks: readonly Data[], band?: numbe
   const decoder = new TextDecoder();
   let at = 0;
   for (const chunk of chunks) {
+    if (at > 0) await yieldNow();
     const bitmap = validityBitmap(chunk);
     const type = chunk.type;
     if (DataType.isInt(type) || (DataType.isFloat(type) && type.precision !== 0)) {
@@ -147,10 +154,11 @@ function levelsOf(spec: HierarchySpec | undefined, leaves: readonly string[]): D
   return out;
 }
 
-const byLabel = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+const collator = new Intl.Collator('en', { numeric: true });
+const byLabel = (a: string, b: string) => collator.compare(a, b);
 
 /** A dimension from its records' raw codes. */
-export function buildDimension(spec: DimensionSpec, raw: RawCodes): BuiltDimension {
+export async function buildDimension(spec: DimensionSpec, raw: RawCodes): Promise<BuiltDimension> {
   const leafOfRaw = raw.labels.map((label) => {
     if (spec.prefix !== undefined) return [...label].slice(0, spec.prefix).join('');
     if (spec.groups !== undefined) return spec.groups[label] ?? label;
@@ -160,7 +168,11 @@ export function buildDimension(spec: DimensionSpec, raw: RawCodes): BuiltDimensi
   const leafIndex = new Map(leafLabels.map((l, i) => [l, i]));
   const map = Int32Array.from(leafOfRaw, (l) => leafIndex.get(l) ?? -1);
   const leaves = new Int32Array(raw.codes.length);
-  for (let i = 0; i < raw.codes.length; i++) leaves[i] = raw.codes[i] < 0 ? -1 : map[raw.codes[i]];
+  for (let from = 0; from < raw.codes.length; from += SLICE) {
+    if (from > 0) await yieldNow();
+    const to = Math.min(raw.codes.length, from + SLICE);
+    for (let i = from; i < to; i++) leaves[i] = raw.codes[i] < 0 ? -1 : map[raw.codes[i]];
+  }
   const levels = levelsOf(spec.hierarchy, leafLabels);
   return { tree: treeOf(spec.variable, leafLabels, levels), leaves, description: describe(spec.variable, leafLabels, levels) };
 }
