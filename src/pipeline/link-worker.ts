@@ -4,21 +4,13 @@
  * that order, on this worker, which the job leases and ends afterwards. Every typed array goes
  * back transferred, not copied.
  */
-import os from 'node:os';
+import { lowerThisThreadPriority } from '../util/thread-priority.js';
 import { Transfer, serveTasks } from '../util/worker-pool.js';
 import type { LinkTasks } from './link-worker-client.js';
 import { LinkTask, summaryTransferables, transferables } from './link-worker-tasks.js';
 
-// Below the main thread: when the machine is busy, the thread that answers HTTP gets the CPU
-// first and the job waits. On Linux the nice value is per thread, so this lowers only this
-// thread; elsewhere it would lower the whole process, so it is left alone there.
-if (process.platform === 'linux') {
-  try {
-    os.setPriority(10);
-  } catch {
-    // Not permitted in this environment: run at normal priority.
-  }
-}
+// Below the main thread, which answers HTTP (util/thread-priority.ts).
+lowerThisThreadPriority();
 
 let task: LinkTask | null = null;
 
