@@ -4,13 +4,21 @@
  * that order, on this worker, which the job leases and ends afterwards. Every typed array goes
  * back transferred, not copied.
  */
-import { lowerThisThreadPriority } from '../util/thread-priority.js';
+import os from 'node:os';
 import { Transfer, serveTasks } from '../util/worker-pool.js';
 import type { LinkTasks } from './link-worker-client.js';
 import { LinkTask, summaryTransferables, transferables } from './link-worker-tasks.js';
 
-// Below the main thread, which answers HTTP (util/thread-priority.ts).
-lowerThisThreadPriority();
+// Below the main thread: when the machine is busy, the thread that answers HTTP gets the CPU
+// first and the job waits. On Linux the nice value is per thread, so this lowers only this
+// thread; elsewhere it would lower the whole process, so it is left alone there.
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(10);
+  } catch {
+    // Not permitted in this environment: run at normal priority.
+  }
+}
 
 let task: LinkTask | null = null;
 
@@ -24,8 +32,8 @@ serveTasks<LinkTasks>({
     task = new LinkTask(input);
     return task.read();
   },
-  link() {
-    const summary = current().link();
+  async link() {
+    const summary = await current().link();
     return new Transfer(summary, summaryTransferables(summary));
   },
   files(personIds) {
