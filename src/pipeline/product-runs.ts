@@ -9,8 +9,8 @@
  *                                                                └─> tried again when a superseding
  *                                                                    delivery or a product change comes
  *
- * A period's deliveries are, per dataset, every period of the dataset's schedule within it (a
- * quarter of a monthly dataset needs its three months). A run that a stopped server left running
+ * A period's deliveries are, per dataset, one for the whole period or else every period of the
+ * dataset's schedule within it (a quarter of a monthly dataset needs its three months). A run that a stopped server left running
  * is marked failed at the next start and tried once more then; never twice in a row on the same
  * inputs, so a run that kills the server cannot keep doing so.
  */
@@ -57,6 +57,12 @@ function periodDeliveries(ctx: PipelineContext, product: ProductRecord, period: 
   for (const name of product.datasets) {
     const schedule = ctx.store.getDataset(name)?.schema.schedule;
     if (schedule === undefined || schedule === 'adhoc') return null;
+    // A delivery for the whole period stands for its parts (a year's extract of a quarterly dataset).
+    const whole = ctx.store.findCurrentDelivery(name, period);
+    if (whole !== null) {
+      out.push(whole);
+      continue;
+    }
     for (const p of periodsWithin(period, schedule)) {
       const delivery = ctx.store.findCurrentDelivery(name, p);
       if (delivery === null) return null;
