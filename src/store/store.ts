@@ -20,6 +20,7 @@ import { Jobs, type JobPatch } from './jobs.js';
 import type { Keyring } from './keyring.js';
 import { removeOrphans, type DataDirs } from './orphans.js';
 import { Persons } from './persons.js';
+import { PersonChanges } from './person-changes.js';
 import type {
   AuditEntry, AuditHead, AuditInput, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus,
   JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, TokenInfo,
@@ -47,6 +48,8 @@ export type NamedBytes = { readonly name: string; readonly bytes: Uint8Array; re
 
 export class Store {
   readonly dataDir: string;
+  /** The change log of persistent persons (merges, splits): person-changes.ts. */
+  readonly personChanges: PersonChanges;
   private readonly db: Db;
   private readonly tokens: Tokens;
   private readonly catalogue: Catalogue;
@@ -76,6 +79,7 @@ export class Store {
       this.catalogue = new Catalogue(this.db);
       this.deliveries = new Deliveries(this.db, dirs.deliveries, dirs.staging);
       this.persons = new Persons(this.db);
+      this.personChanges = new PersonChanges(this.db);
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
