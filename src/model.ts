@@ -111,6 +111,8 @@ export interface ProductSpec {
     readonly unique?: Readonly<Record<string, boolean>>;
     readonly blocking?: readonly (string | readonly string[])[];
     readonly threshold?: number;
+    /** Where the pair stage runs (link/link-engine.ts `LINK_ENGINE_NAMES`); default in-process. */
+    readonly engine?: 'in-process' | 'duckdb';
   };
   /** The release build's options (POST /v1/jobs/{id}/releases). */
   readonly release: { readonly justification?: string };

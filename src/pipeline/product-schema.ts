@@ -5,7 +5,7 @@
  * The job settings are the job body's (job-schema.ts), without `deliveries`: a run chooses those.
  */
 import { Ajv } from 'ajv';
-import { blockingSchema, columnsSchema, fieldsSchema, thresholdSchema, uniqueSchema } from './job-schema.js';
+import { blockingSchema, columnsSchema, engineSchema, fieldsSchema, thresholdSchema, uniqueSchema } from './job-schema.js';
 
 const PERIOD = { type: 'string', pattern: '^\\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$' } as const;
 
@@ -19,6 +19,7 @@ const jobSettingsSchema = {
     unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: uniqueSchema },
     blocking: blockingSchema,
     threshold: thresholdSchema,
+    engine: engineSchema,
   },
 } as const;
 

@@ -4,7 +4,7 @@
  * as the OpenAPI document at /docs/json.
  */
 import { ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES } from '../model.js';
-import { blockingSchema, columnsSchema, fieldsSchema, thresholdSchema, uniqueSchema } from '../pipeline/job-schema.js';
+import { blockingSchema, columnsSchema, engineSchema, fieldsSchema, thresholdSchema, uniqueSchema } from '../pipeline/job-schema.js';
 
 /**
  * Ids are `<prefix>_<20 hex>`: anything else is refused by the schema, so that no error message
@@ -209,6 +209,7 @@ export const jobBodySchema = {
     unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: uniqueSchema },
     blocking: blockingSchema,
     threshold: thresholdSchema,
+    engine: engineSchema,
   },
 } as const;
 
