@@ -20,6 +20,8 @@ import { Jobs, type JobPatch } from './jobs.js';
 import type { Keyring } from './keyring.js';
 import { removeOrphans, type DataDirs } from './orphans.js';
 import { Persons } from './persons.js';
+import { PersonChanges } from './person-changes.js';
+import { Products } from './products.js';
 import type {
   AuditEntry, AuditHead, AuditInput, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus,
   JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, StoredFile, TokenInfo,
@@ -47,6 +49,8 @@ export type NamedBytes = { readonly name: string; readonly bytes: Uint8Array; re
 
 export class Store {
   readonly dataDir: string;
+  /** The change log of persistent persons (merges, splits): person-changes.ts. */
+  readonly personChanges: PersonChanges;
   private readonly db: Db;
   private readonly tokens: Tokens;
   private readonly catalogue: Catalogue;
@@ -57,6 +61,8 @@ export class Store {
   private readonly ledger: ReleaseLedger;
   private readonly chain: AuditChain;
   private readonly timeliness: TimelinessRecords;
+  /** Recurrent products and their runs (products.ts). */
+  readonly products: Products;
   private readonly keyring: Keyring | undefined;
   private closed = false;
 
@@ -76,9 +82,11 @@ export class Store {
       this.catalogue = new Catalogue(this.db);
       this.deliveries = new Deliveries(this.db, dirs.deliveries, dirs.staging);
       this.persons = new Persons(this.db);
+      this.personChanges = new PersonChanges(this.db);
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
+      this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
