@@ -141,6 +141,19 @@ t.test('a period declared empty fails with its reason, and runs when a supersedi
   t.same(summary(runtime, product.id), ['2024Q1#1:failed:deliveries', '2024Q1#2:succeeded']);
 });
 
+t.test('settings that reach the pipeline by another path than the route are checked with the same schema', async (t) => {
+  const runtime = open(dirs(t));
+  t.teardown(() => runtime.close());
+  const product = setUp(runtime);
+  const project = product.project_id;
+  for (const bad of ['a string', null, [], { name: 'x', schedule: 'weekly', datasets: ['vdab_set'] }]) {
+    t.throws(() => registerProduct(runtime.ctx, operator('o1'), project, bad), { code: 'KOPPEL_ERR_SCHEMA_BAD_PRODUCT' }, JSON.stringify(bad));
+  }
+  t.throws(() => changeProduct(runtime.ctx, operator('o2'), product.id, { colour: 'red' }, false), { code: 'KOPPEL_ERR_SCHEMA_BAD_PRODUCT', message: /"colour"/ });
+  t.throws(() => changeProduct(runtime.ctx, operator('o2'), 'prd_00000000000000000000', { name: 'y' }, false), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  t.equal(runtime.store.products.get(product.id)?.version, 1, 'nothing changed');
+});
+
 t.test('a product change runs again a period that failed under the old settings', async (t) => {
   const runtime = open(dirs(t));
   t.teardown(() => runtime.close());
