@@ -29,6 +29,12 @@ const JOB_POLL_MS = 100;
 
 /** Runs under way in this process, so that shutdown can wait for them. */
 const running = new Set<Promise<void>>();
+/**
+ * Runs go one after another, in the order they were claimed: a product registered with a year
+ * of complete periods behind it starts them all, and they queue here rather than compete for
+ * the job workers and the memory budget.
+ */
+let queue: Promise<void> = Promise.resolve();
 
 /** Resolves once no product run is under way (a failed run may start its retry as it ends). */
 export async function productRunsSettled(): Promise<void> {
@@ -102,12 +108,14 @@ function considerPeriod(ctx: PipelineContext, product: ProductRecord, period: st
     actor: SYSTEM_PRINCIPAL.id, action: 'product.run.start', target: run.id, outcome: 'ok',
     detail: { product: product.id, period, attempt: run.attempt, product_version: run.product_version, deliveries: ids },
   });
-  ctx.log.info({ product: product.id, period, run: run.id, attempt: run.attempt }, 'product run started');
-  const work = new Promise<void>((resolve) => setImmediate(resolve))
+  ctx.log.info({ product: product.id, period, run: run.id, attempt: run.attempt }, 'product run claimed');
+  const work = queue
+    .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
     .then(() => executeRun(ctx, product.project_id, run))
     .catch((err: unknown) => ctx.log.error({ err, run: run.id }, 'a product run could not record its end'))
     .finally(() => running.delete(work));
   running.add(work);
+  queue = work;
 }
 
 /** Every period of the product whose deliveries are all in (at registration, a change, a start). */
