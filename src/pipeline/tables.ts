@@ -43,7 +43,8 @@ async function recordsFromJob(ctx: PipelineContext, project: ProjectRecord, job:
   const needed = [...new Set([...body.dimensions.map((d) => d.variable).filter((v) => v !== PERIOD_VARIABLE), body.value, body.unit])]
     .filter((v): v is string => v !== undefined);
   const narrowed: ProjectRecord = { ...project, approved: { [body.dataset]: needed } };
-  const sources = await releaseSources(ctx, narrowed, deliveries, deliveryOfRecord, indexOf, method, probability);
+  const refs = deliveries.map((d) => ({ id: d.id, dataset: d.dataset, period: d.period, payload: ctx.store.deliveryFileRef(d.id, 'payload') }));
+  const sources = await releaseSources(narrowed, refs, deliveryOfRecord, indexOf, method, probability);
   const source = sources.find((s) => s.name === body.dataset);
   if (source === undefined) throw new KoppelError('KOPPEL_ERR_RELEASE_BAD_TABLE', `job ${job.id} links no delivery of ${body.dataset}`, { dataset: body.dataset });
   return { personOfRow: source.personOfRow, persons: persons.length, periods: source.periods, columns: source.columns };

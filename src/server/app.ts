@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 import { tableRoutes } from './routes/tables.js';
 import { openDataRoutes } from './routes/open-data.js';
+import { productRoutes } from './routes/products.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -63,6 +64,7 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await timelinessRoutes(app, ctx);
   await tableRoutes(app, ctx);
   await openDataRoutes(app, ctx);
+  await productRoutes(app, ctx);
   return app;
 }
 
