@@ -63,6 +63,11 @@ export async function tableRoutes(app: FastifyInstance, ctx: PipelineContext): P
     },
   }, async (request) => withdrawTable(ctx, principalOf(request), request.params.id, request.body.reason));
 
+  await tableReadRoutes(app, ctx);
+}
+
+/** Listing, manifests and downloads: operators, and researchers of the project once published. */
+async function tableReadRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
   app.get('/v1/tables', {
     config: { roles: ['operator', 'researcher'] },
     schema: {
