@@ -12,5 +12,5 @@ export { appendAuditHead } from './audit-head-file.js';
 export type { RefusedUpload } from './timeliness-records.js';
 export { assertPrivateDir } from './private-dirs.js';
 export type {
-  AuditEntry, AuditHead, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord,
+  AuditEntry, AuditHead, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus, JobRecord, ProjectRecord, ReleaseRecord,
 } from './records.js';
