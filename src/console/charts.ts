@@ -11,9 +11,10 @@ export interface Series {
   readonly values: readonly number[];
 }
 
-const W = 640;
-const H = 240;
-const PAD = { left: 56, right: 12, top: 12, bottom: 44 };
+// A small view box: the chart is drawn at about 300 to 400 px, so its 12-unit text stays legible.
+const W = 420;
+const H = 260;
+const PAD = { left: 48, right: 10, top: 10, bottom: 72 };
 
 let chartCount = 0;
 
@@ -44,7 +45,7 @@ export function barChart(title: string, summary: string, labels: readonly string
   const groupW = plotW / Math.max(1, labels.length);
   const barW = Math.max(1, (groupW * 0.8) / series.length);
   const body = yAxis(max, format);
-  const labelEvery = Math.ceil(labels.length / 12);
+  const labelEvery = Math.ceil(labels.length / 14);
   labels.forEach((label, i) => {
     const x0 = PAD.left + i * groupW + groupW * 0.1;
     series.forEach((se, j) => {
@@ -53,7 +54,11 @@ export function barChart(title: string, summary: string, labels: readonly string
       body.push(s('rect', { x: x0 + j * barW, y: H - PAD.bottom - hgt, width: barW, height: hgt, class: `bar series-${j}` },
         s('title', null, `${label} · ${se.name}: ${format(v)}`)));
     });
-    if (i % labelEvery === 0) body.push(s('text', { x: x0 + (barW * series.length) / 2, y: H - PAD.bottom + 16, class: 'tick', 'text-anchor': 'middle' }, label));
+    if (i % labelEvery !== 0) return;
+    // Level names ("same with typo") are long: slanted, they do not run into each other.
+    const x = x0 + (barW * series.length) / 2;
+    const y = H - PAD.bottom + 12;
+    body.push(s('text', { x, y, class: 'tick', 'text-anchor': 'end', transform: `rotate(-35 ${x.toFixed(1)} ${y})` }, label.length > 18 ? `${label.slice(0, 17)}…` : label));
   });
   return frame(title, summary, series, body);
 }

@@ -9,6 +9,8 @@ export interface JobReport {
   readonly linked_across_sources: number;
   readonly links: number;
   readonly total_ms?: number;
+  /** The job's sources in order: the linkage report names them by delivery id. */
+  readonly deliveries?: readonly { dataset: string; period: string }[];
   readonly linkage?: {
     readonly sources: readonly { name: string; records: number; linked_deterministic: number; linked_probabilistic: number; unlinked: number }[];
     readonly settings: { threshold: number; threshold_chosen_by: string };
@@ -21,7 +23,7 @@ export interface JobReport {
 
 const share = (v: number) => pct(v);
 
-function charts(l: NonNullable<JobReport['linkage']>): HTMLElement[] {
+function charts(l: NonNullable<JobReport['linkage']>, names: readonly string[]): HTMLElement[] {
   const out: HTMLElement[] = [];
   const hist = l.scoring.weight_histogram;
   if (hist.counts.length > 0) {
@@ -39,7 +41,7 @@ function charts(l: NonNullable<JobReport['linkage']>): HTMLElement[] {
       share, (x) => num(x, { maximumFractionDigits: 2 })));
   }
   const rate = (n: number, of: number) => (of === 0 ? 0 : n / of);
-  out.push(barChart(t('report.rates'), t('report.rates_desc'), l.sources.map((s) => s.name),
+  out.push(barChart(t('report.rates'), t('report.rates_desc'), names,
     [{ name: t('lq.linked_det'), values: l.sources.map((s) => rate(s.linked_deterministic, s.records)) },
       { name: t('lq.linked_prob'), values: l.sources.map((s) => rate(s.linked_probabilistic, s.records)) }], share));
   return out;
@@ -47,6 +49,10 @@ function charts(l: NonNullable<JobReport['linkage']>): HTMLElement[] {
 
 export function jobReport(report: JobReport): HTMLElement {
   const l = report.linkage;
+  const names = (l?.sources ?? []).map((s, i) => {
+    const d = report.deliveries?.[i];
+    return d === undefined ? s.name : `${d.dataset} ${d.period}`;
+  });
   return section(t('report.title'),
     facts([
       [t('lq.persons'), num(report.persons)], [t('report.across'), num(report.linked_across_sources)], [t('lq.links'), num(report.links)],
@@ -55,6 +61,6 @@ export function jobReport(report: JobReport): HTMLElement {
       [t('report.time'), report.total_ms === undefined ? '–' : t('report.seconds', { s: num(report.total_ms / 1000, { maximumFractionDigits: 1 }) })],
     ]),
     l === undefined ? null : table(t('lq.per_source'), [t('delivery.dataset'), t('lq.records'), t('lq.linked_det'), t('lq.linked_prob'), t('lq.unlinked')],
-      l.sources.map((s) => [s.name, num(s.records), num(s.linked_deterministic), num(s.linked_probabilistic), num(s.unlinked)])),
-    l === undefined ? null : h('div', { class: 'charts' }, charts(l)));
+      l.sources.map((s, i) => [names[i], num(s.records), num(s.linked_deterministic), num(s.linked_probabilistic), num(s.unlinked)])),
+    l === undefined ? null : h('div', { class: 'charts' }, charts(l, names)));
 }

@@ -66,15 +66,21 @@ async function jobDetail(id: string, ctx: PageContext): Promise<HTMLElement> {
     [t('job.status'), jobBadge(job)], [t('job.progress'), progressText(job)],
     [t('job.created'), `${moment(job.created_at)} · ${job.created_by}`], [t('job.finished'), moment(job.finished_at)],
   ]), job.status === 'running' || job.status === 'queued' ? h('progress', { 'aria-label': t('job.progress') }) : null,
-  job.error === null ? null : h('p', { class: 'notice error', role: 'alert' }, job.error.message ?? '', ' ', h('code', null, job.error.code ?? ''))));
+  job.error?.code === undefined ? null : h('p', { class: 'notice error', role: 'alert' }, job.error.message ?? '', ' ', h('code', null, job.error.code ?? ''))));
   let job = await api<Job>('GET', `/v1/jobs/${id}`);
   show(job);
+  const unfinished = (j: Job) => j.status === 'queued' || j.status === 'running';
   void (async () => {
-    while ((job.status === 'queued' || job.status === 'running') && !ctx.signal.aborted) {
-      await pause(500, ctx.signal);
-      if (ctx.signal.aborted) return;
-      job = await api<Job>('GET', `/v1/jobs/${id}`);
-      show(job);
+    if (unfinished(job)) {
+      while (unfinished(job) && !ctx.signal.aborted) {
+        await pause(500, ctx.signal);
+        if (ctx.signal.aborted) return;
+        job = await api<Job>('GET', `/v1/jobs/${id}`);
+        show(job);
+      }
+      // Finished while watched: render the page again, so the list below is current too.
+      if (!ctx.signal.aborted) ctx.refresh();
+      return;
     }
     if (job.status === 'succeeded' && !ctx.signal.aborted) mount(after, buildButton(job), job.report === null || job.report === undefined ? null : jobReport(job.report));
   })().catch((err: unknown) => { if (!ctx.signal.aborted) mount(after, errorBox(err)); });

@@ -8,7 +8,7 @@ import { t } from './i18n.js';
 import type { MessageKey } from './messages.js';
 
 const NAME = '^[a-z][a-z0-9_]{0,62}$';
-const SUPPLIER = '^[A-Za-z0-9._-]{1,64}$';
+const SUPPLIER = '^[A-Za-z0-9._\\-]{1,64}$';
 const RESEARCHER = /^researcher:[A-Za-z0-9._-]{1,64}$/;
 
 function input(name: string, attrs: Record<string, string | number | boolean> = {}): HTMLInputElement {
