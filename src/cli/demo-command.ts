@@ -53,6 +53,17 @@ async function waitForJob(client: ApiClient, id: string): Promise<JobRecord> {
 /** With `--serve`: called once the story is done, with the server still up; the demo ends when it returns. */
 export type DemoServe = (summary: DemoSummary, base: string, token: (principal: string) => string) => Promise<void>;
 
+/** The researcher's download of every released file, as Arrow and CSV, and the manifest. */
+async function downloadRelease(an: ApiClient, releaseId: string, manifest: { files: { name: string }[] }, downloadDir: string): Promise<void> {
+  for (const file of manifest.files) {
+    const stem = file.name.replace(/\.arrow$/, '');
+    for (const ext of ['arrow', 'csv']) {
+      writeFileSync(path.join(downloadDir, `${stem}.${ext}`), await an.download(`/v1/releases/${releaseId}/files/${stem}.${ext}`));
+    }
+  }
+  writeFileSync(path.join(downloadDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 export async function runDemoStory(workDir: string, serve?: DemoServe, port = 0): Promise<DemoSummary> {
   const keysDir = path.join(workDir, 'keys');
   const dataDir = path.join(workDir, 'data');
@@ -102,13 +113,7 @@ export async function runDemoStory(workDir: string, serve?: DemoServe, port = 0)
       files: { name: string; rows: number }[];
       disclosure_control: { k: number; suppressed_values: Record<string, number>; records_affected: number };
     };
-    for (const file of manifest.files) {
-      const stem = file.name.replace(/\.arrow$/, '');
-      for (const ext of ['arrow', 'csv']) {
-        writeFileSync(path.join(downloadDir, `${stem}.${ext}`), await an.download(`/v1/releases/${release.id}/files/${stem}.${ext}`));
-      }
-    }
-    writeFileSync(path.join(downloadDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await downloadRelease(an, release.id, manifest, downloadDir);
     const audit = runtime.store.verifyAudit();
     if (!audit.ok) throw new Error(`the audit chain does not verify: ${audit.reason ?? ''}`);
     const dc = manifest.disclosure_control;
