@@ -14,7 +14,7 @@ export interface Series {
 // A small view box: the chart is drawn at about 300 to 400 px, so its 12-unit text stays legible.
 const W = 420;
 const H = 260;
-const PAD = { left: 48, right: 10, top: 10, bottom: 72 };
+const PAD = { left: 64, right: 10, top: 10, bottom: 72 };
 
 let chartCount = 0;
 
@@ -38,8 +38,9 @@ function yAxis(max: number, format: (v: number) => string): SVGElement[] {
 }
 
 /** Grouped bars: one group per label, one bar per series. */
-export function barChart(title: string, summary: string, labels: readonly string[], series: readonly Series[], format: (v: number) => string = (v) => num(v)): HTMLElement {
-  const max = Math.max(1e-9, ...series.flatMap((se) => se.values));
+/** `share`: the values are shares, drawn on a 0 to 100 % axis. */
+export function barChart(title: string, summary: string, labels: readonly string[], series: readonly Series[], format: (v: number) => string = (v) => num(v), share = false): HTMLElement {
+  const max = share ? 1 : Math.max(1e-9, ...series.flatMap((se) => se.values));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const groupW = plotW / Math.max(1, labels.length);
@@ -58,14 +59,14 @@ export function barChart(title: string, summary: string, labels: readonly string
     // Level names ("same with typo") are long: slanted, they do not run into each other.
     const x = x0 + (barW * series.length) / 2;
     const y = H - PAD.bottom + 12;
-    body.push(s('text', { x, y, class: 'tick', 'text-anchor': 'end', transform: `rotate(-35 ${x.toFixed(1)} ${y})` }, label.length > 18 ? `${label.slice(0, 17)}…` : label));
+    body.push(s('text', { x, y, class: 'tick', 'text-anchor': 'end', transform: `rotate(-35 ${x.toFixed(1)} ${y})` }, label.length > 14 ? `${label.slice(0, 13)}…` : label));
   });
   return frame(title, summary, series, body);
 }
 
-/** Lines over a numeric x axis (e.g. precision and recall by threshold). */
+/** Lines of shares (0 to 1) over a numeric x axis, e.g. precision and recall by threshold. */
 export function lineChart(title: string, summary: string, xs: readonly number[], series: readonly Series[], format: (v: number) => string, xFormat: (v: number) => string): HTMLElement {
-  const max = Math.max(1e-9, ...series.flatMap((se) => se.values));
+  const max = 1;
   const minX = Math.min(...xs);
   const maxX = Math.max(...xs);
   const plotW = W - PAD.left - PAD.right;

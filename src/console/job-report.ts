@@ -32,7 +32,7 @@ function charts(l: NonNullable<JobReport['linkage']>, names: readonly string[]):
   }
   for (const f of l.model.fields) {
     out.push(barChart(t('report.m_u', { field: f.name }), t('report.m_u_desc'), f.levels.map((lv) => lv.label),
-      [{ name: 'm', values: f.levels.map((lv) => lv.m) }, { name: 'u', values: f.levels.map((lv) => lv.u) }], share));
+      [{ name: 'm', values: f.levels.map((lv) => lv.m) }, { name: 'u', values: f.levels.map((lv) => lv.u) }], share, true));
   }
   const curve = [...l.estimate.curve].sort((a, b) => a.threshold - b.threshold);
   if (curve.length > 1) {
@@ -43,7 +43,7 @@ function charts(l: NonNullable<JobReport['linkage']>, names: readonly string[]):
   const rate = (n: number, of: number) => (of === 0 ? 0 : n / of);
   out.push(barChart(t('report.rates'), t('report.rates_desc'), names,
     [{ name: t('lq.linked_det'), values: l.sources.map((s) => rate(s.linked_deterministic, s.records)) },
-      { name: t('lq.linked_prob'), values: l.sources.map((s) => rate(s.linked_probabilistic, s.records)) }], share));
+      { name: t('lq.linked_prob'), values: l.sources.map((s) => rate(s.linked_probabilistic, s.records)) }], share, true));
   return out;
 }
 
