@@ -103,7 +103,7 @@ export const MESSAGES = {
   'calendar.explain': ['Each cell is one expected delivery; open one for its quality report. Today is {today}.', 'Elke cel is één verwachte levering; open ze voor het kwaliteitsrapport. Vandaag is het {today}.', 'Chaque case est une livraison attendue ; ouvrez-la pour son rapport de qualité. Nous sommes le {today}.'],
   'calendar.none': ['No deliveries are expected yet.', 'Er worden nog geen leveringen verwacht.', 'Aucune livraison n\'est encore attendue.'],
   'calendar.days': [' ({n} d)', ' ({n} d)', ' ({n} j)'],
-  'calendar.summary': ['{due} periods due, {share} on time, median delay {median} days', '{due} periodes verschuldigd, {share} tijdig, mediane vertraging {median} dagen', '{due} périodes dues, {share} à temps, retard médian {median} jours'],
+  'calendar.summary': ['periods due: {due}; on time: {share}; median delay: {median} days', 'verschuldigde periodes: {due}; tijdig: {share}; mediane vertraging: {median} dagen', 'périodes dues : {due} ; à temps : {share} ; retard médian : {median} jours'],
   'projects.none': ['No projects yet.', 'Nog geen projecten.', 'Aucun projet.'],
   'projects.register': ['Register a project', 'Een project registreren', 'Enregistrer un projet'],
   'project.id': ['Project id', 'Project-id', 'Identifiant du projet'],

@@ -104,13 +104,6 @@ t.test('the demo story through the console, as supplier, two operators and resea
   });
   t.match(deliveryId, /^dlv_/, 'the upload made a delivery');
 
-  const project = (await olivia.request<{ id: string }>('POST', '/v1/projects', {
-    json: {
-      title: 'Werk na opleiding', purpose: 'Labour-market outcomes', legal_basis: 'IVC 22/123', valid_from: '2020-01-01', valid_to: '2099-12-31',
-      researchers: ['researcher:an'], approved: { vdab_set: ['birth_year', 'sex'], rsz_set: ['loon_cent'] }, key_variables: ['birth_year', 'sex'], k: 3,
-    },
-  })).body;
-
   let releaseId = '';
   await t.test('an operator runs the job, watches it, reads the report and builds a release', async (t) => {
     const page = await signIn(await context(), server.base, token('operator:olivia'));
@@ -118,7 +111,22 @@ t.test('the demo story through the console, as supplier, two operators and resea
     t.match(await page.locator('table.calendar').innerText(), /rsz_set[\s\S]*vdab_set/, 'the calendar lists both datasets');
     await check(t, { page, name: 'operator-calendar' });
     await page.getByRole('link', { name: 'Projects' }).click();
+    const form = page.locator('form.register');
+    await form.getByLabel('Title').fill('Werk na opleiding');
+    await form.getByLabel('Purpose').fill('Labour-market outcomes after training');
+    await form.getByLabel('Legal basis').fill('IVC 22/123');
+    await form.getByLabel('Valid from').fill('2020-01-01');
+    await form.getByLabel('Valid to').fill('2099-12-31');
+    await form.getByLabel('Researchers').fill('an');
+    await form.getByLabel('Approved variables').fill(JSON.stringify({ vdab_set: ['birth_year', 'sex'], rsz_set: ['loon_cent'] }));
+    await form.getByLabel('Key variables').fill('birth_year, sex');
+    await form.getByLabel('k', { exact: true }).fill('3');
+    await form.getByRole('button', { name: 'Register' }).click();
+    t.match(await form.getByRole('alert').innerText(), /researcher:<name>/, 'the form refuses a researcher the API would refuse, before sending');
+    await form.getByLabel('Researchers').fill('researcher:an');
+    await form.getByRole('button', { name: 'Register' }).click();
     await page.locator('.card h3').filter({ hasText: 'Werk na opleiding' }).waitFor();
+    t.match(await page.locator('.card').first().innerText(), /researcher:an[\s\S]*vdab_set: birth_year, sex/, 'the registered project is shown');
     await check(t, { page, name: 'operator-projects' });
     await page.getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('button', { name: 'Run the job' }).click();
