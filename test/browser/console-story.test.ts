@@ -86,7 +86,26 @@ t.test('the demo story through the console, as supplier, two operators and resea
     const page = await signIn(await context(), server.base, token('supplier:vdab'));
     t.equal(await page.locator('.page-heading').innerText(), 'My datasets', 'the supplier lands on its datasets');
     await check(t, { page, name: 'supplier-datasets' });
+    // Keyboard only: focus lands on the page heading; the navigation is a Shift+Tab away.
+    const focused = () => page.evaluate('document.activeElement.textContent') as Promise<string>;
+    t.equal(await focused(), 'My datasets', 'after sign-in, focus is on the page heading');
+    await page.keyboard.press('Shift+Tab');
+    t.equal(await focused(), 'My deliveries', 'Shift+Tab reaches the navigation');
+    await page.keyboard.press('Enter');
+    await page.locator('.page-heading').filter({ hasText: 'My deliveries' }).waitFor();
+    t.equal(await focused(), 'My deliveries', 'Enter opens that page and focuses its heading');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('.page-heading').filter({ hasText: 'My datasets' }).waitFor();
     await page.getByLabel('Period', { exact: true }).fill('2024Q1');
+    const wrong = people.slice(0, 3).map((p) => `${p.insz},${p.surname}`).join('\n');
+    await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'wrong.csv', mimeType: 'text/csv', buffer: Buffer.from(`insz,familienaam\n${wrong}\n`) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const refusal = page.locator('.upload-status [role=alert]');
+    await refusal.waitFor();
+    t.match(await refusal.innerText(), /KOPPEL_ERR_INGEST_HEADER/, 'a refused upload shows the coded reason');
+    await check(t, { page, name: 'supplier-upload-refused' });
     await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'vdab-2024Q1.csv', mimeType: 'text/csv', buffer: Buffer.from(csvFor(people)) });
     await page.getByRole('button', { name: 'Upload' }).click();
     const done = page.locator('.notice.ok');
