@@ -7,7 +7,8 @@ import { UsageError, write, type CommandIo } from './args.js';
 
 export const USAGE = `koppel: linkage engine for a trusted third party
 
-  koppel demo                      the main job end to end on examples/ (temp data dir, fresh key)
+  koppel demo   [--serve [--port P]] the main job end to end on examples/ (temp data dir, fresh key);
+                                   --serve keeps serving the console until Ctrl-C
   koppel serve  [--data-dir D] [--keys K] [--port P] [--host H]
   koppel link   --config job.json --out DIR [--keys K] [--quiet]
   koppel keys   init|list          [--keys K]

@@ -20,6 +20,8 @@ import { releaseReviewRoutes } from './routes/release-review.js';
 import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 import { productRoutes } from './routes/products.js';
+import { listingRoutes } from './routes/listings.js';
+import { registerConsole } from './console.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -61,6 +63,8 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
   await productRoutes(app, ctx);
+  await listingRoutes(app, ctx);
+  await registerConsole(app);
   return app;
 }
 

@@ -113,6 +113,14 @@ export class Jobs {
     return row === undefined ? null : jobRecord(row);
   }
 
+  /** The newest `limit` jobs (of one project if given), without their reports and files: a listing stays small. */
+  list(filter: { projectId?: string; limit: number }): JobRecord[] {
+    const rows = this.db.prepare<[string | null, string | null, number], JobRow>(`SELECT id, project_id, status, settings_json, progress_json,
+      NULL AS report_json, error_json, NULL AS files_json, created_at, created_by, started_at, finished_at, updated_at
+      FROM jobs WHERE (? IS NULL OR project_id = ?) ORDER BY created_at DESC, id DESC LIMIT ?`).all(filter.projectId ?? null, filter.projectId ?? null, filter.limit);
+    return rows.map(jobRecord);
+  }
+
   /** Publish the job's files and report.json, once; a second call is KOPPEL_ERR_STORE_CONFLICT. */
   writeFiles(jobId: string, files: readonly { name: string; table: Table }[], report: object): void {
     const staging = this.stageFor(jobId);

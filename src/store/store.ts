@@ -155,6 +155,7 @@ export class Store {
   createJob(projectId: string, settings: object, by: string): JobRecord { return this.jobs.create(projectId, settings, by); }
   updateJob(id: string, patch: JobPatch): void { this.jobs.update(id, patch); }
   getJob(id: string): JobRecord | null { return this.jobs.get(id); }
+  listJobs(filter: { projectId?: string; limit: number }): JobRecord[] { return this.jobs.list(filter); }
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
