@@ -112,7 +112,8 @@ export type HierarchySpec =
   | { readonly prefixes: readonly number[] }
   | { readonly groups: readonly Readonly<Record<string, string>>[] };
 
-export type Role = 'operator' | 'supplier' | 'researcher';
+/** `reviewer`: reads a job's clerical review queue and decides its pairs, nothing else. */
+export type Role = 'operator' | 'supplier' | 'researcher' | 'reviewer';
 
 export interface Principal {
   readonly role: Role;
@@ -123,7 +124,7 @@ export interface Principal {
 
 /** Names of principals as written: letters, digits, `.`, `_`, `-`; compared case-insensitively. */
 export const PRINCIPAL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-const PRINCIPAL_TEXT = /^(operator|supplier|researcher):([A-Za-z0-9._-]{1,64})$/;
+const PRINCIPAL_TEXT = /^(operator|supplier|researcher|reviewer):([A-Za-z0-9._-]{1,64})$/;
 
 /**
  * The one form in which a principal is stored and compared: `role:name` in lower case, after

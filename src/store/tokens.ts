@@ -16,7 +16,7 @@ const TOKEN = /^kpl_(tok_[0-9a-f]{20})_([A-Za-z0-9_-]{43})$/;
 export function parsePrincipal(text: string): Principal {
   const id = canonicalPrincipal(text);
   if (id === null) {
-    throw new KoppelError('KOPPEL_ERR_AUTH_BAD_ROLE', 'a principal must be operator:<name>, supplier:<name> or researcher:<name> (name: letters, digits, . - _; at most 64)', { length: text.length });
+    throw new KoppelError('KOPPEL_ERR_AUTH_BAD_ROLE', 'a principal must be operator:<name>, supplier:<name>, researcher:<name> or reviewer:<name> (name: letters, digits, . - _; at most 64)', { length: text.length });
   }
   const colon = id.indexOf(':');
   return { role: id.slice(0, colon) as Role, name: id.slice(colon + 1), id };
