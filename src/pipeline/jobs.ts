@@ -7,6 +7,7 @@
  * (link-worker-client.ts), so the server keeps answering while a job runs.
  */
 import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
 import { blockingRules, settingsProblems } from './job-schema.js';
@@ -35,6 +36,8 @@ export interface JobRequest {
   readonly threshold?: number;
   /** The uncertain band sent to clerical review, in match weights; default: README "Clerical review". */
   readonly review?: ReviewBand;
+  /** Where the pair stage runs (link/link-engine.ts); default in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface JobSettings {
@@ -45,6 +48,8 @@ export interface JobSettings {
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
   readonly review: ReviewBand | null;
+  /** Absent in jobs stored before the setting existed: in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 /** Jobs running in this process, so that shutdown can wait for them (each ends its worker first). */
@@ -135,6 +140,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
     deliveries: deliveries.map((d) => d.id), fields, columns,
     unique: request.unique ?? null, blocking: request.blocking === undefined ? null : blockingRules(request.blocking), threshold: request.threshold ?? null,
     review: request.review ?? null,
+    engine: request.engine ?? 'in-process',
   };
   const job = ctx.store.createJob(project.id, settings, principal.id);
   recordAudit(ctx, { actor: principal.id, action: 'job.start', target: job.id, outcome: 'ok', detail: { project: project.id, deliveries: settings.deliveries } });
@@ -166,6 +172,7 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
     threshold: settings.threshold,
     review: settings.review,
     decisions: settledDecisions(ctx, settings.deliveries),
+    engine: settings.engine ?? 'in-process',
   };
 }
 

@@ -4,7 +4,7 @@
  * ```
  *   read    stored linkage.arrow files (paths and hashes handed out by the store), verified,
  *           then read batch by batch -> EncodedSources
- *   link    linkRecords -> clusters and links; the keys the store needs for person ids
+ *   link    linkRecords, on the job's engine -> clusters and links; the keys the store needs for person ids
  *   files   person id per cluster (resolved in SQLite on the main thread) -> clusters.arrow,
  *           links.arrow as IPC file bytes
  * ```
@@ -13,7 +13,8 @@
  * layout; the main thread does those.
  */
 import type { ColumnSpec } from '../model.js';
-import { linkRecords, type LinkResult } from '../link/link-records.js';
+import type { LinkResult } from '../link/link-records.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { linkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import type { EncodedSource, FieldQuality } from '../pseudonymise/encoded-source.js';
@@ -27,6 +28,7 @@ import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
 import type { ReviewBand } from '../link/clerical-decisions.js';
 import { clericalDecisions, reviewFiles, type DecisionRef } from './review-file.js';
+import { linkOnEngine } from './sql-engine/link-engines.js';
 
 export interface LinkSourceInput {
   /** The delivery id: the engine's source name and the label in the job files. */
@@ -51,6 +53,8 @@ export interface LinkTaskInput {
   readonly review?: ReviewBand | null;
   /** Earlier clerical decisions on records of these deliveries. */
   readonly decisions?: readonly DecisionRef[];
+  /** Where the pair stage runs (default in-process); the DuckDB engine is opened, its package loaded, in this task's thread. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface LinkedSummary extends PersonKeys {
@@ -104,13 +108,13 @@ export class LinkTask {
     return this.sources.reduce((a, s) => a + s.size, 0);
   }
 
-  link(): LinkedSummary {
+  async link(): Promise<LinkedSummary> {
     const deliveries = this.input.sources.map((s) => s.delivery);
     const settings = linkSettings({
       blocking: this.input.blocking, threshold: this.input.threshold, review: this.input.review ?? null,
       decisions: clericalDecisions(this.input.decisions ?? [], deliveries, this.rows),
     });
-    const result = linkRecords(this.sources, settings, { releaseInputs: true });
+    const result = await linkOnEngine(this.input.engine ?? 'in-process', this.sources, settings, { releaseInputs: true });
     this.result = result;
     const summary: LinkedSummary = {
       ...personKeys(result, this.pseudonyms, this.rows),

@@ -1,20 +1,11 @@
 /**
- * The one place clerical review writes to the person change log. The log (a store class with
- * `record({ kind, personsBefore, personsAfter, evidence, run, by })`) is being built alongside;
- * until this store has it, each change is an audit entry of the same shape, so nothing is lost.
+ * The one place clerical review writes to the person change log (store/person-changes.ts):
+ * each merge or split a decision caused, with the decision as evidence (record references and
+ * the verdict; never a value from an upload), the job as the run, and the reviewer.
  */
 import type { PipelineContext } from './context.js';
-import { recordAudit } from './audit.js';
 import type { PersonChange } from './review-persons.js';
 
-interface ChangeLog {
-  record(change: PersonChange & { evidence: object; run: string; by: string }): unknown;
-}
-
-export function recordPersonChanges(ctx: PipelineContext, changes: readonly PersonChange[], evidence: object, run: string, by: string): void {
-  const log = (ctx.store as unknown as { personChanges?: ChangeLog }).personChanges;
-  for (const change of changes) {
-    if (log !== undefined) log.record({ ...change, evidence, run, by });
-    else recordAudit(ctx, { actor: by, action: `person.${change.kind}`, target: run, outcome: 'ok', detail: { persons_before: change.personsBefore, persons_after: change.personsAfter, evidence } });
-  }
+export function recordPersonChanges(ctx: PipelineContext, changes: readonly PersonChange[], evidence: string, run: string, by: string): void {
+  for (const change of changes) ctx.store.personChanges.record({ ...change, evidence, run, by });
 }

@@ -37,7 +37,7 @@ export function decideReviewPair(ctx: PipelineContext, principal: Principal, job
     ctx.store.reviews.decide(before.left, before.right, decision, principal.id, { id: jobId, pair });
     const previous = before.state === 'open' ? null : before.state;
     const { changes, moved } = await rederivePersons(ctx, queue.job);
-    const evidence = { review: { job: jobId, pair, decision, left: before.left, right: before.right } };
+    const evidence = `review decision on job ${jobId} pair ${pair}: ${decision} (records ${before.left.delivery}#${before.left.row} and ${before.right.delivery}#${before.right.row})`;
     recordAudit(ctx, { actor: principal.id, action: 'review.decide', target: jobId, outcome: 'ok', detail: { pair, decision, previous, left: before.left, right: before.right, merges: changes.filter((c) => c.kind === 'merge').length, splits: changes.filter((c) => c.kind === 'split').length } });
     recordPersonChanges(ctx, changes, evidence, jobId, principal.id);
     queue.refresh();

@@ -4,7 +4,7 @@
  * as the OpenAPI document at /docs/json.
  */
 import { ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES } from '../model.js';
-import { blockingSchema, columnsSchema, fieldsSchema, thresholdSchema, uniqueSchema } from '../pipeline/job-schema.js';
+import { blockingSchema, columnsSchema, engineSchema, fieldsSchema, thresholdSchema, uniqueSchema } from '../pipeline/job-schema.js';
 
 /**
  * Ids are `<prefix>_<20 hex>`: anything else is refused by the schema, so that no error message
@@ -214,6 +214,7 @@ export const jobBodySchema = {
       description: 'The uncertain band sent to clerical review, in total match weights (log2 odds); default: match probability 0.2 to 0.9, widened to hold the threshold',
       properties: { lower: { type: 'number' }, upper: { type: 'number' } },
     },
+    engine: engineSchema,
   },
 } as const;
 

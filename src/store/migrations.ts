@@ -165,7 +165,29 @@ export const MIGRATIONS: readonly Migration[] = [
   // 6: a delivery declared empty on purpose (?empty=true: a period without records), told apart
   // from a delivery that lost its rows
   `ALTER TABLE deliveries ADD COLUMN declared_empty INTEGER NOT NULL DEFAULT 0 CHECK (declared_empty IN (0, 1));`,
-  // 7: clerical review decisions on uncertain pairs (review-decisions.ts)
+  // 7: the change log of persistent persons: merges and splits, append-only (person-changes.ts)
+  `
+  CREATE TABLE person_changes (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT NOT NULL CHECK (kind IN ('merge', 'split')),
+    persons_before TEXT NOT NULL,        -- JSON array of persistent ids
+    persons_after  TEXT NOT NULL,        -- JSON array of persistent ids
+    evidence       TEXT NOT NULL,        -- a machine summary, never a value from an upload
+    run            TEXT NOT NULL,        -- job id or review decision id
+    by             TEXT NOT NULL,
+    at             TEXT NOT NULL
+  );
+  CREATE INDEX person_changes_run ON person_changes (run);
+  CREATE INDEX person_changes_at ON person_changes (at);
+  CREATE TABLE person_change_persons (
+    person    INTEGER NOT NULL,
+    change_id INTEGER NOT NULL REFERENCES person_changes(id),
+    PRIMARY KEY (person, change_id)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER person_changes_no_update BEFORE UPDATE ON person_changes BEGIN SELECT RAISE(ABORT, 'the person change log is append-only'); END;
+  CREATE TRIGGER person_changes_no_delete BEFORE DELETE ON person_changes BEGIN SELECT RAISE(ABORT, 'the person change log is append-only'); END;
+  `,
+  // 8: clerical review decisions on uncertain pairs (review-decisions.ts)
   `
   CREATE TABLE review_decisions (
     left_delivery  TEXT NOT NULL REFERENCES deliveries(id),

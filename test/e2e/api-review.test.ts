@@ -102,7 +102,13 @@ t.test('uncertain pairs go to a review queue; decisions change the persons, are 
   const { body: audit } = await op.request<{ entries: { actor: string; action: string; detail: { pair?: number; decision?: string } }[] }>('GET', '/v1/audit?limit=1000');
   const decisions = audit.entries.filter((e) => e.action === 'review.decide');
   t.same(decisions.map((e) => [e.actor, e.detail.pair, e.detail.decision]), [['reviewer:rita', linked.pair, 'non-match'], ['operator:olivia', unlinked.pair, 'match'], ['reviewer:rita', unsure.pair, 'unsure']], 'each decision is audited with its reviewer');
-  t.ok(audit.entries.some((e) => e.action === 'person.split') && audit.entries.some((e) => e.action === 'person.merge'), 'the person changes are recorded');
+  const changes = server.runtime.store.personChanges.list({ run: queued.id });
+  t.same(changes.filter((c) => c.by === 'reviewer:rita').map((c) => c.kind), ['split'], 'the non-match\'s split is in the person change log, with the reviewer');
+  t.equal(changes[0].personsBefore[0], before(linked.left), 'the split names the person it split');
+  // A match may also take a record from the person it was linked to (a unique source's record joins one person only): a split too.
+  const merged = changes.filter((c) => c.by === 'operator:olivia' && c.kind === 'merge');
+  t.same(merged.map((c) => c.personsBefore), [[before(unlinked.left), before(unlinked.right)].sort((x, y) => x - y)], 'the match\'s merge names the two persons it merged');
+  t.match(changes[0].evidence, /review decision on job job_\w+ pair \d+: non-match/, 'the evidence is the decision');
   const { body: reported } = await op.request<{ report: { review: { decided: Record<string, number>; estimate_from_review: { precision: number | null; linked_pairs: { reviewed: number } }; estimate_of_model: { precision: number } } } }>('GET', `/v1/jobs/${queued.id}`);
   t.same(reported.report.review.decided, { match: 1, 'non-match': 1, unsure: 1 });
   t.equal(reported.report.review.estimate_from_review.linked_pairs.reviewed, 1, 'the sample size is reported');
