@@ -47,7 +47,7 @@ const recordView = {
 
 const pairParams = {
   type: 'object', required: ['id', 'pair'],
-  properties: { id: idOf('job'), pair: { type: 'integer', minimum: 0, maximum: 4_294_967_295 } },
+  properties: { id: idOf('job'), pair: { type: 'string', pattern: '^(0|[1-9][0-9]{0,8})$', description: 'The pair\'s number in the queue' } },
 } as const;
 
 export async function reviewRoutes(app: FastifyInstance, ctx: PipelineContext): Promise<void> {
@@ -78,7 +78,7 @@ export async function reviewRoutes(app: FastifyInstance, ctx: PipelineContext): 
     },
   }, async (request) => listReviewQueue(ctx, request.params.id, request.query));
 
-  app.get<{ Params: { id: string; pair: number } }>('/v1/jobs/:id/review/:pair', {
+  app.get<{ Params: { id: string; pair: string } }>('/v1/jobs/:id/review/:pair', {
     config: { roles: [...ROLES] },
     schema: {
       tags: ['review'], summary: 'One pair of the queue, with the two records\' releasable attributes (never a name, number or birth date)',
@@ -86,9 +86,9 @@ export async function reviewRoutes(app: FastifyInstance, ctx: PipelineContext): 
       params: pairParams,
       response: { 200: { type: 'object', properties: { ...pairSchema.properties, records: { type: 'object', properties: { left: recordView, right: recordView } } } }, ...errorResponses, 409: { $ref: 'Error#' } },
     },
-  }, async (request) => readReviewPair(ctx, request.params.id, request.params.pair));
+  }, async (request) => readReviewPair(ctx, request.params.id, Number(request.params.pair)));
 
-  app.post<{ Params: { id: string; pair: number }; Body: { decision: Decision } }>('/v1/jobs/:id/review/:pair', {
+  app.post<{ Params: { id: string; pair: string }; Body: { decision: Decision } }>('/v1/jobs/:id/review/:pair', {
     config: { roles: [...ROLES] },
     schema: {
       tags: ['review'], summary: 'Decide a pair (match, non-match or unsure): stored for later runs, audited, applied to the job\'s persons',
@@ -107,5 +107,5 @@ export async function reviewRoutes(app: FastifyInstance, ctx: PipelineContext): 
         ...errorResponses, 409: { $ref: 'Error#' },
       },
     },
-  }, async (request) => decideReviewPair(ctx, principalOf(request), request.params.id, request.params.pair, request.body.decision));
+  }, async (request) => decideReviewPair(ctx, principalOf(request), request.params.id, Number(request.params.pair), request.body.decision));
 }
