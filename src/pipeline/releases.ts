@@ -22,6 +22,7 @@ import { recordAudit } from './audit.js';
 import { exposureError, exposureOf, uncovered, type ExposureShare } from './release-exposure.js';
 import { openReleaseRunner } from './release-worker-client.js';
 import type { AssembledSummary } from './release-worker-tasks.js';
+import { refuseProductOwners } from './product-four-eyes.js';
 
 export interface BuildOptions {
   /** Why the researchers may hold this release next to others sharing its record-level columns (release-exposure.ts). */
@@ -148,6 +149,7 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
   if (existing.created_by === principal.id) {
     throw new KoppelError('KOPPEL_ERR_AUTH_FOUR_EYES', `${principal.id} built release ${releaseId} and may not approve it; a second operator must`, { release: releaseId });
   }
+  refuseProductOwners(ctx, principal, existing);
   // Releases approved since this one was built may now share its record-level columns.
   const project = ctx.store.getProject(existing.project_id);
   const draft = existing.manifest as unknown as ReleaseManifest;

@@ -10,7 +10,7 @@ import { blockingSchema, columnsSchema, engineSchema, fieldsSchema, thresholdSch
  * Ids are `<prefix>_<20 hex>`: anything else is refused by the schema, so that no error message
  * ever repeats a path segment that could hold an identifier.
  */
-export const idOf = (prefix: 'dlv' | 'job' | 'rel' | 'prj' | 'tok') => ({ type: 'string', pattern: `^${prefix}_[0-9a-f]{20}$` }) as const;
+export const idOf = (prefix: 'dlv' | 'job' | 'rel' | 'prj' | 'tok' | 'prd') => ({ type: 'string', pattern: `^${prefix}_[0-9a-f]{20}$` }) as const;
 const freeObject = { type: 'object', additionalProperties: true } as const;
 const isoDate = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 

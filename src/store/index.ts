@@ -11,6 +11,7 @@ export { GENESIS_MAC } from './audit-chain.js';
 export { verifyAuditReadOnly } from './audit-verify.js';
 export { appendAuditHead } from './audit-head-file.js';
 export type { RefusedUpload } from './timeliness-records.js';
+export type { ProductRecord, ProductRunError, ProductRunRecord } from './products.js';
 export { assertPrivateDir } from './private-dirs.js';
 export type {
   AuditEntry, AuditHead, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord, StoredFile,

@@ -21,6 +21,7 @@ import type { Keyring } from './keyring.js';
 import { removeOrphans, type DataDirs } from './orphans.js';
 import { Persons } from './persons.js';
 import { PersonChanges } from './person-changes.js';
+import { Products } from './products.js';
 import type {
   AuditEntry, AuditHead, AuditInput, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus,
   JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, StoredFile, TokenInfo,
@@ -61,6 +62,8 @@ export class Store {
   private readonly ledger: ReleaseLedger;
   private readonly chain: AuditChain;
   private readonly timeliness: TimelinessRecords;
+  /** Recurrent products and their runs (products.ts). */
+  readonly products: Products;
   private readonly keyring: Keyring | undefined;
   /** Clerical review decisions (review-decisions.ts). */
   readonly reviews: ReviewDecisions;
@@ -87,6 +90,7 @@ export class Store {
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
       this.reviews = new ReviewDecisions(this.db);
+      this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
