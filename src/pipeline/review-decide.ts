@@ -34,11 +34,13 @@ export function decideReviewPair(ctx: PipelineContext, principal: Principal, job
   return inTurn(jobId, async () => {
     const queue = await JobQueue.open(ctx, jobId);
     const before = queue.view(pair);
-    ctx.store.reviews.decide(before.left, before.right, decision, principal.id, { id: jobId, pair });
     const previous = before.state === 'open' ? null : before.state;
+    // Stored and audited first: the decision stands even if applying it to the persons fails
+    // (the next decision or run applies it then).
+    ctx.store.reviews.decide(before.left, before.right, decision, principal.id, { id: jobId, pair });
+    recordAudit(ctx, { actor: principal.id, action: 'review.decide', target: jobId, outcome: 'ok', detail: { pair, decision, previous, left: before.left, right: before.right } });
     const { changes, moved } = await rederivePersons(ctx, queue.job);
     const evidence = `review decision on job ${jobId} pair ${pair}: ${decision} (records ${before.left.delivery}#${before.left.row} and ${before.right.delivery}#${before.right.row})`;
-    recordAudit(ctx, { actor: principal.id, action: 'review.decide', target: jobId, outcome: 'ok', detail: { pair, decision, previous, left: before.left, right: before.right, merges: changes.filter((c) => c.kind === 'merge').length, splits: changes.filter((c) => c.kind === 'split').length } });
     recordPersonChanges(ctx, changes, evidence, jobId, principal.id);
     queue.refresh();
     await updateReport(ctx, queue);

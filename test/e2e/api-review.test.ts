@@ -123,4 +123,10 @@ t.test('uncertain pairs go to a review queue; decisions change the persons, are 
   const again = await allPairs(rita, rerun.id);
   t.notOk(again.some((p) => samePair(p, linked) || samePair(p, unlinked)), 'decided pairs are not asked again');
   t.ok(again.some((p) => samePair(p, unsure)), 'an unsure pair is asked again');
+
+  // A job on the national number alone has no uncertain pairs, hence no queue.
+  const { body: detOnly } = await op.request<{ id: string }>('POST', jobs, { json: { deliveries: body.deliveries, fields: [{ name: 'insz', type: 'national_id' }] } });
+  t.equal((await waitForJob(op, detOnly.id)).status, 'succeeded');
+  t.equal(await codeOf(rita.request('GET', `/v1/jobs/${detOnly.id}/review`)), '404 KOPPEL_ERR_LINK_NO_REVIEW', 'a job without a probabilistic pass has no queue');
+  t.equal(await codeOf(rita.request('GET', '/v1/jobs/job_00000000000000000000/review')), '404 KOPPEL_ERR_STORE_NOT_FOUND', 'an unknown job is 404');
 });
