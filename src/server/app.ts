@@ -21,7 +21,10 @@ import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 import { tableRoutes } from './routes/tables.js';
 import { openDataRoutes } from './routes/open-data.js';
+import { reviewRoutes } from './routes/review.js';
 import { productRoutes } from './routes/products.js';
+import { listingRoutes } from './routes/listings.js';
+import { registerConsole } from './console.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -64,7 +67,10 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await timelinessRoutes(app, ctx);
   await tableRoutes(app, ctx);
   await openDataRoutes(app, ctx);
+  await reviewRoutes(app, ctx);
   await productRoutes(app, ctx);
+  await listingRoutes(app, ctx);
+  await registerConsole(app);
   return app;
 }
 

@@ -14,6 +14,6 @@ export type { RefusedUpload } from './timeliness-records.js';
 export type { ProductRecord, ProductRunError, ProductRunRecord } from './products.js';
 export { assertPrivateDir } from './private-dirs.js';
 export type {
-  AuditEntry, AuditHead, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord, StoredFile,
+  AuditEntry, AuditHead, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus, JobRecord, ProjectRecord, ReleaseRecord, StoredFile,
 } from './records.js';
 export type { TableSpecRecord, TableVersionRecord } from './table-records.js';

@@ -54,7 +54,7 @@ const CONTRACT_ROUTES = [
 /** Routes that take a JSON body. */
 const JSON_BODY_ROUTES = new Set([
   'post /v1/datasets', 'post /v1/projects', 'post /v1/projects/{project}/jobs', 'post /v1/releases/{id}/withdraw',
-  'post /v1/projects/{project}/products', 'put /v1/products/{id}',
+  'post /v1/projects/{project}/products', 'put /v1/products/{id}', 'post /v1/jobs/{id}/review/{pair}',
   'post /v1/projects/{project}/tables', 'post /v1/table-versions/{id}/withdraw',
 ]);
 
