@@ -44,5 +44,9 @@ let pool: WorkerPool<TableTasks> | undefined;
 export async function runSuppression(task: SuppressionTask, where: 'worker' | 'inline'): Promise<SuppressedTable> {
   if (where === 'inline') return suppressHere(task);
   pool ??= new WorkerPool<TableTasks>({ from: import.meta.url, entry: 'table-worker', role: 'suppressing a table', size: 1, start: 'on-demand' });
-  return pool.run('suppress', task);
+  // The per-record arrays (tens of MB for millions of records) are moved, not copied: the
+  // build does not read them again.
+  const buffers = new Set<ArrayBufferLike>([...task.input.leaves.map((l) => l.buffer), task.input.contributor.buffer]);
+  if (task.input.value !== null) buffers.add(task.input.value.buffer);
+  return pool.run('suppress', task, [...buffers].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer));
 }
