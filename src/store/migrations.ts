@@ -165,4 +165,26 @@ export const MIGRATIONS: readonly Migration[] = [
   // 6: a delivery declared empty on purpose (?empty=true: a period without records), told apart
   // from a delivery that lost its rows
   `ALTER TABLE deliveries ADD COLUMN declared_empty INTEGER NOT NULL DEFAULT 0 CHECK (declared_empty IN (0, 1));`,
+  // 7: master-key rotation windows (key-rotations.ts): at most one open at a time, and while it
+  // is open the pairs (old-key pseudonym, new-key pseudonym) seen in uploads, per delivery
+  // (`staging:<dir>` until the delivery commits). The pairs are deleted when the window closes.
+  `
+  CREATE TABLE key_rotations (
+    id          INTEGER PRIMARY KEY,
+    old_key_id  TEXT NOT NULL,
+    new_key_id  TEXT NOT NULL UNIQUE,
+    started_at  TEXT NOT NULL,
+    started_by  TEXT NOT NULL,
+    closed_at   TEXT,
+    closed_by   TEXT,
+    forced      INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1))
+  );
+  CREATE UNIQUE INDEX key_rotations_open ON key_rotations ((1)) WHERE closed_at IS NULL;
+  CREATE TABLE key_map (
+    delivery       TEXT NOT NULL,
+    old_pseudonym  BLOB NOT NULL,
+    new_pseudonym  BLOB NOT NULL
+  );
+  CREATE INDEX key_map_delivery ON key_map (delivery);
+  `,
 ];
