@@ -8,7 +8,7 @@ import pino from 'pino';
 import { initKey, listKeys } from '../store/index.js';
 import { loadConfig } from '../config.js';
 import { openRuntime } from '../pipeline/runtime.js';
-import { retireBlockers, retireKey, rotateKey, rotationStatus } from '../pipeline/key-rotation.js';
+import { retireBlockersNow, retireKey, rotateKey, rotationStatus } from '../pipeline/key-rotation.js';
 import { UsageError, parseFlags, write, type CommandIo } from './args.js';
 
 const ACTOR = 'cli';
@@ -52,7 +52,7 @@ function runRotation(action: string, flags: { keys?: string; 'data-dir'?: string
     if (action === 'rotation') {
       const status = rotationStatus(ctx, ACTOR);
       if (flags.json === true) {
-        write(io.stdout, JSON.stringify(status === null ? { rotation: null } : { ...status, retire: retireBlockers(status) }));
+        write(io.stdout, JSON.stringify(status === null ? { rotation: null } : { ...status, retire: retireBlockersNow(ctx, status) }));
         return 0;
       }
       if (status === null) {
@@ -60,7 +60,7 @@ function runRotation(action: string, flags: { keys?: string; 'data-dir'?: string
         return 0;
       }
       const r = status.rotation;
-      const { reasons, cost } = retireBlockers(status);
+      const { reasons, cost } = retireBlockersNow(ctx, status);
       const lines = [
         `rotation ${r.old_key_id} -> ${r.new_key_id}: started ${r.started_at} by ${r.started_by}; ${r.closed_at === null ? 'open' : `retired ${r.closed_at} by ${r.closed_by ?? '?'}${r.forced ? ' (forced)' : ''}`}`,
         `persons under the old key: ${status.persons_old}; mapped to the new key: ${status.persons_mapped}; left: ${status.persons_old - status.persons_mapped}`,

@@ -8,6 +8,7 @@ import { KoppelError } from '../errors.js';
 import { initKey, newKeyId, type RotationRecord, type RotationStatus } from '../store/index.js';
 import { recordAudit } from './audit.js';
 import type { PipelineContext } from './context.js';
+import { seriesUnder } from './key-window.js';
 
 /** A key id newer than `current` (ids sort by their creation second, then 4 random hex digits). */
 function keyIdAfter(current: string): string {
@@ -45,15 +46,22 @@ export function rotationStatus(ctx: PipelineContext, actor: string): RotationSta
 }
 
 /** Why the old key is still needed (empty: it is not), and what retiring now costs. */
-export function retireBlockers(status: RotationStatus): { reasons: string[]; cost: string } {
+function retireBlockers(status: RotationStatus, series: readonly string[]): { reasons: string[]; cost: string } {
   const reasons: string[] = [];
   if (status.jobs_active > 0) reasons.push(`${status.jobs_active} job(s) are queued or running`);
   if (status.datasets_waiting.length > 0) reasons.push(`dataset(s) ${status.datasets_waiting.join(', ')} have not been delivered under the new key yet`);
+  if (series.length > 0) reasons.push(`longitudinal project(s) ${series.join(', ')} release under the old key`);
   const left = status.persons_old - status.persons_mapped;
   const oldOnly = status.deliveries[status.rotation.old_key_id] ?? 0;
   const cost = `${left} person(s) not seen during the window will get a new persistent id (and new release pseudonyms) when they are next delivered; `
-    + `${oldOnly} current delivery(ies) made under the old key only will link with each other and with deliveries made during the window, never with later ones, until they are delivered again`;
+    + `${oldOnly} current delivery(ies) made under the old key only will link with each other and with deliveries made during the window, never with later ones, until they are delivered again`
+    + (series.length > 0 ? `; the next release of ${series.join(', ')} will have new pseudonyms that researchers cannot join with the earlier releases` : '');
   return { reasons, cost };
+}
+
+/** `retireBlockers` for the newest window as the store has it now. */
+export function retireBlockersNow(ctx: PipelineContext, status: RotationStatus): { reasons: string[]; cost: string } {
+  return retireBlockers(status, status.rotation.closed_at === null ? seriesUnder(ctx, status.rotation.old_key_id) : []);
 }
 
 /**
@@ -68,7 +76,7 @@ export function retireKey(ctx: PipelineContext, actor: string, force: boolean): 
     throw new KoppelError('KOPPEL_ERR_KEY_UNKNOWN_ID', `the keyring does not hold the rotation's new key ${open.new_key_id} as its current key; restore that key file first`, { keyId: open.new_key_id });
   }
   const status = ctx.store.keyRotations.status()!;
-  const { reasons, cost } = retireBlockers(status);
+  const { reasons, cost } = retireBlockersNow(ctx, status);
   const detail = { old_key_id: open.old_key_id, new_key_id: open.new_key_id, persons_left: status.persons_old - status.persons_mapped, deliveries_old_key_only: status.deliveries[open.old_key_id] ?? 0 };
   if (reasons.length > 0 && !force) {
     recordAudit(ctx, { actor, action: 'keys.retire', target: open.old_key_id, outcome: 'refused', detail: { ...detail, reasons } });

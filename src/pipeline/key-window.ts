@@ -47,6 +47,25 @@ export function commonKey(deliveries: readonly DeliveryRecord[]): string {
   return [...common].sort().at(-1)!;
 }
 
+/**
+ * The master key a longitudinal project's release pseudonyms are made under: the key of its
+ * approved releases while the keyring still holds it (so a rotation window does not break the
+ * series), else the current key (a new series: README "Key rotation").
+ */
+export function seriesKeyId(ctx: PipelineContext, projectId: string): string {
+  const purpose = PURPOSES.release(projectId);
+  for (const release of ctx.store.listReleases({ projectIds: [projectId], status: 'approved' })) {
+    const keyId = (release.manifest.key_ids as Record<string, string> | undefined)?.[purpose];
+    if (keyId !== undefined) return ctx.keyring.ids().includes(keyId) ? keyId : ctx.keyring.currentId;
+  }
+  return ctx.keyring.currentId;
+}
+
+/** Longitudinal projects whose release series is made under `keyId`. */
+export function seriesUnder(ctx: PipelineContext, keyId: string): string[] {
+  return ctx.store.listProjects().filter((p) => p.longitudinal === true && seriesKeyId(ctx, p.id) === keyId && ctx.store.ledgerReleases(p.id).length > 0).map((p) => p.id);
+}
+
 /** Persons known under either key of an open window gain the other key's pseudonym (no-op without a window). */
 export function mapWindowPersons(ctx: PipelineContext, deliveries: readonly DeliveryRecord[]): void {
   const added = ctx.store.keyRotations.mapPersons(deliveries.map((d) => d.id));

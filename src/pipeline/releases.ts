@@ -16,6 +16,7 @@ import {
 import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
 import { concatNumbers } from '../util/arrow-columns.js';
 import { purposeKey, type PipelineContext } from './context.js';
+import { seriesKeyId } from './key-window.js';
 import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
 import { densePersons, generaliseKeyVariables, methodCodes, releaseSources } from './release-sources.js';
@@ -54,7 +55,8 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   // Per-release pseudonyms unless the project is longitudinal (design.md "Keys").
   const releaseId = ctx.store.newReleaseId();
   const purpose = project.longitudinal === true ? PURPOSES.release(project.id) : PURPOSES.release(project.id, releaseId);
-  const keyId = ctx.keyring.currentId;
+  // A longitudinal series keeps its key through a key rotation window (key-window.ts).
+  const keyId = project.longitudinal === true ? seriesKeyId(ctx, project.id) : ctx.keyring.currentId;
   const releaseKey = project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : derivePurposeKey(ctx.keyring.get(keyId), purpose);
   const rules = metadataRules(project.release_metadata);
   // A longitudinal project's releases are joinable: the new one is made consistent with the

@@ -131,7 +131,7 @@ t.test('a rotation window keeps every person\'s persistent id, closes with a sea
   t.notOk(readdirSync(keysDir).some((n) => n.startsWith(oldKey)), 'no copy of the old key was kept anywhere in the keys dir');
 });
 
-t.test('retire --force closes a window that is still needed, and says what it cost', async (t) => {
+t.test('a longitudinal series keeps its pseudonyms through the window; retire --force ends it and says what that costs', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koppel-rot-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   initKey(path.join(dir, 'keys'));
@@ -140,11 +140,28 @@ t.test('retire --force closes a window that is still needed, and says what it co
   const { ctx } = runtime;
   t.throws(() => retireKey(ctx, 'cli', true), { code: 'KOPPEL_ERR_KEY_NO_ROTATION' }, 'nothing to retire before a rotation');
   registerDataset(ctx, olivia, testDatasetSchema('vdab_set', 'vdab'));
-  await receiveDelivery(ctx, { principal: supplier('vdab'), dataset: 'vdab_set', period: '2024', body: Readable.from([Buffer.from(csvFor(makePeople(20, 2)))]), contentType: 'text/csv', supersede: false });
+  const project = registerProject(ctx, olivia, {
+    title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
+    approved: { vdab_set: ['birth_year', 'loon_cent'] }, key_variables: ['birth_year'], k: 2, longitudinal: true,
+  }).id;
+  const people = makePeople(40, 2);
+  const upload = async (period: string) => (await receiveDelivery(ctx, {
+    principal: supplier('vdab'), dataset: 'vdab_set', period, body: Readable.from([Buffer.from(csvFor(people))]), contentType: 'text/csv', supersede: false,
+  })).delivery.id;
+  const release = async (delivery: string) => {
+    const draft = await buildRelease(ctx, olivia, await runJob(t, ctx, project, [delivery]));
+    const approved = approveRelease(ctx, operator('omar'), draft.id);
+    const persons = (await ctx.store.openReleaseFile(approved.id, 'persons'))!;
+    return new Set((await persons.table()).getChild('pseudonym')!.toArray() as string[]);
+  };
+  const first = await release(await upload('2024'));
   rotateKey(ctx, 'cli');
+  const second = await release(await upload('2025'));
+  t.same([...second].sort(), [...first].sort(), 'the release made in the window has the series\' pseudonyms');
+  t.throws(() => retireKey(ctx, 'cli', false), { code: 'KOPPEL_ERR_KEY_STILL_NEEDED', message: new RegExp(`longitudinal project\\(s\\) ${project} release under the old key`) });
   const forced = retireKey(ctx, 'cli', true);
   t.equal(forced.forced, true);
-  t.match(forced.cost, /1 current delivery\(ies\) made under the old key only/);
+  t.match(forced.cost, new RegExp(`next release of ${project} will have new pseudonyms`));
   t.equal(ctx.store.keyRotations.latest()?.forced, true, 'the window records that it was forced');
   t.ok(ctx.store.verifyAudit().ok);
 });
