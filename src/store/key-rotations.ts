@@ -10,8 +10,9 @@
  * A pair (old pseudonym, new pseudonym) of one upload row is how a person "reappears": every
  * person known under the old key whose old pseudonym is in a pair gains the new pseudonym for
  * the same person id in `person_pseudonyms` (and a person first given an id under the new key
- * gains the old one, so a job under either key finds the same id). Pairs are staged under
- * `staging:<dir>` while an upload is written and claimed by its delivery id at commit.
+ * gains the old one, so a job under either key finds the same id). Pairs are stored under their
+ * upload's tag (`staging:<dir>`) as the upload is written; its commit records which delivery the
+ * upload became (one row, not a rewrite of every pair).
  */
 import { KoppelError } from '../errors.js';
 import type { Db } from './database.js';
@@ -86,7 +87,7 @@ export class KeyRotations {
     return this.db.transaction(() => {
       const open = this.requireOpen();
       this.db.prepare('UPDATE key_rotations SET closed_at = ?, closed_by = ?, forced = ? WHERE id = ?').run(now(), by, forced ? 1 : 0, open.id);
-      this.db.prepare('DELETE FROM key_map').run();
+      this.db.exec('DELETE FROM key_map; DELETE FROM key_map_deliveries');
       return recordOf(this.db.prepare<[number], RotationRow>('SELECT * FROM key_rotations WHERE id = ?').get(open.id)!);
     }).immediate();
   }
@@ -107,18 +108,18 @@ export class KeyRotations {
     const blob = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, count * 32);
     this.db.prepare(`
       WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < @count)
-      INSERT INTO key_map (delivery, old_pseudonym, new_pseudonym)
+      INSERT INTO key_map (upload, old_pseudonym, new_pseudonym)
       SELECT @tag, substr(@old, x * 32 + 1, 32), substr(@new, x * 32 + 1, 32) FROM i`).run({ count, tag, old: blob(oldPseudonyms), new: blob(newPseudonyms) });
   }
 
   /** Gives staged pairs to their delivery; call inside the delivery's commit transaction. */
   claimPairs(tag: string, deliveryId: string): void {
-    this.db.prepare('UPDATE key_map SET delivery = ? WHERE delivery = ?').run(deliveryId, tag);
+    this.db.prepare('INSERT INTO key_map_deliveries (upload, delivery) VALUES (?, ?)').run(tag, deliveryId);
   }
 
   /** Drops the staged pairs of an upload that did not commit. */
   dropPairs(tag: string): void {
-    this.db.prepare('DELETE FROM key_map WHERE delivery = ?').run(tag);
+    this.db.prepare('DELETE FROM key_map WHERE upload = ?').run(tag);
   }
 
   /**
@@ -135,12 +136,12 @@ export class KeyRotations {
         INSERT OR IGNORE INTO person_pseudonyms (key_id, pseudonym, person_id)
         SELECT @new, m.new_pseudonym, p.person_id FROM key_map m
         JOIN person_pseudonyms p ON p.key_id = @old AND p.pseudonym = m.old_pseudonym
-        WHERE m.delivery IN (SELECT value FROM json_each(@ids))`).run(params).changes;
+        WHERE m.upload IN (SELECT upload FROM key_map_deliveries WHERE delivery IN (SELECT value FROM json_each(@ids)))`).run(params).changes;
       const backward = this.db.prepare(`
         INSERT OR IGNORE INTO person_pseudonyms (key_id, pseudonym, person_id)
         SELECT @old, m.old_pseudonym, p.person_id FROM key_map m
         JOIN person_pseudonyms p ON p.key_id = @new AND p.pseudonym = m.new_pseudonym
-        WHERE m.delivery IN (SELECT value FROM json_each(@ids))`).run(params).changes;
+        WHERE m.upload IN (SELECT upload FROM key_map_deliveries WHERE delivery IN (SELECT value FROM json_each(@ids)))`).run(params).changes;
       return forward + backward;
     }).immediate();
   }

@@ -166,8 +166,9 @@ export const MIGRATIONS: readonly Migration[] = [
   // from a delivery that lost its rows
   `ALTER TABLE deliveries ADD COLUMN declared_empty INTEGER NOT NULL DEFAULT 0 CHECK (declared_empty IN (0, 1));`,
   // 7: master-key rotation windows (key-rotations.ts): at most one open at a time, and while it
-  // is open the pairs (old-key pseudonym, new-key pseudonym) seen in uploads, per delivery
-  // (`staging:<dir>` until the delivery commits). The pairs are deleted when the window closes.
+  // is open the pairs (old-key pseudonym, new-key pseudonym) seen in uploads, per upload
+  // (`staging:<dir>`), and the delivery each committed upload became. All pairs are deleted when
+  // the window closes.
   `
   CREATE TABLE key_rotations (
     id          INTEGER PRIMARY KEY,
@@ -181,10 +182,14 @@ export const MIGRATIONS: readonly Migration[] = [
   );
   CREATE UNIQUE INDEX key_rotations_open ON key_rotations ((1)) WHERE closed_at IS NULL;
   CREATE TABLE key_map (
-    delivery       TEXT NOT NULL,
+    upload         TEXT NOT NULL,
     old_pseudonym  BLOB NOT NULL,
     new_pseudonym  BLOB NOT NULL
   );
-  CREATE INDEX key_map_delivery ON key_map (delivery);
+  CREATE INDEX key_map_upload ON key_map (upload);
+  CREATE TABLE key_map_deliveries (
+    upload    TEXT PRIMARY KEY,
+    delivery  TEXT NOT NULL UNIQUE
+  );
   `,
 ];
