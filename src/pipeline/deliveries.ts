@@ -19,6 +19,7 @@ import { LinkageEncoder, encodingFields, encodingKeys, linkageColumns } from './
 import type { FieldQuality } from '../pseudonymise/encoded-source.js';
 import { deliveryFormatMetadata } from './delivery-format.js';
 import { OldKeyCopy, mapWindowPersons } from './key-window.js';
+import { productsAfterDelivery } from './product-runs.js';
 
 export interface UploadRequest {
   readonly principal: Principal;
@@ -155,10 +156,7 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       supersede: req.supersede,
       withRow: copy?.claim,
     });
-    if (copy !== null) {
-      if (result.created) mapWindowPersons(ctx, [result.delivery]);
-      else copy.discard();
-    }
+    if (copy !== null && !result.created) copy.discard();
     recordAudit(ctx, {
       actor: req.principal.id,
       action: result.created ? 'delivery.upload' : 'delivery.upload.repeat',
@@ -167,6 +165,10 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       detail: { dataset: req.dataset, period: req.period, declared_empty: declaredEmpty, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes,
         body_sha256: result.delivery.body_sha256, files: ctx.store.deliveryAuditFiles(result.delivery) },
     });
+    // During a key rotation window: the persons of this delivery gain their new-key pseudonym.
+    if (copy !== null && result.created) mapWindowPersons(ctx, [result.delivery]);
+    // The period may now be complete for a recurrent product (idempotent: a repeat starts nothing new).
+    productsAfterDelivery(ctx, result.delivery);
     return result;
   } catch (err) {
     staging.abort();

@@ -7,6 +7,7 @@
  * (link-worker-client.ts), so the server keeps answering while a job runs.
  */
 import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
 import { blockingRules, settingsProblems } from './job-schema.js';
@@ -32,6 +33,8 @@ export interface JobRequest {
   /** Rules as lists of field names; a lone name stands for a list of one. */
   readonly blocking?: readonly (string | readonly string[])[];
   readonly threshold?: number;
+  /** Where the pair stage runs (link/link-engine.ts); default in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface JobSettings {
@@ -41,6 +44,8 @@ export interface JobSettings {
   readonly unique: Readonly<Record<string, boolean>> | null;
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  /** Absent in jobs stored before the setting existed: in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 /** Jobs running in this process, so that shutdown can wait for them (each ends its worker first). */
@@ -129,6 +134,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const settings: JobSettings = {
     deliveries: deliveries.map((d) => d.id), fields, columns,
     unique: request.unique ?? null, blocking: request.blocking === undefined ? null : blockingRules(request.blocking), threshold: request.threshold ?? null,
+    engine: request.engine ?? 'in-process',
   };
   const job = ctx.store.createJob(project.id, settings, principal.id);
   recordAudit(ctx, { actor: principal.id, action: 'job.start', target: job.id, outcome: 'ok', detail: { project: project.id, deliveries: settings.deliveries } });
@@ -158,6 +164,7 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
     fields: settings.fields,
     blocking: settings.blocking,
     threshold: settings.threshold,
+    engine: settings.engine ?? 'in-process',
   };
 }
 

@@ -94,6 +94,7 @@ export class OldKeyCopy {
   private readonly sink: Sink;
   private readonly tag: string;
   private oldPseudonyms: Data<FixedSizeBinary> | null = null;
+  private claimed = false;
 
   private constructor(private readonly ctx: PipelineContext, readonly oldKeyId: string, schema: DatasetSchema, private readonly spec: Schema, staging: Staging) {
     this.linkKey = purposeKey(ctx, PURPOSES.nationalId, oldKeyId);
@@ -144,10 +145,13 @@ export class OldKeyCopy {
   }
 
   /** For the commit's transaction: the staged pairs become the delivery's. */
-  readonly claim = (deliveryId: string): void => this.ctx.store.keyRotations.claimPairs(this.tag, deliveryId);
+  readonly claim = (deliveryId: string): void => {
+    this.ctx.store.keyRotations.claimPairs(this.tag, deliveryId);
+    this.claimed = true;
+  };
 
-  /** After a failed or repeated upload: its staged pairs go. */
+  /** After a failed or repeated upload: its staged pairs go (never those of a committed delivery). */
   discard(): void {
-    this.ctx.store.keyRotations.dropPairs(this.tag);
+    if (!this.claimed) this.ctx.store.keyRotations.dropPairs(this.tag);
   }
 }

@@ -4,7 +4,7 @@
  * ```
  *   read    stored linkage.arrow files (paths and hashes handed out by the store), verified,
  *           then read batch by batch -> EncodedSources
- *   link    linkRecords -> clusters and links; the keys the store needs for person ids
+ *   link    linkRecords, on the job's engine -> clusters and links; the keys the store needs for person ids
  *   files   person id per cluster (resolved in SQLite on the main thread) -> clusters.arrow,
  *           links.arrow as IPC file bytes
  * ```
@@ -13,7 +13,8 @@
  * layout; the main thread does those.
  */
 import type { ColumnSpec } from '../model.js';
-import { linkRecords, type LinkResult } from '../link/link-records.js';
+import type { LinkResult } from '../link/link-records.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { linkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import type { EncodedSource, FieldQuality } from '../pseudonymise/encoded-source.js';
@@ -25,6 +26,7 @@ import { deliveryFormatOf } from './delivery-format.js';
 import { encodedSourceOf, type JobField } from './linkage-encoding.js';
 import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
+import { linkOnEngine } from './sql-engine/link-engines.js';
 
 export interface LinkSourceInput {
   /** The delivery id: the engine's source name and the label in the job files. */
@@ -45,6 +47,8 @@ export interface LinkTaskInput {
   readonly fields: readonly JobField[];
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  /** Where the pair stage runs (default in-process); the DuckDB engine is opened, its package loaded, in this task's thread. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface LinkedSummary extends PersonKeys {
@@ -96,8 +100,9 @@ export class LinkTask {
     return this.sources.reduce((a, s) => a + s.size, 0);
   }
 
-  link(): LinkedSummary {
-    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }), { releaseInputs: true });
+  async link(): Promise<LinkedSummary> {
+    const settings = linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold });
+    const result = await linkOnEngine(this.input.engine ?? 'in-process', this.sources, settings, { releaseInputs: true });
     this.result = result;
     const summary: LinkedSummary = {
       ...personKeys(result, this.pseudonyms, this.rows),
