@@ -21,6 +21,8 @@ import { commonKey, mapWindowPersons } from './key-window.js';
 import { ensureJobSpace } from './job-space.js';
 import { openLinkRunner, type LinkRunner } from './link-worker-client.js';
 import type { LinkTaskInput } from './link-worker-tasks.js';
+import type { ReviewBand } from '../link/clerical-decisions.js';
+import { reviewSummary, settledDecisions } from './review-file.js';
 
 export interface JobRequest {
   readonly deliveries: readonly string[];
@@ -33,6 +35,8 @@ export interface JobRequest {
   /** Rules as lists of field names; a lone name stands for a list of one. */
   readonly blocking?: readonly (string | readonly string[])[];
   readonly threshold?: number;
+  /** The uncertain band sent to clerical review, in match weights; default: README "Clerical review". */
+  readonly review?: ReviewBand;
   /** Where the pair stage runs (link/link-engine.ts); default in-process. */
   readonly engine?: LinkEngineName;
 }
@@ -44,6 +48,7 @@ export interface JobSettings {
   readonly unique: Readonly<Record<string, boolean>> | null;
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  readonly review: ReviewBand | null;
   /** Absent in jobs stored before the setting existed: in-process. */
   readonly engine?: LinkEngineName;
 }
@@ -126,6 +131,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   // Deliveries made before, during and after a key rotation window link on the key they share.
   const linkKey = commonKey(deliveries);
   const { fields, columnOf } = resolveFields(ctx, deliveries, request);
+  if (request.review !== undefined && !(request.review.lower <= request.review.upper)) badJob('review.lower must not exceed review.upper');
   // Planned before it starts: the deliveries' row counts and the fields' widths give the peak.
   checkMemoryBudget(estimateLinkMemory(deliveries.map((d) => d.rows_kept), fields), ctx.config.memoryBudget);
   ensureJobSpace(ctx, deliveries);
@@ -134,6 +140,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const settings: JobSettings = {
     deliveries: deliveries.map((d) => d.id), fields, columns,
     unique: request.unique ?? null, blocking: request.blocking === undefined ? null : blockingRules(request.blocking), threshold: request.threshold ?? null,
+    review: request.review ?? null,
     engine: request.engine ?? 'in-process',
   };
   const job = ctx.store.createJob(project.id, settings, principal.id);
@@ -164,6 +171,8 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
     fields: settings.fields,
     blocking: settings.blocking,
     threshold: settings.threshold,
+    review: settings.review,
+    decisions: settledDecisions(ctx, settings.deliveries),
     engine: settings.engine ?? 'in-process',
   };
 }
@@ -195,6 +204,7 @@ async function runJob(
       links: linked.links,
       deliveries: deliveries.map((d, i) => ({ delivery: d.id, dataset: d.dataset, period: d.period, records: linked.records[i], unique: linked.unique[i] })),
       linkage: linked.report,
+      review: reviewSummary(linked.review),
       total_ms: Math.round(performance.now() - started),
     };
     await ctx.store.writeJobFileBytes(jobId, files.files, report);

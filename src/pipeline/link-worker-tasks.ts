@@ -26,6 +26,8 @@ import { deliveryFormatOf } from './delivery-format.js';
 import { encodedSourceOf, type JobField } from './linkage-encoding.js';
 import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
+import type { ReviewBand } from '../link/clerical-decisions.js';
+import { clericalDecisions, reviewFiles, type DecisionRef } from './review-file.js';
 import { linkOnEngine } from './sql-engine/link-engines.js';
 
 export interface LinkSourceInput {
@@ -47,6 +49,10 @@ export interface LinkTaskInput {
   readonly fields: readonly JobField[];
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  /** The review band in match weights; null = the default (link/clerical.ts). */
+  readonly review?: ReviewBand | null;
+  /** Earlier clerical decisions on records of these deliveries. */
+  readonly decisions?: readonly DecisionRef[];
   /** Where the pair stage runs (default in-process); the DuckDB engine is opened, its package loaded, in this task's thread. */
   readonly engine?: LinkEngineName;
 }
@@ -57,6 +63,8 @@ export interface LinkedSummary extends PersonKeys {
   readonly unique: readonly boolean[];
   readonly links: number;
   readonly report: LinkReport;
+  /** The review queue's band, size, and band pairs left out of a full queue. */
+  readonly review: { readonly band: ReviewBand; readonly pairs: number; readonly truncated: number } | null;
 }
 
 export interface JobFiles {
@@ -101,7 +109,11 @@ export class LinkTask {
   }
 
   async link(): Promise<LinkedSummary> {
-    const settings = linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold });
+    const deliveries = this.input.sources.map((s) => s.delivery);
+    const settings = linkSettings({
+      blocking: this.input.blocking, threshold: this.input.threshold, review: this.input.review ?? null,
+      decisions: clericalDecisions(this.input.decisions ?? [], deliveries, this.rows),
+    });
     const result = await linkOnEngine(this.input.engine ?? 'in-process', this.sources, settings, { releaseInputs: true });
     this.result = result;
     const summary: LinkedSummary = {
@@ -110,6 +122,7 @@ export class LinkTask {
       unique: this.sources.map((s) => s.unique),
       links: result.links.length,
       report: result.report,
+      review: result.review === null ? null : { band: result.review.band, pairs: result.review.length, truncated: result.review.truncated },
     };
     // The encodings are no longer needed: let them go before the files are built.
     this.sources = [];
@@ -122,7 +135,10 @@ export class LinkTask {
     if (personIds.length !== this.result.clusterCount) {
       throw new RangeError(`${personIds.length} person ids for ${this.result.clusterCount} clusters`);
     }
-    return jobFiles(this.result, personIds, this.rows, this.input.sources.map((s) => s.delivery));
+    const deliveries = this.input.sources.map((s) => s.delivery);
+    const job = jobFiles(this.result, personIds, this.rows, deliveries);
+    if (this.result.review === null) return job;
+    return { ...job, files: [...job.files, ...reviewFiles(this.result.review, this.rows, deliveries)] };
   }
 }
 

@@ -10,9 +10,10 @@
  *                                                                    delivery or a product change comes
  *
  * A period's deliveries are, per dataset, one for the whole period or else every period of the
- * dataset's schedule within it (a quarter of a monthly dataset needs its three months). A run that a stopped server left running
- * is marked failed at the next start and tried once more then; never twice in a row on the same
- * inputs, so a run that kills the server cannot keep doing so.
+ * dataset's schedule within it (a quarter of a monthly dataset needs its three months). A run
+ * that a stopped server left running is marked failed at the next start and tried once more
+ * then; never twice in a row on the same inputs, so a run that kills the server cannot keep
+ * doing so.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { isKoppelError, KoppelError } from '../errors.js';
@@ -118,16 +119,23 @@ function considerPeriod(ctx: PipelineContext, product: ProductRecord, period: st
   queue = work;
 }
 
-/** Every period of the product whose deliveries are all in (at registration, a change, a start). */
+/**
+ * Every period of the product whose deliveries are all in (at registration, a change, a start).
+ * Never throws into the registration or change, which has been stored; a fault is logged.
+ */
 export function considerProduct(ctx: PipelineContext, product: ProductRecord): void {
-  const periods = new Set<string>();
-  for (const dataset of product.datasets) {
-    for (const d of ctx.store.listDeliveries({ dataset, status: 'current' })) {
-      const period = productPeriodOf(product, d.period);
-      if (period !== null) periods.add(period);
+  try {
+    const periods = new Set<string>();
+    for (const dataset of product.datasets) {
+      for (const d of ctx.store.listDeliveries({ dataset, status: 'current' })) {
+        const period = productPeriodOf(product, d.period);
+        if (period !== null) periods.add(period);
+      }
     }
+    for (const period of [...periods].sort((a, b) => periodStartDay(a) - periodStartDay(b))) considerPeriod(ctx, product, period);
+  } catch (err) {
+    ctx.log.error({ err, product: product.id }, 'could not consider the periods of a product');
   }
-  for (const period of [...periods].sort((a, b) => periodStartDay(a) - periodStartDay(b))) considerPeriod(ctx, product, period);
 }
 
 /**

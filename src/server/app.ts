@@ -19,7 +19,10 @@ import { releaseRoutes } from './routes/releases.js';
 import { releaseReviewRoutes } from './routes/release-review.js';
 import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
+import { reviewRoutes } from './routes/review.js';
 import { productRoutes } from './routes/products.js';
+import { listingRoutes } from './routes/listings.js';
+import { registerConsole } from './console.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -60,7 +63,10 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await releaseReviewRoutes(app, ctx);
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
+  await reviewRoutes(app, ctx);
   await productRoutes(app, ctx);
+  await listingRoutes(app, ctx);
+  await registerConsole(app);
   return app;
 }
 

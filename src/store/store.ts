@@ -36,6 +36,7 @@ import { TimelinessRecords, type RefusedUpload, type TimelinessNotice } from './
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
 import { newId } from './ids.js';
+import { ReviewDecisions } from './review-decisions.js';
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -67,6 +68,8 @@ export class Store {
   private readonly keyring: Keyring | undefined;
   /** Master-key rotation windows and the pseudonym pairs seen in them (key-rotations.ts). */
   readonly keyRotations: KeyRotations;
+  /** Clerical review decisions (review-decisions.ts). */
+  readonly reviews: ReviewDecisions;
   private closed = false;
 
   constructor(opts: StoreOptions) {
@@ -90,6 +93,7 @@ export class Store {
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
       this.keyRotations = new KeyRotations(this.db);
+      this.reviews = new ReviewDecisions(this.db);
       this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
       this.keyring = opts.keyring;
@@ -161,6 +165,7 @@ export class Store {
   createJob(projectId: string, settings: object, by: string): JobRecord { return this.jobs.create(projectId, settings, by); }
   updateJob(id: string, patch: JobPatch): void { this.jobs.update(id, patch); }
   getJob(id: string): JobRecord | null { return this.jobs.get(id); }
+  listJobs(filter: { projectId?: string; limit: number }): JobRecord[] { return this.jobs.list(filter); }
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
@@ -170,6 +175,8 @@ export class Store {
     this.ensureFreeSpace(files.reduce((sum, f) => sum + f.bytes.byteLength, 0), `the files of job ${jobId}`);
     return this.jobs.writeFileBytes(jobId, files, report);
   }
+  /** Replaces a job's recorded file (its persons after clerical decisions); see jobs.ts. */
+  replaceJobFile(jobId: string, file: NamedBytes): void { this.jobs.replaceFileBytes(jobId, file); }
   /** A job file, verified, then read batch by batch into one table. */
   async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobFileRef(jobId, name)); }
   /** A job file's location and recorded hash, for a reader off the main thread. */
