@@ -239,4 +239,31 @@ export const MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   CREATE INDEX review_decisions_right ON review_decisions (right_delivery);
   `,
+  // 10: master-key rotation windows (key-rotations.ts): at most one open at a time, and while it
+  // is open the pairs (old-key pseudonym, new-key pseudonym) seen in uploads, per upload
+  // (`staging:<dir>`), and the delivery each committed upload became. All pairs are deleted when
+  // the window closes.
+  `
+  CREATE TABLE key_rotations (
+    id          INTEGER PRIMARY KEY,
+    old_key_id  TEXT NOT NULL,
+    new_key_id  TEXT NOT NULL UNIQUE,
+    started_at  TEXT NOT NULL,
+    started_by  TEXT NOT NULL,
+    closed_at   TEXT,
+    closed_by   TEXT,
+    forced      INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1))
+  );
+  CREATE UNIQUE INDEX key_rotations_open ON key_rotations ((1)) WHERE closed_at IS NULL;
+  CREATE TABLE key_map (
+    upload         TEXT NOT NULL,
+    old_pseudonym  BLOB NOT NULL,
+    new_pseudonym  BLOB NOT NULL
+  );
+  CREATE INDEX key_map_upload ON key_map (upload);
+  CREATE TABLE key_map_deliveries (
+    upload    TEXT PRIMARY KEY,
+    delivery  TEXT NOT NULL UNIQUE
+  );
+  `,
 ];
