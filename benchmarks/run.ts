@@ -17,8 +17,9 @@ import anonymise from './anonymise.js';
 import sqlEngine from './sql-engine.js';
 import tables from './tables.js';
 import turnaround from './turnaround.js';
+import keyRotation from './key-rotation.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, tables, turnaround];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, tables, turnaround, keyRotation];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;

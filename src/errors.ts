@@ -27,6 +27,9 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_KEY_INVALID: { status: 500, meaning: 'A key file is malformed or has unsafe permissions.', fix: 'Restore the key file or fix its permissions (0600).' },
   KOPPEL_ERR_KEY_UNKNOWN_ID: { status: 500, meaning: 'Data refers to a key id that the keyring does not hold.', fix: 'Restore the key file with that id.' },
   KOPPEL_ERR_KEY_EXISTS: { status: 409, meaning: 'A key with that id already exists.', fix: 'Keys are never overwritten; choose another id.' },
+  KOPPEL_ERR_KEY_ROTATION_OPEN: { status: 409, meaning: 'A key rotation window is already open.', fix: 'Finish it first: `koppel keys rotation` shows what is left, `koppel keys retire` closes it.' },
+  KOPPEL_ERR_KEY_NO_ROTATION: { status: 409, meaning: 'No key rotation window is open.', fix: 'Start one with `koppel keys rotate`.' },
+  KOPPEL_ERR_KEY_STILL_NEEDED: { status: 409, meaning: 'The old key of the rotation window is still needed: a job is running, or a dataset has not been delivered under the new key yet.', fix: 'Wait for the jobs and the deliveries the message lists, or retire with `--force` and accept what the message says it costs.' },
 
   // authentication and authorisation
   KOPPEL_ERR_AUTH_MISSING_TOKEN: { status: 401, meaning: 'The request has no bearer token.', fix: 'Send `Authorization: Bearer <token>`.' },
@@ -68,6 +71,7 @@ export const ERROR_CATALOGUE = {
   // linkage
   KOPPEL_ERR_LINK_BAD_JOB: { status: 400, meaning: 'The job request or job file is invalid.', fix: 'Correct the settings listed in the message.' },
   KOPPEL_ERR_LINK_UNKNOWN_DELIVERY: { status: 404, meaning: 'A job names a delivery that does not exist.', fix: 'Use delivery ids returned by uploads.' },
+  KOPPEL_ERR_LINK_KEYS_DIFFER: { status: 422, meaning: 'A job\'s deliveries were pseudonymised under keys that no two of them share (made before and after a key rotation window).', fix: 'Link them in separate jobs, or have the older deliveries uploaded again (`?supersede=true`) so they are made under the current key.' },
   KOPPEL_ERR_LINK_DELIVERY_NOT_ALLOWED: { status: 422, meaning: 'A job names a delivery whose dataset the project does not approve, or a superseded one.', fix: 'Use current deliveries of the datasets the project approves.' },
   KOPPEL_ERR_LINK_NO_REVIEW: { status: 404, meaning: 'The job has no review queue: it ran without a probabilistic pass, or before clerical review existed.', fix: 'Run the job again to get a queue of uncertain pairs.' },
   KOPPEL_ERR_LINK_UNKNOWN_PAIR: { status: 404, meaning: 'The job\'s review queue has no pair with that number.', fix: 'Use a pair number from GET /v1/jobs/{id}/review.' },

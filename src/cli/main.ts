@@ -13,6 +13,7 @@ export const USAGE = `koppel: linkage engine for a trusted third party
   koppel link   --config job.json --out DIR [--keys K] [--quiet]
   koppel table  --config table.json --out DIR   a table from a local file, suppressed and audited
   koppel keys   init|list          [--keys K]
+  koppel keys   rotate|rotation [--json]|retire [--force]  [--data-dir D] [--keys K]
   koppel token  create --role operator:<name>|supplier:<name>|researcher:<name>|reviewer:<name> [--expires-in DAYS] [--data-dir D] [--keys K]
   koppel token  revoke <token-id>  [--data-dir D] [--keys K]
   koppel token  list               [--data-dir D] [--keys K]

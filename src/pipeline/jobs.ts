@@ -17,6 +17,7 @@ import type { PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
 import { linkageColumns, type JobField } from './linkage-encoding.js';
 import { resolvePersonIds } from './person-ids.js';
+import { commonKey, mapWindowPersons } from './key-window.js';
 import { ensureJobSpace } from './job-space.js';
 import { openLinkRunner, type LinkRunner } from './link-worker-client.js';
 import type { LinkTaskInput } from './link-worker-tasks.js';
@@ -127,8 +128,8 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const project = ctx.store.getProject(projectId);
   if (project === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no project ${projectId}`, { project: projectId });
   const deliveries = checkDeliveries(ctx, project, request.deliveries);
-  const keyIds = new Set(deliveries.map((d) => d.key_id));
-  if (keyIds.size > 1) badJob(`the deliveries were pseudonymised under different keys (${[...keyIds].join(', ')}); re-keying comes with key rotation`);
+  // Deliveries made before, during and after a key rotation window link on the key they share.
+  const linkKey = commonKey(deliveries);
   const { fields, columnOf } = resolveFields(ctx, deliveries, request);
   if (request.review !== undefined && !(request.review.lower <= request.review.upper)) badJob('review.lower must not exceed review.upper');
   // Planned before it starts: the deliveries' row counts and the fields' widths give the peak.
@@ -145,7 +146,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const job = ctx.store.createJob(project.id, settings, principal.id);
   recordAudit(ctx, { actor: principal.id, action: 'job.start', target: job.id, outcome: 'ok', detail: { project: project.id, deliveries: settings.deliveries } });
   const work = new Promise<void>((resolve) => setImmediate(resolve))
-    .then(() => runJob(ctx, job.id, principal, deliveries, settings, columnOf))
+    .then(() => runJob(ctx, job.id, principal, deliveries, settings, columnOf, linkKey))
     .finally(() => running.delete(work));
   running.add(work);
   return job;
@@ -158,11 +159,11 @@ export function readJob(ctx: PipelineContext, id: string): JobRecord {
 }
 
 /** What the link task needs: per delivery its stored linkage file (as the store hands it out) and columns. */
-function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>): LinkTaskInput {
+function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>, linkKey: string): LinkTaskInput {
   return {
     sources: deliveries.map((d) => ({
       delivery: d.id,
-      file: ctx.store.deliveryFileRef(d.id, 'linkage'),
+      file: ctx.store.deliveryFileRef(d.id, 'linkage', d.key_id === linkKey ? undefined : linkKey),
       unique: settings.unique?.[d.dataset] ?? null,
       columns: Object.fromEntries(columnOf.get(d.dataset)!),
       quality: ((d.report as { linkage_fields?: Record<string, FieldQuality> }).linkage_fields) ?? {},
@@ -182,18 +183,20 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
  * short transactions and writes the files in slices, so the server keeps answering.
  */
 async function runJob(
-  ctx: PipelineContext, jobId: string, principal: Principal, deliveries: DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>,
+  ctx: PipelineContext, jobId: string, principal: Principal, deliveries: DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>, linkKey: string,
 ): Promise<void> {
   let runner: LinkRunner | null = null;
   try {
-    const input = linkTaskInput(ctx, deliveries, settings, columnOf);
+    const input = linkTaskInput(ctx, deliveries, settings, columnOf, linkKey);
     runner = await openLinkRunner(ctx, input);
     const started = performance.now();
     ctx.store.updateJob(jobId, { status: 'running', progress: { stage: 'read', deliveries: deliveries.length } });
     const linked = await runner.link((records) => ctx.store.updateJob(jobId, { progress: { stage: 'link', records } }));
 
     ctx.store.updateJob(jobId, { progress: { stage: 'persons', persons: linked.clusterCount } });
-    const personIds = await resolvePersonIds(ctx, linked, deliveries);
+    mapWindowPersons(ctx, deliveries); // during a key rotation: persons known under either key
+    const personIds = await resolvePersonIds(ctx, linked, deliveries, { keyId: linkKey });
+    mapWindowPersons(ctx, deliveries);
     const files = await runner.files(personIds);
     const report = {
       persons: files.persons,

@@ -17,6 +17,7 @@ import {
 } from '../release/index.js';
 import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord, StoredFile } from '../store/index.js';
 import { purposeKey, type PipelineContext } from './context.js';
+import { seriesKeyId } from './key-window.js';
 import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
 import { exposureError, exposureOf, uncovered, type ExposureShare } from './release-exposure.js';
@@ -49,7 +50,8 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   // Per-release pseudonyms unless the project is longitudinal (design.md "Keys").
   const releaseId = ctx.store.newReleaseId();
   const purpose = project.longitudinal === true ? PURPOSES.release(project.id) : PURPOSES.release(project.id, releaseId);
-  const keyId = ctx.keyring.currentId;
+  // A longitudinal series keeps its key through a key rotation window (key-window.ts).
+  const keyId = project.longitudinal === true ? seriesKeyId(ctx, project.id) : ctx.keyring.currentId;
   const releaseKey = project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : derivePurposeKey(ctx.keyring.get(keyId), purpose);
   // A longitudinal project's releases are joinable: the new one is made consistent with the
   // ledger of its approved ones (release/longitudinal.ts).

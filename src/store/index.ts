@@ -3,7 +3,8 @@
  * Nothing else in Koppel imports better-sqlite3 or reads key files.
  */
 export { openStore, Store, type NamedBytes } from './store.js';
-export { initKey, listKeys, loadKeyring, type Keyring } from './keyring.js';
+export { initKey, listKeys, loadKeyring, newKeyId, type Keyring } from './keyring.js';
+export type { RotationRecord, RotationStatus } from './key-rotations.js';
 export { parsePrincipal } from './tokens.js';
 export { readStoredTable, type StoredFileRef } from './stored-files.js';
 export { writeStagedBytes, writeStagedTable, type StagingRef } from './staging.js';

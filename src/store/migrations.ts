@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { canonicalisePrincipals } from './canonical-principals.js';
+import { TABLES_MIGRATION } from './table-migration.js';
 
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -239,47 +240,33 @@ export const MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   CREATE INDEX review_decisions_right ON review_decisions (right_delivery);
   `,
-  // 10: aggregate tables (table-records.ts): specifications, their versions (draft, approved,
-  // superseded; withdrawn apart), each version's output files, and the ledger of its cells
+  // 10: master-key rotation windows (key-rotations.ts): at most one open at a time, and while it
+  // is open the pairs (old-key pseudonym, new-key pseudonym) seen in uploads, per upload
+  // (`staging:<dir>`), and the delivery each committed upload became. All pairs are deleted when
+  // the window closes.
   `
-  CREATE TABLE table_specs (
-    id         TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL REFERENCES projects(id),
-    name       TEXT NOT NULL,
-    spec_json  TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    UNIQUE (project_id, name)
+  CREATE TABLE key_rotations (
+    id          INTEGER PRIMARY KEY,
+    old_key_id  TEXT NOT NULL,
+    new_key_id  TEXT NOT NULL UNIQUE,
+    started_at  TEXT NOT NULL,
+    started_by  TEXT NOT NULL,
+    closed_at   TEXT,
+    closed_by   TEXT,
+    forced      INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1))
   );
-  CREATE TABLE table_versions (
-    id               TEXT PRIMARY KEY,
-    table_id         TEXT NOT NULL REFERENCES table_specs(id),
-    project_id       TEXT NOT NULL REFERENCES projects(id),
-    job_id           TEXT NOT NULL REFERENCES jobs(id),
-    status           TEXT NOT NULL CHECK (status IN ('draft', 'approved', 'superseded')),
-    version          INTEGER,                -- set at approval: 1, 2, ... per table
-    manifest_json    TEXT NOT NULL,
-    dimensions_json  TEXT NOT NULL,          -- the dimensions' labels and levels: a cell's coordinates (table-shape.ts)
-    measure          TEXT NOT NULL,
-    cell_values      BLOB NOT NULL,          -- per cell, the protected value (count or sum), Float64 little-endian
-    cell_status      BLOB NOT NULL,          -- per cell, 0 published, 1 primary, 2 secondary
-    created_at       TEXT NOT NULL,
-    created_by       TEXT NOT NULL,
-    approved_at      TEXT,
-    approved_by      TEXT,
-    superseded_by    TEXT,
-    withdrawn_at     TEXT,
-    withdrawn_by     TEXT,
-    withdrawn_reason TEXT,
-    UNIQUE (table_id, version)
+  CREATE UNIQUE INDEX key_rotations_open ON key_rotations ((1)) WHERE closed_at IS NULL;
+  CREATE TABLE key_map (
+    upload         TEXT NOT NULL,
+    old_pseudonym  BLOB NOT NULL,
+    new_pseudonym  BLOB NOT NULL
   );
-  CREATE INDEX table_versions_project ON table_versions (project_id, status);
-  CREATE TABLE table_files (
-    version_id TEXT NOT NULL REFERENCES table_versions(id),
-    name       TEXT NOT NULL,
-    sha256     TEXT NOT NULL,
-    content    BLOB NOT NULL,
-    PRIMARY KEY (version_id, name)
-  ) WITHOUT ROWID;
+  CREATE INDEX key_map_upload ON key_map (upload);
+  CREATE TABLE key_map_deliveries (
+    upload    TEXT PRIMARY KEY,
+    delivery  TEXT NOT NULL UNIQUE
+  );
   `,
+  // 11: aggregate tables: specifications, versions with the ledger of their cells, files (table-migration.ts)
+  TABLES_MIGRATION,
 ];

@@ -233,12 +233,19 @@ export function writeStagedBytes(ref: StagingRef, fileName: string, bytes: Uint8
 export interface DeliveryStaging {
   readonly dir: string;
   linkageWriter(schema: Schema): BatchSink;
+  /** The same linkage columns made under another key (`linkage.<key id>.arrow`), during a key rotation window. */
+  linkageWriterUnder(keyId: string, schema: Schema): BatchSink;
   payloadWriter(schema: Schema): BatchSink;
   abort(): void;
 }
 
 export const LINKAGE_FILE = 'linkage.arrow';
 export const PAYLOAD_FILE = 'payload.arrow';
+/**
+ * A delivery's linkage file under a key other than its own (made during a rotation window):
+ * `linkage_<key id in lower case, '-' as '_'>.arrow`, a name of the form audit-files.ts accepts.
+ */
+export const linkageFileUnder = (keyId: string): string => `linkage_${keyId.toLowerCase().replace(/-/g, '_')}.arrow`;
 
 /** The staging directory behind a DeliveryStaging handed out by this store. */
 const stagingOf = new WeakMap<DeliveryStaging, StagingDir>();
@@ -248,6 +255,7 @@ export function newDeliveryStaging(stagingRoot: string): DeliveryStaging {
   const handle: DeliveryStaging = {
     dir: staging.dir,
     linkageWriter: (schema) => staging.openSink(LINKAGE_FILE, schema),
+    linkageWriterUnder: (keyId, schema) => staging.openSink(linkageFileUnder(keyId), schema),
     payloadWriter: (schema) => staging.openSink(PAYLOAD_FILE, schema),
     abort: () => staging.abort(),
   };

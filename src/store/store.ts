@@ -11,7 +11,7 @@ import type { Table } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { KoppelError } from '../errors.js';
 import type { DatasetSchema, Principal, ProjectSpec } from '../model.js';
-import { AuditChain } from './audit-chain.js';
+import { AuditChain, type AuditSeal } from './audit-chain.js';
 import { auditedFiles, type AuditedFile } from './audit-files.js';
 import { Catalogue } from './catalogue.js';
 import { openDatabase, type Db } from './database.js';
@@ -28,7 +28,8 @@ import type {
 } from './records.js';
 import { ReleaseLedger, type LedgerRow } from './release-ledger.js';
 import { Releases, type ReleaseExtras, type ReleaseRowKeys } from './releases.js';
-import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging, type StagingDir } from './staging.js';
+import { LINKAGE_FILE, PAYLOAD_FILE, linkageFileUnder, type DeliveryStaging, type StagingDir } from './staging.js';
+import { KeyRotations, type RotationRecord } from './key-rotations.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
 import { TableRecords } from './table-records.js';
@@ -68,6 +69,8 @@ export class Store {
   private readonly keyring: Keyring | undefined;
   /** Aggregate tables: specifications, versions, their files and the cell ledger (table-records.ts). */
   readonly tables: TableRecords;
+  /** Master-key rotation windows and the pseudonym pairs seen in them (key-rotations.ts). */
+  readonly keyRotations: KeyRotations;
   /** Clerical review decisions (review-decisions.ts). */
   readonly reviews: ReviewDecisions;
   private closed = false;
@@ -92,6 +95,7 @@ export class Store {
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
+      this.keyRotations = new KeyRotations(this.db);
       this.reviews = new ReviewDecisions(this.db);
       this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
@@ -135,8 +139,10 @@ export class Store {
   findCurrentDelivery(dataset: string, period: string): DeliveryRecord | null { return this.deliveries.findCurrent(dataset, period); }
   getDelivery(id: string): DeliveryRecord | null { return this.deliveries.get(id); }
   listDeliveries(filter?: { dataset?: string; status?: DeliveryStatus }): DeliveryRecord[] { return this.deliveries.list(filter); }
-  /** A delivery file's location and recorded hash, for a reader off the main thread (`readStoredTable`). */
-  deliveryFileRef(id: string, file: 'linkage' | 'payload'): StoredFileRef { return this.deliveries.fileRef(id, file === 'linkage' ? LINKAGE_FILE : PAYLOAD_FILE); }
+  /** A delivery file's location and recorded hash, for a reader off the main thread; `underKey`: its linkage copy under that key. */
+  deliveryFileRef(id: string, file: 'linkage' | 'payload', underKey?: string): StoredFileRef {
+    return this.deliveries.fileRef(id, file === 'payload' ? PAYLOAD_FILE : underKey === undefined ? LINKAGE_FILE : linkageFileUnder(underKey));
+  }
   /** A delivery file, verified, then read batch by batch into one table. */
   async readDeliveryFile(id: string, file: 'linkage' | 'payload'): Promise<Table> { return readStoredTable(this.deliveryFileRef(id, file)); }
 
@@ -246,6 +252,14 @@ export class Store {
 
   // audit
   audit(entry: AuditInput): AuditEntry { return this.chain.append(entry); }
+  /** Closes the open key rotation and appends `entry(seal of the old key's entries)` in one transaction (audit-chain.ts). */
+  closeKeyRotation(by: string, forced: boolean, entry: (seal: AuditSeal) => AuditInput): RotationRecord {
+    return this.db.transaction(() => {
+      const rotation = this.keyRotations.close(by, forced);
+      this.chain.append(entry(this.chain.seal(rotation.old_key_id)));
+      return rotation;
+    }).immediate();
+  }
   listAudit(opts?: { after?: number; limit?: number }): AuditEntry[] { return this.chain.list(opts); }
   auditHead(): AuditHead | null { return this.chain.headOf(); }
   /** The read-only check of `koppel audit verify` (audit-verify.ts), on this store's files. */

@@ -134,7 +134,7 @@ t.test('usage: --help exits 0, an unknown command or action exits 2 with the usa
   t.match(unknown.stderr, /unknown command "frobnicate"/);
   t.match(unknown.stderr, /koppel serve/, 'and prints the usage');
   t.equal(badAction.code, 2, 'an unknown action exits 2');
-  t.match(badAction.stderr, /keys needs init or list/);
+  t.match(badAction.stderr, /keys needs init, list, rotate, rotation or retire/);
   t.equal(badFlag.code, 2, 'an unknown flag exits 2');
   t.match(badFlag.stderr, /no-such-flag/);
   t.notOk(fs.existsSync(path.join(dir, 'data')), 'no usage error created a data dir');

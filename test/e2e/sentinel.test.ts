@@ -142,6 +142,13 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
     const hits = needles.find(readFileSync(file));
     t.same(hits, [], `${file.slice(server.dir.length)} holds no marked identifier`);
   }
+  // Nor does a master key, as hex or as bytes (the needles above are digit runs only).
+  const keys = filesUnder(server.keysDir).map((f) => readFileSync(f, 'utf8').trim());
+  t.ok(keys.length > 0);
+  const blobs = [...responses.map((r) => Buffer.from(r)), ...[server.logFile, ...filesUnder(server.dataDir)].map((f) => readFileSync(f))];
+  for (const hex of keys) {
+    t.notOk(blobs.some((b) => b.includes(hex) || b.includes(Buffer.from(hex, 'hex'))), 'no response, log line or data file holds the master key');
+  }
 });
 
 t.test('koppel link, run as a process, leaks no marked identifier on any failure path', async (t) => {
