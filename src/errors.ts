@@ -61,6 +61,8 @@ export const ERROR_CATALOGUE = {
   // dataset schemas and project authorisations
   KOPPEL_ERR_SCHEMA_INVALID: { status: 400, meaning: 'A dataset schema or project authorisation is invalid.', fix: 'Correct the fields listed in the message.' },
   KOPPEL_ERR_SCHEMA_EXISTS: { status: 409, meaning: 'A dataset with that name already exists.', fix: 'Choose another name.' },
+  KOPPEL_ERR_SCHEMA_TABLE_INVALID: { status: 400, meaning: 'A table specification is invalid (a dimension, the measure, the value or unit column, the policy or the source).', fix: 'Correct the field named in the message.' },
+  KOPPEL_ERR_SCHEMA_TABLE_EXISTS: { status: 409, meaning: 'The project already has a table of that name.', fix: 'Build a new version of that table, or choose another name.' },
   KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET: { status: 404, meaning: 'No dataset has that name.', fix: 'Register the dataset first.' },
   KOPPEL_ERR_SCHEMA_BAD_PERIOD: { status: 400, meaning: 'The period is not YYYY, YYYYQn or YYYY-MM.', fix: 'Use e.g. 2024, 2024Q1 or 2024-03.' },
   KOPPEL_ERR_SCHEMA_BAD_PRODUCT: { status: 400, meaning: 'A recurrent product\'s settings are invalid: a dataset the project does not approve or that has no periodic schedule, a schedule finer than a dataset\'s, a first period spelt otherwise, or a job or release setting.', fix: 'Correct the settings listed in the message.' },
@@ -82,6 +84,7 @@ export const ERROR_CATALOGUE = {
 
   // release
   KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },
+  KOPPEL_ERR_RELEASE_TABLE_NOT_FOUND: { status: 404, meaning: 'No such table, table version or table file is visible to this principal.', fix: 'Check the id and file name (table.csv, table.json, manifest.json, datapackage.json).' },
   KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow, .parquet or .csv, or a listed document (quality.html).' },
   KOPPEL_ERR_RELEASE_ALREADY_APPROVED: { status: 409, meaning: 'The release is already approved.', fix: 'Nothing to do.' },
   KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },

@@ -17,3 +17,4 @@ export { assertPrivateDir } from './private-dirs.js';
 export type {
   AuditEntry, AuditHead, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus, JobRecord, ProjectRecord, ReleaseRecord, StoredFile,
 } from './records.js';
+export type { TableSpecRecord, TableVersionRecord } from './table-records.js';

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { canonicalisePrincipals } from './canonical-principals.js';
+import { TABLES_MIGRATION } from './table-migration.js';
 
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -266,4 +267,6 @@ export const MIGRATIONS: readonly Migration[] = [
     delivery  TEXT NOT NULL UNIQUE
   );
   `,
+  // 11: aggregate tables: specifications, versions with the ledger of their cells, files (table-migration.ts)
+  TABLES_MIGRATION,
 ];

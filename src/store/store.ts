@@ -32,6 +32,7 @@ import { LINKAGE_FILE, PAYLOAD_FILE, linkageFileUnder, type DeliveryStaging, typ
 import { KeyRotations, type RotationRecord } from './key-rotations.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
+import { TableRecords } from './table-records.js';
 import { TimelinessRecords, type RefusedUpload, type TimelinessNotice } from './timeliness-records.js';
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
@@ -66,6 +67,8 @@ export class Store {
   /** Recurrent products and their runs (products.ts). */
   readonly products: Products;
   private readonly keyring: Keyring | undefined;
+  /** Aggregate tables: specifications, versions, their files and the cell ledger (table-records.ts). */
+  readonly tables: TableRecords;
   /** Master-key rotation windows and the pseudonym pairs seen in them (key-rotations.ts). */
   readonly keyRotations: KeyRotations;
   /** Clerical review decisions (review-decisions.ts). */
@@ -96,6 +99,7 @@ export class Store {
       this.reviews = new ReviewDecisions(this.db);
       this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
+      this.tables = new TableRecords(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
       const removed = removeOrphans(this.db, dirs);

@@ -91,6 +91,33 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
       t.equal(res.status, 200, `${file}.${ext} downloads${res.status === 200 ? '' : `: ${res.text.slice(0, 200)}`}`);
     }
   }
+  // Tables (issue 12): a build, its approval, the downloads, open data, and ids that hold an identifier.
+  const registered = await send('operator:o1', 'POST', `/v1/projects/${project.id}/tables`, JSON.stringify({
+    name: 'by_birth_year', title: 'Persons by birth year', source: { job: job.id }, dataset: 'vdab_set', measure: 'persons',
+    dimensions: [{ variable: 'birth_year', band: 10, hierarchy: { bands: [20] } }, { variable: 'sex' }],
+    open_data: true, dcat: { licence: 'CC0-1.0', publisher: 'TTP' },
+  }), 'application/json');
+  t.equal(registered.status, 201, `the table is registered${registered.status === 201 ? '' : `: ${registered.text.slice(0, 300)}`}`);
+  const spec = JSON.parse(registered.text) as { id: string };
+  const built = await send('operator:o1', 'POST', `/v1/tables/${spec.id}/versions`);
+  t.equal(built.status, 201, `the table is built${built.status === 201 ? '' : `: ${built.text.slice(0, 300)}`}`);
+  const table = JSON.parse(built.text) as { id: string };
+  t.equal((await send('operator:o2', 'POST', `/v1/table-versions/${table.id}/approve`)).status, 200, 'the table version is approved');
+  for (const file of ['table.csv', 'table.json', 'datapackage.json', 'manifest.json']) {
+    t.equal((await send('researcher:r', 'GET', `/v1/table-versions/${table.id}/files/${file}`)).status, 200, `${file} downloads`);
+    const open = await fetch(`${server.base}/open/tables/${project.id}/by_birth_year/${file}`);
+    t.equal(open.status, 200, `${file} is open data`);
+    responses.push(await open.text());
+  }
+  for (const path of [`/v1/table-versions/${people[10].insz}`, `/v1/tables/${people[11].insz}/versions`, `/v1/table-versions/${table.id}/files/${people[12].surname}.csv`]) {
+    const res = await send(path.endsWith('versions') ? 'operator:o1' : 'researcher:r', path.endsWith('versions') ? 'POST' : 'GET', path);
+    t.equal(res.status, 400, 'a malformed table id or file name is refused');
+  }
+  for (const path of [`/open/tables/${project.id}/${people[13].surname}`, `/open/tables/${people[14].insz}/by_birth_year/table.csv`]) {
+    const res = await fetch(`${server.base}${path}`);
+    responses.push(await res.text());
+    t.equal(res.status, 400, 'a malformed open-data path is refused');
+  }
   // A recurrent product over the same deliveries runs at once, as system:koppel; its draft would
   // repeat the approved release's record-level columns, so the run fails and records why.
   const product = JSON.parse((await send('operator:o1', 'POST', `/v1/projects/${project.id}/products`, JSON.stringify({
