@@ -25,6 +25,8 @@ import { deliveryFormatOf } from './delivery-format.js';
 import { encodedSourceOf, type JobField } from './linkage-encoding.js';
 import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
+import { personContinuity, restrictKeys, type Continuity } from './person-continuity.js';
+import { readSpine, withCarried, type Spine, type SpineInput } from './spine.js';
 
 export interface LinkSourceInput {
   /** The delivery id: the engine's source name and the label in the job files. */
@@ -45,9 +47,13 @@ export interface LinkTaskInput {
   readonly fields: readonly JobField[];
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  /** An incremental job's spine (spine.ts); null for a full relink. */
+  readonly spine?: SpineInput | null;
 }
 
 export interface LinkedSummary extends PersonKeys {
+  /** An incremental job's persons: which previous person each cluster continues (person-continuity.ts). */
+  readonly continuity?: Continuity;
   /** Records and uniqueness per source, in job order. */
   readonly records: readonly number[];
   readonly unique: readonly boolean[];
@@ -76,6 +82,7 @@ export class LinkTask {
   private pseudonyms: PseudonymColumn[] = [];
   private rows: Uint32Array[] = [];
   private result: LinkResult | null = null;
+  private spine: Spine | null = null;
 
   constructor(private readonly input: LinkTaskInput) {}
 
@@ -93,14 +100,30 @@ export class LinkTask {
       this.pseudonyms.push(column);
       this.rows.push(concatNumbers(linkage, 'row', (n) => new Uint32Array(n)));
     }
+    const spine = this.input.spine ?? null;
+    if (spine !== null) this.spine = await readSpine(spine, this.input.sources.map((s) => s.delivery), this.rows);
     return this.sources.reduce((a, s) => a + s.size, 0);
   }
 
   link(): LinkedSummary {
-    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }), { releaseInputs: true });
+    const settings = linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold });
+    const { spine, input } = this;
+    const newSources = input.spine?.newSources ?? [];
+    const result = linkRecords(this.sources, settings, { releaseInputs: true }, spine === null ? undefined : { newSources, prior: spine.links });
     this.result = result;
+    let keys = personKeys(result, this.pseudonyms, this.rows);
+    let continuity: Continuity | undefined;
+    if (spine !== null) {
+      const fields = input.fields.filter((f) => f.type !== 'national_id').map((f) => f.name);
+      continuity = personContinuity({ result, prior: spine.prior, newSources, fields, deliveries: input.sources.map((s) => s.delivery) });
+      const fresh = new Uint8Array(result.clusterCount);
+      for (const c of continuity.fresh) fresh[c] = 1;
+      const kept = continuity.kept;
+      keys = restrictKeys(keys, (c) => Number.isNaN(kept[c]) && fresh[c] === 0);
+    }
     const summary: LinkedSummary = {
-      ...personKeys(result, this.pseudonyms, this.rows),
+      ...keys,
+      continuity,
       records: this.sources.map((s) => s.size),
       unique: this.sources.map((s) => s.unique),
       links: result.links.length,
@@ -117,7 +140,8 @@ export class LinkTask {
     if (personIds.length !== this.result.clusterCount) {
       throw new RangeError(`${personIds.length} person ids for ${this.result.clusterCount} clusters`);
     }
-    return jobFiles(this.result, personIds, this.rows, this.input.sources.map((s) => s.delivery));
+    const result = this.spine === null ? this.result : { ...this.result, links: withCarried(this.result.links, this.spine.links) };
+    return jobFiles(result, personIds, this.rows, this.input.sources.map((s) => s.delivery));
   }
 }
 
@@ -129,7 +153,8 @@ export function transferables(arrays: readonly ArrayBufferView[]): ArrayBuffer[]
 }
 
 export function summaryTransferables(summary: LinkedSummary): ArrayBuffer[] {
+  const continuity = summary.continuity === undefined ? [] : [summary.continuity.kept, summary.continuity.fresh];
   return transferables([
-    summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters,
+    summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters, ...continuity,
   ]);
 }

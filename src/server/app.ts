@@ -19,6 +19,7 @@ import { releaseRoutes } from './routes/releases.js';
 import { releaseReviewRoutes } from './routes/release-review.js';
 import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
+import { personChangeRoutes } from './routes/person-changes.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -59,6 +60,7 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await releaseReviewRoutes(app, ctx);
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
+  await personChangeRoutes(app, ctx);
   return app;
 }
 

@@ -209,6 +209,7 @@ export const jobBodySchema = {
     unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: uniqueSchema },
     blocking: blockingSchema,
     threshold: thresholdSchema,
+    mode: { type: 'string', enum: ['incremental', 'full'], description: 'incremental: link only deliveries the previous successful job did not, against its persons; full: relink all. Default: incremental when possible' },
   },
 } as const;
 

@@ -151,6 +151,10 @@ export class Store {
   createJob(projectId: string, settings: object, by: string): JobRecord { return this.jobs.create(projectId, settings, by); }
   updateJob(id: string, patch: JobPatch): void { this.jobs.update(id, patch); }
   getJob(id: string): JobRecord | null { return this.jobs.get(id); }
+  /** The project's most recently finished successful job (the spine of an incremental job), or null. */
+  latestSucceededJob(projectId: string): JobRecord | null { return this.jobs.latestSucceeded(projectId); }
+  /** A job file's location and recorded hash, for a reader off the main thread (`readStoredTable`). */
+  jobFileRef(jobId: string, name: string): StoredFileRef { return this.jobs.fileRef(jobId, name); }
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
