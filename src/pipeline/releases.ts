@@ -5,6 +5,7 @@
  * approves it (four-eyes), which finalises the manifest with the audit chain head. What
  * researchers see of them is release-access.ts.
  */
+import { personChangesForRelease } from './release-person-changes.js';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { PURPOSES, releasePseudonyms } from '../pseudonymise/index.js';
@@ -83,6 +84,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
   const quality = qualityReport(job.report as unknown as JobQualityInput);
   const parquet = await writeParquetTables(assembled.tables);
   const builtAt = new Date().toISOString();
+  const personChanges = personChangesForRelease(ctx, project.id, persons, project.longitudinal === true ? releaseKey : null);
   const manifest = (id: string) => buildDraftManifest({
     release_id: id,
     project: { id: project.id, title: project.title, legal_basis: project.legal_basis, valid_from: project.valid_from, valid_to: project.valid_to },
@@ -104,6 +106,7 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
     },
     built_by: principal.id,
     built_at: builtAt,
+    person_changes: personChanges,
   });
   const release = ctx.store.createRelease(
     job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId,

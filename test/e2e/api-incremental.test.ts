@@ -57,7 +57,7 @@ t.test('two quarters of three suppliers: the second links incrementally, keeps p
   const { body: project } = await op.request<{ id: string }>('POST', '/v1/projects', {
     json: {
       title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
-      approved: { vdab_set: ['loon_cent'], rsz_set: ['loon_cent'], agodi_set: ['loon_cent'] }, key_variables: [], k: 2,
+      approved: { vdab_set: ['loon_cent'], rsz_set: ['loon_cent'], agodi_set: ['loon_cent'] }, key_variables: [], k: 2, longitudinal: true,
     },
   });
   const jobs = `/v1/projects/${project.id}/jobs`;
@@ -68,6 +68,13 @@ t.test('two quarters of three suppliers: the second links incrementally, keeps p
   t.equal(job1.status, 'succeeded');
   t.equal(job1.report.mode, 'full', 'the first job relinks: there is no spine yet');
   t.match(job1.report.mode_reason, /no previous successful job/);
+  const release = async (jobId: string) => {
+    const { body: draft } = await op.request<{ id: string; manifest: { person_changes: unknown } }>('POST', `/v1/jobs/${jobId}/releases`);
+    await server.client('operator:omar').request('POST', `/v1/releases/${draft.id}/approve`);
+    return draft;
+  };
+  const release1 = await release(job1.id);
+  t.same(release1.manifest.person_changes, { since_release: null, merges: 0, splits: 0, pseudonyms: { merged: [], split: [] } });
 
   // Quarter 2: new deliveries of all three suppliers, and agodi supersedes its quarter-1 delivery
   // without Y's record. X's new agodi record carries both its number and its names.
@@ -119,6 +126,15 @@ t.test('two quarters of three suppliers: the second links incrementally, keeps p
   t.same((await op.request<{ changes: unknown[]; next: number }>('GET', '/v1/person-changes?limit=1')).body.changes.length, 1, 'paged');
   const supplierRead = await server.client('supplier:vdab').request('GET', '/v1/person-changes').then(() => null, (e: unknown) => e);
   t.equal(supplierRead instanceof ApiError && supplierRead.status, 403, 'operators only');
+
+  // The release of quarter 2 reports the merge and the split by count and by release pseudonym only.
+  const release2 = await release(second.id);
+  const hex = /^[0-9a-f]{32}$/;
+  t.match(release2.manifest.person_changes, {
+    since_release: release1.id, merges: 1, splits: 1,
+    pseudonyms: { merged: [{ into: hex, from: [hex] }], split: [{ from: hex, into: [hex, hex] }] },
+  });
+  t.notMatch(JSON.stringify(release2.manifest), /personsBefore|personsAfter|person_id/, 'no persistent person id in the manifest');
 
   // A full relink of the same deliveries finds the same persons.
   const full = await run({ deliveries, mode: 'full' });
