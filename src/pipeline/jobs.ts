@@ -167,8 +167,8 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
       quality: ((d.report as { linkage_fields?: Record<string, FieldQuality> }).linkage_fields) ?? {},
     })),
     fields: settings.fields,
-    blocking: settings.blocking,
-    // An incremental job keeps the threshold its spine was linked at, unless it names one.
+    // An incremental job blocks and links at its spine's rules and threshold, unless it names its own.
+    blocking: settings.blocking ?? plan.blocking,
     threshold: settings.threshold ?? plan.threshold,
     spine: previous === null ? null : {
       previousJob: previous.id, clusters: ctx.store.jobFileRef(previous.id, 'clusters'), links: ctx.store.jobFileRef(previous.id, 'links'), newSources: plan.newSources,
