@@ -24,6 +24,11 @@ export interface LinkSettings {
   readonly maxDeterministicGroup: number;
   /** Pairs below this probability are never links, whatever the threshold. */
   readonly probabilityFloor: number;
+  /**
+   * m per field and level to start EM from where the deterministic links are too few to measure
+   * it (an incremental run carries its previous run's model); null: the generic start.
+   */
+  readonly startM: readonly (readonly number[])[] | null;
 }
 
 export const DEFAULT_LINK_SETTINGS: LinkSettings = Object.freeze({
@@ -37,6 +42,7 @@ export const DEFAULT_LINK_SETTINGS: LinkSettings = Object.freeze({
   uSamplePairs: 400_000,
   maxDeterministicGroup: 1000,
   probabilityFloor: 0.01,
+  startM: null,
 });
 
 export function linkSettings(overrides: Partial<LinkSettings> = {}): LinkSettings {

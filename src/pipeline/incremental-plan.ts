@@ -29,6 +29,8 @@ export interface ModePlan {
   /** The previous job's threshold and blocking rules, carried over when the job names none. */
   readonly threshold: number | null;
   readonly blocking: readonly (readonly string[])[] | null;
+  /** The previous job's m per field and level, for EM to start from (refreshed on the new comparisons). */
+  readonly startM: number[][] | null;
 }
 
 /** The settings that must match for the spine's persons to mean the same thing. */
@@ -41,7 +43,7 @@ interface ComparableSettings {
 }
 
 function full(reason: string): ModePlan {
-  return { mode: 'full', reason, previous: null, newSources: [], removed: [], threshold: null, blocking: null };
+  return { mode: 'full', reason, previous: null, newSources: [], removed: [], threshold: null, blocking: null, startM: null };
 }
 
 function previousThreshold(job: JobRecord): number | null {
@@ -53,6 +55,12 @@ function previousThreshold(job: JobRecord): number | null {
 function previousBlocking(job: JobRecord): readonly (readonly string[])[] | null {
   const rules = (job.report as { linkage?: { blocking?: { rules?: { rule: string }[] } } } | null)?.linkage?.blocking?.rules;
   return rules === undefined || rules.length === 0 ? null : rules.map((r) => r.rule.split(' & '));
+}
+
+/** The m per field and level of the previous job's model, or null when it fitted none. */
+function previousM(job: JobRecord): number[][] | null {
+  const fields = (job.report as { linkage?: { model?: { fields?: { levels: { m: number }[] }[] } } } | null)?.linkage?.model?.fields;
+  return fields === undefined || fields.length === 0 ? null : fields.map((f) => f.levels.map((l) => l.m));
 }
 
 /** Why the project's previous job cannot be this job's spine, or null when it can. */
@@ -82,6 +90,6 @@ export function planMode(ctx: PipelineContext, projectId: string, deliveries: re
   const removed = [...before].filter((id) => !now.has(id)).map((id) => ctx.store.getDelivery(id)).filter((d): d is DeliveryRecord => d !== null);
   return {
     mode: 'incremental', reason: requested === 'incremental' ? 'asked for' : `job ${previous!.id} succeeded before`, previous,
-    newSources: deliveries.map((d) => !before.has(d.id)), removed, threshold: previousThreshold(previous!), blocking: previousBlocking(previous!),
+    newSources: deliveries.map((d) => !before.has(d.id)), removed, threshold: previousThreshold(previous!), blocking: previousBlocking(previous!), startM: previousM(previous!),
   };
 }

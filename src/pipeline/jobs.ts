@@ -170,6 +170,7 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
     // An incremental job blocks and links at its spine's rules and threshold, unless it names its own.
     blocking: settings.blocking ?? plan.blocking,
     threshold: settings.threshold ?? plan.threshold,
+    startM: plan.startM,
     spine: previous === null ? null : {
       previousJob: previous.id, clusters: ctx.store.jobFileRef(previous.id, 'clusters'), links: ctx.store.jobFileRef(previous.id, 'links'), newSources: plan.newSources,
     },

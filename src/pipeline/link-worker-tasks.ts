@@ -47,6 +47,8 @@ export interface LinkTaskInput {
   readonly fields: readonly JobField[];
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  /** An incremental job's start for EM: the previous job's m per field and level. */
+  readonly startM?: number[][] | null;
   /** An incremental job's spine (spine.ts); null for a full relink. */
   readonly spine?: SpineInput | null;
 }
@@ -106,7 +108,7 @@ export class LinkTask {
   }
 
   link(): LinkedSummary {
-    const settings = linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold });
+    const settings = linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold, startM: this.input.startM ?? null });
     const { spine, input } = this;
     const newSources = input.spine?.newSources ?? [];
     const result = linkRecords(this.sources, settings, { releaseInputs: true }, spine === null ? undefined : { newSources, prior: spine.links });
