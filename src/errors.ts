@@ -34,9 +34,9 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_AUTH_EXPIRED_TOKEN: { status: 401, meaning: 'The bearer token has expired.', fix: 'Ask an operator for a new token (`koppel token create`).' },
   KOPPEL_ERR_AUTH_BAD_EXPIRY: { status: 400, meaning: 'A token lifetime is out of range.', fix: 'Give --expires-in a whole number of days from 1 to 366.' },
   KOPPEL_ERR_AUTH_FORBIDDEN: { status: 403, meaning: 'The principal may not do this.', fix: 'Use a token of the role the route requires.' },
-  KOPPEL_ERR_AUTH_FOUR_EYES: { status: 403, meaning: 'The builder of a release may not approve it.', fix: 'Ask a second operator to approve.' },
+  KOPPEL_ERR_AUTH_FOUR_EYES: { status: 403, meaning: 'The builder of a release may not approve it; nor, for a release a recurrent product built, the operator who registered or last changed the product.', fix: 'Ask a second operator to approve.' },
   KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY: { status: 403, meaning: 'The project is outside its validity window.', fix: 'Downloads are allowed only between valid_from and valid_to.' },
-  KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name> or researcher:<name>.', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
+  KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name> or researcher:<name> (system:koppel is Koppel itself and never holds a token).', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
 
   // ingest: faults of a whole delivery (the delivery is rejected)
   KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data: no header, nothing at all, or a header without data rows.', fix: 'Send a file with a header row and data rows; for a period in which the dataset truly has no records, send the header only with ?empty=true.' },
@@ -60,6 +60,7 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_SCHEMA_EXISTS: { status: 409, meaning: 'A dataset with that name already exists.', fix: 'Choose another name.' },
   KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET: { status: 404, meaning: 'No dataset has that name.', fix: 'Register the dataset first.' },
   KOPPEL_ERR_SCHEMA_BAD_PERIOD: { status: 400, meaning: 'The period is not YYYY, YYYYQn or YYYY-MM.', fix: 'Use e.g. 2024, 2024Q1 or 2024-03.' },
+  KOPPEL_ERR_SCHEMA_BAD_PRODUCT: { status: 400, meaning: 'A recurrent product\'s settings are invalid: a dataset the project does not approve or that has no periodic schedule, a schedule finer than a dataset\'s, a first period spelt otherwise, or a job or release setting.', fix: 'Correct the settings listed in the message.' },
   KOPPEL_ERR_SCHEMA_KEY_VARIABLE_COPY: { status: 400, meaning: 'A project approves a non-key attribute computed from (or being) the source column of a key variable, so it would carry the key variable\'s information past disclosure control.', fix: 'Declare the attribute a key variable too, or leave it out of the approval.' },
 
   // linkage

@@ -18,6 +18,7 @@ import { recordAudit } from './audit.js';
 import { LinkageEncoder, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
 import type { FieldQuality } from '../pseudonymise/encoded-source.js';
 import { deliveryFormatMetadata } from './delivery-format.js';
+import { productsAfterDelivery } from './product-runs.js';
 
 export interface UploadRequest {
   readonly principal: Principal;
@@ -159,6 +160,8 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       detail: { dataset: req.dataset, period: req.period, declared_empty: declaredEmpty, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes,
         body_sha256: result.delivery.body_sha256, files: ctx.store.deliveryAuditFiles(result.delivery) },
     });
+    // The period may now be complete for a recurrent product (idempotent: a repeat starts nothing new).
+    productsAfterDelivery(ctx, result.delivery);
     return result;
   } catch (err) {
     staging.abort();

@@ -7,6 +7,7 @@
  * (link-worker-client.ts), so the server keeps answering while a job runs.
  */
 import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
 import { blockingRules, settingsProblems } from './job-schema.js';
@@ -37,6 +38,8 @@ export interface JobRequest {
   readonly threshold?: number;
   /** "incremental" (link only new deliveries against the project's persons) or "full"; default: incremental when it can be (incremental-plan.ts). */
   readonly mode?: JobMode;
+  /** Where the pair stage runs (link/link-engine.ts); default in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface JobSettings {
@@ -49,6 +52,8 @@ export interface JobSettings {
   readonly mode?: JobMode;
   /** Incremental: the job whose persons this one continues. */
   readonly previous_job?: string;
+  /** Absent in jobs stored before the setting existed: in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 /** Jobs running in this process, so that shutdown can wait for them (each ends its worker first). */
@@ -137,6 +142,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const linkage = {
     deliveries: deliveries.map((d) => d.id), fields, columns,
     unique: request.unique ?? null, blocking: request.blocking === undefined ? null : blockingRules(request.blocking), threshold: request.threshold ?? null,
+    engine: request.engine ?? 'in-process',
   };
   const plan = planMode(ctx, project.id, deliveries, linkage, request.mode);
   const settings: JobSettings = { ...linkage, mode: plan.mode, ...(plan.previous === null ? {} : { previous_job: plan.previous.id }) };
@@ -174,6 +180,7 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
     spine: previous === null ? null : {
       previousJob: previous.id, clusters: ctx.store.jobFileRef(previous.id, 'clusters'), links: ctx.store.jobFileRef(previous.id, 'links'), newSources: plan.newSources,
     },
+    engine: settings.engine ?? 'in-process',
   };
 }
 

@@ -4,7 +4,7 @@
  * ```
  *   read    stored linkage.arrow files (paths and hashes handed out by the store), verified,
  *           then read batch by batch -> EncodedSources
- *   link    linkRecords -> clusters and links; the keys the store needs for person ids
+ *   link    linkRecords, on the job's engine -> clusters and links; the keys the store needs for person ids
  *   files   person id per cluster (resolved in SQLite on the main thread) -> clusters.arrow,
  *           links.arrow as IPC file bytes
  * ```
@@ -14,6 +14,7 @@
  */
 import type { ColumnSpec } from '../model.js';
 import { linkRecords, type LinkResult } from '../link/link-records.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { linkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import type { EncodedSource, FieldQuality } from '../pseudonymise/encoded-source.js';
@@ -27,6 +28,7 @@ import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
 import { personContinuity, restrictKeys, type Continuity } from './person-continuity.js';
 import { readSpine, withCarried, type Spine, type SpineInput } from './spine.js';
+import { linkOnEngine } from './sql-engine/link-engines.js';
 
 export interface LinkSourceInput {
   /** The delivery id: the engine's source name and the label in the job files. */
@@ -51,6 +53,8 @@ export interface LinkTaskInput {
   readonly startM?: number[][] | null;
   /** An incremental job's spine (spine.ts); null for a full relink. */
   readonly spine?: SpineInput | null;
+  /** Where the pair stage runs (default in-process); the DuckDB engine is opened, its package loaded, in this task's thread. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface LinkedSummary extends PersonKeys {
@@ -107,11 +111,14 @@ export class LinkTask {
     return this.sources.reduce((a, s) => a + s.size, 0);
   }
 
-  link(): LinkedSummary {
+  async link(): Promise<LinkedSummary> {
     const settings = linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold, startM: this.input.startM ?? null });
     const { spine, input } = this;
     const newSources = input.spine?.newSources ?? [];
-    const result = linkRecords(this.sources, settings, { releaseInputs: true }, spine === null ? undefined : { newSources, prior: spine.links });
+    // An incremental run is in-process: the SQL engine has no spine (README "Incremental jobs").
+    const result = spine === null
+      ? await linkOnEngine(input.engine ?? 'in-process', this.sources, settings, { releaseInputs: true })
+      : linkRecords(this.sources, settings, { releaseInputs: true }, { newSources, prior: spine.links });
     this.result = result;
     let keys = personKeys(result, this.pseudonyms, this.rows);
     let continuity: Continuity | undefined;

@@ -1,6 +1,6 @@
 /**
- * What a release's manifest says of the change log (issue 13): how many merges and splits of
- * its persons were recorded since the project's previous approved release and, for a
+ * What a release's manifest says of the change log (issue 13): how many merges and splits the
+ * project's jobs recorded since its previous approved release and, for a
  * longitudinal project (whose release pseudonyms are stable), which of its pseudonyms were
  * merged or split. Never a persistent person id: those stay inside the TTP.
  */
@@ -24,26 +24,25 @@ export interface ManifestPersonChanges {
 
 const PAGE = 1000;
 
-/** Ascending ids: whether `id` is one of them. */
-function holds(sorted: Float64Array, id: number): boolean {
-  let lo = 0; let hi = sorted.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (sorted[mid] < id) lo = mid + 1; else hi = mid; }
-  return lo < sorted.length && sorted[lo] === id;
-}
-
 /**
- * The changes recorded after the project's previous approved release that touch a person of
- * this release (`persons`: its persistent ids, ascending). `longitudinalKey`: the project's
- * stable release key, for the pseudonyms; null for per-release pseudonyms.
+ * The changes the project's jobs recorded after its previous approved release.
+ * `longitudinalKey`: the project's stable release key, for the pseudonyms; null for per-release
+ * pseudonyms.
  */
-export function personChangesForRelease(ctx: PipelineContext, projectId: string, persons: Float64Array, longitudinalKey: HmacKeyInput | null): ManifestPersonChanges {
+export function personChangesForRelease(ctx: PipelineContext, projectId: string, longitudinalKey: HmacKeyInput | null): ManifestPersonChanges {
   const previous = ctx.store.listReleases({ projectIds: [projectId], status: 'approved' })
     .sort((a, b) => a.created_at.localeCompare(b.created_at)).at(-1) ?? null;
   const since = previous?.created_at ?? '';
+  const ofProject = new Map<string, boolean>();
+  const byProject = (run: string) => {
+    let yes = ofProject.get(run);
+    if (yes === undefined) ofProject.set(run, (yes = ctx.store.getJob(run)?.project_id === projectId));
+    return yes;
+  };
   const changes: PersonChange[] = [];
   for (let after = 0; ;) {
     const page = ctx.store.personChanges.list({ afterId: after, limit: PAGE });
-    for (const c of page) if (c.at > since && [...c.personsBefore, ...c.personsAfter].some((id) => holds(persons, id))) changes.push(c);
+    for (const c of page) if (c.at > since && byProject(c.run)) changes.push(c);
     if (page.length < PAGE) break;
     after = page[page.length - 1].id;
   }

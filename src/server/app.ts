@@ -20,6 +20,7 @@ import { releaseReviewRoutes } from './routes/release-review.js';
 import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 import { personChangeRoutes } from './routes/person-changes.js';
+import { productRoutes } from './routes/products.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -61,6 +62,7 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
   await personChangeRoutes(app, ctx);
+  await productRoutes(app, ctx);
   return app;
 }
 

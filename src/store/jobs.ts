@@ -10,7 +10,7 @@ import { parseJson, type Db } from './database.js';
 import { removeTree } from './durable-fs.js';
 import { newId, now } from './ids.js';
 import type { JobRecord, JobStatus, StoredFile } from './records.js';
-import { StagingDir } from './staging.js';
+import { StagingDir, arrowFileName } from './staging.js';
 
 export interface JobPatch {
   readonly status?: Exclude<JobStatus, 'queued'>;
@@ -51,11 +51,6 @@ function jobRecord(row: JobRow): JobRecord {
     finished_at: row.finished_at,
     updated_at: row.updated_at,
   };
-}
-
-/** `links` and `links.arrow` both name links.arrow. */
-export function arrowFileName(name: string): string {
-  return name.endsWith('.arrow') ? name : `${name}.arrow`;
 }
 
 export class Jobs {

@@ -187,4 +187,40 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE TRIGGER person_changes_no_update BEFORE UPDATE ON person_changes BEGIN SELECT RAISE(ABORT, 'the person change log is append-only'); END;
   CREATE TRIGGER person_changes_no_delete BEFORE DELETE ON person_changes BEGIN SELECT RAISE(ABORT, 'the person change log is append-only'); END;
   `,
+  // 8: recurrent products (a project's saved job and release settings with a schedule) and their
+  // runs, one attempt per row (products.ts). At most one live (running or succeeded) attempt per
+  // product and period: the database enforces it, whatever commits race.
+  `
+  CREATE TABLE products (
+    id          TEXT PRIMARY KEY,
+    project_id  TEXT NOT NULL REFERENCES projects(id),
+    spec_json   TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    updated_by  TEXT NOT NULL            -- who registered or last changed the settings
+  );
+  CREATE INDEX products_project ON products (project_id);
+  CREATE TABLE product_runs (
+    id              TEXT PRIMARY KEY,
+    product_id      TEXT NOT NULL REFERENCES products(id),
+    period          TEXT NOT NULL,
+    attempt         INTEGER NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    product_version INTEGER NOT NULL,
+    settings_json   TEXT NOT NULL,       -- the product's settings as this attempt ran them
+    settings_by     TEXT NOT NULL,       -- who had registered or last changed them then
+    deliveries_json TEXT NOT NULL,
+    job_id          TEXT REFERENCES jobs(id),
+    release_id      TEXT REFERENCES releases(id),
+    error_json      TEXT,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    UNIQUE (product_id, period, attempt)
+  );
+  CREATE UNIQUE INDEX product_runs_live ON product_runs (product_id, period) WHERE status IN ('running', 'succeeded');
+  CREATE INDEX product_runs_job ON product_runs (job_id);
+  CREATE INDEX product_runs_release ON product_runs (release_id);
+  `,
 ];

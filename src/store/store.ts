@@ -21,13 +21,14 @@ import type { Keyring } from './keyring.js';
 import { removeOrphans, type DataDirs } from './orphans.js';
 import { Persons } from './persons.js';
 import { PersonChanges } from './person-changes.js';
+import { Products } from './products.js';
 import type {
   AuditEntry, AuditHead, AuditInput, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus,
-  JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, TokenInfo,
+  JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, StoredFile, TokenInfo,
 } from './records.js';
 import { ReleaseLedger, type LedgerRow } from './release-ledger.js';
-import { Releases, type ReleaseExtras } from './releases.js';
-import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
+import { Releases, type ReleaseExtras, type ReleaseRowKeys } from './releases.js';
+import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging, type StagingDir } from './staging.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
 import { TimelinessRecords, type RefusedUpload, type TimelinessNotice } from './timeliness-records.js';
@@ -60,6 +61,8 @@ export class Store {
   private readonly ledger: ReleaseLedger;
   private readonly chain: AuditChain;
   private readonly timeliness: TimelinessRecords;
+  /** Recurrent products and their runs (products.ts). */
+  readonly products: Products;
   private readonly keyring: Keyring | undefined;
   private closed = false;
 
@@ -83,6 +86,7 @@ export class Store {
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
+      this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
@@ -153,8 +157,6 @@ export class Store {
   getJob(id: string): JobRecord | null { return this.jobs.get(id); }
   /** The project's most recently finished successful job (the spine of an incremental job), or null. */
   latestSucceededJob(projectId: string): JobRecord | null { return this.jobs.latestSucceeded(projectId); }
-  /** A job file's location and recorded hash, for a reader off the main thread (`readStoredTable`). */
-  jobFileRef(jobId: string, name: string): StoredFileRef { return this.jobs.fileRef(jobId, name); }
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
@@ -165,7 +167,9 @@ export class Store {
     return this.jobs.writeFileBytes(jobId, files, report);
   }
   /** A job file, verified, then read batch by batch into one table. */
-  async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobs.fileRef(jobId, name)); }
+  async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobFileRef(jobId, name)); }
+  /** A job file's location and recorded hash, for a reader off the main thread. */
+  jobFileRef(jobId: string, name: string): StoredFileRef { return this.jobs.fileRef(jobId, name); }
 
   // releases
   /** A fresh release id, for a caller that needs it before the files exist (per-release keys). */
@@ -178,6 +182,16 @@ export class Store {
     const { ledger, documents } = more;
     const withRow = ledger === undefined ? undefined : (releaseId: string) => this.ledger.record(projectId, releaseId, ledger);
     return this.releases.create(jobId, projectId, files, manifest, by, id, { withRow, documents });
+  }
+  /** A staging directory whose `dir` a release build's worker writes into (`writeStagedTable`), then `commitRelease`. */
+  stageRelease(): StagingDir { return this.releases.stage(); }
+  /** `createRelease` for files already written into `staging` (adopted after a size check); aborts the staging on failure. */
+  commitRelease(
+    staging: StagingDir, keys: ReleaseRowKeys, written: readonly StoredFile[], manifest: (releaseId: string) => object,
+    more: { readonly ledger?: readonly LedgerRow[]; readonly documents?: ReleaseExtras['documents'] } = {},
+  ): ReleaseRecord {
+    const withRow = more.ledger === undefined ? undefined : (releaseId: string) => this.ledger.record(keys.projectId, releaseId, more.ledger!);
+    return this.releases.commit(staging, keys, written, manifest, { withRow, documents: more.documents });
   }
   /** The ledger rows of a longitudinal project's approved releases (release-ledger.ts). */
   releaseLedger(projectId: string): { releases: string[]; rows: LedgerRow[] } { return this.ledger.approved(projectId); }

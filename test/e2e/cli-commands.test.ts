@@ -40,10 +40,13 @@ t.test('keys, tokens and audit verify work end to end through the command', asyn
   t.equal(list.code, 0, 'keys list exits 0');
   t.match(list.stdout, new RegExp(`^${keyId}\\t\\d{4}-\\d{2}-\\d{2}T`, 'm'), 'keys list shows the key id and when it was made');
 
-  const [badRole, noRole] = await Promise.all([
+  const [badRole, noRole, systemRole] = await Promise.all([
     runKoppel(['token', 'create', '--role', 'admin:x'], { env }),
     runKoppel(['token', 'create'], { env }),
+    runKoppel(['token', 'create', '--role', 'system:koppel'], { env }),
   ]);
+  t.equal(systemRole.code, 2, 'no token is made for system:koppel, Koppel\'s own principal');
+  t.match(systemRole.stderr, /KOPPEL_ERR_AUTH_BAD_ROLE.*never hold a token/, 'and the refusal says why');
   t.equal(badRole.code, 2, 'a bad role exits 2');
   t.match(badRole.stderr, /KOPPEL_ERR_AUTH_BAD_ROLE/, 'with the coded error');
   t.match(badRole.stderr, /operator:<name>.*supplier:<name>.*researcher:<name>/, 'and a message that says what a role looks like');

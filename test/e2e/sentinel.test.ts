@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startTestServer, waitForJob } from '../fixtures/server.js';
 import { makePeople, punctuated, testDatasetSchema } from '../fixtures/synthetic.js';
 import { NeedleSet, filesUnder } from '../fixtures/leak-scan.js';
+import { productRunsSettled } from '../../src/pipeline/product-runs.js';
 import { childEnv, runKoppel } from '../fixtures/koppel-process.js';
 
 t.test('no marked identifier reaches a response, the log or the data dir, on success or failure', async (t) => {
@@ -77,6 +78,14 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
       t.equal(res.status, 200, `${file}.${ext} downloads${res.status === 200 ? '' : `: ${res.text.slice(0, 200)}`}`);
     }
   }
+  // A recurrent product over the same deliveries runs at once, as system:koppel; its draft would
+  // repeat the approved release's record-level columns, so the run fails and records why.
+  const product = JSON.parse((await send('operator:o1', 'POST', `/v1/projects/${project.id}/products`, JSON.stringify({
+    name: 'Sentinel product', schedule: 'yearly', datasets: ['vdab_set', 'rsz_set'], from: '2024',
+  }), 'application/json')).text) as { id: string };
+  await productRunsSettled();
+  const runs = JSON.parse((await send('operator:o1', 'GET', `/v1/products/${product.id}/runs`)).text) as unknown;
+  t.match(runs, [{ status: 'failed', error: { code: 'KOPPEL_ERR_RELEASE_CROSS_EXPOSURE', stage: 'release' } }], 'the product ran and its failure is recorded');
   responses.push(JSON.stringify((await op.request('GET', '/v1/audit?limit=1000')).body));
 
   for (const [i, text] of responses.entries()) {
