@@ -13,7 +13,8 @@
  *
  * Engine only, in memory: encoding, files and SQLite are the same for both and left out. At a
  * spine of 500k persons or more the figures are one run each (a national-size run takes
- * minutes and gigabytes); below, the median of `--runs`.
+ * minutes and gigabytes); below, the median of `--runs`. `KOPPEL_BENCH_STAGES=1` prints both
+ * runs' time per engine stage to stderr.
  */
 import { BELGIAN_JOB_FIELDS, generateBelgian, type BelgianSource } from './data/belgian.js';
 import { median, type Benchmark, type BenchOptions, type BenchResult } from './harness.js';
