@@ -36,7 +36,7 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_AUTH_FORBIDDEN: { status: 403, meaning: 'The principal may not do this.', fix: 'Use a token of the role the route requires.' },
   KOPPEL_ERR_AUTH_FOUR_EYES: { status: 403, meaning: 'The builder of a release may not approve it; nor, for a release a recurrent product built, the operator who registered or last changed the product.', fix: 'Ask a second operator to approve.' },
   KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY: { status: 403, meaning: 'The project is outside its validity window.', fix: 'Downloads are allowed only between valid_from and valid_to.' },
-  KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name> or researcher:<name> (system:koppel is Koppel itself and never holds a token).', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
+  KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name>, researcher:<name> or reviewer:<name> (system:koppel is Koppel itself and never holds a token).', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
 
   // ingest: faults of a whole delivery (the delivery is rejected)
   KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data: no header, nothing at all, or a header without data rows.', fix: 'Send a file with a header row and data rows; for a period in which the dataset truly has no records, send the header only with ?empty=true.' },
@@ -67,6 +67,8 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_LINK_BAD_JOB: { status: 400, meaning: 'The job request or job file is invalid.', fix: 'Correct the settings listed in the message.' },
   KOPPEL_ERR_LINK_UNKNOWN_DELIVERY: { status: 404, meaning: 'A job names a delivery that does not exist.', fix: 'Use delivery ids returned by uploads.' },
   KOPPEL_ERR_LINK_DELIVERY_NOT_ALLOWED: { status: 422, meaning: 'A job names a delivery whose dataset the project does not approve, or a superseded one.', fix: 'Use current deliveries of the datasets the project approves.' },
+  KOPPEL_ERR_LINK_NO_REVIEW: { status: 404, meaning: 'The job has no review queue: it ran without a probabilistic pass, or before clerical review existed.', fix: 'Run the job again to get a queue of uncertain pairs.' },
+  KOPPEL_ERR_LINK_UNKNOWN_PAIR: { status: 404, meaning: 'The job\'s review queue has no pair with that number.', fix: 'Use a pair number from GET /v1/jobs/{id}/review.' },
   KOPPEL_ERR_LINK_JOB_NOT_DONE: { status: 409, meaning: 'The job has not finished successfully.', fix: 'Wait until the job status is `succeeded`.' },
   KOPPEL_ERR_LINK_INTERRUPTED: { status: 500, meaning: 'The job was interrupted by a server stop.', fix: 'Run the job again.' },
   KOPPEL_ERR_LINK_SOURCE_UNREADABLE: { status: 400, meaning: 'A source file of a job cannot be read.', fix: 'Check the path and format named in the message.' },

@@ -142,9 +142,10 @@ export type HierarchySpec =
 /**
  * `system` is Koppel itself: the principal that runs a recurrent product's job and builds its
  * release draft (`system:koppel`). It never holds a token: `canonicalPrincipal` refuses it, so no
- * token can be made for it, no stored token can name it and no route admits it.
+ * token can be made for it, no stored token can name it and no route admits it. `reviewer` reads
+ * a job's clerical review queue and decides its pairs, nothing else.
  */
-export type Role = 'operator' | 'supplier' | 'researcher' | 'system';
+export type Role = 'operator' | 'supplier' | 'researcher' | 'reviewer' | 'system';
 
 export interface Principal {
   readonly role: Role;
@@ -158,7 +159,7 @@ export const SYSTEM_PRINCIPAL: Principal = Object.freeze({ role: 'system', name:
 
 /** Names of principals as written: letters, digits, `.`, `_`, `-`; compared case-insensitively. */
 export const PRINCIPAL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-const PRINCIPAL_TEXT = /^(operator|supplier|researcher):([A-Za-z0-9._-]{1,64})$/;
+const PRINCIPAL_TEXT = /^(operator|supplier|researcher|reviewer):([A-Za-z0-9._-]{1,64})$/;
 
 /**
  * The one form in which a principal is stored and compared: `role:name` in lower case, after

@@ -22,6 +22,7 @@ import { blockingRules } from './blocking-choice.js';
 import { blockCandidates } from './blocking.js';
 import { linksAndClusters } from './clusters.js';
 import { comparePairs } from './comparison.js';
+import { decidedKeys, defaultBand, reviewQueue } from './clerical.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { deterministicPass, linkDeterministic, saturation, type DeterministicOutcome } from './deterministic.js';
 import { deterministicOnly, probabilisticSkipReason } from './deterministic-only.js';
@@ -99,8 +100,14 @@ function afterPairs(input: PairStageInput, settings: LinkSettings, pairs: PairSt
   const linked = linksAndClusters(frame.offsets, det, assigned);
   timer.lap('clusters');
   hooks.onLinked?.({ offsets: frame.offsets, ...linked });
+  const review = reviewQueue({
+    frame, det, lists: blocked.lists, levels: compared.candidates, weights: scored.weights, model: scored.model,
+    band: settings.review ?? defaultBand(assigned.choice.threshold), decided: decidedKeys(settings.decisions, frame.offsets),
+    persons: assigned.persons, max: settings.maxReviewPairs,
+  });
+  timer.lap('review queue');
 
   const stages = { ruleSet, blocked, compared, estimated, scored, assigned };
   const report = buildReport({ frame, settings, det, probabilistic: { stages }, linked, timings: timer.timings });
-  return { offsets: frame.offsets, ...linked, report };
+  return { offsets: frame.offsets, ...linked, report, review };
 }

@@ -24,6 +24,8 @@ import { planMode, type JobMode, type ModePlan } from './incremental-plan.js';
 import { modelDrift, resolveIncrementalPersons } from './incremental-persons.js';
 import type { PersonChangeInput } from '../store/person-changes.js';
 import type { LinkReport } from '../link/link-report.js';
+import type { ReviewBand } from '../link/clerical-decisions.js';
+import { reviewSummary, settledDecisions } from './review-file.js';
 
 export interface JobRequest {
   readonly deliveries: readonly string[];
@@ -38,6 +40,8 @@ export interface JobRequest {
   readonly threshold?: number;
   /** "incremental" (link only new deliveries against the project's persons) or "full"; default: incremental when it can be (incremental-plan.ts). */
   readonly mode?: JobMode;
+  /** The uncertain band sent to clerical review, in match weights; default: README "Clerical review". */
+  readonly review?: ReviewBand;
   /** Where the pair stage runs (link/link-engine.ts); default in-process. */
   readonly engine?: LinkEngineName;
 }
@@ -52,6 +56,7 @@ export interface JobSettings {
   readonly mode?: JobMode;
   /** Incremental: the job whose persons this one continues. */
   readonly previous_job?: string;
+  readonly review: ReviewBand | null;
   /** Absent in jobs stored before the setting existed: in-process. */
   readonly engine?: LinkEngineName;
 }
@@ -134,6 +139,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const keyIds = new Set(deliveries.map((d) => d.key_id));
   if (keyIds.size > 1) badJob(`the deliveries were pseudonymised under different keys (${[...keyIds].join(', ')}); re-keying comes with key rotation`);
   const { fields, columnOf } = resolveFields(ctx, deliveries, request);
+  if (request.review !== undefined && !(request.review.lower <= request.review.upper)) badJob('review.lower must not exceed review.upper');
   // Planned before it starts: the deliveries' row counts and the fields' widths give the peak.
   checkMemoryBudget(estimateLinkMemory(deliveries.map((d) => d.rows_kept), fields), ctx.config.memoryBudget);
   ensureJobSpace(ctx, deliveries);
@@ -142,6 +148,7 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const linkage = {
     deliveries: deliveries.map((d) => d.id), fields, columns,
     unique: request.unique ?? null, blocking: request.blocking === undefined ? null : blockingRules(request.blocking), threshold: request.threshold ?? null,
+    review: request.review ?? null,
     engine: request.engine ?? 'in-process',
   };
   const plan = planMode(ctx, project.id, deliveries, linkage, request.mode);
@@ -180,6 +187,9 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
     spine: previous === null ? null : {
       previousJob: previous.id, clusters: ctx.store.jobFileRef(previous.id, 'clusters'), links: ctx.store.jobFileRef(previous.id, 'links'), newSources: plan.newSources,
     },
+    // Decisions on any of the job's records, the spine's too: an incremental job honours them as a full one does.
+    review: settings.review,
+    decisions: settledDecisions(ctx, settings.deliveries),
     engine: settings.engine ?? 'in-process',
   };
 }
@@ -233,6 +243,7 @@ async function runJob(
       links: linked.links,
       deliveries: deliveries.map((d, i) => ({ delivery: d.id, dataset: d.dataset, period: d.period, records: linked.records[i], unique: linked.unique[i] })),
       linkage: linked.report,
+      review: reviewSummary(linked.review),
       total_ms: Math.round(performance.now() - started),
     };
     await ctx.store.writeJobFileBytes(jobId, files.files, report);

@@ -28,6 +28,8 @@ import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
 import { personContinuity, restrictKeys, type Continuity } from './person-continuity.js';
 import { readSpine, withCarried, type Spine, type SpineInput } from './spine.js';
+import type { ReviewBand } from '../link/clerical-decisions.js';
+import { clericalDecisions, reviewFiles, type DecisionRef } from './review-file.js';
 import { linkOnEngine } from './sql-engine/link-engines.js';
 
 export interface LinkSourceInput {
@@ -53,6 +55,10 @@ export interface LinkTaskInput {
   readonly startM?: number[][] | null;
   /** An incremental job's spine (spine.ts); null for a full relink. */
   readonly spine?: SpineInput | null;
+  /** The review band in match weights; null = the default (link/clerical.ts). */
+  readonly review?: ReviewBand | null;
+  /** Earlier clerical decisions on records of these deliveries. */
+  readonly decisions?: readonly DecisionRef[];
   /** Where the pair stage runs (default in-process); the DuckDB engine is opened, its package loaded, in this task's thread. */
   readonly engine?: LinkEngineName;
 }
@@ -65,6 +71,8 @@ export interface LinkedSummary extends PersonKeys {
   readonly unique: readonly boolean[];
   readonly links: number;
   readonly report: LinkReport;
+  /** The review queue's band, size, and band pairs left out of a full queue. */
+  readonly review: { readonly band: ReviewBand; readonly pairs: number; readonly truncated: number } | null;
 }
 
 export interface JobFiles {
@@ -112,8 +120,11 @@ export class LinkTask {
   }
 
   async link(): Promise<LinkedSummary> {
-    const settings = linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold, startM: this.input.startM ?? null });
     const { spine, input } = this;
+    const settings = linkSettings({
+      blocking: input.blocking, threshold: input.threshold, startM: input.startM ?? null, review: input.review ?? null,
+      decisions: clericalDecisions(input.decisions ?? [], input.sources.map((s) => s.delivery), this.rows),
+    });
     const newSources = input.spine?.newSources ?? [];
     // An incremental run is in-process: the SQL engine has no spine (README "Incremental jobs").
     const result = spine === null
@@ -137,6 +148,7 @@ export class LinkTask {
       unique: this.sources.map((s) => s.unique),
       links: result.links.length,
       report: result.report,
+      review: result.review === null ? null : { band: result.review.band, pairs: result.review.length, truncated: result.review.truncated },
     };
     // The encodings are no longer needed: let them go before the files are built.
     this.sources = [];
@@ -149,8 +161,11 @@ export class LinkTask {
     if (personIds.length !== this.result.clusterCount) {
       throw new RangeError(`${personIds.length} person ids for ${this.result.clusterCount} clusters`);
     }
-    const result = this.spine === null ? this.result : { ...this.result, links: withCarried(this.result.links, this.spine.links) };
-    return jobFiles(result, personIds, this.rows, this.input.sources.map((s) => s.delivery));
+    const result = this.spine === null ? this.result : { ...this.result, links: withCarried(this.result.links, this.spine.links, this.result.clusters) };
+    const deliveries = this.input.sources.map((s) => s.delivery);
+    const job = jobFiles(result, personIds, this.rows, deliveries);
+    if (result.review === null) return job;
+    return { ...job, files: [...job.files, ...reviewFiles(result.review, this.rows, deliveries)] };
   }
 }
 

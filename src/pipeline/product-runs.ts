@@ -10,9 +10,10 @@
  *                                                                    delivery or a product change comes
  *
  * A period's deliveries are, per dataset, one for the whole period or else every period of the
- * dataset's schedule within it (a quarter of a monthly dataset needs its three months). A run that a stopped server left running
- * is marked failed at the next start and tried once more then; never twice in a row on the same
- * inputs, so a run that kills the server cannot keep doing so.
+ * dataset's schedule within it (a quarter of a monthly dataset needs its three months). A run
+ * that a stopped server left running is marked failed at the next start and tried once more
+ * then; never twice in a row on the same inputs, so a run that kills the server cannot keep
+ * doing so.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { isKoppelError, KoppelError } from '../errors.js';
@@ -29,6 +30,12 @@ const JOB_POLL_MS = 100;
 
 /** Runs under way in this process, so that shutdown can wait for them. */
 const running = new Set<Promise<void>>();
+/**
+ * Runs go one after another, in the order they were claimed: a product registered with a year
+ * of complete periods behind it starts them all, and they queue here rather than compete for
+ * the job workers and the memory budget.
+ */
+let queue: Promise<void> = Promise.resolve();
 
 /** Resolves once no product run is under way (a failed run may start its retry as it ends). */
 export async function productRunsSettled(): Promise<void> {
@@ -102,24 +109,33 @@ function considerPeriod(ctx: PipelineContext, product: ProductRecord, period: st
     actor: SYSTEM_PRINCIPAL.id, action: 'product.run.start', target: run.id, outcome: 'ok',
     detail: { product: product.id, period, attempt: run.attempt, product_version: run.product_version, deliveries: ids },
   });
-  ctx.log.info({ product: product.id, period, run: run.id, attempt: run.attempt }, 'product run started');
-  const work = new Promise<void>((resolve) => setImmediate(resolve))
+  ctx.log.info({ product: product.id, period, run: run.id, attempt: run.attempt }, 'product run claimed');
+  const work = queue
+    .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
     .then(() => executeRun(ctx, product.project_id, run))
     .catch((err: unknown) => ctx.log.error({ err, run: run.id }, 'a product run could not record its end'))
     .finally(() => running.delete(work));
   running.add(work);
+  queue = work;
 }
 
-/** Every period of the product whose deliveries are all in (at registration, a change, a start). */
+/**
+ * Every period of the product whose deliveries are all in (at registration, a change, a start).
+ * Never throws into the registration or change, which has been stored; a fault is logged.
+ */
 export function considerProduct(ctx: PipelineContext, product: ProductRecord): void {
-  const periods = new Set<string>();
-  for (const dataset of product.datasets) {
-    for (const d of ctx.store.listDeliveries({ dataset, status: 'current' })) {
-      const period = productPeriodOf(product, d.period);
-      if (period !== null) periods.add(period);
+  try {
+    const periods = new Set<string>();
+    for (const dataset of product.datasets) {
+      for (const d of ctx.store.listDeliveries({ dataset, status: 'current' })) {
+        const period = productPeriodOf(product, d.period);
+        if (period !== null) periods.add(period);
+      }
     }
+    for (const period of [...periods].sort((a, b) => periodStartDay(a) - periodStartDay(b))) considerPeriod(ctx, product, period);
+  } catch (err) {
+    ctx.log.error({ err, product: product.id }, 'could not consider the periods of a product');
   }
-  for (const period of [...periods].sort((a, b) => periodStartDay(a) - periodStartDay(b))) considerPeriod(ctx, product, period);
 }
 
 /**

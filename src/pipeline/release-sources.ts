@@ -8,8 +8,9 @@ import type { Data, Table, Vector } from 'apache-arrow';
 import { canGeneralise, describeGeneralisation, generaliseColumn } from '../release/generalise.js';
 import { KoppelError } from '../errors.js';
 import { LINK_METHOD_NAMES, LINK_UNLINKED } from '../link/link-method.js';
-import type { PeriodRun, ReleaseSourceInput } from '../release/index.js';
-import { readStoredTable, type ProjectRecord, type StoredFileRef } from '../store/index.js';
+import type { PeriodRun, ReleaseSourceInput } from '../release/assemble.js';
+import type { ProjectRecord } from '../store/records.js';
+import { readStoredTable, type StoredFileRef } from '../store/stored-files.js';
 import { concatNumbers } from '../util/arrow-columns.js';
 import { deliveryFormatOf } from './delivery-format.js';
 

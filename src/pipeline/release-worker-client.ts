@@ -7,7 +7,8 @@
  *   openReleaseRunner: lease a worker of the context's pool (jobWorkers of them; more builds wait)
  *   assemble(input) ── refs, project, key ────────> read, assemble    ── files, counts ──> exposure check (SQLite)
  *   write(staging)  ── the staging dir's path ────> write + hash files ── sizes, hashes ─> commit (one transaction)
- *   close(): end the worker (its memory goes back), free the lease
+ *   close(): free the lease; the worker ends (its memory goes back) after a large build or a
+ *            failure, and after a small one waits, idle and unref'd, for the next build
  *
  * The pool is util/worker-pool.ts: a failure in the worker comes back as the same coded error
  * (a refusal such as KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY answers as it does inline); a worker that
@@ -34,6 +35,13 @@ export type ReleaseTasks = {
 
 const ENTRY = 'release-worker';
 
+/**
+ * A worker that built a release of this many records or more ends with it, so that its memory
+ * goes back to the system; one that built a smaller release is kept for the next build, which
+ * then skips the worker's start (loading its modules: most of a small build's time).
+ */
+const RETIRE_FROM_RECORDS = 1_000_000;
+
 const poolOf = new WeakMap<PipelineContext, WorkerPool<ReleaseTasks>>();
 
 /** Release worker threads of this process that have not exited yet (for tests). */
@@ -46,7 +54,6 @@ export async function openReleaseRunner(ctx: PipelineContext): Promise<ReleaseRu
   if (ctx.config.jobWorkers === 0) return new InlineRunner();
   let pool = poolOf.get(ctx);
   if (pool === undefined) {
-    // A worker starts per build and ends with it: a build's memory goes back to the system.
     pool = new WorkerPool<ReleaseTasks>({ from: import.meta.url, entry: ENTRY, role: 'building a release', size: ctx.config.jobWorkers, start: 'on-demand' });
     poolOf.set(ctx, pool);
   }
@@ -74,18 +81,24 @@ class InlineRunner implements ReleaseRunner {
 
 class WorkerRunner implements ReleaseRunner {
   readonly mode = 'worker';
+  private records = Infinity;
+  private written = false;
 
   constructor(private readonly lease: Lease<ReleaseTasks>) {}
 
-  assemble(input: ReleaseTaskInput): Promise<AssembledSummary> {
-    return this.lease.run('assemble', input);
+  async assemble(input: ReleaseTaskInput): Promise<AssembledSummary> {
+    const summary = await this.lease.run('assemble', input);
+    this.records = summary.records;
+    return summary;
   }
 
-  write(staging: StagingRef): Promise<StoredFile[]> {
-    return this.lease.run('write', { dir: staging.dir });
+  async write(staging: StagingRef): Promise<StoredFile[]> {
+    const files = await this.lease.run('write', { dir: staging.dir });
+    this.written = true;
+    return files;
   }
 
   close(): Promise<void> {
-    return this.lease.release({ retire: true });
+    return this.lease.release({ retire: !this.written || this.records >= RETIRE_FROM_RECORDS });
   }
 }

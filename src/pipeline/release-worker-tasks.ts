@@ -16,13 +16,17 @@
  * main thread only as files on disk, which it publishes. A longitudinal project's ledger (its
  * approved releases' rows in, this release's rows out) crosses as plain rows: it lives in SQLite.
  */
-import { releasePseudonyms } from '../pseudonymise/index.js';
-import {
-  assembleRelease, describeTables, metadataRules, writeParquetTables,
-  type AssembledRelease, type KAnonymityReport, type LedgerEntry, type LedgerReport, type ReleaseMetadataRules,
-} from '../release/index.js';
-import type { LedgerInput } from '../release/longitudinal.js';
-import { readStoredTable, writeStagedBytes, writeStagedTable, type ProjectRecord, type StagingRef, type StoredFile, type StoredFileRef } from '../store/index.js';
+// Modules imported one by one, not through the layers' index files: a worker starts with only
+// what a build uses (no SQLite, no ingest), which is most of its start-up time.
+import { releasePseudonyms } from '../pseudonymise/release-pseudonym.js';
+import { assembleRelease, describeTables, type AssembledRelease } from '../release/assemble.js';
+import type { KAnonymityReport } from '../release/k-anonymity.js';
+import type { LedgerEntry, LedgerInput, LedgerReport } from '../release/longitudinal.js';
+import { metadataRules, type ReleaseMetadataRules } from '../release/metadata-keys.js';
+import { writeParquetTables } from '../release/parquet-out.js';
+import type { ProjectRecord, StoredFile } from '../store/records.js';
+import { writeStagedBytes, writeStagedTable, type StagingRef } from '../store/staging.js';
+import { readStoredTable, type StoredFileRef } from '../store/stored-files.js';
 import { concatNumbers } from '../util/arrow-columns.js';
 import { densePersons, generaliseKeyVariables, methodCodes, releaseSources, type ReleaseDelivery } from './release-sources.js';
 

@@ -1,7 +1,7 @@
 /**
  * Worker-thread entry of a release build (see release-worker-tasks.ts for the steps and
  * release-worker-client.ts for the main-thread side): one build's `assemble` and `write`, in
- * that order, on this worker, which the build leases and ends afterwards.
+ * that order, on this worker, which the build leases (release-worker-client.ts says when it ends).
  */
 import { serveTasks } from '../util/worker-pool.js';
 import type { ReleaseTasks } from './release-worker-client.js';
@@ -21,6 +21,9 @@ serveTasks<ReleaseTasks>({
   },
   write(staging) {
     if (task === null) throw new Error('a release task step before assemble');
-    return task.write(staging);
+    // The build's last step: a worker kept for the next build holds nothing of this one (its key).
+    const last = task;
+    task = null;
+    return last.write(staging);
   },
 });

@@ -137,13 +137,19 @@ export async function readSpine(input: SpineInput, deliveries: readonly string[]
   return { prior, links };
 }
 
-/** The run's links followed by the carried ones: this job's links.arrow holds every link of its persons. */
-export function withCarried(links: LinkTable, carried: CarriedLinks): LinkTable {
-  const n = links.length + carried.length;
+/**
+ * The run's links followed by the carried ones: this job's links.arrow holds every link of its
+ * persons. A carried link whose records no longer share a person (a cannot-link decided since)
+ * is dropped.
+ */
+export function withCarried(links: LinkTable, carried: CarriedLinks, clusters: Int32Array): LinkTable {
+  const keep: number[] = [];
+  for (let p = 0; p < carried.length; p++) if (clusters[carried.a[p]] === clusters[carried.b[p]]) keep.push(p);
+  const n = links.length + keep.length;
   const join = <T extends Int32Array | Float64Array | Uint8Array>(x: T, y: T, make: (n: number) => T): T => {
     const out = make(n);
     out.set(x.subarray(0, links.length) as never);
-    out.set(y as never, links.length);
+    for (let k = 0; k < keep.length; k++) out[links.length + k] = y[keep[k]];
     return out;
   };
   return {

@@ -20,7 +20,10 @@ import { releaseReviewRoutes } from './routes/release-review.js';
 import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 import { personChangeRoutes } from './routes/person-changes.js';
+import { reviewRoutes } from './routes/review.js';
 import { productRoutes } from './routes/products.js';
+import { listingRoutes } from './routes/listings.js';
+import { registerConsole } from './console.js';
 
 export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(ctx));
@@ -62,7 +65,10 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await auditRoutes(app, ctx, refusals);
   await timelinessRoutes(app, ctx);
   await personChangeRoutes(app, ctx);
+  await reviewRoutes(app, ctx);
   await productRoutes(app, ctx);
+  await listingRoutes(app, ctx);
+  await registerConsole(app);
   return app;
 }
 

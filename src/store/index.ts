@@ -14,5 +14,5 @@ export type { RefusedUpload } from './timeliness-records.js';
 export type { ProductRecord, ProductRunError, ProductRunRecord } from './products.js';
 export { assertPrivateDir } from './private-dirs.js';
 export type {
-  AuditEntry, AuditHead, DatasetRecord, DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord, StoredFile,
+  AuditEntry, AuditHead, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus, JobRecord, ProjectRecord, ReleaseRecord, StoredFile,
 } from './records.js';

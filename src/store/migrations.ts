@@ -223,4 +223,20 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX product_runs_job ON product_runs (job_id);
   CREATE INDEX product_runs_release ON product_runs (release_id);
   `,
+  // 9: clerical review decisions on uncertain pairs (review-decisions.ts)
+  `
+  CREATE TABLE review_decisions (
+    left_delivery  TEXT NOT NULL REFERENCES deliveries(id),
+    left_row       INTEGER NOT NULL,
+    right_delivery TEXT NOT NULL REFERENCES deliveries(id),
+    right_row      INTEGER NOT NULL,
+    decision       TEXT NOT NULL CHECK (decision IN ('match', 'non-match', 'unsure')),
+    job_id         TEXT NOT NULL REFERENCES jobs(id),
+    pair           INTEGER NOT NULL,       -- the pair's row in that job's review.arrow
+    decided_by     TEXT NOT NULL,
+    decided_at     TEXT NOT NULL,
+    PRIMARY KEY (left_delivery, left_row, right_delivery, right_row)
+  ) WITHOUT ROWID;
+  CREATE INDEX review_decisions_right ON review_decisions (right_delivery);
+  `,
 ];

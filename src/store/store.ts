@@ -35,6 +35,7 @@ import { TimelinessRecords, type RefusedUpload, type TimelinessNotice } from './
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
 import { newId } from './ids.js';
+import { ReviewDecisions } from './review-decisions.js';
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -64,6 +65,8 @@ export class Store {
   /** Recurrent products and their runs (products.ts). */
   readonly products: Products;
   private readonly keyring: Keyring | undefined;
+  /** Clerical review decisions (review-decisions.ts). */
+  readonly reviews: ReviewDecisions;
   private closed = false;
 
   constructor(opts: StoreOptions) {
@@ -86,6 +89,7 @@ export class Store {
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
+      this.reviews = new ReviewDecisions(this.db);
       this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
       this.keyring = opts.keyring;
@@ -157,6 +161,7 @@ export class Store {
   getJob(id: string): JobRecord | null { return this.jobs.get(id); }
   /** The project's most recently finished successful job (the spine of an incremental job), or null. */
   latestSucceededJob(projectId: string): JobRecord | null { return this.jobs.latestSucceeded(projectId); }
+  listJobs(filter: { projectId?: string; limit: number }): JobRecord[] { return this.jobs.list(filter); }
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
@@ -166,6 +171,8 @@ export class Store {
     this.ensureFreeSpace(files.reduce((sum, f) => sum + f.bytes.byteLength, 0), `the files of job ${jobId}`);
     return this.jobs.writeFileBytes(jobId, files, report);
   }
+  /** Replaces a job's recorded file (its persons after clerical decisions); see jobs.ts. */
+  replaceJobFile(jobId: string, file: NamedBytes): void { this.jobs.replaceFileBytes(jobId, file); }
   /** A job file, verified, then read batch by batch into one table. */
   async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobFileRef(jobId, name)); }
   /** A job file's location and recorded hash, for a reader off the main thread. */

@@ -1,48 +1,13 @@
 /**
  * Recurrent products through the HTTP API (issue 13's Done-when): a product registered once runs
  * by itself when its last delivery arrives and leaves a release draft built by system:koppel;
- * the operator who registered or last changed it cannot approve that draft, another can; a
- * failed run says why and is tried again on a superseding delivery; concurrent commits give one run.
+ * the operator who registered or last changed it cannot approve that draft, another can;
+ * concurrent commits give one run. Failed runs and their retries: api-product-retries.test.ts.
  */
 import t from 'tap';
-import { ApiError, type ApiClient } from '../../src/cli/api-client.js';
 import { productRunsSettled } from '../../src/pipeline/product-runs.js';
-import { startTestServer } from '../fixtures/server.js';
-import { csvFor, makePeople, spellings, testDatasetSchema, type Person } from '../fixtures/synthetic.js';
-
-interface Run { id: string; period: string; attempt: number; status: string; job_id: string | null; release_id: string | null; error: { code: string; message: string; stage: string } | null; deliveries: string[] }
-interface Product { id: string; version: number; created_by: string; updated_by: string; from: string }
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; code: string; message: string }> {
-  const err = await promise.then(() => null, (e: unknown) => e);
-  if (!(err instanceof ApiError)) throw new Error('expected an API error');
-  return { status: err.status, code: err.code, message: err.message };
-}
-
-const PEOPLE = makePeople(60, 13);
-
-/** Two datasets: vdab quarterly, rsz monthly (three months fill a quarter), and a project over both. */
-async function setUp(t: { teardown(fn: () => unknown): void }) {
-  const server = await startTestServer(t);
-  const o1 = server.client('operator:o1');
-  const vdab = server.client('supplier:vdab');
-  const rsz = server.client('supplier:rsz');
-  await o1.request('POST', '/v1/datasets', { json: testDatasetSchema('vdab_set', 'vdab') });
-  await o1.request('POST', '/v1/datasets', { json: { ...testDatasetSchema('rsz_set', 'rsz'), schedule: 'monthly' } });
-  const { body: project } = await o1.request<{ id: string }>('POST', '/v1/projects', {
-    json: {
-      title: 'Paths into work', purpose: 'research', legal_basis: 'IVC 22/123', valid_from: '2020-01-01', valid_to: '2099-12-31',
-      researchers: ['researcher:an'], approved: { vdab_set: ['sex', 'loon_cent'], rsz_set: ['loon_cent'] }, key_variables: ['sex'], k: 2,
-    },
-  });
-  const upload = (client: ApiClient, dataset: string, period: string, csv: string, supersede = false) =>
-    client.request<{ id: string }>('PUT', `/v1/datasets/${dataset}/deliveries/${period}${supersede ? '?supersede=true' : ''}`, { body: csv, headers: { 'content-type': 'text/csv' } });
-  const runs = async (id: string) => (await o1.request<Run[]>('GET', `/v1/products/${id}/runs`)).body;
-  return { server, o1, vdab, rsz, project: project.id, upload, runs };
-}
-
-const productBody = { name: 'Job seekers\' paths into work', schedule: 'quarterly', datasets: ['vdab_set', 'rsz_set'], from: '2024Q1' };
-const rszMonths = ['2024-01', '2024-02', '2024-03'];
+import { csvFor, testDatasetSchema } from '../fixtures/synthetic.js';
+import { PEOPLE, productBody, refusal, rszMonths, setUpProducts as setUp, type Product } from '../fixtures/products.js';
 
 t.test('a product registered once runs by itself when its last delivery arrives, leaves a draft, and four eyes hold', async (t) => {
   const { server, o1, vdab, rsz, project, upload, runs } = await setUp(t);
@@ -115,33 +80,6 @@ t.test('whoever last changed a product cannot approve what it builds; nor can an
   const { body: after } = await o1.request<Product>('GET', `/v1/products/${product.id}`);
   t.match(after, { version: 3, updated_by: 'operator:o3', from: '2024Q1' }, 'PUT kept from, which it did not name');
   t.equal((await runs(product.id)).length, 1, 'a change does not run a succeeded period again');
-});
-
-/** Wages that give away the key variable sex: the release's disclosure control refuses them. */
-const wageBySex = (people: readonly Person[]) => csvFor(people, { wage: (i) => (people[i].sex === 'M' ? 100000 : 200000) });
-
-t.test('a failing run records why, without values, and is tried again when a superseding delivery arrives', async (t) => {
-  const { o1, vdab, rsz, project, upload, runs } = await setUp(t);
-  const { body: product } = await o1.request<Product>('POST', `/v1/projects/${project}/products`, { json: { ...productBody, datasets: ['vdab_set'] } });
-  await upload(vdab, 'vdab_set', '2024Q1', wageBySex(PEOPLE));
-  await productRunsSettled();
-  const [failed] = await runs(product.id);
-  t.match(failed, { attempt: 1, status: 'failed', release_id: null, error: { code: 'KOPPEL_ERR_RELEASE_KEY_VARIABLE_COPY', stage: 'release' } }, 'the run failed at the release, and says so');
-  t.ok(failed.job_id, 'its job is named');
-  const text = JSON.stringify(await runs(product.id));
-  const leaked = PEOPLE.flatMap((p) => [...spellings(p.insz), p.birthDate]).filter((s) => text.includes(s));
-  t.same(leaked, [], 'the recorded failure carries no identifier');
-
-  // rsz is not part of this product: its deliveries change nothing.
-  await upload(rsz, 'rsz_set', '2024-01', csvFor(PEOPLE));
-  await productRunsSettled();
-  t.equal((await runs(product.id)).length, 1, 'another dataset\'s delivery retries nothing');
-
-  const { body: fixed } = await upload(vdab, 'vdab_set', '2024Q1', csvFor(PEOPLE), true);
-  await productRunsSettled();
-  const [, retried, ...more] = await runs(product.id);
-  t.same(more, []);
-  t.match(retried, { attempt: 2, status: 'succeeded', error: null, deliveries: [fixed.id] }, 'the superseding delivery ran, and built a draft');
 });
 
 t.test('product settings are checked; only operators reach the routes', async (t) => {

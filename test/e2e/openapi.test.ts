@@ -47,7 +47,7 @@ const CONTRACT_ROUTES = [
 /** Routes that take a JSON body. */
 const JSON_BODY_ROUTES = new Set([
   'post /v1/datasets', 'post /v1/projects', 'post /v1/projects/{project}/jobs', 'post /v1/releases/{id}/withdraw',
-  'post /v1/projects/{project}/products', 'put /v1/products/{id}',
+  'post /v1/projects/{project}/products', 'put /v1/products/{id}', 'post /v1/jobs/{id}/review/{pair}',
 ]);
 
 const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);

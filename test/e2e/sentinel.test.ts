@@ -61,14 +61,27 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
   const withBadRow = `${good}\n${people[5].insz},${people[5].givenName},${people[5].surname},${people[5].birthDate},11002,not-a-number`;
   const up = await send('supplier:vdab', 'PUT', '/v1/datasets/vdab_set/deliveries/2024', withBadRow);
   t.equal(up.status, 201);
-  const up2 = await send('supplier:rsz', 'PUT', '/v1/datasets/rsz_set/deliveries/2024', [header, ...people.slice(0, 50).map(row)].join('\n'));
+  const up2 = await send('supplier:rsz', 'PUT', '/v1/datasets/rsz_set/deliveries/2024', [header, ...people.slice(0, 50).map((p, i) => (i % 5 === 0 ? row(p, i).replace(/^[^,]*/, '') : row(p, i)))].join('\n'));
+  // (every fifth without its national number: those link by encodings, and fill the review queue)
   const project = JSON.parse((await send('operator:o1', 'POST', '/v1/projects', JSON.stringify({
     title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:r'],
     approved: { vdab_set: ['birth_year', 'sex', 'loon_cent'], rsz_set: ['loon_cent'] }, key_variables: ['birth_year', 'sex'], k: 3,
   }), 'application/json')).text) as { id: string };
   const op = server.client('operator:o1');
-  const job = JSON.parse((await send('operator:o1', 'POST', `/v1/projects/${project.id}/jobs`, JSON.stringify({ deliveries: [JSON.parse(up.text).id, JSON.parse(up2.text).id] }), 'application/json')).text) as { id: string };
+  const job = JSON.parse((await send('operator:o1', 'POST', `/v1/projects/${project.id}/jobs`, JSON.stringify({ deliveries: [JSON.parse(up.text).id, JSON.parse(up2.text).id], review: { lower: -30, upper: 200 } }), 'application/json')).text) as { id: string };
   t.equal((await waitForJob(op, job.id)).status, 'succeeded');
+  // The review routes: the queue, each pair with its records' attributes, decisions, and refusals.
+  const queue = await send('reviewer:rv', 'GET', `/v1/jobs/${job.id}/review?state=all&limit=500`);
+  const pairs = (JSON.parse(queue.text) as { pairs: { pair: number }[] }).pairs;
+  t.ok(pairs.length > 0, `the review queue has pairs (${pairs.length})`);
+  for (const [i, { pair }] of pairs.slice(0, 6).entries()) {
+    t.equal((await send('reviewer:rv', 'GET', `/v1/jobs/${job.id}/review/${pair}`)).status, 200, `review pair ${pair} reads`);
+    t.equal((await send('reviewer:rv', 'POST', `/v1/jobs/${job.id}/review/${pair}`, JSON.stringify({ decision: ['match', 'non-match', 'unsure'][i % 3] }), 'application/json')).status, 200, `review pair ${pair} is decided`);
+  }
+  await send('reviewer:rv', 'GET', `/v1/jobs/${job.id}/review?state=decided`);
+  t.equal((await send('reviewer:rv', 'POST', `/v1/jobs/${job.id}/review/${pairs[0].pair}`, JSON.stringify({ decision: people[0].surname }), 'application/json')).status, 400, 'a decision that is no decision is refused');
+  t.equal((await send('reviewer:rv', 'GET', `/v1/jobs/${job.id}/review/${people[1].insz.slice(0, 9)}`)).status, 404, 'an unknown pair is 404');
+  t.equal((await send('reviewer:rv', 'GET', `/v1/jobs/${job.id}/review/${people[2].surname}`)).status, 400, 'a pair that is no number is refused');
   responses.push(JSON.stringify((await op.request('GET', `/v1/jobs/${job.id}`)).body));
   const release = JSON.parse((await send('operator:o1', 'POST', `/v1/jobs/${job.id}/releases`)).text) as { id: string };
   await send('operator:o2', 'POST', `/v1/releases/${release.id}/approve`);
@@ -88,6 +101,11 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
   t.match(runs, [{ status: 'failed', error: { code: 'KOPPEL_ERR_RELEASE_CROSS_EXPOSURE', stage: 'release' } }], 'the product ran and its failure is recorded');
   responses.push(JSON.stringify((await op.request('GET', '/v1/audit?limit=1000')).body));
   responses.push(JSON.stringify((await op.request('GET', '/v1/person-changes')).body));
+  // The listings the console reads (deliveries with their quality reports, jobs, projects, the audit check).
+  for (const [who, path] of [['operator:o1', '/v1/deliveries'], ['supplier:vdab', '/v1/deliveries'], ['operator:o1', '/v1/jobs'], ['operator:o1', '/v1/projects'],
+    ['researcher:r', '/v1/projects'], ['operator:o1', '/v1/audit/verification'], ['supplier:vdab', '/v1/timeliness']]) {
+    t.equal((await send(who, 'GET', path)).status, 200, `${path} answers ${who}`);
+  }
 
   for (const [i, text] of responses.entries()) {
     const hits = needles.find(Buffer.from(text));

@@ -107,6 +107,24 @@ t.test('many commit hooks for one complete period give one run', async (t) => {
   t.same(summary(runtime, product.id), ['2024Q1#1:succeeded'], 'a period before the product\'s first runs nothing');
 });
 
+t.test('a product registered after its periods are complete runs each of them, one after another', async (t) => {
+  const runtime = open(dirs(t));
+  t.teardown(() => runtime.close());
+  const { ctx } = runtime;
+  registerDataset(ctx, operator('o1'), testDatasetSchema('vdab_set', 'vdab'));
+  for (const period of ['2024Q3', '2024Q1', '2024Q2']) await upload(runtime, period, csvFor(PEOPLE.slice(0, 30)));
+  const project = registerProject(ctx, operator('o1'), {
+    title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
+    approved: { vdab_set: ['sex'] }, key_variables: ['sex'], k: 2,
+  });
+  const product = registerProduct(ctx, operator('o1'), project.id, { name: 'Paths', schedule: 'quarterly', datasets: ['vdab_set'], from: '2024Q2' });
+  await productRunsSettled();
+  const runs = runtime.store.products.runs(product.id);
+  t.same(runs.map((r) => `${r.period}:${r.status}`), ['2024Q2:succeeded', '2024Q3:succeeded'], 'every complete period from the first runs; 2024Q1 is before it');
+  const jobStarted = runtime.store.getJob(runs[1].job_id!)!.created_at;
+  t.ok(jobStarted >= runs[0].finished_at!, 'the second run\'s job started after the first run had ended');
+});
+
 t.test('a period declared empty fails with its reason, and runs when a superseding delivery with records comes', async (t) => {
   const runtime = open(dirs(t));
   t.teardown(() => runtime.close());
@@ -121,6 +139,19 @@ t.test('a period declared empty fails with its reason, and runs when a supersedi
   await upload(runtime, '2024Q1', csvFor(PEOPLE), { supersede: true });
   await productRunsSettled();
   t.same(summary(runtime, product.id), ['2024Q1#1:failed:deliveries', '2024Q1#2:succeeded']);
+});
+
+t.test('settings that reach the pipeline by another path than the route are checked with the same schema', async (t) => {
+  const runtime = open(dirs(t));
+  t.teardown(() => runtime.close());
+  const product = setUp(runtime);
+  const project = product.project_id;
+  for (const bad of ['a string', null, [], { name: 'x', schedule: 'weekly', datasets: ['vdab_set'] }]) {
+    t.throws(() => registerProduct(runtime.ctx, operator('o1'), project, bad), { code: 'KOPPEL_ERR_SCHEMA_BAD_PRODUCT' }, JSON.stringify(bad));
+  }
+  t.throws(() => changeProduct(runtime.ctx, operator('o2'), product.id, { colour: 'red' }, false), { code: 'KOPPEL_ERR_SCHEMA_BAD_PRODUCT', message: /"colour"/ });
+  t.throws(() => changeProduct(runtime.ctx, operator('o2'), 'prd_00000000000000000000', { name: 'y' }, false), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  t.equal(runtime.store.products.get(product.id)?.version, 1, 'nothing changed');
 });
 
 t.test('a product change runs again a period that failed under the old settings', async (t) => {

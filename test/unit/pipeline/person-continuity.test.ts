@@ -15,7 +15,7 @@ function resultOf(sizes: number[], clusters: number[], links: [number, number, n
       left: Int32Array.from(links, (l) => l[0]), right: Int32Array.from(links, (l) => l[1]), method: Uint8Array.from(links, (l) => l[2]),
       weight: Float64Array.from(links, (l) => l[3]), probability: Float64Array.from(links, () => 0.9), length: links.length,
     },
-    report: {} as LinkResult['report'],
+    report: {} as LinkResult['report'], review: null,
   };
 }
 
