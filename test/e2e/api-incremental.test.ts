@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTestServer, waitForJob, type TestServer } from '../fixtures/server.js';
-import { makePeople, testDatasetSchema, type Person } from '../fixtures/synthetic.js';
+import { csvFor, makePeople, testDatasetSchema, type Person } from '../fixtures/synthetic.js';
 import { ApiError } from '../../src/cli/api-client.js';
 import { concatNumbers } from '../../src/util/arrow-columns.js';
 
@@ -147,3 +147,53 @@ t.test('two quarters of three suppliers: the second links incrementally, keeps p
 function lastJobs(server: TestServer, projectId: string): string[] {
   return server.runtime.store.listAudit({ limit: 1000 }).filter((e) => e.action === 'job.start' && (e.detail as { project?: string } | null)?.project === projectId).map((e) => e.target!);
 }
+
+interface Ref { delivery: string; row: number }
+interface ReviewPair { pair: number; left: Ref; right: Ref; provisional: string }
+
+t.test('a non-match decided on quarter 1\'s job stays apart in quarter 2\'s incremental job, which queues its own uncertain pairs', async (t) => {
+  const server = await startTestServer(t);
+  const op = server.client('operator:olivia');
+  const rita = server.client('reviewer:rita');
+  await op.request('POST', '/v1/datasets', { json: testDatasetSchema('vdab_set', 'vdab') });
+  await op.request('POST', '/v1/datasets', { json: testDatasetSchema('agodi_set', 'agodi') });
+  const people = makePeople(120, 5);
+  const put = async (who: string, dataset: string, period: string, csv: string) => (await server.client(`supplier:${who}`).request<{ id: string }>('PUT', `/v1/datasets/${dataset}/deliveries/${period}`, { body: csv, headers: { 'content-type': 'text/csv' } })).body.id;
+  const v1 = await put('vdab', 'vdab_set', '2024Q1', csvFor(people));
+  // A quarter of agodi's records come without a national number: linked by name and birth date.
+  const a1 = await put('agodi', 'agodi_set', '2024Q1', csvFor(people.slice(0, 80), { spell: (insz, i) => (i % 4 === 0 ? '' : insz) }));
+  const { body: project } = await op.request<{ id: string }>('POST', '/v1/projects', {
+    json: {
+      title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
+      approved: { vdab_set: ['loon_cent'], agodi_set: ['loon_cent'] }, key_variables: [], k: 2,
+    },
+  });
+  const run = async (json: object) => waitForJob(op, (await op.request<{ id: string }>('POST', `/v1/projects/${project.id}/jobs`, { json })).body.id) as Promise<Job & { report: { review: { pairs: number } | null } }>;
+  const review = { lower: -12, upper: 80 };
+  const job1 = await run({ deliveries: [v1, a1], review });
+  t.equal(job1.status, 'succeeded', JSON.stringify(job1.error));
+  const { body: queue1 } = await rita.request<{ pairs: ReviewPair[] }>('GET', `/v1/jobs/${job1.id}/review?limit=500`);
+  const linked = queue1.pairs.find((p) => p.provisional === 'linked')!;
+  t.ok(linked !== undefined, 'quarter 1 linked a pair in the band');
+  await rita.request('POST', `/v1/jobs/${job1.id}/review/${linked.pair}`, { json: { decision: 'non-match' } });
+
+  // Quarter 2: vdab sends everyone again, national numbers included, so the decided pair's vdab
+  // person gains a record that agodi's record would join by name and birth date.
+  const v2 = await put('vdab', 'vdab_set', '2024Q2', csvFor(people));
+  const job2 = await run({ deliveries: [v1, a1, v2], review, mode: 'incremental' });
+  t.equal(job2.status, 'succeeded', JSON.stringify(job2.error));
+  t.equal(job2.report.mode, 'incremental');
+  const clusters = await server.runtime.store.readJobFile(job2.id, 'clusters');
+  const persons = new Map<string, number>();
+  for (let i = 0; i < clusters.numRows; i++) persons.set(`${String(clusters.getChild('delivery')!.get(i))}:${Number(clusters.getChild('row')!.get(i))}`, Number(clusters.getChild('person_id')!.get(i)));
+  const personOf = (ref: Ref) => persons.get(`${ref.delivery}:${ref.row}`)!;
+  t.ok(personOf(linked.left) !== undefined && personOf(linked.right) !== undefined, 'both records are in the job');
+  t.not(personOf(linked.left), personOf(linked.right), 'the decided non-match stays apart, though the previous job linked it');
+  const links = await server.runtime.store.readJobFile(job2.id, 'links');
+  const carried = Array.from({ length: links.numRows }, (_, i) => [links.getChild('left_delivery')!.get(i), links.getChild('left_row')!.get(i), links.getChild('right_delivery')!.get(i), links.getChild('right_row')!.get(i)].map(String).join(':'));
+  const key = [linked.left.delivery, linked.left.row, linked.right.delivery, linked.right.row].map(String).join(':');
+  t.notOk(carried.includes(key), 'its link is not carried into the job\'s links');
+  t.ok((job2.report.review?.pairs ?? 0) > 0, 'the incremental job queues the uncertain pairs it compared');
+  const { body: queue2 } = await rita.request<{ pairs: ReviewPair[] }>('GET', `/v1/jobs/${job2.id}/review?limit=500`);
+  t.ok(queue2.pairs.every((p) => p.left.delivery === v2 || p.right.delivery === v2), 'each queued pair holds a new record');
+});
