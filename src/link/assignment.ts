@@ -17,6 +17,7 @@ import type { PairList } from './blocking.js';
 import type { DeterministicOutcome } from './deterministic.js';
 import type { LinkFrame } from './link-frame.js';
 import type { LinkSettings } from './link-settings.js';
+import type { SpineLinks } from './spine-links.js';
 import { chooseThreshold, type ThresholdChoice } from './threshold.js';
 import { DECISION_MATCH, DECISION_NON_MATCH, type ClericalDecisions } from './clerical-decisions.js';
 
@@ -145,6 +146,7 @@ export interface Assigned {
  */
 export function assignStage(
   frame: LinkFrame, settings: LinkSettings, det: DeterministicOutcome | null, lists: readonly PairList[], weights: readonly Float64Array[],
+  prior?: SpineLinks['prior'],
 ): Assigned {
   const { offsets, constrained } = frame;
   const floorWeight = Math.log2(settings.probabilityFloor / (1 - settings.probabilityFloor));
@@ -152,7 +154,9 @@ export function assignStage(
   // The persons of the deterministic pass, as the union-find the probabilistic links extend.
   const uf = new ConstrainedUnionFind(offsets, constrained);
   if (det !== null) for (let g = 0; g < frame.totalRecords; g++) if (det.rep[g] !== g) uf.union(det.rep[g], g);
+  // Cannot-links before the replayed spine, so a decided non-match stays apart in the next run.
   applyDecisions(uf, offsets, settings.decisions);
+  replayPrior(prior, uf);
   const acceptedIdx: number[] = [];
   let rejected = 0;
   for (let i = 0; i < edges.order.length; i++) {
@@ -168,6 +172,7 @@ export function assignStage(
   const persons = new ConstrainedUnionFind(offsets, constrained);
   replayDeterministic(det, persons, offsets);
   const decisions = applyDecisions(persons, offsets, settings.decisions);
+  replayPrior(prior, persons);
   const kept: number[] = [];
   for (let i = 0; i < acceptedIdx.length; i++) {
     if (acceptedProb[i] < choice.threshold) continue;
@@ -205,6 +210,11 @@ function replayDeterministic(det: DeterministicOutcome | null, uf: ConstrainedUn
   for (const list of det?.lists ?? []) {
     for (let p = 0; p < list.length; p++) uf.union(offsets[list.left] + list.a[p], offsets[list.right] + list.b[p]);
   }
+}
+
+/** An incremental run's spine: the previous run's links between known records (spine-links.ts). */
+function replayPrior(prior: SpineLinks['prior'] | undefined, uf: ConstrainedUnionFind): void {
+  if (prior !== undefined) for (let p = 0; p < prior.length; p++) uf.union(prior.a[p], prior.b[p]);
 }
 
 /**

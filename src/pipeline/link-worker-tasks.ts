@@ -13,7 +13,7 @@
  * layout; the main thread does those.
  */
 import type { ColumnSpec } from '../model.js';
-import type { LinkResult } from '../link/link-records.js';
+import { linkRecords, type LinkResult } from '../link/link-records.js';
 import type { LinkEngineName } from '../link/link-engine.js';
 import { linkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
@@ -26,6 +26,8 @@ import { deliveryFormatOf } from './delivery-format.js';
 import { encodedSourceOf, type JobField } from './linkage-encoding.js';
 import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
+import { personContinuity, restrictKeys, type Continuity } from './person-continuity.js';
+import { readSpine, withCarried, type Spine, type SpineInput } from './spine.js';
 import type { ReviewBand } from '../link/clerical-decisions.js';
 import { clericalDecisions, reviewFiles, type DecisionRef } from './review-file.js';
 import { linkOnEngine } from './sql-engine/link-engines.js';
@@ -49,6 +51,10 @@ export interface LinkTaskInput {
   readonly fields: readonly JobField[];
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  /** An incremental job's start for EM: the previous job's m per field and level. */
+  readonly startM?: number[][] | null;
+  /** An incremental job's spine (spine.ts); null for a full relink. */
+  readonly spine?: SpineInput | null;
   /** The review band in match weights; null = the default (link/clerical.ts). */
   readonly review?: ReviewBand | null;
   /** Earlier clerical decisions on records of these deliveries. */
@@ -58,6 +64,8 @@ export interface LinkTaskInput {
 }
 
 export interface LinkedSummary extends PersonKeys {
+  /** An incremental job's persons: which previous person each cluster continues (person-continuity.ts). */
+  readonly continuity?: Continuity;
   /** Records and uniqueness per source, in job order. */
   readonly records: readonly number[];
   readonly unique: readonly boolean[];
@@ -88,6 +96,7 @@ export class LinkTask {
   private pseudonyms: PseudonymColumn[] = [];
   private rows: Uint32Array[] = [];
   private result: LinkResult | null = null;
+  private spine: Spine | null = null;
 
   constructor(private readonly input: LinkTaskInput) {}
 
@@ -105,19 +114,36 @@ export class LinkTask {
       this.pseudonyms.push(column);
       this.rows.push(concatNumbers(linkage, 'row', (n) => new Uint32Array(n)));
     }
+    const spine = this.input.spine ?? null;
+    if (spine !== null) this.spine = await readSpine(spine, this.input.sources.map((s) => s.delivery), this.rows);
     return this.sources.reduce((a, s) => a + s.size, 0);
   }
 
   async link(): Promise<LinkedSummary> {
-    const deliveries = this.input.sources.map((s) => s.delivery);
+    const { spine, input } = this;
     const settings = linkSettings({
-      blocking: this.input.blocking, threshold: this.input.threshold, review: this.input.review ?? null,
-      decisions: clericalDecisions(this.input.decisions ?? [], deliveries, this.rows),
+      blocking: input.blocking, threshold: input.threshold, startM: input.startM ?? null, review: input.review ?? null,
+      decisions: clericalDecisions(input.decisions ?? [], input.sources.map((s) => s.delivery), this.rows),
     });
-    const result = await linkOnEngine(this.input.engine ?? 'in-process', this.sources, settings, { releaseInputs: true });
+    const newSources = input.spine?.newSources ?? [];
+    // An incremental run is in-process: the SQL engine has no spine (README "Incremental jobs").
+    const result = spine === null
+      ? await linkOnEngine(input.engine ?? 'in-process', this.sources, settings, { releaseInputs: true })
+      : linkRecords(this.sources, settings, { releaseInputs: true }, { newSources, prior: spine.links });
     this.result = result;
+    let keys = personKeys(result, this.pseudonyms, this.rows);
+    let continuity: Continuity | undefined;
+    if (spine !== null) {
+      const fields = input.fields.filter((f) => f.type !== 'national_id').map((f) => f.name);
+      continuity = personContinuity({ result, prior: spine.prior, newSources, fields, deliveries: input.sources.map((s) => s.delivery) });
+      const fresh = new Uint8Array(result.clusterCount);
+      for (const c of continuity.fresh) fresh[c] = 1;
+      const kept = continuity.kept;
+      keys = restrictKeys(keys, (c) => Number.isNaN(kept[c]) && fresh[c] === 0);
+    }
     const summary: LinkedSummary = {
-      ...personKeys(result, this.pseudonyms, this.rows),
+      ...keys,
+      continuity,
       records: this.sources.map((s) => s.size),
       unique: this.sources.map((s) => s.unique),
       links: result.links.length,
@@ -135,10 +161,11 @@ export class LinkTask {
     if (personIds.length !== this.result.clusterCount) {
       throw new RangeError(`${personIds.length} person ids for ${this.result.clusterCount} clusters`);
     }
+    const result = this.spine === null ? this.result : { ...this.result, links: withCarried(this.result.links, this.spine.links, this.result.clusters) };
     const deliveries = this.input.sources.map((s) => s.delivery);
-    const job = jobFiles(this.result, personIds, this.rows, deliveries);
-    if (this.result.review === null) return job;
-    return { ...job, files: [...job.files, ...reviewFiles(this.result.review, this.rows, deliveries)] };
+    const job = jobFiles(result, personIds, this.rows, deliveries);
+    if (result.review === null) return job;
+    return { ...job, files: [...job.files, ...reviewFiles(result.review, this.rows, deliveries)] };
   }
 }
 
@@ -150,7 +177,8 @@ export function transferables(arrays: readonly ArrayBufferView[]): ArrayBuffer[]
 }
 
 export function summaryTransferables(summary: LinkedSummary): ArrayBuffer[] {
+  const continuity = summary.continuity === undefined ? [] : [summary.continuity.kept, summary.continuity.fresh];
   return transferables([
-    summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters,
+    summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters, ...continuity,
   ]);
 }

@@ -7,6 +7,7 @@
  * approves it (four-eyes), which finalises the manifest with the audit chain head. What
  * researchers see of them is release-access.ts.
  */
+import { personChangesForRelease } from './release-person-changes.js';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
 import { PURPOSES } from '../pseudonymise/index.js';
@@ -120,6 +121,7 @@ interface BuildFacts {
 function draftManifest(ctx: PipelineContext, principal: Principal, facts: BuildFacts): (id: string) => object {
   const { job, project, deliveries, purpose, keyId, prior, assembled, quality, exposure } = facts;
   const builtAt = new Date().toISOString();
+  const personChanges = personChangesForRelease(ctx, project.id, project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : null);
   return (id: string) => buildDraftManifest({
     release_id: id,
     project: { id: project.id, title: project.title, legal_basis: project.legal_basis, valid_from: project.valid_from, valid_to: project.valid_to },
@@ -141,6 +143,7 @@ function draftManifest(ctx: PipelineContext, principal: Principal, facts: BuildF
     },
     built_by: principal.id,
     built_at: builtAt,
+    person_changes: personChanges,
   });
 }
 

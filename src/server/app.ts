@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit.js';
 import { timelinessRoutes } from './routes/timeliness.js';
 import { tableRoutes } from './routes/tables.js';
 import { openDataRoutes } from './routes/open-data.js';
+import { personChangeRoutes } from './routes/person-changes.js';
 import { reviewRoutes } from './routes/review.js';
 import { productRoutes } from './routes/products.js';
 import { listingRoutes } from './routes/listings.js';
@@ -67,6 +68,7 @@ export async function buildApp(ctx: PipelineContext): Promise<FastifyInstance> {
   await timelinessRoutes(app, ctx);
   await tableRoutes(app, ctx);
   await openDataRoutes(app, ctx);
+  await personChangeRoutes(app, ctx);
   await reviewRoutes(app, ctx);
   await productRoutes(app, ctx);
   await listingRoutes(app, ctx);

@@ -209,6 +209,7 @@ export const jobBodySchema = {
     unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: uniqueSchema },
     blocking: blockingSchema,
     threshold: thresholdSchema,
+    mode: { type: 'string', enum: ['incremental', 'full'], description: 'incremental: link only deliveries the previous successful job did not, against its persons; full: relink all. Default: incremental when possible' },
     review: { type: 'object', required: ['lower', 'upper'], additionalProperties: false, properties: { lower: { type: 'number' }, upper: { type: 'number' } },
       description: 'The uncertain band sent to clerical review, in total match weights (log2 odds); default: match probability 0.2 to 0.9, widened to hold the threshold' },
     engine: engineSchema,

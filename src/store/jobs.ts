@@ -110,6 +110,13 @@ export class Jobs {
       WHERE status IN ('queued', 'running')`).run(error, at, at).changes;
   }
 
+  /** The project's most recently finished successful job, or null. */
+  latestSucceeded(projectId: string): JobRecord | null {
+    const row = this.db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE project_id = ? AND status = 'succeeded'
+      ORDER BY finished_at DESC, rowid DESC LIMIT 1`).get(projectId);
+    return row === undefined ? null : jobRecord(row);
+  }
+
   get(id: string): JobRecord | null {
     const row = this.byId.get(id);
     return row === undefined ? null : jobRecord(row);

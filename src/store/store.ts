@@ -169,6 +169,8 @@ export class Store {
   createJob(projectId: string, settings: object, by: string): JobRecord { return this.jobs.create(projectId, settings, by); }
   updateJob(id: string, patch: JobPatch): void { this.jobs.update(id, patch); }
   getJob(id: string): JobRecord | null { return this.jobs.get(id); }
+  /** The project's most recently finished successful job (the spine of an incremental job), or null. */
+  latestSucceededJob(projectId: string): JobRecord | null { return this.jobs.latestSucceeded(projectId); }
   listJobs(filter: { projectId?: string; limit: number }): JobRecord[] { return this.jobs.list(filter); }
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }

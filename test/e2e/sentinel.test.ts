@@ -127,6 +127,7 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
   const runs = JSON.parse((await send('operator:o1', 'GET', `/v1/products/${product.id}/runs`)).text) as unknown;
   t.match(runs, [{ status: 'failed', error: { code: 'KOPPEL_ERR_RELEASE_CROSS_EXPOSURE', stage: 'release' } }], 'the product ran and its failure is recorded');
   responses.push(JSON.stringify((await op.request('GET', '/v1/audit?limit=1000')).body));
+  responses.push(JSON.stringify((await op.request('GET', '/v1/person-changes')).body));
   // The listings the console reads (deliveries with their quality reports, jobs, projects, the audit check).
   for (const [who, path] of [['operator:o1', '/v1/deliveries'], ['supplier:vdab', '/v1/deliveries'], ['operator:o1', '/v1/jobs'], ['operator:o1', '/v1/projects'],
     ['researcher:r', '/v1/projects'], ['operator:o1', '/v1/audit/verification'], ['supplier:vdab', '/v1/timeliness']]) {
