@@ -15,6 +15,9 @@ export interface BenchOptions {
   readonly runs: number;
   /** Untimed runs before timing, so the JIT has compiled the hot path. */
   readonly warmup: number;
+  /** The incremental benchmark's spine persons and new records (`--spine N --new M`). */
+  readonly spine?: number;
+  readonly new?: number;
 }
 
 export interface BenchResult {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME ...] [--json] [--n N | --people N] [--runs R] [--warmup W]`
+ * `npm run bench [-- NAME ...] [--json] [--n N | --people N] [--runs R] [--warmup W] [--spine N --new M]`
  *
  * Runs every registered benchmark (or the named ones) and prints a table, or with `--json`
  * one JSON object per result line (see harness.ts). Register a new benchmark by importing
@@ -17,8 +17,10 @@ import anonymise from './anonymise.js';
 import sqlEngine from './sql-engine.js';
 import tables from './tables.js';
 import turnaround from './turnaround.js';
+import keyRotation from './key-rotation.js';
+import incremental from './incremental.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, tables, turnaround];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, tables, turnaround, keyRotation, incremental];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;
@@ -37,6 +39,8 @@ async function main(): Promise<number> {
       people: { type: 'string' },
       runs: { type: 'string' },
       warmup: { type: 'string' },
+      spine: { type: 'string' },
+      new: { type: 'string' },
       list: { type: 'boolean', default: false },
     },
   });
@@ -54,6 +58,8 @@ async function main(): Promise<number> {
     n: positiveInt(values.n === undefined && values.people !== undefined ? 'people' : 'n', values.n ?? values.people, undefined),
     runs: Math.max(MIN_RUNS, positiveInt('runs', values.runs, MIN_RUNS) ?? MIN_RUNS),
     warmup: positiveInt('warmup', values.warmup, 1) ?? 1,
+    spine: positiveInt('spine', values.spine, undefined),
+    new: positiveInt('new', values.new, undefined),
   };
   const results: BenchResult[] = [];
   for (const b of selected) {

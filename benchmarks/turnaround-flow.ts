@@ -97,11 +97,28 @@ async function timed<T>(flow: Flow, step: Step, fn: () => Promise<T>): Promise<T
   }
 }
 
+interface JobBody {
+  status: string;
+  progress?: { stage?: string } | null;
+  report?: { linkage?: { timings_ms?: Record<string, number> } } | null;
+  error?: { code?: string; message?: string } | null;
+}
+
 /** The job's status until it has finished; a failed job is a StepError with its code. */
 async function waitForJob(flow: Flow, id: string): Promise<void> {
+  let stage = '';
+  const t0 = performance.now();
   for (;;) {
-    const { body } = await api<{ status: string; error?: { code?: string; message?: string } | null }>(flow, 'operator:olivia', 'GET', `/v1/jobs/${id}`);
-    if (body.status === 'succeeded') return;
+    const { body } = await api<JobBody>(flow, 'operator:olivia', 'GET', `/v1/jobs/${id}`);
+    if (body.progress?.stage !== undefined && body.progress.stage !== stage) {
+      stage = body.progress.stage;
+      flow.log(`job stage ${stage} from ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    if (body.status === 'succeeded') {
+      // The engine's own stage times, so a slow job says where its time went.
+      flow.log(`job stages (ms): ${JSON.stringify(body.report?.linkage?.timings_ms ?? {})}`);
+      return;
+    }
     if (body.status === 'failed') throw new StepError(200, body.error?.code ?? 'UNKNOWN', `job ${id} failed: ${body.error?.message ?? ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }

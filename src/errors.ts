@@ -27,6 +27,9 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_KEY_INVALID: { status: 500, meaning: 'A key file is malformed or has unsafe permissions.', fix: 'Restore the key file or fix its permissions (0600).' },
   KOPPEL_ERR_KEY_UNKNOWN_ID: { status: 500, meaning: 'Data refers to a key id that the keyring does not hold.', fix: 'Restore the key file with that id.' },
   KOPPEL_ERR_KEY_EXISTS: { status: 409, meaning: 'A key with that id already exists.', fix: 'Keys are never overwritten; choose another id.' },
+  KOPPEL_ERR_KEY_ROTATION_OPEN: { status: 409, meaning: 'A key rotation window is already open.', fix: 'Finish it first: `koppel keys rotation` shows what is left, `koppel keys retire` closes it.' },
+  KOPPEL_ERR_KEY_NO_ROTATION: { status: 409, meaning: 'No key rotation window is open.', fix: 'Start one with `koppel keys rotate`.' },
+  KOPPEL_ERR_KEY_STILL_NEEDED: { status: 409, meaning: 'The old key of the rotation window is still needed: a job is running, or a dataset has not been delivered under the new key yet.', fix: 'Wait for the jobs and the deliveries the message lists, or retire with `--force` and accept what the message says it costs.' },
 
   // authentication and authorisation
   KOPPEL_ERR_AUTH_MISSING_TOKEN: { status: 401, meaning: 'The request has no bearer token.', fix: 'Send `Authorization: Bearer <token>`.' },
@@ -34,9 +37,9 @@ export const ERROR_CATALOGUE = {
   KOPPEL_ERR_AUTH_EXPIRED_TOKEN: { status: 401, meaning: 'The bearer token has expired.', fix: 'Ask an operator for a new token (`koppel token create`).' },
   KOPPEL_ERR_AUTH_BAD_EXPIRY: { status: 400, meaning: 'A token lifetime is out of range.', fix: 'Give --expires-in a whole number of days from 1 to 366.' },
   KOPPEL_ERR_AUTH_FORBIDDEN: { status: 403, meaning: 'The principal may not do this.', fix: 'Use a token of the role the route requires.' },
-  KOPPEL_ERR_AUTH_FOUR_EYES: { status: 403, meaning: 'The builder of a release may not approve it.', fix: 'Ask a second operator to approve.' },
+  KOPPEL_ERR_AUTH_FOUR_EYES: { status: 403, meaning: 'The builder of a release may not approve it; nor, for a release a recurrent product built, the operator who registered or last changed the product.', fix: 'Ask a second operator to approve.' },
   KOPPEL_ERR_AUTH_OUTSIDE_VALIDITY: { status: 403, meaning: 'The project is outside its validity window.', fix: 'Downloads are allowed only between valid_from and valid_to.' },
-  KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name> or researcher:<name>.', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
+  KOPPEL_ERR_AUTH_BAD_ROLE: { status: 400, meaning: 'A principal is not of the form operator:<name>, supplier:<name>, researcher:<name> or reviewer:<name> (system:koppel is Koppel itself and never holds a token).', fix: 'Name the role and a name of letters, digits, dots, dashes or underscores.' },
 
   // ingest: faults of a whole delivery (the delivery is rejected)
   KOPPEL_ERR_INGEST_EMPTY: { status: 400, meaning: 'The upload has no data: no header, nothing at all, or a header without data rows.', fix: 'Send a file with a header row and data rows; for a period in which the dataset truly has no records, send the header only with ?empty=true.' },
@@ -58,14 +61,20 @@ export const ERROR_CATALOGUE = {
   // dataset schemas and project authorisations
   KOPPEL_ERR_SCHEMA_INVALID: { status: 400, meaning: 'A dataset schema or project authorisation is invalid.', fix: 'Correct the fields listed in the message.' },
   KOPPEL_ERR_SCHEMA_EXISTS: { status: 409, meaning: 'A dataset with that name already exists.', fix: 'Choose another name.' },
+  KOPPEL_ERR_SCHEMA_TABLE_INVALID: { status: 400, meaning: 'A table specification is invalid (a dimension, the measure, the value or unit column, the policy or the source).', fix: 'Correct the field named in the message.' },
+  KOPPEL_ERR_SCHEMA_TABLE_EXISTS: { status: 409, meaning: 'The project already has a table of that name.', fix: 'Build a new version of that table, or choose another name.' },
   KOPPEL_ERR_SCHEMA_UNKNOWN_DATASET: { status: 404, meaning: 'No dataset has that name.', fix: 'Register the dataset first.' },
   KOPPEL_ERR_SCHEMA_BAD_PERIOD: { status: 400, meaning: 'The period is not YYYY, YYYYQn or YYYY-MM.', fix: 'Use e.g. 2024, 2024Q1 or 2024-03.' },
+  KOPPEL_ERR_SCHEMA_BAD_PRODUCT: { status: 400, meaning: 'A recurrent product\'s settings are invalid: a dataset the project does not approve or that has no periodic schedule, a schedule finer than a dataset\'s, a first period spelt otherwise, or a job or release setting.', fix: 'Correct the settings listed in the message.' },
   KOPPEL_ERR_SCHEMA_KEY_VARIABLE_COPY: { status: 400, meaning: 'A project approves a non-key attribute computed from (or being) the source column of a key variable, so it would carry the key variable\'s information past disclosure control.', fix: 'Declare the attribute a key variable too, or leave it out of the approval.' },
 
   // linkage
   KOPPEL_ERR_LINK_BAD_JOB: { status: 400, meaning: 'The job request or job file is invalid.', fix: 'Correct the settings listed in the message.' },
   KOPPEL_ERR_LINK_UNKNOWN_DELIVERY: { status: 404, meaning: 'A job names a delivery that does not exist.', fix: 'Use delivery ids returned by uploads.' },
+  KOPPEL_ERR_LINK_KEYS_DIFFER: { status: 422, meaning: 'A job\'s deliveries were pseudonymised under keys that no two of them share (made before and after a key rotation window).', fix: 'Link them in separate jobs, or have the older deliveries uploaded again (`?supersede=true`) so they are made under the current key.' },
   KOPPEL_ERR_LINK_DELIVERY_NOT_ALLOWED: { status: 422, meaning: 'A job names a delivery whose dataset the project does not approve, or a superseded one.', fix: 'Use current deliveries of the datasets the project approves.' },
+  KOPPEL_ERR_LINK_NO_REVIEW: { status: 404, meaning: 'The job has no review queue: it ran without a probabilistic pass, or before clerical review existed.', fix: 'Run the job again to get a queue of uncertain pairs.' },
+  KOPPEL_ERR_LINK_UNKNOWN_PAIR: { status: 404, meaning: 'The job\'s review queue has no pair with that number.', fix: 'Use a pair number from GET /v1/jobs/{id}/review.' },
   KOPPEL_ERR_LINK_JOB_NOT_DONE: { status: 409, meaning: 'The job has not finished successfully.', fix: 'Wait until the job status is `succeeded`.' },
   KOPPEL_ERR_LINK_INTERRUPTED: { status: 500, meaning: 'The job was interrupted by a server stop.', fix: 'Run the job again.' },
   KOPPEL_ERR_LINK_SOURCE_UNREADABLE: { status: 400, meaning: 'A source file of a job cannot be read.', fix: 'Check the path and format named in the message.' },
@@ -75,6 +84,7 @@ export const ERROR_CATALOGUE = {
 
   // release
   KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },
+  KOPPEL_ERR_RELEASE_TABLE_NOT_FOUND: { status: 404, meaning: 'No such table, table version or table file is visible to this principal.', fix: 'Check the id and file name (table.csv, table.json, manifest.json, datapackage.json).' },
   KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow, .parquet or .csv, or a listed document (quality.html).' },
   KOPPEL_ERR_RELEASE_ALREADY_APPROVED: { status: 409, meaning: 'The release is already approved.', fix: 'Nothing to do.' },
   KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },

@@ -92,6 +92,33 @@ export interface ProjectSpec {
 }
 
 /**
+ * A recurrent product (issue 13): a project's saved job and release settings with a schedule.
+ * When every delivery it needs for a period has arrived, Koppel runs the job and builds the
+ * release draft itself (pipeline/product-runs.ts).
+ */
+export interface ProductSpec {
+  readonly name: string;
+  /** Its periods; every dataset's schedule is as fine or finer (monthly deliveries fill a quarter). */
+  readonly schedule: Exclude<Schedule, 'adhoc'>;
+  /** The datasets whose deliveries a period needs; each approved by the project. */
+  readonly datasets: readonly string[];
+  /** The first period it runs for (spelt as its schedule's periods). */
+  readonly from: string;
+  /** The job body's settings (POST /v1/projects/{project}/jobs) without `deliveries`. */
+  readonly job: {
+    readonly fields?: readonly { name: string; type: string }[];
+    readonly columns?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+    readonly unique?: Readonly<Record<string, boolean>>;
+    readonly blocking?: readonly (string | readonly string[])[];
+    readonly threshold?: number;
+    /** Where the pair stage runs (link/link-engine.ts `LINK_ENGINE_NAMES`); default in-process. */
+    readonly engine?: 'in-process' | 'duckdb';
+  };
+  /** The release build's options (POST /v1/jobs/{id}/releases). */
+  readonly release: { readonly justification?: string };
+}
+
+/**
  * - `match_probability`: `bands` (default) releases each person's least certain link as a coarse
  *   band in `persons`, counted as a key variable; `omit` leaves it out.
  * - `link_method`: `omit` (default) or `key` (each person's least certain method, in `persons`,
@@ -112,7 +139,13 @@ export type HierarchySpec =
   | { readonly prefixes: readonly number[] }
   | { readonly groups: readonly Readonly<Record<string, string>>[] };
 
-export type Role = 'operator' | 'supplier' | 'researcher';
+/**
+ * `system` is Koppel itself: the principal that runs a recurrent product's job and builds its
+ * release draft (`system:koppel`). It never holds a token: `canonicalPrincipal` refuses it, so no
+ * token can be made for it, no stored token can name it and no route admits it. `reviewer` reads
+ * a job's clerical review queue and decides its pairs, nothing else.
+ */
+export type Role = 'operator' | 'supplier' | 'researcher' | 'reviewer' | 'system';
 
 export interface Principal {
   readonly role: Role;
@@ -121,15 +154,18 @@ export interface Principal {
   readonly id: string;
 }
 
+/** Koppel's own principal (see `Role`); it acts only inside the server, audited under this id. */
+export const SYSTEM_PRINCIPAL: Principal = Object.freeze({ role: 'system', name: 'koppel', id: 'system:koppel' });
+
 /** Names of principals as written: letters, digits, `.`, `_`, `-`; compared case-insensitively. */
 export const PRINCIPAL_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-const PRINCIPAL_TEXT = /^(operator|supplier|researcher):([A-Za-z0-9._-]{1,64})$/;
+const PRINCIPAL_TEXT = /^(operator|supplier|researcher|reviewer):([A-Za-z0-9._-]{1,64})$/;
 
 /**
  * The one form in which a principal is stored and compared: `role:name` in lower case, after
  * trimming and Unicode NFKC. `operator:Ops` and `operator:ops` are one person, so four-eyes
  * and ownership checks cannot be passed by a change of case. Null when the text is not a
- * principal.
+ * principal that may hold a token: `system:koppel` (and any `system:` name) is null here.
  */
 export function canonicalPrincipal(text: string): string | null {
   const folded = text.trim().normalize('NFKC').toLowerCase();

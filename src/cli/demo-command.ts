@@ -14,7 +14,7 @@ import { initKey } from '../store/index.js';
 import { runningJobs } from '../pipeline/jobs.js';
 import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
 import { ApiClient } from './api-client.js';
-import { parseFlags, write, type CommandIo } from './args.js';
+import { parseFlags, UsageError, write, type CommandIo } from './args.js';
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -50,7 +50,21 @@ async function waitForJob(client: ApiClient, id: string): Promise<JobRecord> {
   throw new Error(`job ${id} did not finish within a minute`);
 }
 
-export async function runDemoStory(workDir: string): Promise<DemoSummary> {
+/** With `--serve`: called once the story is done, with the server still up; the demo ends when it returns. */
+export type DemoServe = (summary: DemoSummary, base: string, token: (principal: string) => string) => Promise<void>;
+
+/** The researcher's download of every released file, as Arrow and CSV, and the manifest. */
+async function downloadRelease(an: ApiClient, releaseId: string, manifest: { files: { name: string }[] }, downloadDir: string): Promise<void> {
+  for (const file of manifest.files) {
+    const stem = file.name.replace(/\.arrow$/, '');
+    for (const ext of ['arrow', 'csv']) {
+      writeFileSync(path.join(downloadDir, `${stem}.${ext}`), await an.download(`/v1/releases/${releaseId}/files/${stem}.${ext}`));
+    }
+  }
+  writeFileSync(path.join(downloadDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+export async function runDemoStory(workDir: string, serve?: DemoServe, port = 0): Promise<DemoSummary> {
   const keysDir = path.join(workDir, 'keys');
   const dataDir = path.join(workDir, 'data');
   const logFile = path.join(workDir, 'server.log');
@@ -61,7 +75,7 @@ export async function runDemoStory(workDir: string): Promise<DemoSummary> {
   const runtime = openRuntime({ dataDir, keysDir, port: 0, host: '127.0.0.1', logLevel: 'info' }, { env: {}, logDestination });
   const app = await buildApp(runtime.ctx);
   try {
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = await app.listen({ port, host: '127.0.0.1' });
     const token = (principal: string) => runtime.store.createToken(principal, 'demo').token;
     const olivia = new ApiClient(base, token('operator:olivia'));
     const omar = olivia.as(token('operator:omar'));
@@ -99,17 +113,11 @@ export async function runDemoStory(workDir: string): Promise<DemoSummary> {
       files: { name: string; rows: number }[];
       disclosure_control: { k: number; suppressed_values: Record<string, number>; records_affected: number };
     };
-    for (const file of manifest.files) {
-      const stem = file.name.replace(/\.arrow$/, '');
-      for (const ext of ['arrow', 'csv']) {
-        writeFileSync(path.join(downloadDir, `${stem}.${ext}`), await an.download(`/v1/releases/${release.id}/files/${stem}.${ext}`));
-      }
-    }
-    writeFileSync(path.join(downloadDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await downloadRelease(an, release.id, manifest, downloadDir);
     const audit = runtime.store.verifyAudit();
     if (!audit.ok) throw new Error(`the audit chain does not verify: ${audit.reason ?? ''}`);
     const dc = manifest.disclosure_control;
-    return {
+    const summary: DemoSummary = {
       workDir, dataDir, logFile, downloadDir, deliveries,
       persons: jobReport.persons,
       linkedAcrossSources: jobReport.linked_across_sources,
@@ -122,6 +130,8 @@ export async function runDemoStory(workDir: string): Promise<DemoSummary> {
       },
       auditEntries: audit.entries,
     };
+    if (serve !== undefined) await serve(summary, base, token);
+    return summary;
   } finally {
     await app.close();
     await Promise.allSettled(runningJobs());
@@ -145,11 +155,34 @@ export function formatSummary(s: DemoSummary): string {
   return lines.join('\n');
 }
 
+/** The console's address and a fresh token per role of the demo, for a newcomer to sign in with. */
+export function formatServing(summary: DemoSummary, base: string, token: (principal: string) => string): string {
+  const principals = ['operator:olivia', 'operator:omar', ...summary.deliveries.map((d) => `supplier:${d.supplier}`), 'researcher:an'];
+  const lines = ['', `Console: ${base}/console/   (API docs: ${base}/docs)`, "Sign in with one of these tokens (for this demo's data directory only):"];
+  for (const p of principals) lines.push(`  ${p.padEnd(18)} ${token(p)}`);
+  lines.push('olivia built the release and omar approved it (four-eyes). Serving until Ctrl-C.');
+  return lines.join('\n');
+}
+
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
 export async function runDemo(argv: string[], io: CommandIo): Promise<number> {
-  const { values } = parseFlags(argv, { dir: { type: 'string' } });
+  const { values } = parseFlags(argv, { dir: { type: 'string' }, serve: { type: 'boolean' }, port: { type: 'string' } });
   const workDir = values.dir ?? mkdtempSync(path.join(os.tmpdir(), 'koppel-demo-'));
   mkdirSync(workDir, { recursive: true });
-  const summary = await runDemoStory(workDir);
-  write(io.stdout, formatSummary(summary));
+  const serve: DemoServe | undefined = values.serve === true ? async (summary, base, token) => {
+    write(io.stdout, formatSummary(summary));
+    write(io.stdout, formatServing(summary, base, token));
+    await untilInterrupted();
+  } : undefined;
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a port number from 0 to 65535');
+  const summary = await runDemoStory(workDir, serve, port);
+  if (serve === undefined) write(io.stdout, formatSummary(summary));
   return 0;
 }

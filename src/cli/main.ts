@@ -7,11 +7,14 @@ import { UsageError, write, type CommandIo } from './args.js';
 
 export const USAGE = `koppel: linkage engine for a trusted third party
 
-  koppel demo                      the main job end to end on examples/ (temp data dir, fresh key)
+  koppel demo   [--serve [--port P]] the main job end to end on examples/ (temp data dir, fresh key);
+                                   --serve keeps serving the console until Ctrl-C
   koppel serve  [--data-dir D] [--keys K] [--port P] [--host H]
   koppel link   --config job.json --out DIR [--keys K] [--quiet]
+  koppel table  --config table.json --out DIR   a table from a local file, suppressed and audited
   koppel keys   init|list          [--keys K]
-  koppel token  create --role operator:<name>|supplier:<name>|researcher:<name> [--expires-in DAYS] [--data-dir D] [--keys K]
+  koppel keys   rotate|rotation [--json]|retire [--force]  [--data-dir D] [--keys K]
+  koppel token  create --role operator:<name>|supplier:<name>|researcher:<name>|reviewer:<name> [--expires-in DAYS] [--data-dir D] [--keys K]
   koppel token  revoke <token-id>  [--data-dir D] [--keys K]
   koppel token  list               [--data-dir D] [--keys K]
   koppel audit  verify             [--expect-head SEQ:MAC|FILE] [--data-dir D] [--keys K]
@@ -26,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo-command.js')).runDemo,
   serve: async () => (await import('./serve-command.js')).runServe,
   link: async () => (await import('./link-command.js')).runLink,
+  table: async () => (await import('./table-command.js')).runTable,
   keys: async () => (await import('./keys-command.js')).runKeys,
   token: async () => (await import('./token-command.js')).runToken,
   audit: async () => (await import('./audit-command.js')).runAudit,

@@ -2,6 +2,7 @@
 import { buildApp } from '../server/app.js';
 import { openRuntime } from '../pipeline/runtime.js';
 import { runningJobs } from '../pipeline/jobs.js';
+import { productRunsSettled, resumeProducts } from '../pipeline/product-runs.js';
 import { publishAuditHeads } from '../pipeline/audit-head.js';
 import { watchTimeliness } from '../pipeline/timeliness-watch.js';
 import { parseFlags, write, type CommandIo } from './args.js';
@@ -13,6 +14,8 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const runtime = openRuntime({ dataDir: values['data-dir'], keysDir: values.keys, port: values.port, host: values.host }, { env: io.env });
   const interrupted = runtime.store.failInterruptedJobs();
   if (interrupted > 0) runtime.log.warn({ jobs: interrupted }, 'jobs interrupted by the last shutdown were marked failed');
+  // Product runs those jobs belonged to are marked failed too, and complete periods run.
+  resumeProducts(runtime.ctx);
   const app = await buildApp(runtime.ctx);
   const address = await app.listen({ port: runtime.config.port, host: runtime.config.host });
   write(io.stdout, `koppel listening on ${address} (data ${runtime.config.dataDir}); API docs at ${address}/docs`);
@@ -27,6 +30,7 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   await timeliness.stop();
   await app.close();
   await Promise.allSettled(runningJobs());
+  await productRunsSettled();
   heads.stop();
   runtime.close();
   return 0;

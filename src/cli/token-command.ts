@@ -10,7 +10,7 @@ import { UsageError, parseFlags, write, type CommandIo } from './args.js';
 const ACTOR = 'cli';
 
 function createToken(store: Store, role: string | undefined, expiresIn: string | undefined, io: CommandIo): number {
-  if (role === undefined) throw new UsageError('token create needs --role operator:<name>|supplier:<name>|researcher:<name>');
+  if (role === undefined) throw new UsageError('token create needs --role operator:<name>|supplier:<name>|researcher:<name>|reviewer:<name>');
   const principal = parsePrincipal(role);
   const days = expiresIn === undefined ? undefined : Number(expiresIn);
   const made = store.createToken(principal.id, ACTOR, days);
@@ -49,7 +49,7 @@ export async function runToken(argv: string[], io: CommandIo): Promise<number> {
   const config = loadConfig({ dataDir: values['data-dir'], keysDir: values.keys }, io.env);
   const [action, arg] = positionals;
   if (action !== 'create' && action !== 'revoke' && action !== 'list') throw new UsageError('token needs create, revoke or list');
-  if (action === 'create' && values.role === undefined) throw new UsageError('token create needs --role operator:<name>|supplier:<name>|researcher:<name>');
+  if (action === 'create' && values.role === undefined) throw new UsageError('token create needs --role operator:<name>|supplier:<name>|researcher:<name>|reviewer:<name>');
   if (action === 'create') parsePrincipal(values.role!);
   const keyring = loadKeyring(config.keysDir);
   const store = openStore({ dataDir: config.dataDir, keyring });

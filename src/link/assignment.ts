@@ -17,7 +17,9 @@ import type { PairList } from './blocking.js';
 import type { DeterministicOutcome } from './deterministic.js';
 import type { LinkFrame } from './link-frame.js';
 import type { LinkSettings } from './link-settings.js';
+import type { SpineLinks } from './spine-links.js';
 import { chooseThreshold, type ThresholdChoice } from './threshold.js';
+import { DECISION_MATCH, DECISION_NON_MATCH, type ClericalDecisions } from './clerical-decisions.js';
 
 export const Union = { Rejected: 0, Merged: 1, Already: 2 } as const;
 export type UnionOutcome = (typeof Union)[keyof typeof Union];
@@ -26,6 +28,8 @@ export class ConstrainedUnionFind {
   private readonly parent: Int32Array;
   private readonly rank: Uint8Array;
   private readonly mask: Uint32Array;
+  /** Cannot-link constraints (clerical non-matches): at each root, the records it may never join. */
+  private forbidden: Map<number, number[]> | null = null;
 
   /**
    * `offsets[s]..offsets[s+1]` are source s's records in the global numbering; `constrained[s]`
@@ -57,11 +61,48 @@ export class ConstrainedUnionFind {
     let ry = this.find(y);
     if (rx === ry) return Union.Already;
     if ((this.mask[rx] & this.mask[ry]) !== 0) return Union.Rejected;
+    if (this.forbidden !== null && this.forbids(rx, ry)) return Union.Rejected;
     if (this.rank[rx] < this.rank[ry]) { const t = rx; rx = ry; ry = t; }
     this.parent[ry] = rx;
     this.mask[rx] |= this.mask[ry];
+    this.moveForbidden(ry, rx);
     if (this.rank[rx] === this.rank[ry]) this.rank[rx]++;
     return Union.Merged;
+  }
+
+  /**
+   * x and y may never share a cluster from now on (a clerical non-match). Stored at both roots,
+   * so a union checks only the shorter of its two lists. False when they already share one.
+   */
+  forbid(x: number, y: number): boolean {
+    const rx = this.find(x);
+    const ry = this.find(y);
+    if (rx === ry) return false;
+    this.forbidden ??= new Map();
+    for (const [root, other] of [[rx, y], [ry, x]]) {
+      const list = this.forbidden.get(root);
+      if (list === undefined) this.forbidden.set(root, [other]);
+      else list.push(other);
+    }
+    return true;
+  }
+
+  private forbids(rx: number, ry: number): boolean {
+    const a = this.forbidden!.get(rx);
+    const b = this.forbidden!.get(ry);
+    if (a === undefined || b === undefined) return false;
+    const [list, other] = a.length <= b.length ? [a, ry] : [b, rx];
+    for (const record of list) if (this.find(record) === other) return true;
+    return false;
+  }
+
+  private moveForbidden(from: number, to: number): void {
+    const moved = this.forbidden?.get(from);
+    if (moved === undefined) return;
+    this.forbidden!.delete(from);
+    const into = this.forbidden!.get(to);
+    if (into === undefined) this.forbidden!.set(to, moved);
+    else for (const r of moved) into.push(r);
   }
 
   /** Dense cluster ids 0.. in order of each cluster's first record; returns [ids, count]. */
@@ -95,6 +136,8 @@ export interface Assigned {
   readonly kept: readonly number[];
   /** The persons: the deterministic pass's, merged by the kept edges. */
   readonly persons: ConstrainedUnionFind;
+  /** Clerical decisions that could not take effect (clerical.ts `applyDecisions`). */
+  readonly decisions: { readonly refusedMatches: number; readonly overriddenNonMatches: number };
 }
 
 /**
@@ -103,6 +146,7 @@ export interface Assigned {
  */
 export function assignStage(
   frame: LinkFrame, settings: LinkSettings, det: DeterministicOutcome | null, lists: readonly PairList[], weights: readonly Float64Array[],
+  prior?: SpineLinks['prior'],
 ): Assigned {
   const { offsets, constrained } = frame;
   const floorWeight = Math.log2(settings.probabilityFloor / (1 - settings.probabilityFloor));
@@ -110,6 +154,9 @@ export function assignStage(
   // The persons of the deterministic pass, as the union-find the probabilistic links extend.
   const uf = new ConstrainedUnionFind(offsets, constrained);
   if (det !== null) for (let g = 0; g < frame.totalRecords; g++) if (det.rep[g] !== g) uf.union(det.rep[g], g);
+  // Cannot-links before the replayed spine, so a decided non-match stays apart in the next run.
+  applyDecisions(uf, offsets, settings.decisions);
+  replayPrior(prior, uf);
   const acceptedIdx: number[] = [];
   let rejected = 0;
   for (let i = 0; i < edges.order.length; i++) {
@@ -124,13 +171,15 @@ export function assignStage(
   const choice = chooseThreshold(acceptedProb, settings.threshold, settings.probabilityFloor);
   const persons = new ConstrainedUnionFind(offsets, constrained);
   replayDeterministic(det, persons, offsets);
+  const decisions = applyDecisions(persons, offsets, settings.decisions);
+  replayPrior(prior, persons);
   const kept: number[] = [];
   for (let i = 0; i < acceptedIdx.length; i++) {
     if (acceptedProb[i] < choice.threshold) continue;
     const e = acceptedIdx[i];
     if (persons.union(offsets[edges.left[e]] + edges.a[e], offsets[edges.right[e]] + edges.b[e]) !== Union.Rejected) kept.push(e);
   }
-  return { edges, accepted: acceptedIdx.length, rejected, choice, kept, persons };
+  return { edges, accepted: acceptedIdx.length, rejected, choice, kept, persons, decisions };
 }
 
 /** Candidate pairs at or above the floor, ordered by weight descending (ties: by record). */
@@ -161,4 +210,25 @@ function replayDeterministic(det: DeterministicOutcome | null, uf: ConstrainedUn
   for (const list of det?.lists ?? []) {
     for (let p = 0; p < list.length; p++) uf.union(offsets[list.left] + list.a[p], offsets[list.right] + list.b[p]);
   }
+}
+
+/** An incremental run's spine: the previous run's links between known records (spine-links.ts). */
+function replayPrior(prior: SpineLinks['prior'] | undefined, uf: ConstrainedUnionFind): void {
+  if (prior !== undefined) for (let p = 0; p < prior.length; p++) uf.union(prior.a[p], prior.b[p]);
+}
+
+/**
+ * Puts the decisions into a union-find that holds the deterministic pass: cannot-links first,
+ * then must-links. Returns the must-links refused (a unique source's record taken, or a
+ * cannot-link in the way) and the cannot-links the deterministic pass overrides.
+ */
+export function applyDecisions(uf: ConstrainedUnionFind, offsets: Int32Array, decisions: ClericalDecisions | null): { refusedMatches: number; overriddenNonMatches: number } {
+  let refusedMatches = 0; let overriddenNonMatches = 0;
+  if (decisions === null) return { refusedMatches, overriddenNonMatches };
+  const n = decisions.verdict.length;
+  const x = (i: number) => offsets[decisions.leftSource[i]] + decisions.leftRecord[i];
+  const y = (i: number) => offsets[decisions.rightSource[i]] + decisions.rightRecord[i];
+  for (let i = 0; i < n; i++) if (decisions.verdict[i] === DECISION_NON_MATCH && !uf.forbid(x(i), y(i))) overriddenNonMatches++;
+  for (let i = 0; i < n; i++) if (decisions.verdict[i] === DECISION_MATCH && uf.union(x(i), y(i)) === Union.Rejected) refusedMatches++;
+  return { refusedMatches, overriddenNonMatches };
 }

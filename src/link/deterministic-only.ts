@@ -31,7 +31,7 @@ export function deterministicOnly(
   timer.lap('clusters');
   hooks.onLinked?.({ offsets, ...linked });
   const report = buildReport({ frame, settings, det, probabilistic: { skippedBecause }, linked, timings: timer.timings });
-  return { offsets, ...linked, report };
+  return { offsets, ...linked, report, review: null };
 }
 
 function singletons(total: number): { ids: Int32Array; count: number } {

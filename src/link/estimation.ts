@@ -172,7 +172,7 @@ export function estimateStage(
   // cluster of look-alike non-matches (namesakes in one postcode) for the matches.
   const mKnown = det !== null && det.links >= M_FROM_LINKS_MIN;
   const fixedM = specs.map((s) => mKnown || s.type === 'national_id');
-  const startM = startingM(frame, det, blocked, compared, mKnown);
+  const startM = startingM(frame, det, blocked, compared, mKnown, carriedM(settings.startM, frame.levelCounts));
   const estimate = estimateModel({
     specs, rules: ruleSet.rules, ruleKeys: ruleSet.keys, skippedBlocks: blocked.outcomes.map((o) => o.skippedBlocks),
     lists: blocked.lists, listLevels: compared.candidates, uSample, startM, fixedM,
@@ -186,7 +186,7 @@ export function estimateStage(
 }
 
 /** m to start EM from: measured on the deterministic links where there are enough, else null (the generic start). */
-function startingM(frame: LinkFrame, det: DeterministicOutcome | null, blocked: Blocked, compared: Compared, mKnown: boolean): Float64Array[] | null {
+function startingM(frame: LinkFrame, det: DeterministicOutcome | null, blocked: Blocked, compared: Compared, mKnown: boolean, carried: Float64Array[] | null): Float64Array[] | null {
   const { levelCounts, specs } = frame;
   let startM: Float64Array[] | null = null;
   if (det !== null && det.links >= M_START_LINKS_MIN) startM = mFromPairs(initialM(levelCounts), det.lists, compared.deterministic, levelCounts);
@@ -194,13 +194,20 @@ function startingM(frame: LinkFrame, det: DeterministicOutcome | null, blocked: 
   if (mKnown && startM !== null) for (const m of startM) floorM(m);
   const nid = frame.index.findIndex((fi) => fi.type === 'national_id');
   if (nid >= 0) {
-    startM ??= initialM(levelCounts);
+    startM ??= carried ?? initialM(levelCounts);
     // A true match with two valid, different national numbers is rare (a valid-looking typo, a
     // BIS number replaced by a national register number): measured where the data allows it.
     const different = nationalIdDifferentShare(specs, nid, blocked.lists, compared.candidates, det, compared.deterministic) ?? NATIONAL_ID_DIFFERENT_DEFAULT;
     startM[nid][1] = 1 - different; startM[nid][2] = different;
   }
-  return startM;
+  return startM ?? carried;
+}
+
+/** A carried model's m as EM's start, when it has this run's fields and levels; else null. */
+function carriedM(m: LinkSettings['startM'], levelCounts: readonly number[]): Float64Array[] | null {
+  if (m === null || m.length !== levelCounts.length) return null;
+  if (m.some((levels, f) => levels.length !== levelCounts[f] || levels.some((x) => !Number.isFinite(x) || x < 0 || x > 1))) return null;
+  return m.map((levels) => Float64Array.from(levels));
 }
 
 /** Pairs the probabilistic pass can still link: neither side saturated towards the other's source. */

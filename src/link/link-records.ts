@@ -22,6 +22,7 @@ import { blockingRules } from './blocking-choice.js';
 import { blockCandidates } from './blocking.js';
 import { linksAndClusters } from './clusters.js';
 import { comparePairs } from './comparison.js';
+import { decidedKeys, defaultBand, reviewQueue } from './clerical.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
 import { deterministicPass, linkDeterministic, saturation, type DeterministicOutcome } from './deterministic.js';
 import { deterministicOnly, probabilisticSkipReason } from './deterministic-only.js';
@@ -33,14 +34,18 @@ import { buildReport } from './link-report.js';
 import type { LinkHooks, LinkResult } from './link-result.js';
 import type { LinkSettings } from './link-settings.js';
 import { scoreStage } from './scoring.js';
+import { restrictToNew, type SpineLinks } from './spine-links.js';
 import { stageTimer, type StageTimer } from './stage-timer.js';
 
 export type { LinkHooks, LinkResult } from './link-result.js';
 
-/** A run on the in-process engine, synchronously. */
-export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}): LinkResult {
+/**
+ * A run on the in-process engine, synchronously. With `spine`, an incremental run: only pairs
+ * with a new record are compared, and the spine's earlier links hold its persons (spine-links.ts).
+ */
+export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}, spine?: SpineLinks): LinkResult {
   const timer = stageTimer(hooks);
-  const frame = linkFrame(sources, settings);
+  const frame = restrictToNew(linkFrame(sources, settings), spine);
   if (hooks.releaseInputs === true) releaseIndexedEncodings(sources);
   timer.lap('index');
   const det = linkDeterministic(frame, settings);
@@ -52,7 +57,7 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   timer.lap('blocking');
   const compared = comparePairs(blocked.lists, det?.lists ?? [], frame.specs, frame.index, sources);
   timer.lap('comparison');
-  return afterPairs(input, settings, { blocked, compared }, timer, hooks);
+  return afterPairs(input, settings, { blocked, compared }, timer, hooks, spine?.prior);
 }
 
 /** A run whose pseudonym join, blocking and comparison run on `engine` (the caller closes it). */
@@ -83,20 +88,26 @@ function pairStageInput(frame: LinkFrame, settings: LinkSettings, det: Determini
 }
 
 /** The stages that need the whole picture: EM on pattern counts, scoring, assignment, clusters, the report. */
-function afterPairs(input: PairStageInput, settings: LinkSettings, pairs: PairStage, timer: StageTimer, hooks: LinkHooks): LinkResult {
+function afterPairs(input: PairStageInput, settings: LinkSettings, pairs: PairStage, timer: StageTimer, hooks: LinkHooks, prior?: SpineLinks['prior']): LinkResult {
   const { frame, det, ruleSet, saturated } = input;
   const { blocked, compared } = pairs;
   const estimated = estimateStage(frame, settings, det, ruleSet, blocked, compared, saturated, pairs.ruleHistograms);
   timer.lap('estimation');
   const scored = scoreStage(frame, estimated.estimate.params, estimated.prior, blocked.lists, compared.candidates);
   timer.lap('scoring');
-  const assigned = assignStage(frame, settings, det, blocked.lists, scored.weights);
+  const assigned = assignStage(frame, settings, det, blocked.lists, scored.weights, prior);
   timer.lap('assignment');
   const linked = linksAndClusters(frame.offsets, det, assigned);
   timer.lap('clusters');
   hooks.onLinked?.({ offsets: frame.offsets, ...linked });
+  const review = reviewQueue({
+    frame, det, lists: blocked.lists, levels: compared.candidates, weights: scored.weights, model: scored.model,
+    band: settings.review ?? defaultBand(assigned.choice.threshold), decided: decidedKeys(settings.decisions, frame.offsets),
+    persons: assigned.persons, max: settings.maxReviewPairs,
+  });
+  timer.lap('review queue');
 
   const stages = { ruleSet, blocked, compared, estimated, scored, assigned };
   const report = buildReport({ frame, settings, det, probabilistic: { stages }, linked, timings: timer.timings });
-  return { offsets: frame.offsets, ...linked, report };
+  return { offsets: frame.offsets, ...linked, report, review };
 }

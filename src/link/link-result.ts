@@ -1,6 +1,7 @@
 /** What a linkage run gives back, and the hooks through which a caller sees it progress. */
 import type { LinkTable } from './clusters.js';
 import type { LinkReport } from './link-report.js';
+import type { ReviewQueue } from './clerical.js';
 
 export interface LinkResult {
   /** Global numbering: source s's records are offsets[s] .. offsets[s+1]. */
@@ -10,6 +11,8 @@ export interface LinkResult {
   readonly clusters: Int32Array;
   readonly clusterCount: number;
   readonly report: LinkReport;
+  /** The uncertain pairs for clerical review (clerical.ts); null when the probabilistic pass did not run. */
+  readonly review: ReviewQueue | null;
 }
 
 /** Optional calls into the run, for a caller that can start on results before the report is built. */

@@ -3,6 +3,7 @@
  * to the encoded sources' fields; blocking rules name fields, optionally with a token slot
  * (`surname.phonetic`, `postcode.prefix`, `date_of_birth.ym`).
  */
+import type { ClericalDecisions, ReviewBand } from './clerical-decisions.js';
 
 export interface LinkSettings {
   /** Blocking rules as lists of field names (`[["surname"], ["date_of_birth"]]`); null = chosen by the engine. */
@@ -24,6 +25,17 @@ export interface LinkSettings {
   readonly maxDeterministicGroup: number;
   /** Pairs below this probability are never links, whatever the threshold. */
   readonly probabilityFloor: number;
+  /**
+   * m per field and level to start EM from where the deterministic links are too few to measure
+   * it (an incremental run carries its previous run's model); null: the generic start.
+   */
+  readonly startM: readonly (readonly number[])[] | null;
+  /** The review band in match weights; null = match probability 0.2 to 0.9, widened to the threshold (clerical.ts). */
+  readonly review: ReviewBand | null;
+  /** Earlier clerical decisions: must-links and cannot-links. */
+  readonly decisions: ClericalDecisions | null;
+  /** At most this many pairs go to the review queue; the rest are counted. */
+  readonly maxReviewPairs: number;
 }
 
 export const DEFAULT_LINK_SETTINGS: LinkSettings = Object.freeze({
@@ -37,6 +49,10 @@ export const DEFAULT_LINK_SETTINGS: LinkSettings = Object.freeze({
   uSamplePairs: 400_000,
   maxDeterministicGroup: 1000,
   probabilityFloor: 0.01,
+  startM: null,
+  review: null,
+  decisions: null,
+  maxReviewPairs: 100_000,
 });
 
 export function linkSettings(overrides: Partial<LinkSettings> = {}): LinkSettings {

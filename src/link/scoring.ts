@@ -33,6 +33,8 @@ export interface Scored {
   readonly weights: Float64Array[];
   /** The same weights, list after list, in one array (for the report's histogram). */
   readonly all: Float64Array;
+  /** The model the weights came from (the review queue reads each field's weight from it). */
+  readonly model: ScoringModel;
 }
 
 /** The scoring stage of a run: the match weight of every candidate pair under the estimated model. */
@@ -48,7 +50,7 @@ export function scoreStage(frame: LinkFrame, params: FsParams, prior: number, li
   const all = new Float64Array(weights.reduce((s, w) => s + w.length, 0));
   let at = 0;
   for (const w of weights) { all.set(w, at); at += w.length; }
-  return { table, weights, all };
+  return { table, weights, all, model };
 }
 
 export function usesTermFrequency(spec: ComparisonSpec): boolean {

@@ -18,6 +18,8 @@ import { recordAudit } from './audit.js';
 import { LinkageEncoder, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
 import type { FieldQuality } from '../pseudonymise/encoded-source.js';
 import { deliveryFormatMetadata } from './delivery-format.js';
+import { OldKeyCopy, mapWindowPersons } from './key-window.js';
+import { productsAfterDelivery } from './product-runs.js';
 
 export interface UploadRequest {
   readonly principal: Principal;
@@ -136,8 +138,10 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
   const ingest = ingestDelivery(measured(decoded, tally), schema, { format, maxBytes: maxUploadBytes, maxRows: maxRowsPerDelivery, maxFieldBytes, maxRowBytes, batchRows, maxRejectedShare });
   const keyId = ctx.keyring.currentId;
   const staging = ctx.store.stageDelivery();
+  // During a key rotation window, also under the old key (key-window.ts).
+  const copy = OldKeyCopy.open(ctx, keyId, schema, linkageSchema(schema), staging);
   try {
-    const staged = await stageBatches(ctx, schema, keyId, ingest.batches(), staging, declaredEmpty);
+    const staged = await stageBatches(ctx, schema, keyId, ingest.batches(), staging, declaredEmpty, copy);
     const report: QualityReport & { linkage_fields: Record<string, FieldQuality> } = { ...ingest.report(), linkage_fields: staged.linkageQuality };
     checkEmptiness(report.rows_read, declaredEmpty);
     const result = ctx.store.commitDelivery(staging, {
@@ -150,7 +154,9 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       declaredEmpty,
       by: req.principal.id,
       supersede: req.supersede,
+      withRow: copy?.claim,
     });
+    if (copy !== null && !result.created) copy.discard();
     recordAudit(ctx, {
       actor: req.principal.id,
       action: result.created ? 'delivery.upload' : 'delivery.upload.repeat',
@@ -159,9 +165,14 @@ async function storeUpload(ctx: PipelineContext, req: UploadRequest, schema: Dat
       detail: { dataset: req.dataset, period: req.period, declared_empty: declaredEmpty, rows_read: report.rows_read, rows_kept: report.rows_kept, rows_rejected: report.rows_rejected, bytes: tally.bytes,
         body_sha256: result.delivery.body_sha256, files: ctx.store.deliveryAuditFiles(result.delivery) },
     });
+    // During a key rotation window: the persons of this delivery gain their new-key pseudonym.
+    if (copy !== null && result.created) mapWindowPersons(ctx, [result.delivery]);
+    // The period may now be complete for a recurrent product (idempotent: a repeat starts nothing new).
+    productsAfterDelivery(ctx, result.delivery);
     return result;
   } catch (err) {
     staging.abort();
+    copy?.discard();
     throw err;
   }
 }
@@ -204,7 +215,7 @@ function bodyFormat(req: UploadRequest): { format: UploadFormat; gzip: boolean }
  */
 async function stageBatches(
   ctx: PipelineContext, schema: DatasetSchema, keyId: string, batches: AsyncIterable<IngestBatch>, staging: ReturnType<PipelineContext['store']['stageDelivery']>,
-  declaredEmpty: boolean,
+  declaredEmpty: boolean, copy: OldKeyCopy | null,
 ): Promise<{ rowsKept: number; linkageQuality: Record<string, FieldQuality> }> {
   const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
   const linkageSpec = linkageSchema(schema);
@@ -220,10 +231,13 @@ async function stageBatches(
     const n = batch.length;
     const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
     const status = batch.nationalId === null ? new Uint8Array(n).fill(1) : batch.nationalId.status;
-    const pseudonyms = pseudonymiseNationalIds(linkKey, batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits, status);
+    const digits = batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits;
+    const pseudonyms = pseudonymiseNationalIds(linkKey, digits, status);
+    copy?.pseudonymise(digits, status);
     // The cleartext digits are not needed past this point: overwrite them.
     batch.nationalId?.digits.fill(0);
     const encodings = await linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
+    await copy?.write(batch, rows, status, pseudonyms, {});
     await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
     const columns = payload.fields.slice(1).map((f) => {
       const data = batch.attributes.get(f.name);
@@ -235,6 +249,7 @@ async function stageBatches(
     ctx.log.debug({ dataset: schema.name, rows: rowsKept }, 'delivery batch stored');
   }
   await linkageSink.close();
+  await copy?.close();
   await payloadSink.close();
   return { rowsKept, linkageQuality };
 }

@@ -1,6 +1,6 @@
 /**
  * The linkage settings that a server job body (POST /v1/projects/{p}/jobs) and a `koppel link`
- * job file share - `fields`, `blocking`, `threshold`, `unique`, `columns` - defined once: their
+ * job file share - `fields`, `blocking`, `threshold`, `unique`, `columns`, `engine` - defined once: their
  * JSON Schema, which server/schemas.ts puts in the job body's schema (fastify validates bodies
  * with it) and which the job file's schema here is built from, compiled once when this module
  * loads; and the checks that span settings (a field defined twice, a blocking rule or column
@@ -41,6 +41,12 @@ export const thresholdSchema = {
   description: 'Match probability from which a pair links (default: chosen by the engine and reported)',
 } as const;
 
+/** Where the pseudonym join, blocking and comparison run (link/link-engine.ts). */
+export const engineSchema = {
+  enum: LINK_ENGINE_NAMES,
+  description: 'Where the pseudonym join, blocking and comparison run: in-process (default) or the SQL plan on DuckDB (needs the optional package @duckdb/node-api); the links are the same',
+} as const;
+
 /** Per source (job file) or per dataset (job body): whether a person has at most one record in it. */
 export const uniqueSchema = { type: 'boolean' } as const;
 
@@ -67,7 +73,7 @@ const jobFileSchema = {
     threshold: thresholdSchema,
     one_to_one: { type: 'boolean' },
     deduplicate: { type: 'boolean' },
-    engine: { enum: LINK_ENGINE_NAMES },
+    engine: engineSchema,
   },
 } as const;
 

@@ -7,6 +7,7 @@
  * (link-worker-client.ts), so the server keeps answering while a job runs.
  */
 import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { KoppelError, isKoppelError } from '../errors.js';
 import { FIELD_TYPES, type ColumnSpec, type FieldType, type Principal } from '../model.js';
 import { blockingRules, settingsProblems } from './job-schema.js';
@@ -16,9 +17,16 @@ import type { PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
 import { linkageColumns, type JobField } from './linkage-encoding.js';
 import { resolvePersonIds } from './person-ids.js';
+import { commonKey, mapWindowPersons } from './key-window.js';
 import { ensureJobSpace } from './job-space.js';
 import { openLinkRunner, type LinkRunner } from './link-worker-client.js';
-import type { LinkTaskInput } from './link-worker-tasks.js';
+import type { LinkedSummary, LinkTaskInput } from './link-worker-tasks.js';
+import { planMode, type JobMode, type ModePlan } from './incremental-plan.js';
+import { modelDrift, resolveIncrementalPersons } from './incremental-persons.js';
+import type { PersonChangeInput } from '../store/person-changes.js';
+import type { LinkReport } from '../link/link-report.js';
+import type { ReviewBand } from '../link/clerical-decisions.js';
+import { reviewSummary, settledDecisions } from './review-file.js';
 
 export interface JobRequest {
   readonly deliveries: readonly string[];
@@ -31,6 +39,12 @@ export interface JobRequest {
   /** Rules as lists of field names; a lone name stands for a list of one. */
   readonly blocking?: readonly (string | readonly string[])[];
   readonly threshold?: number;
+  /** "incremental" (link only new deliveries against the project's persons) or "full"; default: incremental when it can be (incremental-plan.ts). */
+  readonly mode?: JobMode;
+  /** The uncertain band sent to clerical review, in match weights; default: README "Clerical review". */
+  readonly review?: ReviewBand;
+  /** Where the pair stage runs (link/link-engine.ts); default in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface JobSettings {
@@ -40,6 +54,12 @@ export interface JobSettings {
   readonly unique: Readonly<Record<string, boolean>> | null;
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  readonly mode?: JobMode;
+  /** Incremental: the job whose persons this one continues. */
+  readonly previous_job?: string;
+  readonly review: ReviewBand | null;
+  /** Absent in jobs stored before the setting existed: in-process. */
+  readonly engine?: LinkEngineName;
 }
 
 /** Jobs running in this process, so that shutdown can wait for them (each ends its worker first). */
@@ -117,22 +137,27 @@ export function startJob(ctx: PipelineContext, principal: Principal, projectId: 
   const project = ctx.store.getProject(projectId);
   if (project === null) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no project ${projectId}`, { project: projectId });
   const deliveries = checkDeliveries(ctx, project, request.deliveries);
-  const keyIds = new Set(deliveries.map((d) => d.key_id));
-  if (keyIds.size > 1) badJob(`the deliveries were pseudonymised under different keys (${[...keyIds].join(', ')}); re-keying comes with key rotation`);
+  // Deliveries made before, during and after a key rotation window link on the key they share.
+  const linkKey = commonKey(deliveries);
   const { fields, columnOf } = resolveFields(ctx, deliveries, request);
+  if (request.review !== undefined && !(request.review.lower <= request.review.upper)) badJob('review.lower must not exceed review.upper');
   // Planned before it starts: the deliveries' row counts and the fields' widths give the peak.
   checkMemoryBudget(estimateLinkMemory(deliveries.map((d) => d.rows_kept), fields), ctx.config.memoryBudget);
   ensureJobSpace(ctx, deliveries);
   const columns: Record<string, Record<string, string>> = {};
   for (const [dataset, map] of columnOf) columns[dataset] = Object.fromEntries([...map].map(([field, c]) => [field, c.name]));
-  const settings: JobSettings = {
+  const linkage = {
     deliveries: deliveries.map((d) => d.id), fields, columns,
     unique: request.unique ?? null, blocking: request.blocking === undefined ? null : blockingRules(request.blocking), threshold: request.threshold ?? null,
+    review: request.review ?? null,
+    engine: request.engine ?? 'in-process',
   };
+  const plan = planMode(ctx, project.id, deliveries, linkage, request.mode);
+  const settings: JobSettings = { ...linkage, mode: plan.mode, ...(plan.previous === null ? {} : { previous_job: plan.previous.id }) };
   const job = ctx.store.createJob(project.id, settings, principal.id);
   recordAudit(ctx, { actor: principal.id, action: 'job.start', target: job.id, outcome: 'ok', detail: { project: project.id, deliveries: settings.deliveries } });
   const work = new Promise<void>((resolve) => setImmediate(resolve))
-    .then(() => runJob(ctx, job.id, principal, deliveries, settings, columnOf))
+    .then(() => runJob(ctx, job.id, principal, deliveries, settings, columnOf, plan, linkKey))
     .finally(() => running.delete(work));
   running.add(work);
   return job;
@@ -145,19 +170,52 @@ export function readJob(ctx: PipelineContext, id: string): JobRecord {
 }
 
 /** What the link task needs: per delivery its stored linkage file (as the store hands it out) and columns. */
-function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>): LinkTaskInput {
+function linkTaskInput(
+  ctx: PipelineContext, deliveries: readonly DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>, plan: ModePlan, linkKey: string,
+): LinkTaskInput {
+  const previous = plan.previous;
   return {
     sources: deliveries.map((d) => ({
       delivery: d.id,
-      file: ctx.store.deliveryFileRef(d.id, 'linkage'),
+      file: ctx.store.deliveryFileRef(d.id, 'linkage', d.key_id === linkKey ? undefined : linkKey),
       unique: settings.unique?.[d.dataset] ?? null,
       columns: Object.fromEntries(columnOf.get(d.dataset)!),
       quality: ((d.report as { linkage_fields?: Record<string, FieldQuality> }).linkage_fields) ?? {},
     })),
     fields: settings.fields,
-    blocking: settings.blocking,
-    threshold: settings.threshold,
+    // An incremental job blocks and links at its spine's rules and threshold, unless it names its own.
+    blocking: settings.blocking ?? plan.blocking,
+    threshold: settings.threshold ?? plan.threshold,
+    startM: plan.startM,
+    spine: previous === null ? null : {
+      previousJob: previous.id, clusters: ctx.store.jobFileRef(previous.id, 'clusters'), links: ctx.store.jobFileRef(previous.id, 'links'), newSources: plan.newSources,
+    },
+    // Decisions on any of the job's records, the spine's too: an incremental job honours them as a full one does.
+    review: settings.review,
+    decisions: settledDecisions(ctx, settings.deliveries),
+    engine: settings.engine ?? 'in-process',
   };
+}
+
+/** Person ids per cluster, and for an incremental job its change-log entries and what the report says of it. */
+async function personsOf(ctx: PipelineContext, linked: LinkedSummary, deliveries: DeliveryRecord[], plan: ModePlan, run: { job: string; by: string }, linkKey: string) {
+  const { continuity } = linked;
+  if (continuity === undefined || plan.previous === null) {
+    return { ids: await resolvePersonIds(ctx, linked, deliveries, { keyId: linkKey }), changes: [] as PersonChangeInput[], incremental: null };
+  }
+  const persons = await resolveIncrementalPersons(ctx, { ...linked, continuity }, deliveries, plan.removed, run, { keyId: linkKey });
+  const incremental = {
+    previous_job: plan.previous.id,
+    new_deliveries: deliveries.filter((_, i) => plan.newSources[i]).map((d) => d.id),
+    removed_deliveries: plan.removed.map((d) => d.id),
+    known_persons: persons.known,
+    new_persons: persons.fresh,
+    merges: persons.changes.filter((c) => c.kind === 'merge').length,
+    splits: persons.changes.filter((c) => c.kind === 'split').length,
+    threshold_from_previous_job: plan.threshold,
+    drift: modelDrift((plan.previous.report as { linkage?: LinkReport } | null)?.linkage, linked.report),
+  };
+  return { ids: persons.ids, changes: persons.changes, incremental };
 }
 
 /**
@@ -166,30 +224,39 @@ function linkTaskInput(ctx: PipelineContext, deliveries: readonly DeliveryRecord
  * short transactions and writes the files in slices, so the server keeps answering.
  */
 async function runJob(
-  ctx: PipelineContext, jobId: string, principal: Principal, deliveries: DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>,
+  ctx: PipelineContext, jobId: string, principal: Principal, deliveries: DeliveryRecord[], settings: JobSettings, columnOf: Map<string, Map<string, ColumnSpec>>, plan: ModePlan, linkKey: string,
 ): Promise<void> {
   let runner: LinkRunner | null = null;
   try {
-    const input = linkTaskInput(ctx, deliveries, settings, columnOf);
+    const input = linkTaskInput(ctx, deliveries, settings, columnOf, plan, linkKey);
     runner = await openLinkRunner(ctx, input);
     const started = performance.now();
     ctx.store.updateJob(jobId, { status: 'running', progress: { stage: 'read', deliveries: deliveries.length } });
     const linked = await runner.link((records) => ctx.store.updateJob(jobId, { progress: { stage: 'link', records } }));
 
     ctx.store.updateJob(jobId, { progress: { stage: 'persons', persons: linked.clusterCount } });
-    const personIds = await resolvePersonIds(ctx, linked, deliveries);
-    const files = await runner.files(personIds);
+    mapWindowPersons(ctx, deliveries); // during a key rotation: persons known under either key
+    const persons = await personsOf(ctx, linked, deliveries, plan, { job: jobId, by: principal.id }, linkKey);
+    mapWindowPersons(ctx, deliveries);
+    const files = await runner.files(persons.ids);
     const report = {
+      mode: plan.mode,
+      mode_reason: plan.reason,
+      ...(persons.incremental === null ? {} : { incremental: persons.incremental }),
       persons: files.persons,
       linked_across_sources: files.linkedAcrossSources,
       links: linked.links,
       deliveries: deliveries.map((d, i) => ({ delivery: d.id, dataset: d.dataset, period: d.period, records: linked.records[i], unique: linked.unique[i] })),
       linkage: linked.report,
+      review: reviewSummary(linked.review),
       total_ms: Math.round(performance.now() - started),
     };
     await ctx.store.writeJobFileBytes(jobId, files.files, report);
+    // The merges and splits enter the change log once the files that carry them are stored.
+    for (const change of persons.changes) ctx.store.personChanges.record(change);
     ctx.store.updateJob(jobId, { status: 'succeeded', progress: { stage: 'done' }, report });
-    recordAudit(ctx, { actor: principal.id, action: 'job.finish', target: jobId, outcome: 'ok', detail: { persons: report.persons, links: report.links } });
+    const changed = persons.incremental === null ? {} : { merges: persons.incremental.merges, splits: persons.incremental.splits };
+    recordAudit(ctx, { actor: principal.id, action: 'job.finish', target: jobId, outcome: 'ok', detail: { persons: report.persons, links: report.links, mode: plan.mode, ...changed } });
     ctx.log.info({ job: jobId, persons: report.persons, links: report.links, ms: report.total_ms, mode: runner.mode }, 'job succeeded');
   } catch (err) {
     const error = isKoppelError(err) ? { code: err.code, message: err.message } : { code: 'KOPPEL_ERR_API_INTERNAL', message: 'the job failed unexpectedly; see the server log' };

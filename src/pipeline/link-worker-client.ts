@@ -31,7 +31,7 @@ export interface LinkRunner {
 /** The task table of link-worker.ts: one job's steps, in order, on one leased worker. */
 export type LinkTasks = {
   read: (input: LinkTaskInput) => Promise<number>;
-  link: () => Transfer<LinkedSummary>;
+  link: () => Promise<Transfer<LinkedSummary>>;
   files: (personIds: Float64Array) => Transfer<JobFiles>;
 };
 

@@ -4,7 +4,7 @@
  * ```
  *   read    stored linkage.arrow files (paths and hashes handed out by the store), verified,
  *           then read batch by batch -> EncodedSources
- *   link    linkRecords -> clusters and links; the keys the store needs for person ids
+ *   link    linkRecords, on the job's engine -> clusters and links; the keys the store needs for person ids
  *   files   person id per cluster (resolved in SQLite on the main thread) -> clusters.arrow,
  *           links.arrow as IPC file bytes
  * ```
@@ -14,6 +14,7 @@
  */
 import type { ColumnSpec } from '../model.js';
 import { linkRecords, type LinkResult } from '../link/link-records.js';
+import type { LinkEngineName } from '../link/link-engine.js';
 import { linkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import type { EncodedSource, FieldQuality } from '../pseudonymise/encoded-source.js';
@@ -25,6 +26,11 @@ import { deliveryFormatOf } from './delivery-format.js';
 import { encodedSourceOf, type JobField } from './linkage-encoding.js';
 import { jobFiles } from './job-outputs.js';
 import { personKeys, type PersonKeys } from './person-ids.js';
+import { personContinuity, restrictKeys, type Continuity } from './person-continuity.js';
+import { readSpine, withCarried, type Spine, type SpineInput } from './spine.js';
+import type { ReviewBand } from '../link/clerical-decisions.js';
+import { clericalDecisions, reviewFiles, type DecisionRef } from './review-file.js';
+import { linkOnEngine } from './sql-engine/link-engines.js';
 
 export interface LinkSourceInput {
   /** The delivery id: the engine's source name and the label in the job files. */
@@ -45,14 +51,28 @@ export interface LinkTaskInput {
   readonly fields: readonly JobField[];
   readonly blocking: readonly (readonly string[])[] | null;
   readonly threshold: number | null;
+  /** An incremental job's start for EM: the previous job's m per field and level. */
+  readonly startM?: number[][] | null;
+  /** An incremental job's spine (spine.ts); null for a full relink. */
+  readonly spine?: SpineInput | null;
+  /** The review band in match weights; null = the default (link/clerical.ts). */
+  readonly review?: ReviewBand | null;
+  /** Earlier clerical decisions on records of these deliveries. */
+  readonly decisions?: readonly DecisionRef[];
+  /** Where the pair stage runs (default in-process); the DuckDB engine is opened, its package loaded, in this task's thread. */
+  readonly engine?: LinkEngineName;
 }
 
 export interface LinkedSummary extends PersonKeys {
+  /** An incremental job's persons: which previous person each cluster continues (person-continuity.ts). */
+  readonly continuity?: Continuity;
   /** Records and uniqueness per source, in job order. */
   readonly records: readonly number[];
   readonly unique: readonly boolean[];
   readonly links: number;
   readonly report: LinkReport;
+  /** The review queue's band, size, and band pairs left out of a full queue. */
+  readonly review: { readonly band: ReviewBand; readonly pairs: number; readonly truncated: number } | null;
 }
 
 export interface JobFiles {
@@ -76,6 +96,7 @@ export class LinkTask {
   private pseudonyms: PseudonymColumn[] = [];
   private rows: Uint32Array[] = [];
   private result: LinkResult | null = null;
+  private spine: Spine | null = null;
 
   constructor(private readonly input: LinkTaskInput) {}
 
@@ -93,18 +114,41 @@ export class LinkTask {
       this.pseudonyms.push(column);
       this.rows.push(concatNumbers(linkage, 'row', (n) => new Uint32Array(n)));
     }
+    const spine = this.input.spine ?? null;
+    if (spine !== null) this.spine = await readSpine(spine, this.input.sources.map((s) => s.delivery), this.rows);
     return this.sources.reduce((a, s) => a + s.size, 0);
   }
 
-  link(): LinkedSummary {
-    const result = linkRecords(this.sources, linkSettings({ blocking: this.input.blocking, threshold: this.input.threshold }), { releaseInputs: true });
+  async link(): Promise<LinkedSummary> {
+    const { spine, input } = this;
+    const settings = linkSettings({
+      blocking: input.blocking, threshold: input.threshold, startM: input.startM ?? null, review: input.review ?? null,
+      decisions: clericalDecisions(input.decisions ?? [], input.sources.map((s) => s.delivery), this.rows),
+    });
+    const newSources = input.spine?.newSources ?? [];
+    // An incremental run is in-process: the SQL engine has no spine (README "Incremental jobs").
+    const result = spine === null
+      ? await linkOnEngine(input.engine ?? 'in-process', this.sources, settings, { releaseInputs: true })
+      : linkRecords(this.sources, settings, { releaseInputs: true }, { newSources, prior: spine.links });
     this.result = result;
+    let keys = personKeys(result, this.pseudonyms, this.rows);
+    let continuity: Continuity | undefined;
+    if (spine !== null) {
+      const fields = input.fields.filter((f) => f.type !== 'national_id').map((f) => f.name);
+      continuity = personContinuity({ result, prior: spine.prior, newSources, fields, deliveries: input.sources.map((s) => s.delivery) });
+      const fresh = new Uint8Array(result.clusterCount);
+      for (const c of continuity.fresh) fresh[c] = 1;
+      const kept = continuity.kept;
+      keys = restrictKeys(keys, (c) => Number.isNaN(kept[c]) && fresh[c] === 0);
+    }
     const summary: LinkedSummary = {
-      ...personKeys(result, this.pseudonyms, this.rows),
+      ...keys,
+      continuity,
       records: this.sources.map((s) => s.size),
       unique: this.sources.map((s) => s.unique),
       links: result.links.length,
       report: result.report,
+      review: result.review === null ? null : { band: result.review.band, pairs: result.review.length, truncated: result.review.truncated },
     };
     // The encodings are no longer needed: let them go before the files are built.
     this.sources = [];
@@ -117,7 +161,11 @@ export class LinkTask {
     if (personIds.length !== this.result.clusterCount) {
       throw new RangeError(`${personIds.length} person ids for ${this.result.clusterCount} clusters`);
     }
-    return jobFiles(this.result, personIds, this.rows, this.input.sources.map((s) => s.delivery));
+    const result = this.spine === null ? this.result : { ...this.result, links: withCarried(this.result.links, this.spine.links, this.result.clusters) };
+    const deliveries = this.input.sources.map((s) => s.delivery);
+    const job = jobFiles(result, personIds, this.rows, deliveries);
+    if (result.review === null) return job;
+    return { ...job, files: [...job.files, ...reviewFiles(result.review, this.rows, deliveries)] };
   }
 }
 
@@ -129,7 +177,8 @@ export function transferables(arrays: readonly ArrayBufferView[]): ArrayBuffer[]
 }
 
 export function summaryTransferables(summary: LinkedSummary): ArrayBuffer[] {
+  const continuity = summary.continuity === undefined ? [] : [summary.continuity.kept, summary.continuity.fresh];
   return transferables([
-    summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters,
+    summary.keyedPseudonyms, summary.keyedClusters, summary.keyedFirst, summary.keyedOrder, ...summary.unkeyedRows, ...summary.unkeyedClusters, ...continuity,
   ]);
 }

@@ -32,8 +32,8 @@ serveTasks<LinkTasks>({
     task = new LinkTask(input);
     return task.read();
   },
-  link() {
-    const summary = current().link();
+  async link() {
+    const summary = await current().link();
     return new Transfer(summary, summaryTransferables(summary));
   },
   files(personIds) {

@@ -27,12 +27,11 @@ import { basename, join } from 'node:path';
 import type { EncodingKeys, FieldSpec } from '../pseudonymise/encode-field.js';
 import { encodeSource, encodeSourceOn, encodingKeysFrom } from '../pseudonymise/encode-source.js';
 import { NationalIdBatches, PseudonymWorkers } from '../pseudonymise/encode-workers.js';
-import { linkRecords, linkRecordsOn, type LinkHooks, type LinkResult } from '../link/link-records.js';
-import type { LinkEngineName } from '../link/link-engine.js';
+import type { LinkResult } from '../link/link-records.js';
 import type { LinkSettings } from '../link/link-settings.js';
 import type { LinkReport } from '../link/link-report.js';
 import { linkSettings } from '../link/link-settings.js';
-import { openLinkEngine } from './sql-engine/link-engines.js';
+import { linkOnEngine } from './sql-engine/link-engines.js';
 import { checkMemoryBudget, estimateLinkMemory } from '../link/memory-estimate.js';
 import { reportHtml } from '../link/report-html.js';
 import type { EncodedSource } from '../pseudonymise/encoded-source.js';
@@ -105,7 +104,7 @@ export async function runLocalLink(options: LocalLinkOptions): Promise<LocalLink
   // known: it runs while this thread builds the report and writes links.csv.
   let clusters: Promise<string> | null = null;
   const settings = linkSettings({ blocking: job.blocking, threshold: job.threshold, oneToOne: job.oneToOne, deduplicate: job.deduplicate });
-  const result = await linkOn(job.engine, encoded, settings, {
+  const result = await linkOnEngine(job.engine, encoded, settings, {
     onLinked: (linked) => {
       if (clustersWriter === null) return;
       mkdirSync(options.outDir, { recursive: true });
@@ -198,17 +197,6 @@ async function readSideBySide(
     timings[`encode ${spec.name}`] = ms(results[i].encodeMs);
   });
   return { encoded: results.map((r) => r.encoded), ids: results.map((r) => r.ids), formats: results.map((r) => r.format) };
-}
-
-/** The run on the job's engine: in-process here, or the SQL plan on an engine opened for this run. */
-async function linkOn(name: LinkEngineName, encoded: EncodedSource[], settings: LinkSettings, hooks: LinkHooks): Promise<LinkResult> {
-  if (name === 'in-process') return linkRecords(encoded, settings, hooks);
-  const engine = await openLinkEngine(name);
-  try {
-    return await linkRecordsOn(engine, encoded, settings, hooks);
-  } finally {
-    await engine.close();
-  }
 }
 
 function fieldSpecs(job: JobFile): FieldSpec[] {

@@ -151,6 +151,8 @@ export interface PersonResolution {
   readonly sliceMs?: number;
   /** A fixed number of rows per transaction instead (tests). */
   readonly chunk?: number;
+  /** The key the pseudonyms were made under (default: the first delivery's; a job's common key during a key rotation). */
+  readonly keyId?: string;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -189,7 +191,7 @@ function gather(pseudonyms: Uint8Array, order: Int32Array, at: number, n: number
 export async function resolvePersonIds(ctx: PipelineContext, keys: PersonKeys, deliveries: readonly DeliveryRecord[], options: PersonResolution = {}): Promise<Float64Array> {
   const { store } = ctx;
   const { keyedPseudonyms: pseudonyms, keyedOrder: order, keyedFirst: first } = keys;
-  const keyId = deliveries[0].key_id;
+  const keyId = options.keyId ?? deliveries[0].key_id;
   const k = keys.keyedClusters.length;
   const person = new Float64Array(k);
   await inSlices(k, options, (at, n) => {

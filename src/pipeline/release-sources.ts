@@ -8,11 +8,19 @@ import type { Data, Table, Vector } from 'apache-arrow';
 import { canGeneralise, describeGeneralisation, generaliseColumn } from '../release/generalise.js';
 import { KoppelError } from '../errors.js';
 import { LINK_METHOD_NAMES, LINK_UNLINKED } from '../link/link-method.js';
-import type { PeriodRun, ReleaseSourceInput } from '../release/index.js';
-import type { DeliveryRecord, ProjectRecord } from '../store/index.js';
+import type { PeriodRun, ReleaseSourceInput } from '../release/assemble.js';
+import type { ProjectRecord } from '../store/records.js';
+import { readStoredTable, type StoredFileRef } from '../store/stored-files.js';
 import { concatNumbers } from '../util/arrow-columns.js';
-import type { PipelineContext } from './context.js';
 import { deliveryFormatOf } from './delivery-format.js';
+
+/** A delivery of the job as a release build reads it: its dataset, period and stored payload.arrow. */
+export interface ReleaseDelivery {
+  readonly id: string;
+  readonly dataset: string;
+  readonly period: string;
+  readonly payload: StoredFileRef;
+}
 
 /** Sorted distinct person ids, and each record's index into them (typed arrays, no Map). */
 export function densePersons(personIds: Float64Array): { persons: Float64Array; indexOf: Int32Array } {
@@ -79,7 +87,7 @@ export function generaliseKeyVariables(project: ProjectRecord, sources: ReleaseS
 
 /** One release source per approved dataset: its deliveries' rows concatenated in job order. */
 export async function releaseSources(
-  ctx: PipelineContext, project: ProjectRecord, deliveries: readonly DeliveryRecord[], deliveryOfRecord: Int32Array,
+  project: ProjectRecord, deliveries: readonly ReleaseDelivery[], deliveryOfRecord: Int32Array,
   personIndex: Int32Array, method: Uint8Array, probability: Float64Array,
 ): Promise<ReleaseSourceInput[]> {
   const datasets = [...new Set(deliveries.map((d) => d.dataset))];
@@ -110,8 +118,8 @@ export async function releaseSources(
       at++;
     }
     for (const { d, i } of parts) {
-      const payload = await ctx.store.readDeliveryFile(d.id, 'payload');
-      deliveryFormatOf(payload.schema, `deliveries/${d.id}/payload.arrow`);
+      const payload = await readStoredTable(d.payload);
+      deliveryFormatOf(payload.schema, d.payload.what);
       const count = recordsOfDelivery[i];
       if (count !== payload.numRows) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `delivery ${d.id} has ${payload.numRows} payload rows but the job linked ${count}`);
       periods.push({ period: d.period, rows: count });

@@ -1,25 +1,30 @@
 /**
  * Releases: an operator builds one from a finished job (approved variables only, per-release
  * pseudonyms, k-anonymity on the persons file, exposure to the researchers' other releases, a
- * draft manifest); a second operator
+ * draft manifest); the reading, assembly and writing of files run in a worker thread
+ * (release-worker-client.ts), while this thread keeps to SQLite: lookups, the ledger, the
+ * exposure check, the audit trail and the commit. A second operator
  * approves it (four-eyes), which finalises the manifest with the audit chain head. What
  * researchers see of them is release-access.ts.
  */
+import { personChangesForRelease } from './release-person-changes.js';
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
-import { PURPOSES, releasePseudonyms } from '../pseudonymise/index.js';
+import { PURPOSES } from '../pseudonymise/index.js';
 import { derivePurposeKey } from '../pseudonymise/key-derivation.js';
 import {
-  assembleRelease, buildDraftManifest, describeTables, finaliseManifest, metadataRules,
-  KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, QUALITY_FILE, writeParquetTables, qualityHtml, qualityReport, type JobQualityInput, type ReleaseManifest,
+  buildDraftManifest, finaliseManifest, KEY_COPY_LAMBDA, KEY_COPY_MIN_PERSONS, QUALITY_FILE, qualityHtml, qualityReport,
+  type JobQualityInput, type QualityReport, type ReleaseManifest,
 } from '../release/index.js';
-import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord } from '../store/index.js';
-import { concatNumbers } from '../util/arrow-columns.js';
+import type { DeliveryRecord, JobRecord, ProjectRecord, ReleaseRecord, StoredFile } from '../store/index.js';
 import { purposeKey, type PipelineContext } from './context.js';
+import { seriesKeyId } from './key-window.js';
 import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
-import { densePersons, generaliseKeyVariables, methodCodes, releaseSources } from './release-sources.js';
-import { exposureError, exposureOf, uncovered } from './release-exposure.js';
+import { exposureError, exposureOf, uncovered, type ExposureShare } from './release-exposure.js';
+import { openReleaseRunner } from './release-worker-client.js';
+import type { AssembledSummary } from './release-worker-tasks.js';
+import { refuseProductOwners } from './product-four-eyes.js';
 
 export interface BuildOptions {
   /** Why the researchers may hold this release next to others sharing its record-level columns (release-exposure.ts). */
@@ -43,56 +48,90 @@ function finishedJob(ctx: PipelineContext, jobId: string): { job: JobRecord; pro
 
 export async function buildRelease(ctx: PipelineContext, principal: Principal, jobId: string, options: BuildOptions = {}): Promise<ReleaseRecord> {
   const { job, project, deliveries } = finishedJob(ctx, jobId);
-  const clusters = await ctx.store.readJobFile(jobId, 'clusters');
-  const records = clusters.numRows;
-  const deliveryOfRecord = concatNumbers(clusters, 'delivery', (n) => new Int32Array(n));
-  const { persons, indexOf } = densePersons(concatNumbers(clusters, 'person_id', (n) => new Float64Array(n)));
-  const { method, probability } = methodCodes(clusters, jobId, records);
-  const sources = await releaseSources(ctx, project, deliveries, deliveryOfRecord, indexOf, method, probability);
-  const generalised = generaliseKeyVariables(project, sources);
-
   // Per-release pseudonyms unless the project is longitudinal (design.md "Keys").
   const releaseId = ctx.store.newReleaseId();
   const purpose = project.longitudinal === true ? PURPOSES.release(project.id) : PURPOSES.release(project.id, releaseId);
-  const keyId = ctx.keyring.currentId;
+  // A longitudinal series keeps its key through a key rotation window (key-window.ts).
+  const keyId = project.longitudinal === true ? seriesKeyId(ctx, project.id) : ctx.keyring.currentId;
   const releaseKey = project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : derivePurposeKey(ctx.keyring.get(keyId), purpose);
-  const rules = metadataRules(project.release_metadata);
   // A longitudinal project's releases are joinable: the new one is made consistent with the
   // ledger of its approved ones (release/longitudinal.ts).
   const prior = project.longitudinal === true ? ctx.store.releaseLedger(project.id) : null;
-  const assembled = assembleRelease({
-    personCount: persons.length,
-    pseudonyms: releasePseudonyms(releaseKey, persons),
-    keyVariables: project.key_variables,
-    k: project.k,
-    sources,
-    batchRows: ctx.config.batchRows,
-    metadata: rules,
-    hierarchies: project.hierarchies,
-    suppressionLimit: project.suppression_limit,
-    sensitive: project.sensitive,
-    ...(prior === null ? {} : { ledger: { history: prior.rows, priorReleases: prior.releases.length } }),
-  });
-  const files = describeTables(assembled);
-  const shared = exposureOf(ctx, project, files);
-  const justification = options.justification ?? null;
-  if (shared.length > 0 && justification === null) {
-    recordAudit(ctx, { actor: principal.id, action: 'release.build', target: job.id, outcome: 'refused', detail: { project: project.id, exposure: shared.map((e) => ({ ...e })) } });
-    throw exposureError(shared, `researchers of project ${project.id} already hold releases with the same record-level columns`);
+  const runner = await openReleaseRunner(ctx);
+  try {
+    // The heavy part runs in the runner (a worker thread); this thread keeps to SQLite.
+    const assembled = await runner.assemble({
+      jobId: job.id,
+      clusters: ctx.store.jobFileRef(job.id, 'clusters'),
+      deliveries: deliveries.map((d) => ({ id: d.id, dataset: d.dataset, period: d.period, payload: ctx.store.deliveryFileRef(d.id, 'payload') })),
+      project,
+      releaseKey,
+      batchRows: ctx.config.batchRows,
+      ledger: prior === null ? null : { history: prior.rows, priorReleases: prior.releases.length },
+    });
+    const shared = exposureOf(ctx, project, assembled.files);
+    const justification = options.justification ?? null;
+    if (shared.length > 0 && justification === null) {
+      recordAudit(ctx, { actor: principal.id, action: 'release.build', target: job.id, outcome: 'refused', detail: { project: project.id, exposure: shared.map((e) => ({ ...e })) } });
+      throw exposureError(shared, `researchers of project ${project.id} already hold releases with the same record-level columns`);
+    }
+    const quality = qualityReport(job.report as unknown as JobQualityInput);
+    const staging = ctx.store.stageRelease();
+    let written: StoredFile[];
+    try {
+      written = await runner.write(staging);
+    } catch (err) {
+      staging.abort();
+      throw err;
+    }
+    const manifest = draftManifest(ctx, principal, { job, project, deliveries, purpose, keyId, prior, assembled, quality, exposure: { shared, justification } });
+    const release = ctx.store.commitRelease(
+      staging, { jobId: job.id, projectId: project.id, id: releaseId, by: principal.id }, written, manifest,
+      { ledger: assembled.ledger?.entries, documents: [{ name: QUALITY_FILE, bytes: Buffer.from(qualityHtml(quality, { id: releaseId, project: project.id })) }] },
+    );
+    recordAudit(ctx, {
+      actor: principal.id, action: 'release.build', target: release.id, outcome: 'ok',
+      detail: {
+        job: job.id, project: project.id, files: ctx.store.releaseAuditFiles(release), suppressed_values: assembled.disclosure_control.suppressed_values,
+        ...(shared.length > 0 ? { exposure: shared.map((e) => ({ ...e })), justification } : {}),
+        ...(assembled.ledger === undefined ? {} : { ledger: { rows: assembled.ledger.entries.length, ...assembled.ledger.report } }),
+      },
+    });
+    ctx.log.info({ release: release.id, job: job.id, records: assembled.records, mode: runner.mode }, 'release built');
+    return release;
+  } finally {
+    await runner.close();
   }
-  const quality = qualityReport(job.report as unknown as JobQualityInput);
-  const parquet = await writeParquetTables(assembled.tables);
+}
+
+/** What a draft manifest records of one build. */
+interface BuildFacts {
+  readonly job: JobRecord;
+  readonly project: ProjectRecord;
+  readonly deliveries: readonly DeliveryRecord[];
+  readonly purpose: string;
+  readonly keyId: string;
+  readonly prior: { readonly releases: string[] } | null;
+  readonly assembled: AssembledSummary;
+  readonly quality: QualityReport;
+  readonly exposure: { readonly shared: ExposureShare[]; readonly justification: string | null };
+}
+
+/** The draft manifest, as a function of the release id (Store.commitRelease). */
+function draftManifest(ctx: PipelineContext, principal: Principal, facts: BuildFacts): (id: string) => object {
+  const { job, project, deliveries, purpose, keyId, prior, assembled, quality, exposure } = facts;
   const builtAt = new Date().toISOString();
-  const manifest = (id: string) => buildDraftManifest({
+  const personChanges = personChangesForRelease(ctx, project.id, project.longitudinal === true ? purposeKey(ctx, purpose, keyId) : null);
+  return (id: string) => buildDraftManifest({
     release_id: id,
     project: { id: project.id, title: project.title, legal_basis: project.legal_basis, valid_from: project.valid_from, valid_to: project.valid_to },
     job: { id: job.id, settings: job.settings },
     koppel_version: ctx.version,
     key_ids: { [PURPOSES.nationalId]: deliveries[0]?.key_id ?? keyId, [purpose]: keyId },
-    files,
+    files: assembled.files,
     linkage_quality: quality,
     disclosure_control: {
-      ...assembled.disclosure_control, generalised,
+      ...assembled.disclosure_control, generalised: assembled.generalised,
       ...(assembled.ledger === undefined || prior === null ? {} : { longitudinal: { ...assembled.ledger.report, checked_against: prior.releases } }),
     },
     rules: {
@@ -100,24 +139,12 @@ export async function buildRelease(ctx: PipelineContext, principal: Principal, j
       release_key_purpose: purpose,
       release_metadata: assembled.metadata,
       key_variable_copies: { lambda: KEY_COPY_LAMBDA, min_persons: KEY_COPY_MIN_PERSONS },
-      exposure: { shared, justification: shared.length > 0 ? justification : null },
+      exposure: { shared: exposure.shared, justification: exposure.shared.length > 0 ? exposure.justification : null },
     },
     built_by: principal.id,
     built_at: builtAt,
+    person_changes: personChanges,
   });
-  const release = ctx.store.createRelease(
-    job.id, project.id, assembled.tables.map((t) => ({ name: t.name, table: t.table })), manifest, principal.id, releaseId,
-    { ledger: assembled.ledger?.entries, documents: [...parquet, { name: QUALITY_FILE, bytes: Buffer.from(qualityHtml(quality, { id: releaseId, project: project.id })) }] },
-  );
-  recordAudit(ctx, {
-    actor: principal.id, action: 'release.build', target: release.id, outcome: 'ok',
-    detail: {
-      job: job.id, project: project.id, files: ctx.store.releaseAuditFiles(release), suppressed_values: assembled.disclosure_control.suppressed_values,
-      ...(shared.length > 0 ? { exposure: shared.map((e) => ({ ...e })), justification } : {}),
-      ...(assembled.ledger === undefined ? {} : { ledger: { rows: assembled.ledger.entries.length, ...assembled.ledger.report } }),
-    },
-  });
-  return release;
 }
 
 export function approveRelease(ctx: PipelineContext, principal: Principal, releaseId: string): ReleaseRecord {
@@ -127,6 +154,7 @@ export function approveRelease(ctx: PipelineContext, principal: Principal, relea
   if (existing.created_by === principal.id) {
     throw new KoppelError('KOPPEL_ERR_AUTH_FOUR_EYES', `${principal.id} built release ${releaseId} and may not approve it; a second operator must`, { release: releaseId });
   }
+  refuseProductOwners(ctx, principal, existing);
   // Releases approved since this one was built may now share its record-level columns.
   const project = ctx.store.getProject(existing.project_id);
   const draft = existing.manifest as unknown as ReleaseManifest;

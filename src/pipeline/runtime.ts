@@ -23,7 +23,8 @@ export function openRuntime(overrides: ConfigInput = {}, options: { env?: NodeJS
   const log = createLogger(config.logLevel, options.logDestination);
   assertPrivateDir(config.keysDir, 'keys');
   assertPrivateDir(config.dataDir, 'data');
-  const keyring = loadKeyring(config.keysDir);
+  // Live: a running server follows `koppel keys rotate` and `retire` (README "Key rotation").
+  const keyring = loadKeyring(config.keysDir, { live: true });
   const store = openStore({ dataDir: config.dataDir, keyring, log });
   const ctx: PipelineContext = { store, keyring, config, log, version: KOPPEL_VERSION };
   return { config, log, store, keyring, ctx, close: () => store.close() };

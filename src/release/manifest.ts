@@ -105,6 +105,8 @@ export interface DraftManifestInput {
   /** The operator who built the release (four-eyes: may not approve it). */
   readonly built_by?: string;
   readonly built_at?: string;
+  /** Merges and splits of the release's persons since the project's previous release (counts; never person ids). */
+  readonly person_changes?: object;
 }
 
 export interface ReleaseManifest {
@@ -124,6 +126,7 @@ export interface ReleaseManifest {
   readonly rules?: ReleaseRules;
   readonly built_by: string | null;
   readonly built_at: string | null;
+  readonly person_changes?: object;
   readonly approved_by: string | null;
   readonly approved_at: string | null;
   readonly audit_head: AuditHead | null;
@@ -168,6 +171,7 @@ export function buildDraftManifest(input: DraftManifestInput): ReleaseManifest {
     ...(input.rules === undefined ? {} : { rules: input.rules }),
     built_by: input.built_by ?? null,
     built_at: input.built_at ?? null,
+    ...(input.person_changes === undefined ? {} : { person_changes: input.person_changes }),
     approved_by: null,
     approved_at: null,
     audit_head: null,

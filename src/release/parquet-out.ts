@@ -21,16 +21,17 @@ export function parquetFileName(table: string): string {
   return `${table}.parquet`;
 }
 
-/** Parquet bytes per table, in order. */
-export async function writeParquetTables(tables: readonly { readonly name: string; readonly table: Table }[]): Promise<{ name: string; bytes: Uint8Array }[]> {
+/**
+ * Each table as Parquet, in order: `put` receives a table's file name and bytes as soon as they
+ * are made (and may write them out), so only one table's Parquet is held at a time.
+ */
+export async function writeParquetTables(tables: readonly { readonly name: string; readonly table: Table }[], put: (fileName: string, bytes: Uint8Array) => void): Promise<void> {
   const pool = new WorkerPool<ParquetOutTasks>({ from: import.meta.url, entry: 'parquet-out-worker', role: 'writing Parquet', size: 1 });
   try {
-    const out: { name: string; bytes: Uint8Array }[] = [];
     for (const { name, table } of tables) {
       const ipc = tableToIPC(table, 'stream');
-      out.push({ name: parquetFileName(name), bytes: await pool.run('write', { ipc }, [ipc.buffer as ArrayBuffer]) });
+      put(parquetFileName(name), await pool.run('write', { ipc }, [ipc.buffer as ArrayBuffer]));
     }
-    return out;
   } finally {
     await pool.close();
   }

@@ -4,13 +4,13 @@
  * as the OpenAPI document at /docs/json.
  */
 import { ATTRIBUTE_TYPES, COLUMN_ROLES, FIELD_TYPES } from '../model.js';
-import { blockingSchema, columnsSchema, fieldsSchema, thresholdSchema, uniqueSchema } from '../pipeline/job-schema.js';
+import { blockingSchema, columnsSchema, engineSchema, fieldsSchema, thresholdSchema, uniqueSchema } from '../pipeline/job-schema.js';
 
 /**
  * Ids are `<prefix>_<20 hex>`: anything else is refused by the schema, so that no error message
  * ever repeats a path segment that could hold an identifier.
  */
-export const idOf = (prefix: 'dlv' | 'job' | 'rel' | 'prj' | 'tok') => ({ type: 'string', pattern: `^${prefix}_[0-9a-f]{20}$` }) as const;
+export const idOf = (prefix: 'dlv' | 'job' | 'rel' | 'prj' | 'tok' | 'prd') => ({ type: 'string', pattern: `^${prefix}_[0-9a-f]{20}$` }) as const;
 const freeObject = { type: 'object', additionalProperties: true } as const;
 const isoDate = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 
@@ -209,6 +209,10 @@ export const jobBodySchema = {
     unique: { type: 'object', description: 'dataset -> whether a person has at most one record in it (default: detected)', additionalProperties: uniqueSchema },
     blocking: blockingSchema,
     threshold: thresholdSchema,
+    mode: { type: 'string', enum: ['incremental', 'full'], description: 'incremental: link only deliveries the previous successful job did not, against its persons; full: relink all. Default: incremental when possible' },
+    review: { type: 'object', required: ['lower', 'upper'], additionalProperties: false, properties: { lower: { type: 'number' }, upper: { type: 'number' } },
+      description: 'The uncertain band sent to clerical review, in total match weights (log2 odds); default: match probability 0.2 to 0.9, widened to hold the threshold' },
+    engine: engineSchema,
   },
 } as const;
 

@@ -12,8 +12,14 @@
  * a removed one (seq gap) and a reordered one (broken link). Removing the newest entries leaves
  * a valid shorter chain, so truncation is found against a remembered head: the caller's, and
  * the head each approved release manifest recorded.
+ *
+ * Retiring a master key (README "Key rotation") seals the entries keyed with it: the
+ * `keys.retire` entry, keyed with the new key, records in `detail.seal` their count and the
+ * sha256 of their rows (`sealText`). Once the old key file is removed, verification checks
+ * those entries against the seal instead of their macs: editing one changes the digest, and
+ * the seal itself is covered by the new key's mac.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import { KoppelError } from '../errors.js';
 import { derivePurposeKey, PURPOSES } from '../pseudonymise/key-derivation.js';
 import type { Db } from './database.js';
@@ -53,6 +59,19 @@ export function entryMac(key: Uint8Array, prevMac: string, row: Omit<AuditRow, '
   ]);
   return createHmac('sha256', key).update(Buffer.from(prevMac, 'hex')).update(message, 'utf8').digest('hex');
 }
+
+/** One row as the seal hashes it: every column, in a fixed order, one line. */
+function sealText(row: AuditRow): string {
+  return `${JSON.stringify([row.seq, row.ts, row.actor, row.action, row.target, row.outcome, row.detail_json, row.key_id, row.prev_mac, row.mac])}\n`;
+}
+
+export interface AuditSeal {
+  readonly key_id: string;
+  readonly entries: number;
+  readonly sha256: string;
+}
+
+interface SealCheck { seal: AuditSeal; at: number; hash: Hash; entries: number; last: number }
 
 function entryOf(row: AuditRow): AuditEntry {
   return {
@@ -143,6 +162,29 @@ export class AuditChain {
     return this.head.get() ?? null;
   }
 
+  /** The seal of every entry keyed with `keyId` (see the module comment). */
+  seal(keyId: string): AuditSeal {
+    const hash = createHash('sha256');
+    let entries = 0;
+    for (const row of this.db.prepare<[string], AuditRow>('SELECT * FROM audit WHERE key_id = ? ORDER BY seq').iterate(keyId)) {
+      hash.update(sealText(row));
+      entries++;
+    }
+    return { key_id: keyId, entries, sha256: hash.digest('hex') };
+  }
+
+  /** The seals recorded by `keys.retire` entries, by key id (the entries themselves are verified in the chain). */
+  private seals(): Map<string, SealCheck> {
+    const out = new Map<string, SealCheck>();
+    for (const row of this.db.prepare<[], { seq: number; detail_json: string | null }>("SELECT seq, detail_json FROM audit WHERE action = 'keys.retire' ORDER BY seq").iterate()) {
+      const seal = (row.detail_json === null ? null : (JSON.parse(row.detail_json) as { seal?: AuditSeal }).seal) ?? null;
+      if (seal !== null && typeof seal.key_id === 'string' && !out.has(seal.key_id)) {
+        out.set(seal.key_id, { seal, at: row.seq, hash: createHash('sha256'), entries: 0, last: 0 });
+      }
+    }
+    return out;
+  }
+
   verify(opts: { expectedHead?: AuditHead } = {}): AuditVerification {
     this.requireKeyring();
     const remembered = new Map<number, string>();
@@ -151,24 +193,37 @@ export class AuditChain {
     const entries = this.count.get() as number;
     let expectedSeq = 1;
     let prevMac = GENESIS_MAC;
+    const seals = this.seals();
     for (const row of this.all.iterate()) {
       const bad = (reason: string): AuditVerification => ({ ok: false, entries, firstBad: expectedSeq, reason });
       if (row.seq !== expectedSeq) return bad(`entry ${expectedSeq} is missing (next entry is ${row.seq})`);
       if (row.prev_mac !== prevMac) return bad(`entry ${row.seq} does not link to the entry before it`);
-      let key: Uint8Array;
+      const sealed = seals.get(row.key_id);
+      if (sealed !== undefined) {
+        sealed.hash.update(sealText(row));
+        sealed.entries++;
+        sealed.last = row.seq;
+      }
+      let key: Uint8Array | null;
       try {
         key = this.auditKey(row.key_id);
       } catch (err) {
-        if (err instanceof KoppelError && err.code === 'KOPPEL_ERR_KEY_UNKNOWN_ID') return bad(`entry ${row.seq} is keyed with ${row.key_id}, which the keyring does not hold`);
-        throw err;
+        if (!(err instanceof KoppelError && err.code === 'KOPPEL_ERR_KEY_UNKNOWN_ID')) throw err;
+        if (sealed === undefined) return bad(`entry ${row.seq} is keyed with ${row.key_id}, which the keyring does not hold`);
+        key = null; // a retired key: the seal checks the entry below
       }
-      if (entryMac(key, row.prev_mac, row) !== row.mac) return bad(`entry ${row.seq} was altered (its mac does not verify)`);
+      if (key !== null && entryMac(key, row.prev_mac, row) !== row.mac) return bad(`entry ${row.seq} was altered (its mac does not verify)`);
       const anchored = remembered.get(row.seq);
       if (anchored !== undefined && anchored !== row.mac) return bad(`entry ${row.seq} differs from the head recorded for it`);
       prevMac = row.mac;
       expectedSeq++;
     }
     const last = expectedSeq - 1;
+    for (const { seal, at, hash, entries: count, last: lastSealed } of seals.values()) {
+      if (count !== seal.entries || hash.digest('hex') !== seal.sha256 || lastSealed > at) {
+        return { ok: false, entries, firstBad: at, reason: `the entries keyed with retired key ${seal.key_id} do not match the seal recorded in entry ${at}` };
+      }
+    }
     const beyond = [...remembered.keys()].filter((seq) => seq > last).sort((a, b) => a - b);
     if (beyond.length > 0) {
       return { ok: false, entries, firstBad: last + 1, reason: `the trail ends at entry ${last} but a recorded head is entry ${beyond[beyond.length - 1]}: entries were removed from the end` };

@@ -26,6 +26,8 @@ export interface CommitMeta {
   readonly declaredEmpty?: boolean;
   readonly by: string;
   readonly supersede: boolean;
+  /** Runs inside the commit's transaction once the row exists (a key rotation claims its pairs). */
+  readonly withRow?: (deliveryId: string) => void;
 }
 
 interface DeliveryRow {
@@ -141,6 +143,7 @@ export class Deliveries {
           superseded_by: null,
         };
         this.insert.run(row);
+        meta.withRow?.(id);
         return { delivery: deliveryRecord(row), created: true };
       }).immediate();
     } catch (err) {

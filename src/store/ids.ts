@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'dlv' | 'job' | 'rel' | 'prj' | 'tok';
+export type IdPrefix = 'dlv' | 'job' | 'rel' | 'prj' | 'tok' | 'prd' | 'run';
 
 /** `<prefix>_<20 hex digits>` (80 random bits). */
 export function newId(prefix: IdPrefix): string {

@@ -7,10 +7,12 @@ import type { Table } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import type { StoredFileRef } from './stored-files.js';
 import { parseJson, type Db } from './database.js';
-import { removeTree } from './durable-fs.js';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { fsyncDir, removeTree, tempNameFor } from './durable-fs.js';
 import { newId, now } from './ids.js';
 import type { JobRecord, JobStatus, StoredFile } from './records.js';
-import { StagingDir } from './staging.js';
+import { StagingDir, arrowFileName } from './staging.js';
 
 export interface JobPatch {
   readonly status?: Exclude<JobStatus, 'queued'>;
@@ -51,11 +53,6 @@ function jobRecord(row: JobRow): JobRecord {
     finished_at: row.finished_at,
     updated_at: row.updated_at,
   };
-}
-
-/** `links` and `links.arrow` both name links.arrow. */
-export function arrowFileName(name: string): string {
-  return name.endsWith('.arrow') ? name : `${name}.arrow`;
 }
 
 export class Jobs {
@@ -113,9 +110,24 @@ export class Jobs {
       WHERE status IN ('queued', 'running')`).run(error, at, at).changes;
   }
 
+  /** The project's most recently finished successful job, or null. */
+  latestSucceeded(projectId: string): JobRecord | null {
+    const row = this.db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE project_id = ? AND status = 'succeeded'
+      ORDER BY finished_at DESC, rowid DESC LIMIT 1`).get(projectId);
+    return row === undefined ? null : jobRecord(row);
+  }
+
   get(id: string): JobRecord | null {
     const row = this.byId.get(id);
     return row === undefined ? null : jobRecord(row);
+  }
+
+  /** The newest `limit` jobs (of one project if given), without their reports and files: a listing stays small. */
+  list(filter: { projectId?: string; limit: number }): JobRecord[] {
+    const rows = this.db.prepare<[string | null, string | null, number], JobRow>(`SELECT id, project_id, status, settings_json, progress_json,
+      NULL AS report_json, error_json, NULL AS files_json, created_at, created_by, started_at, finished_at, updated_at
+      FROM jobs WHERE (? IS NULL OR project_id = ?) ORDER BY created_at DESC, id DESC LIMIT ?`).all(filter.projectId ?? null, filter.projectId ?? null, filter.limit);
+    return rows.map(jobRecord);
   }
 
   /** Publish the job's files and report.json, once; a second call is KOPPEL_ERR_STORE_CONFLICT. */
@@ -172,6 +184,37 @@ export class Jobs {
       if (published) removeTree(target);
       throw err;
     }
+  }
+
+  /**
+   * Replaces a recorded file of a job (clerical decisions re-derive its persons): the bytes go to
+   * a temp file, fsynced, renamed over the old one inside the transaction that records the new
+   * hash. A crash in between leaves a hash mismatch that reading detects, never a silent change.
+   */
+  replaceFileBytes(jobId: string, file: { name: string; bytes: Uint8Array; rows?: number }): void {
+    const fileName = arrowFileName(file.name);
+    const target = path.join(this.jobsDir, jobId, fileName);
+    const tmp = tempNameFor(target);
+    const fd = fs.openSync(tmp, 'wx', 0o600);
+    try {
+      for (let at = 0; at < file.bytes.length;) at += fs.writeSync(fd, file.bytes, at, file.bytes.length - at);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const stored: StoredFile = { name: fileName, bytes: file.bytes.byteLength, sha256: createHash('sha256').update(file.bytes).digest('hex'), ...(file.rows === undefined ? {} : { rows: file.rows }) };
+    try {
+      this.db.transaction(() => {
+        const files = this.get(jobId)?.files ?? [];
+        const at = files.findIndex((f) => f.name === fileName);
+        if (at < 0) throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `job ${jobId} has no file ${fileName}`, { job: jobId, file: fileName });
+        this.db.prepare('UPDATE jobs SET files_json = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(files.map((f, i) => (i === at ? stored : f))), now(), jobId);
+        fs.renameSync(tmp, target);
+      }).immediate();
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+    fsyncDir(path.dirname(target));
   }
 
   /** Where a job's recorded file is and what it must hash to (read it with stored-files.ts). */

@@ -30,6 +30,11 @@ export interface KeyInfo {
 const KEY_FILE = /^(k(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]{4})\.key$/;
 const KEY_BYTES = 32;
 
+/** A fresh key id for a key created now (it sorts after every older key's id). */
+export function newKeyId(): string {
+  return keyIdAt(new Date());
+}
+
 function keyIdAt(date: Date): string {
   const stamp = date.toISOString().replace(/[-:]/g, '').slice(0, 15); // YYYYMMDDTHHMMSS
   return `k${stamp}Z-${randomBytes(2).toString('hex')}`;
@@ -65,10 +70,10 @@ function keyFiles(keysDir: string): { keyId: string; file: string; createdAt: st
  * Create a new master key: 32 random bytes, file mode 0600 in a 0700 directory. Returns the id.
  * Never overwrites an existing key (KOPPEL_ERR_KEY_EXISTS).
  */
-export function initKey(keysDir: string): { keyId: string; path: string } {
+export function initKey(keysDir: string, keyId: string = newKeyId()): { keyId: string; path: string } {
   const key = randomBytes(KEY_BYTES);
   try {
-    return writeKeyFile(keysDir, keyIdAt(new Date()), key);
+    return writeKeyFile(keysDir, keyId, key);
   } finally {
     key.fill(0);
   }
@@ -164,15 +169,41 @@ function keyringOf(keys: Map<string, Uint8Array>): Keyring {
   });
 }
 
-/** Load every key of `keysDir`; no key -> KOPPEL_ERR_KEY_MISSING; unsafe or malformed -> KEY_INVALID. */
-export function loadKeyring(keysDir: string): Keyring {
+/** Every key of `keysDir`, reusing bytes already read for an id (a key file is never rewritten). */
+function readKeys(keysDir: string, known: ReadonlyMap<string, Uint8Array>): Map<string, Uint8Array> {
   const files = keyFiles(keysDir);
   if (files.length === 0) {
     throw new KoppelError('KOPPEL_ERR_KEY_MISSING', `no key in the keys directory ${keysDir}`, { keysDir });
   }
   const keys = new Map<string, Uint8Array>();
-  for (const { keyId, file } of files) keys.set(keyId, readKeyFile(keyId, file));
-  return keyringOf(keys);
+  for (const { keyId, file } of files) keys.set(keyId, known.get(keyId) ?? readKeyFile(keyId, file));
+  return keys;
+}
+
+/**
+ * Load every key of `keysDir`; no key -> KOPPEL_ERR_KEY_MISSING; unsafe or malformed -> KEY_INVALID.
+ * With `live`, the keyring lists the directory again on each use (a readdir of a few names), so
+ * a long-running server follows `koppel keys rotate` (a new current key) and the removal of a
+ * retired key file without a restart.
+ */
+export function loadKeyring(keysDir: string, options: { live?: boolean } = {}): Keyring {
+  let keys = readKeys(keysDir, new Map());
+  let ring = keyringOf(keys);
+  if (options.live !== true) return ring;
+  const fresh = (): Keyring => {
+    const names = keyFiles(keysDir).map((f) => f.keyId);
+    const held = ring.ids();
+    if (names.length !== held.length || names.some((id, i) => id !== held[i])) {
+      keys = readKeys(keysDir, keys);
+      ring = keyringOf(keys);
+    }
+    return ring;
+  };
+  return Object.freeze({
+    get currentId(): string { return fresh().currentId; },
+    get: (id: string) => fresh().get(id),
+    ids: () => fresh().ids(),
+  });
 }
 
 /** A fresh random key held in memory only (for `koppel link` without `--keys`). */

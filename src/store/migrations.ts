@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { canonicalisePrincipals } from './canonical-principals.js';
+import { TABLES_MIGRATION } from './table-migration.js';
 
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -165,4 +166,107 @@ export const MIGRATIONS: readonly Migration[] = [
   // 6: a delivery declared empty on purpose (?empty=true: a period without records), told apart
   // from a delivery that lost its rows
   `ALTER TABLE deliveries ADD COLUMN declared_empty INTEGER NOT NULL DEFAULT 0 CHECK (declared_empty IN (0, 1));`,
+  // 7: the change log of persistent persons: merges and splits, append-only (person-changes.ts)
+  `
+  CREATE TABLE person_changes (
+    id             INTEGER PRIMARY KEY,
+    kind           TEXT NOT NULL CHECK (kind IN ('merge', 'split')),
+    persons_before TEXT NOT NULL,        -- JSON array of persistent ids
+    persons_after  TEXT NOT NULL,        -- JSON array of persistent ids
+    evidence       TEXT NOT NULL,        -- a machine summary, never a value from an upload
+    run            TEXT NOT NULL,        -- job id or review decision id
+    by             TEXT NOT NULL,
+    at             TEXT NOT NULL
+  );
+  CREATE INDEX person_changes_run ON person_changes (run);
+  CREATE INDEX person_changes_at ON person_changes (at);
+  CREATE TABLE person_change_persons (
+    person    INTEGER NOT NULL,
+    change_id INTEGER NOT NULL REFERENCES person_changes(id),
+    PRIMARY KEY (person, change_id)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER person_changes_no_update BEFORE UPDATE ON person_changes BEGIN SELECT RAISE(ABORT, 'the person change log is append-only'); END;
+  CREATE TRIGGER person_changes_no_delete BEFORE DELETE ON person_changes BEGIN SELECT RAISE(ABORT, 'the person change log is append-only'); END;
+  `,
+  // 8: recurrent products (a project's saved job and release settings with a schedule) and their
+  // runs, one attempt per row (products.ts). At most one live (running or succeeded) attempt per
+  // product and period: the database enforces it, whatever commits race.
+  `
+  CREATE TABLE products (
+    id          TEXT PRIMARY KEY,
+    project_id  TEXT NOT NULL REFERENCES projects(id),
+    spec_json   TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    updated_by  TEXT NOT NULL            -- who registered or last changed the settings
+  );
+  CREATE INDEX products_project ON products (project_id);
+  CREATE TABLE product_runs (
+    id              TEXT PRIMARY KEY,
+    product_id      TEXT NOT NULL REFERENCES products(id),
+    period          TEXT NOT NULL,
+    attempt         INTEGER NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    product_version INTEGER NOT NULL,
+    settings_json   TEXT NOT NULL,       -- the product's settings as this attempt ran them
+    settings_by     TEXT NOT NULL,       -- who had registered or last changed them then
+    deliveries_json TEXT NOT NULL,
+    job_id          TEXT REFERENCES jobs(id),
+    release_id      TEXT REFERENCES releases(id),
+    error_json      TEXT,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    UNIQUE (product_id, period, attempt)
+  );
+  CREATE UNIQUE INDEX product_runs_live ON product_runs (product_id, period) WHERE status IN ('running', 'succeeded');
+  CREATE INDEX product_runs_job ON product_runs (job_id);
+  CREATE INDEX product_runs_release ON product_runs (release_id);
+  `,
+  // 9: clerical review decisions on uncertain pairs (review-decisions.ts)
+  `
+  CREATE TABLE review_decisions (
+    left_delivery  TEXT NOT NULL REFERENCES deliveries(id),
+    left_row       INTEGER NOT NULL,
+    right_delivery TEXT NOT NULL REFERENCES deliveries(id),
+    right_row      INTEGER NOT NULL,
+    decision       TEXT NOT NULL CHECK (decision IN ('match', 'non-match', 'unsure')),
+    job_id         TEXT NOT NULL REFERENCES jobs(id),
+    pair           INTEGER NOT NULL,       -- the pair's row in that job's review.arrow
+    decided_by     TEXT NOT NULL,
+    decided_at     TEXT NOT NULL,
+    PRIMARY KEY (left_delivery, left_row, right_delivery, right_row)
+  ) WITHOUT ROWID;
+  CREATE INDEX review_decisions_right ON review_decisions (right_delivery);
+  `,
+  // 10: master-key rotation windows (key-rotations.ts): at most one open at a time, and while it
+  // is open the pairs (old-key pseudonym, new-key pseudonym) seen in uploads, per upload
+  // (`staging:<dir>`), and the delivery each committed upload became. All pairs are deleted when
+  // the window closes.
+  `
+  CREATE TABLE key_rotations (
+    id          INTEGER PRIMARY KEY,
+    old_key_id  TEXT NOT NULL,
+    new_key_id  TEXT NOT NULL UNIQUE,
+    started_at  TEXT NOT NULL,
+    started_by  TEXT NOT NULL,
+    closed_at   TEXT,
+    closed_by   TEXT,
+    forced      INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1))
+  );
+  CREATE UNIQUE INDEX key_rotations_open ON key_rotations ((1)) WHERE closed_at IS NULL;
+  CREATE TABLE key_map (
+    upload         TEXT NOT NULL,
+    old_pseudonym  BLOB NOT NULL,
+    new_pseudonym  BLOB NOT NULL
+  );
+  CREATE INDEX key_map_upload ON key_map (upload);
+  CREATE TABLE key_map_deliveries (
+    upload    TEXT PRIMARY KEY,
+    delivery  TEXT NOT NULL UNIQUE
+  );
+  `,
+  // 11: aggregate tables: specifications, versions with the ledger of their cells, files (table-migration.ts)
+  TABLES_MIGRATION,
 ];

@@ -15,9 +15,8 @@ import { KoppelError } from '../errors.js';
 import type { Db } from './database.js';
 import { isSafeName, removeTree, writeFileDurableSync } from './durable-fs.js';
 import { newId, now } from './ids.js';
-import { arrowFileName } from './jobs.js';
 import type { ReleaseRecord, ReleaseStatus, StoredFile } from './records.js';
-import { StagingDir } from './staging.js';
+import { StagingDir, arrowFileName } from './staging.js';
 import { openStoredFile, type ReadOptions, type VerifiedFile } from './stored-files.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -105,6 +104,14 @@ export interface ReleaseExtras {
   readonly withRow?: (releaseId: string) => void;
 }
 
+/** Who makes which release of which job. */
+export interface ReleaseRowKeys {
+  readonly jobId: string;
+  readonly projectId: string;
+  readonly id: string;
+  readonly by: string;
+}
+
 /** The stored file name for a download name: `<table>` is its Arrow file; Parquet and HTML files as named. */
 function storedName(name: string): string {
   return /\.(parquet|html)$/.test(name) ? name : arrowFileName(name);
@@ -134,16 +141,54 @@ export class Releases {
     jobId: string, projectId: string, files: readonly { name: string; table: Table }[], manifest: object | ((releaseId: string) => object), by: string,
     id: string = newId('rel'), more: ReleaseExtras = {},
   ): ReleaseRecord {
+    this.checkNew(jobId, projectId, id);
+    const staging = this.stage();
+    let stored: StoredFile[];
+    try {
+      stored = files.map((f) => staging.writeTable(arrowFileName(f.name), f.table));
+    } catch (err) {
+      staging.abort();
+      throw err;
+    }
+    return this.publish(staging, { jobId, projectId, id, by }, stored, manifest, more);
+  }
+
+  /** A staging directory for a release whose files are written elsewhere (a worker thread), then `commit`ted. */
+  stage(): StagingDir {
+    return new StagingDir(this.stagingDir, 'release');
+  }
+
+  /**
+   * Publishes a staged release: `written` are the files another thread wrote into `staging`
+   * (checked and adopted), `more.documents` are written here, then the manifest. On failure the
+   * staging directory is discarded.
+   */
+  commit(staging: StagingDir, row: ReleaseRowKeys, written: readonly StoredFile[], manifest: object | ((releaseId: string) => object), more: ReleaseExtras = {}): ReleaseRecord {
+    let stored: StoredFile[];
+    try {
+      this.checkNew(row.jobId, row.projectId, row.id);
+      stored = staging.adopt(written);
+    } catch (err) {
+      staging.abort();
+      throw err;
+    }
+    return this.publish(staging, row, stored, manifest, more);
+  }
+
+  private checkNew(jobId: string, projectId: string, id: string): void {
     if (this.jobOfProject.get(jobId, projectId) === undefined) {
       throw new KoppelError('KOPPEL_ERR_STORE_NOT_FOUND', `no job ${jobId} of project ${projectId}`, { job: jobId, project: projectId });
     }
     if (!/^rel_[0-9a-f]{20}$/.test(id)) throw new RangeError('a release id is rel_ and 20 hex digits');
-    const staging = new StagingDir(this.stagingDir, 'release');
+  }
+
+  /** Documents and manifest.json into the staging directory, then one rename in the row's transaction. */
+  private publish(staging: StagingDir, keys: ReleaseRowKeys, stored: StoredFile[], manifest: object | ((releaseId: string) => object), more: ReleaseExtras): ReleaseRecord {
+    const { jobId, projectId, id, by } = keys;
     const target = path.join(this.releasesDir, id);
     let published = false;
     try {
-      const stored = files.map((f) => staging.writeTable(arrowFileName(f.name), f.table));
-      // Written whole and hashed in one call, as the tables above are (a release is built at once).
+      // Small files, written whole and hashed in one call.
       for (const d of more.documents ?? []) stored.push(staging.writeBytesSync(d.name, d.bytes));
       const draft = withFileHashes(typeof manifest === 'function' ? manifest(id) : manifest, stored);
       staging.writeText(MANIFEST_FILE, manifestText(draft));

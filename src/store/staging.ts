@@ -73,8 +73,7 @@ export class StagingDir {
 
   writeTable(fileName: string, table: Table): StoredFile {
     this.claim(fileName);
-    const info = writeTableFileSync(path.join(this.dir, fileName), table);
-    const stored = { name: fileName, ...info };
+    const stored = { name: fileName, ...writeTableFileSync(path.join(this.dir, fileName), table) };
     this.files.set(fileName, stored);
     return stored;
   }
@@ -107,16 +106,24 @@ export class StagingDir {
   /** An encoded file written and hashed in one synchronous call (a release's Parquet and HTML files). */
   writeBytesSync(fileName: string, bytes: Uint8Array): StoredFile {
     this.claim(fileName);
-    const fd = fs.openSync(path.join(this.dir, fileName), 'wx', 0o600);
-    try {
-      fs.writeFileSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    const stored: StoredFile = { name: fileName, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    const stored = writeBytesFileSync(this.dir, fileName, bytes);
     this.files.set(fileName, stored);
     return stored;
+  }
+
+  /**
+   * Records files that another thread wrote into this directory (`writeStagedTable`,
+   * `writeStagedBytes`), each checked to be there at its reported size; returns them.
+   */
+  adopt(written: readonly StoredFile[]): StoredFile[] {
+    return written.map((file) => {
+      this.claim(file.name);
+      const { size } = fs.statSync(path.join(this.dir, file.name));
+      if (size !== file.bytes) throw new Error(`staged file ${file.name} has ${size} bytes, not the ${file.bytes} its writer reported`);
+      const stored = { ...file };
+      this.files.set(file.name, stored);
+      return stored;
+    });
   }
 
   /** A text side file such as report.json or manifest.json (not listed among the data files). */
@@ -183,16 +190,62 @@ export class StagingDir {
   }
 }
 
+/** `links` and `links.arrow` both name links.arrow. */
+export function arrowFileName(name: string): string {
+  return name.endsWith('.arrow') ? name : `${name}.arrow`;
+}
+
+/** An encoded file written, fsynced and hashed in one synchronous call. */
+function writeBytesFileSync(dir: string, fileName: string, bytes: Uint8Array): StoredFile {
+  const fd = fs.openSync(path.join(dir, fileName), 'wx', 0o600);
+  try {
+    fs.writeFileSync(fd, bytes);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { name: fileName, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * A staging directory as the store hands it to a writer on another thread (a release build's
+ * worker): the writer puts files in it with the two functions below, and the thread that owns
+ * the StagingDir adopts them (`adopt`) and publishes.
+ */
+export interface StagingRef {
+  readonly dir: string;
+}
+
+/** `<name>.arrow` in a staging directory, one batch in memory at a time, hashed as it is written. */
+export function writeStagedTable(ref: StagingRef, name: string, table: Table): StoredFile {
+  const fileName = arrowFileName(name);
+  assertSafeName(fileName);
+  return { name: fileName, ...writeTableFileSync(path.join(ref.dir, fileName), table) };
+}
+
+/** An encoded file (Parquet, HTML) in a staging directory, written and hashed in one call. */
+export function writeStagedBytes(ref: StagingRef, fileName: string, bytes: Uint8Array): StoredFile {
+  assertSafeName(fileName);
+  return writeBytesFileSync(ref.dir, fileName, bytes);
+}
+
 /** What `Store.stageDelivery()` returns (the brief's DeliveryStaging). */
 export interface DeliveryStaging {
   readonly dir: string;
   linkageWriter(schema: Schema): BatchSink;
+  /** The same linkage columns made under another key (`linkage.<key id>.arrow`), during a key rotation window. */
+  linkageWriterUnder(keyId: string, schema: Schema): BatchSink;
   payloadWriter(schema: Schema): BatchSink;
   abort(): void;
 }
 
 export const LINKAGE_FILE = 'linkage.arrow';
 export const PAYLOAD_FILE = 'payload.arrow';
+/**
+ * A delivery's linkage file under a key other than its own (made during a rotation window):
+ * `linkage_<key id in lower case, '-' as '_'>.arrow`, a name of the form audit-files.ts accepts.
+ */
+export const linkageFileUnder = (keyId: string): string => `linkage_${keyId.toLowerCase().replace(/-/g, '_')}.arrow`;
 
 /** The staging directory behind a DeliveryStaging handed out by this store. */
 const stagingOf = new WeakMap<DeliveryStaging, StagingDir>();
@@ -202,6 +255,7 @@ export function newDeliveryStaging(stagingRoot: string): DeliveryStaging {
   const handle: DeliveryStaging = {
     dir: staging.dir,
     linkageWriter: (schema) => staging.openSink(LINKAGE_FILE, schema),
+    linkageWriterUnder: (keyId, schema) => staging.openSink(linkageFileUnder(keyId), schema),
     payloadWriter: (schema) => staging.openSink(PAYLOAD_FILE, schema),
     abort: () => staging.abort(),
   };

@@ -11,7 +11,7 @@ import type { Table } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { KoppelError } from '../errors.js';
 import type { DatasetSchema, Principal, ProjectSpec } from '../model.js';
-import { AuditChain } from './audit-chain.js';
+import { AuditChain, type AuditSeal } from './audit-chain.js';
 import { auditedFiles, type AuditedFile } from './audit-files.js';
 import { Catalogue } from './catalogue.js';
 import { openDatabase, type Db } from './database.js';
@@ -20,19 +20,24 @@ import { Jobs, type JobPatch } from './jobs.js';
 import type { Keyring } from './keyring.js';
 import { removeOrphans, type DataDirs } from './orphans.js';
 import { Persons } from './persons.js';
+import { PersonChanges } from './person-changes.js';
+import { Products } from './products.js';
 import type {
   AuditEntry, AuditHead, AuditInput, AuditVerification, DatasetRecord, DeliveryRecord, DeliveryStatus,
-  JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, TokenInfo,
+  JobRecord, ProjectRecord, ReleaseRecord, ReleaseStatus, StoredFile, TokenInfo,
 } from './records.js';
 import { ReleaseLedger, type LedgerRow } from './release-ledger.js';
-import { Releases, type ReleaseExtras } from './releases.js';
-import { LINKAGE_FILE, PAYLOAD_FILE, type DeliveryStaging } from './staging.js';
+import { Releases, type ReleaseExtras, type ReleaseRowKeys } from './releases.js';
+import { LINKAGE_FILE, PAYLOAD_FILE, linkageFileUnder, type DeliveryStaging, type StagingDir } from './staging.js';
+import { KeyRotations, type RotationRecord } from './key-rotations.js';
 import { readStoredTable, type ReadOptions, type StoredFileRef, type VerifiedFile } from './stored-files.js';
 import { Tokens } from './tokens.js';
+import { TableRecords } from './table-records.js';
 import { TimelinessRecords, type RefusedUpload, type TimelinessNotice } from './timeliness-records.js';
 import { auditPendingNotices } from './notices.js';
 import { verifyAuditReadOnly } from './audit-verify.js';
 import { newId } from './ids.js';
+import { ReviewDecisions } from './review-decisions.js';
 
 export interface StoreOptions {
   readonly dataDir: string;
@@ -47,6 +52,8 @@ export type NamedBytes = { readonly name: string; readonly bytes: Uint8Array; re
 
 export class Store {
   readonly dataDir: string;
+  /** The change log of persistent persons (merges, splits): person-changes.ts. */
+  readonly personChanges: PersonChanges;
   private readonly db: Db;
   private readonly tokens: Tokens;
   private readonly catalogue: Catalogue;
@@ -57,7 +64,15 @@ export class Store {
   private readonly ledger: ReleaseLedger;
   private readonly chain: AuditChain;
   private readonly timeliness: TimelinessRecords;
+  /** Recurrent products and their runs (products.ts). */
+  readonly products: Products;
   private readonly keyring: Keyring | undefined;
+  /** Aggregate tables: specifications, versions, their files and the cell ledger (table-records.ts). */
+  readonly tables: TableRecords;
+  /** Master-key rotation windows and the pseudonym pairs seen in them (key-rotations.ts). */
+  readonly keyRotations: KeyRotations;
+  /** Clerical review decisions (review-decisions.ts). */
+  readonly reviews: ReviewDecisions;
   private closed = false;
 
   constructor(opts: StoreOptions) {
@@ -76,10 +91,15 @@ export class Store {
       this.catalogue = new Catalogue(this.db);
       this.deliveries = new Deliveries(this.db, dirs.deliveries, dirs.staging);
       this.persons = new Persons(this.db);
+      this.personChanges = new PersonChanges(this.db);
       this.jobs = new Jobs(this.db, dirs.jobs, dirs.staging);
       this.releases = new Releases(this.db, dirs.releases, dirs.staging);
       this.timeliness = new TimelinessRecords(this.db);
+      this.keyRotations = new KeyRotations(this.db);
+      this.reviews = new ReviewDecisions(this.db);
+      this.products = new Products(this.db);
       this.ledger = new ReleaseLedger(this.db);
+      this.tables = new TableRecords(this.db);
       this.keyring = opts.keyring;
       this.chain = new AuditChain(this.db, opts.keyring);
       const removed = removeOrphans(this.db, dirs);
@@ -119,8 +139,10 @@ export class Store {
   findCurrentDelivery(dataset: string, period: string): DeliveryRecord | null { return this.deliveries.findCurrent(dataset, period); }
   getDelivery(id: string): DeliveryRecord | null { return this.deliveries.get(id); }
   listDeliveries(filter?: { dataset?: string; status?: DeliveryStatus }): DeliveryRecord[] { return this.deliveries.list(filter); }
-  /** A delivery file's location and recorded hash, for a reader off the main thread (`readStoredTable`). */
-  deliveryFileRef(id: string, file: 'linkage' | 'payload'): StoredFileRef { return this.deliveries.fileRef(id, file === 'linkage' ? LINKAGE_FILE : PAYLOAD_FILE); }
+  /** A delivery file's location and recorded hash, for a reader off the main thread; `underKey`: its linkage copy under that key. */
+  deliveryFileRef(id: string, file: 'linkage' | 'payload', underKey?: string): StoredFileRef {
+    return this.deliveries.fileRef(id, file === 'payload' ? PAYLOAD_FILE : underKey === undefined ? LINKAGE_FILE : linkageFileUnder(underKey));
+  }
   /** A delivery file, verified, then read batch by batch into one table. */
   async readDeliveryFile(id: string, file: 'linkage' | 'payload'): Promise<Table> { return readStoredTable(this.deliveryFileRef(id, file)); }
 
@@ -147,6 +169,9 @@ export class Store {
   createJob(projectId: string, settings: object, by: string): JobRecord { return this.jobs.create(projectId, settings, by); }
   updateJob(id: string, patch: JobPatch): void { this.jobs.update(id, patch); }
   getJob(id: string): JobRecord | null { return this.jobs.get(id); }
+  /** The project's most recently finished successful job (the spine of an incremental job), or null. */
+  latestSucceededJob(projectId: string): JobRecord | null { return this.jobs.latestSucceeded(projectId); }
+  listJobs(filter: { projectId?: string; limit: number }): JobRecord[] { return this.jobs.list(filter); }
   /** At startup: jobs left queued or running by a stopped process can never finish; mark them failed. */
   failInterruptedJobs(): number { return this.jobs.failInterrupted(); }
   writeJobFiles(jobId: string, files: readonly NamedTable[], report: object): void { this.jobs.writeFiles(jobId, files, report); }
@@ -156,8 +181,12 @@ export class Store {
     this.ensureFreeSpace(files.reduce((sum, f) => sum + f.bytes.byteLength, 0), `the files of job ${jobId}`);
     return this.jobs.writeFileBytes(jobId, files, report);
   }
+  /** Replaces a job's recorded file (its persons after clerical decisions); see jobs.ts. */
+  replaceJobFile(jobId: string, file: NamedBytes): void { this.jobs.replaceFileBytes(jobId, file); }
   /** A job file, verified, then read batch by batch into one table. */
-  async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobs.fileRef(jobId, name)); }
+  async readJobFile(jobId: string, name: string): Promise<Table> { return readStoredTable(this.jobFileRef(jobId, name)); }
+  /** A job file's location and recorded hash, for a reader off the main thread. */
+  jobFileRef(jobId: string, name: string): StoredFileRef { return this.jobs.fileRef(jobId, name); }
 
   // releases
   /** A fresh release id, for a caller that needs it before the files exist (per-release keys). */
@@ -170,6 +199,16 @@ export class Store {
     const { ledger, documents } = more;
     const withRow = ledger === undefined ? undefined : (releaseId: string) => this.ledger.record(projectId, releaseId, ledger);
     return this.releases.create(jobId, projectId, files, manifest, by, id, { withRow, documents });
+  }
+  /** A staging directory whose `dir` a release build's worker writes into (`writeStagedTable`), then `commitRelease`. */
+  stageRelease(): StagingDir { return this.releases.stage(); }
+  /** `createRelease` for files already written into `staging` (adopted after a size check); aborts the staging on failure. */
+  commitRelease(
+    staging: StagingDir, keys: ReleaseRowKeys, written: readonly StoredFile[], manifest: (releaseId: string) => object,
+    more: { readonly ledger?: readonly LedgerRow[]; readonly documents?: ReleaseExtras['documents'] } = {},
+  ): ReleaseRecord {
+    const withRow = more.ledger === undefined ? undefined : (releaseId: string) => this.ledger.record(keys.projectId, releaseId, more.ledger!);
+    return this.releases.commit(staging, keys, written, manifest, { withRow, documents: more.documents });
   }
   /** The ledger rows of a longitudinal project's approved releases (release-ledger.ts). */
   releaseLedger(projectId: string): { releases: string[]; rows: LedgerRow[] } { return this.ledger.approved(projectId); }
@@ -215,6 +254,14 @@ export class Store {
 
   // audit
   audit(entry: AuditInput): AuditEntry { return this.chain.append(entry); }
+  /** Closes the open key rotation and appends `entry(seal of the old key's entries)` in one transaction (audit-chain.ts). */
+  closeKeyRotation(by: string, forced: boolean, entry: (seal: AuditSeal) => AuditInput): RotationRecord {
+    return this.db.transaction(() => {
+      const rotation = this.keyRotations.close(by, forced);
+      this.chain.append(entry(this.chain.seal(rotation.old_key_id)));
+      return rotation;
+    }).immediate();
+  }
   listAudit(opts?: { after?: number; limit?: number }): AuditEntry[] { return this.chain.list(opts); }
   auditHead(): AuditHead | null { return this.chain.headOf(); }
   /** The read-only check of `koppel audit verify` (audit-verify.ts), on this store's files. */

@@ -40,10 +40,13 @@ t.test('keys, tokens and audit verify work end to end through the command', asyn
   t.equal(list.code, 0, 'keys list exits 0');
   t.match(list.stdout, new RegExp(`^${keyId}\\t\\d{4}-\\d{2}-\\d{2}T`, 'm'), 'keys list shows the key id and when it was made');
 
-  const [badRole, noRole] = await Promise.all([
+  const [badRole, noRole, systemRole] = await Promise.all([
     runKoppel(['token', 'create', '--role', 'admin:x'], { env }),
     runKoppel(['token', 'create'], { env }),
+    runKoppel(['token', 'create', '--role', 'system:koppel'], { env }),
   ]);
+  t.equal(systemRole.code, 2, 'no token is made for system:koppel, Koppel\'s own principal');
+  t.match(systemRole.stderr, /KOPPEL_ERR_AUTH_BAD_ROLE.*never hold a token/, 'and the refusal says why');
   t.equal(badRole.code, 2, 'a bad role exits 2');
   t.match(badRole.stderr, /KOPPEL_ERR_AUTH_BAD_ROLE/, 'with the coded error');
   t.match(badRole.stderr, /operator:<name>.*supplier:<name>.*researcher:<name>/, 'and a message that says what a role looks like');
@@ -131,7 +134,7 @@ t.test('usage: --help exits 0, an unknown command or action exits 2 with the usa
   t.match(unknown.stderr, /unknown command "frobnicate"/);
   t.match(unknown.stderr, /koppel serve/, 'and prints the usage');
   t.equal(badAction.code, 2, 'an unknown action exits 2');
-  t.match(badAction.stderr, /keys needs init or list/);
+  t.match(badAction.stderr, /keys needs init, list, rotate, rotation or retire/);
   t.equal(badFlag.code, 2, 'an unknown flag exits 2');
   t.match(badFlag.stderr, /no-such-flag/);
   t.notOk(fs.existsSync(path.join(dir, 'data')), 'no usage error created a data dir');

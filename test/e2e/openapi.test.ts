@@ -36,10 +36,27 @@ const CONTRACT_ROUTES = [
   'get /v1/releases/{id}',
   'get /v1/releases/{id}/files/{name}',
   'get /v1/audit',
+  'post /v1/projects/{project}/tables',
+  'post /v1/tables/{id}/versions',
+  'post /v1/table-versions/{id}/approve',
+  'post /v1/table-versions/{id}/withdraw',
+  'get /v1/tables',
+  'get /v1/table-versions/{id}',
+  'get /v1/table-versions/{id}/files/{name}',
+  'post /v1/projects/{project}/products',
+  'get /v1/projects/{project}/products',
+  'get /v1/products/{id}',
+  'put /v1/products/{id}',
+  'patch /v1/products/{id}',
+  'get /v1/products/{id}/runs',
 ];
 
 /** Routes that take a JSON body. */
-const JSON_BODY_ROUTES = new Set(['post /v1/datasets', 'post /v1/projects', 'post /v1/projects/{project}/jobs', 'post /v1/releases/{id}/withdraw']);
+const JSON_BODY_ROUTES = new Set([
+  'post /v1/datasets', 'post /v1/projects', 'post /v1/projects/{project}/jobs', 'post /v1/releases/{id}/withdraw',
+  'post /v1/projects/{project}/products', 'put /v1/products/{id}', 'post /v1/jobs/{id}/review/{pair}',
+  'post /v1/projects/{project}/tables', 'post /v1/table-versions/{id}/withdraw',
+]);
 
 const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);
 

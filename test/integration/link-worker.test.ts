@@ -52,8 +52,9 @@ async function runToEnd(ctx: PipelineContext, project: string, request: JobReque
 }
 
 /** The report without what differs between any two runs: wall-clock times. */
+/** A report without its timings, and without why the job relinked in full (the second run follows the first). */
 function timeless(report: unknown): unknown {
-  const { total_ms: _total, linkage, ...rest } = report as { total_ms: number; linkage: { timings_ms: unknown } };
+  const { total_ms: _total, mode_reason: _reason, linkage, ...rest } = report as { total_ms: number; mode_reason: string; linkage: { timings_ms: unknown } };
   const { timings_ms: _timings, ...model } = linkage;
   return { ...rest, linkage: model };
 }

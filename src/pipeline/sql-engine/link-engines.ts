@@ -4,6 +4,9 @@
  */
 import { KoppelError } from '../../errors.js';
 import { IN_PROCESS_ENGINE, type LinkEngine, type LinkEngineName } from '../../link/link-engine.js';
+import { linkRecords, linkRecordsOn, type LinkHooks, type LinkResult } from '../../link/link-records.js';
+import type { LinkSettings } from '../../link/link-settings.js';
+import type { EncodedSource } from '../../pseudonymise/encoded-source.js';
 import type { DuckDBApi } from './duckdb-load.js';
 import { openDuckDBEngine } from './duckdb-engine.js';
 
@@ -21,4 +24,15 @@ export async function openLinkEngine(name: LinkEngineName, load: () => Promise<D
 
 async function loadDuckDB(): Promise<DuckDBApi> {
   return import('@duckdb/node-api');
+}
+
+/** A run on the named engine: in-process, or the SQL plan on an engine opened for this run and closed after. */
+export async function linkOnEngine(name: LinkEngineName, encoded: EncodedSource[], settings: LinkSettings, hooks: LinkHooks): Promise<LinkResult> {
+  if (name === 'in-process') return linkRecords(encoded, settings, hooks);
+  const engine = await openLinkEngine(name);
+  try {
+    return await linkRecordsOn(engine, encoded, settings, hooks);
+  } finally {
+    await engine.close();
+  }
 }

@@ -14,7 +14,7 @@ t.test('the database runs in WAL mode with synchronous FULL, foreign keys and a 
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   t.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length, 'every migration has run');
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-  t.same(tables, ['audit', 'datasets', 'deliveries', 'jobs', 'notices', 'person_counter', 'person_pseudonyms', 'person_records', 'projects', 'refused_uploads', 'release_ledger', 'releases', 'timeliness_notices', 'tokens']);
+  t.same(tables, ['audit', 'datasets', 'deliveries', 'jobs', 'key_map', 'key_map_deliveries', 'key_rotations', 'notices', 'person_change_persons', 'person_changes', 'person_counter', 'person_pseudonyms', 'person_records', 'product_runs', 'products', 'projects', 'refused_uploads', 'release_ledger', 'releases', 'review_decisions', 'table_files', 'table_specs', 'table_versions', 'timeliness_notices', 'tokens']);
   // synchronous and foreign_keys are per connection: check the store's own settings by behaviour.
   const again = fx.reopen();
   t.throws(() => again.createJob('prj_00000000000000000000', {}, 'operator:an'), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });

@@ -125,3 +125,20 @@ t.test('a key "file" that is a directory is refused without being opened', { ski
   fs.mkdirSync(path.join(keysDir, `${keyId.replace(/-[0-9a-f]{4}$/, '-ffff')}.key`), { mode: 0o700 });
   t.throws(() => loadKeyring(keysDir), { code: 'KOPPEL_ERR_KEY_INVALID', message: /not a regular file/ });
 });
+
+t.test('a live keyring follows the keys directory: a new key becomes current, a removed one is gone', async (t) => {
+  const keysDir = path.join(tempDir(t), 'keys');
+  const first = initKey(keysDir, 'k20260101T000000Z-aaaa').keyId;
+  const fixed = loadKeyring(keysDir);
+  const live = loadKeyring(keysDir, { live: true });
+  t.equal(live.currentId, first);
+  const second = initKey(keysDir, 'k20260102T000000Z-bbbb').keyId;
+  t.equal(live.currentId, second, 'the newer key is current without reloading');
+  t.equal(fixed.currentId, first, 'a keyring loaded without live stays as it was');
+  t.equal(live.get(second).length, 32);
+  fs.rmSync(path.join(keysDir, `${first}.key`));
+  t.same(live.ids(), [second], 'a removed key file leaves the keyring');
+  t.throws(() => live.get(first), { code: 'KOPPEL_ERR_KEY_UNKNOWN_ID' });
+  fs.rmSync(path.join(keysDir, `${second}.key`));
+  t.throws(() => live.currentId, { code: 'KOPPEL_ERR_KEY_MISSING' }, 'an emptied keys dir is an error, not a stale key');
+});

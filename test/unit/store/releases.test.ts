@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import type { Store } from '../../../src/store/index.js';
+import { writeStagedBytes, writeStagedTable, type Store } from '../../../src/store/index.js';
 import { ls, sampleProject, sampleTable, storeFixture } from './store-fixture.js';
 
 function draftManifest() {
@@ -131,4 +131,43 @@ t.test('a manifest.json left out of step by a crash during approval is rewritten
   fx.store.close();
   fx.reopen();
   t.same(JSON.parse(fs.readFileSync(file, 'utf8')), release.manifest);
+});
+
+t.test('a release written into the store\'s staging dir by another writer is adopted, hashed as written, and published', async (t) => {
+  const { store, dataDir } = storeFixture(t);
+  const project = store.createProject(sampleProject(), 'operator:an');
+  const job = store.createJob(project.id, {}, 'operator:an');
+  const staging = store.stageRelease();
+  // What a release worker does with the directory's path only.
+  const written = [writeStagedTable({ dir: staging.dir }, 'persons', sampleTable(12, 1)), writeStagedBytes({ dir: staging.dir }, 'persons.parquet', Buffer.from('PAR1'))];
+  const id = store.newReleaseId();
+  const release = store.commitRelease(staging, { jobId: job.id, projectId: project.id, id, by: 'operator:an' }, written, () => draftManifest(), {
+    documents: [{ name: 'quality.html', bytes: Buffer.from('<p>q</p>') }],
+  });
+  t.equal(release.id, id);
+  const dir = path.join(dataDir, 'releases', id);
+  t.same(ls(dir), ['manifest.json', 'persons.arrow', 'persons.parquet', 'quality.html']);
+  const entry = (release.manifest.files as { name: string; sha256: string; parquet?: { sha256: string } }[])[0];
+  t.equal(entry.sha256, sha256(path.join(dir, 'persons.arrow')), 'the writer\'s hash is the file\'s');
+  t.equal(entry.parquet?.sha256, sha256(path.join(dir, 'persons.parquet')));
+  t.same(ls(path.join(dataDir, 'staging')), []);
+});
+
+t.test('a staged release whose files are not as their writer reported is refused and leaves nothing', async (t) => {
+  const { store, dataDir } = storeFixture(t);
+  const project = store.createProject(sampleProject(), 'operator:an');
+  const job = store.createJob(project.id, {}, 'operator:an');
+  const keys = (id: string) => ({ jobId: job.id, projectId: project.id, id, by: 'operator:an' });
+  const short = store.stageRelease();
+  const file = writeStagedTable({ dir: short.dir }, 'persons', sampleTable(12, 1));
+  t.throws(() => store.commitRelease(short, keys(store.newReleaseId()), [{ ...file, bytes: file.bytes + 1 }], () => ({})), /has \d+ bytes, not the \d+/);
+  const missing = store.stageRelease();
+  t.throws(() => store.commitRelease(missing, keys(store.newReleaseId()), [file], () => ({})), { code: 'ENOENT' });
+  const otherProject = store.createProject(sampleProject(), 'operator:an');
+  const wrongJob = store.stageRelease();
+  const ok = writeStagedTable({ dir: wrongJob.dir }, 'persons', sampleTable(2, 1));
+  t.throws(() => store.commitRelease(wrongJob, { ...keys(store.newReleaseId()), projectId: otherProject.id }, [ok], () => ({})), { code: 'KOPPEL_ERR_STORE_NOT_FOUND' });
+  t.same(ls(path.join(dataDir, 'staging')), [], 'every staging dir was removed');
+  t.same(ls(path.join(dataDir, 'releases')), []);
+  t.same(store.listReleases(), []);
 });

@@ -1,4 +1,7 @@
 import t from 'tap';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { canonicalPrincipal, SYSTEM_PRINCIPAL } from '../../../src/model.js';
 import { parsePrincipal } from '../../../src/store/index.js';
 import { storeFixture } from './store-fixture.js';
 
@@ -65,6 +68,26 @@ t.test('a principal that is not role:name is KOPPEL_ERR_AUTH_BAD_ROLE', async (t
     t.throws(() => store.createToken(bad), { code: 'KOPPEL_ERR_AUTH_BAD_ROLE' }, bad);
   }
   t.same(parsePrincipal('operator:an.de-wit_2'), { role: 'operator', name: 'an.de-wit_2', id: 'operator:an.de-wit_2' });
+});
+
+t.test('system:koppel, the principal that runs recurrent products, can never hold a token', async (t) => {
+  const { store } = storeFixture(t);
+  for (const text of ['system:koppel', ' System:Koppel ', 'system:other']) {
+    t.equal(canonicalPrincipal(text), null, `${text} is no token principal`);
+    t.throws(() => store.createToken(text), { code: 'KOPPEL_ERR_AUTH_BAD_ROLE', message: /never hold a token/ }, text);
+  }
+  t.throws(() => parsePrincipal(SYSTEM_PRINCIPAL.id), { code: 'KOPPEL_ERR_AUTH_BAD_ROLE' });
+  t.same(store.listTokens(), [], 'no token was made');
+});
+
+t.test('a token row rewritten to name system:koppel does not authenticate', async (t) => {
+  const fx = storeFixture(t);
+  const { token, tokenId } = fx.store.createToken('operator:o1');
+  const db = new Database(path.join(fx.dataDir, 'koppel.db'));
+  db.prepare('UPDATE tokens SET principal = ? WHERE token_id = ?').run(SYSTEM_PRINCIPAL.id, tokenId);
+  db.close();
+  t.equal(fx.store.authenticate(token), null);
+  t.throws(() => fx.store.verifyToken(token), { code: 'KOPPEL_ERR_AUTH_BAD_ROLE' });
 });
 
 t.test('principals are stored and compared in one spelling', async (t) => {

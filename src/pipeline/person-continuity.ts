@@ -1,0 +1,182 @@
+/**
+ * Which persistent person each cluster of an incremental job continues (issue 13). Computed in
+ * the link worker from the run's clusters and each spine record's previous person id; the main
+ * thread then resolves the rest in SQLite (incremental-persons.ts).
+ *
+ * - A cluster whose spine records all had person P keeps P: a new record linked to a known
+ *   person gets that person's id.
+ * - A cluster holding the records of two or more previous persons is their **merge**: it keeps
+ *   the smallest id (the oldest person) and the change log records which ids merged, on the new
+ *   links that joined them.
+ * - A previous person whose records now fall in two or more clusters (a superseding delivery
+ *   removed the evidence that joined them) is **split**: the cluster with most of its records
+ *   (ties: the earliest) keeps the id, the others get fresh ids.
+ * - A cluster with no spine record is a new person, resolved as a full job resolves it (by
+ *   national-number pseudonym, or by delivery and row).
+ *
+ * One pass over the records with typed arrays (first previous id per cluster, first cluster per
+ * previous id in an open-addressing table); only the rare merged or split persons get a second,
+ * object-based pass.
+ */
+import type { LinkResult } from '../link/link-records.js';
+import { LINK_DETERMINISTIC } from '../link/link-method.js';
+import { pseudonymOrder, type PersonKeys } from './person-ids.js';
+
+export interface Merge {
+  /** The cluster, the previous ids it joins (ascending; the first is kept), what joined them. */
+  readonly cluster: number;
+  readonly persons: number[];
+  readonly evidence: string;
+}
+
+export interface Split {
+  readonly person: number;
+  /** The clusters the person's records fall in; the first keeps the id. */
+  readonly clusters: number[];
+}
+
+export interface Continuity {
+  /** Per cluster: the previous id it keeps; NaN for a new person or a part split off. */
+  readonly kept: Float64Array;
+  /** Clusters split off a previous person: they get fresh ids. */
+  readonly fresh: Int32Array;
+  readonly merges: readonly Merge[];
+  readonly splits: readonly Split[];
+}
+
+/** First cluster seen per previous person id, in an open-addressing table (ids are positive integers). */
+class FirstCluster {
+  private readonly keys: Float64Array;
+  private readonly values: Int32Array;
+  private readonly mask: number;
+  readonly multi = new Set<number>();
+
+  constructor(expected: number) {
+    // Load at most ~0.77: linear probing stays short, and 11.8M persons take 16.8M slots (200 MB).
+    let capacity = 16;
+    while (capacity < expected * 1.3) capacity *= 2;
+    this.keys = new Float64Array(capacity);
+    this.values = new Int32Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** Records that `person` has a record in `cluster`. */
+  see(person: number, cluster: number): void {
+    let slot = Math.imul(person | 0, 0x9e3779b1) >>> 0 & this.mask;
+    for (;;) {
+      const key = this.keys[slot];
+      if (key === 0) { this.keys[slot] = person; this.values[slot] = cluster; return; }
+      if (key === person) { if (this.values[slot] !== cluster) this.multi.add(person); return; }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+}
+
+/** The evidence of a merge: the run's links inside the cluster that touch a new record. */
+function mergeEvidence(result: LinkResult, cluster: number, isNew: (g: number) => boolean, fields: readonly string[], label: (g: number) => string): string {
+  let deterministic = 0; let probabilistic = 0; let strongest = Number.NEGATIVE_INFINITY;
+  const via = new Set<string>();
+  const { links, clusters } = result;
+  for (let i = 0; i < links.length; i++) {
+    const l = links.left[i]; const r = links.right[i];
+    if (clusters[l] !== cluster || !(isNew(l) || isNew(r))) continue;
+    via.add(label(isNew(l) ? l : r));
+    if (links.method[i] === LINK_DETERMINISTIC) deterministic++;
+    else { probabilistic++; strongest = Math.max(strongest, links.weight[i]); }
+  }
+  const parts: string[] = [];
+  if (deterministic > 0) parts.push(`${deterministic} deterministic link${deterministic > 1 ? 's' : ''} on the national-number pseudonym`);
+  if (probabilistic > 0) parts.push(`probabilistic link weight ${strongest.toFixed(1)} (fields: ${fields.join(', ')})${probabilistic > 1 ? ` and ${probabilistic - 1} more` : ''}`);
+  return `${parts.join('; ') || 'links of the run'} through new records of ${[...via].sort().join(', ')}`;
+}
+
+export interface ContinuityInput {
+  readonly result: LinkResult;
+  /** Previous person id per global record; NaN for new records. */
+  readonly prior: Float64Array;
+  readonly newSources: readonly boolean[];
+  /** Comparison fields other than the national number, for the evidence. */
+  readonly fields: readonly string[];
+  readonly deliveries: readonly string[];
+}
+
+export function personContinuity(input: ContinuityInput): Continuity {
+  const { result, prior } = input;
+  const { clusters, clusterCount: C, offsets } = result;
+  const total = offsets[offsets.length - 1];
+  const firstPrior = new Float64Array(C).fill(Number.NaN);
+  const mixed = new Set<number>();
+  const seen = new FirstCluster(total);
+  for (let g = 0; g < total; g++) {
+    const p = prior[g];
+    if (Number.isNaN(p)) continue;
+    const c = clusters[g];
+    const f = firstPrior[c];
+    if (Number.isNaN(f)) firstPrior[c] = p;
+    else if (f !== p) mixed.add(c);
+    seen.see(p, c);
+  }
+  // Second pass, only for merged clusters and split persons: records per (person, cluster).
+  const count = new Map<number, Map<number, number>>();
+  for (let g = 0; g < total; g++) {
+    const p = prior[g];
+    if (Number.isNaN(p) || !(seen.multi.has(p) || mixed.has(clusters[g]))) continue;
+    let perCluster = count.get(p);
+    if (perCluster === undefined) count.set(p, (perCluster = new Map()));
+    perCluster.set(clusters[g], (perCluster.get(clusters[g]) ?? 0) + 1);
+  }
+  const home = new Map<number, number>();
+  const splits: Split[] = [];
+  for (const p of seen.multi) {
+    const ranked = [...count.get(p)!].sort((x, y) => y[1] - x[1] || x[0] - y[0]).map(([c]) => c);
+    home.set(p, ranked[0]);
+    splits.push({ person: p, clusters: ranked });
+  }
+  const keeps = (p: number, c: number) => !seen.multi.has(p) || home.get(p) === c;
+  const kept = new Float64Array(C).fill(Number.NaN);
+  const fresh: number[] = [];
+  for (let c = 0; c < C; c++) {
+    const p = firstPrior[c];
+    if (Number.isNaN(p) || mixed.has(c)) continue;
+    if (keeps(p, c)) kept[c] = p; else fresh.push(c);
+  }
+  const isNew = (g: number) => Number.isNaN(prior[g]);
+  const sourceOf = (g: number) => { let s = 0; while (offsets[s + 1] <= g) s++; return s; };
+  const merges: Merge[] = [];
+  for (const c of [...mixed].sort((x, y) => x - y)) {
+    const persons = [...count].filter(([p, perCluster]) => perCluster.has(c) && keeps(p, c)).map(([p]) => p).sort((x, y) => x - y);
+    if (persons.length === 0) { fresh.push(c); continue; }
+    kept[c] = persons[0];
+    if (persons.length > 1) merges.push({ cluster: c, persons, evidence: mergeEvidence(result, c, isNew, input.fields, (g) => input.deliveries[sourceOf(g)]) });
+  }
+  splits.sort((x, y) => x.person - y.person);
+  return { kept, fresh: Int32Array.from(fresh.sort((x, y) => x - y)), merges, splits };
+}
+
+/**
+ * The person keys of the clusters that `resolve` selects only (new persons: no spine record),
+ * as personKeys would have made them for those clusters alone.
+ */
+export function restrictKeys(keys: PersonKeys, resolve: (cluster: number) => boolean): PersonKeys {
+  const k = keys.keyedClusters.length;
+  const remap = new Int32Array(k).fill(-1);
+  let n = 0;
+  for (let i = 0; i < k; i++) if (resolve(keys.keyedClusters[i])) remap[i] = n++;
+  const keyedPseudonyms = new Uint8Array(n * 32);
+  const keyedClusters = new Int32Array(n);
+  const keyedFirst = new Int32Array(n);
+  // The first kept entry of each pseudonym stands for the rest (its first entry may be dropped).
+  const firstKept = new Int32Array(k).fill(-1);
+  for (let i = 0; i < k; i++) {
+    const j = remap[i];
+    if (j < 0) continue;
+    keyedPseudonyms.set(keys.keyedPseudonyms.subarray(i * 32, i * 32 + 32), j * 32);
+    keyedClusters[j] = keys.keyedClusters[i];
+    const f = keys.keyedFirst[i];
+    if (firstKept[f] < 0) firstKept[f] = j;
+    keyedFirst[j] = firstKept[f];
+  }
+  const unkeyedClusters = keys.unkeyedClusters.map((cs) => cs.filter((c) => resolve(c)));
+  const unkeyedRows = keys.unkeyedRows.map((rows, s) => rows.filter((_, j) => resolve(keys.unkeyedClusters[s][j])));
+  return { clusterCount: keys.clusterCount, keyedPseudonyms, keyedClusters, keyedFirst, keyedOrder: pseudonymOrder(keyedPseudonyms, n), unkeyedRows, unkeyedClusters };
+}
