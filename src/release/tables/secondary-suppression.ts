@@ -3,7 +3,12 @@
  * from what is published, chosen by linear programmes (protection-lp.ts) over the modular
  * decomposition of the table (subtables.ts).
  *
- * Top-down over the subtables, for every primary cell the subtable owns and each direction
+ * First, with no LP at all, hypercube boxes (box-search.ts): per primary cell, totals before
+ * their parts, the cheapest product deviation through cells already suppressed where it can;
+ * then the same with totals allowed to move up to the root. On a national table they protect
+ * all but a handful of cells; the LPs below take the rest.
+ *
+ * Then, top-down over the subtables, for every primary cell the subtable owns and each direction
  * in which it is not yet protected, the subtable's protection LP finds the cheapest deviation
  * that moves it by its protection level with the margins from above held. The deviation is
  * then carried down: every margin it moved is fixed at that move in the subtable below,
@@ -15,10 +20,11 @@
  * mirrored deviation counts too), and a primary already covered costs no LP.
  */
 import type { Highs } from 'highs';
+import { BoxSearch, type Box } from './box-search.js';
 import { MOVE_EPSILON, ProtectionLp, type LpRegion, type Rewards } from './protection-lp.js';
 import { PRIMARY, PUBLISHED, SECONDARY } from './primary-suppression.js';
 import { decompose, subtablesBelow, type Decomposition } from './subtables.js';
-import { tableConstraints, type TableShape } from './table-shape.js';
+import { tableConstraints, type Constraints, type TableShape } from './table-shape.js';
 
 export interface SecondaryInput {
   readonly shape: TableShape;
@@ -29,11 +35,19 @@ export interface SecondaryInput {
   readonly lower: Float64Array;
   /** Information-loss weight of suppressing each cell (1 per cell, or its value). */
   readonly weights: Float64Array;
+  /**
+   * Earlier tables linked with this one (earlier-tables.ts): the arrays above then span the
+   * linked system, the table's own cells first; its constraints and the cells that may not
+   * move. Protections the boxes cannot give are solved over the whole system.
+   */
+  readonly system?: { readonly constraints: Constraints; readonly locked: Uint8Array; readonly shared: Uint8Array };
 }
 
 export interface SecondaryReport {
   readonly secondaries: number;
   readonly subtables: number;
+  /** Hypercube boxes applied (no LP needed). */
+  readonly boxes: number;
   readonly linearProgrammes: number;
   /** Protections the subtables could not give, solved over the whole table instead. */
   readonly wholeTableFallbacks: number;
@@ -72,6 +86,7 @@ class SecondaryRun {
   private linearProgrammes = 0;
   private unprotected = 0;
   private wholeTableFallbacks = 0;
+  private boxDeviations = 0;
   private whole: ProtectionLp | undefined;
   private readonly deviationStart: number[] = [0];
   private readonly deviationCells: number[] = [];
@@ -85,8 +100,30 @@ class SecondaryRun {
   }
 
   run(): SecondaryReport {
-    const { status, upper, lower } = this.input;
-    for (const sub of this.decomposition.subtables) {
+    const { status, upper, lower, values, shape } = this.input;
+    // Hypercube boxes first (no LP): totals before their parts, then with totals allowed to
+    // move up to the root for what siblings alone cannot protect.
+    const primaries: number[] = [];
+    for (let c = 0; c < values.length; c++) if (status[c] === PRIMARY) primaries.push(c);
+    const own = shape.cells;
+    const depth = (c: number) => (c >= own ? 1e9 : shape.dims.reduce((sum, tree, d) => sum + tree.depth[Math.floor(c / shape.strides[d]) % tree.size], 0));
+    const depths = Float64Array.from(primaries, depth);
+    const order = primaries.map((_, i) => i).sort((a, b) => depths[a] - depths[b]).map((i) => primaries[i]);
+    const system = this.input.system;
+    // A box may not move a cell an earlier table holds: its constraints would break.
+    const locked = new Uint8Array(own);
+    if (system !== undefined) for (let c = 0; c < own; c++) locked[c] = system.locked[c] | system.shared[c];
+    const boxes = new BoxSearch({ shape, values, suppressed: this.suppressed, locked, weights: this.input.weights });
+    const ownOrder = order.filter((c) => c < own);
+    this.boxPass(boxes, ownOrder, false);
+    this.boxPass(boxes, ownOrder, true);
+    if (system !== undefined) {
+      for (const cell of order) {
+        if (this.lacking(cell, true) > 0) this.protectWhole(cell, upper[cell]);
+        if (this.lacking(cell, false) > 0) this.protectWhole(cell, -lower[cell]);
+      }
+    }
+    for (const sub of system === undefined ? this.decomposition.subtables : []) {
       for (let j = 0; j < sub.cells.length; j++) {
         const cell = sub.cells[j];
         if (sub.marginAbove[j] === 1 || status[cell] !== PRIMARY) continue;
@@ -95,12 +132,45 @@ class SecondaryRun {
       }
     }
     return {
-      secondaries: this.secondaries, subtables: this.decomposition.subtables.length,
+      secondaries: this.secondaries, subtables: this.decomposition.subtables.length, boxes: this.boxDeviations,
       linearProgrammes: this.linearProgrammes, wholeTableFallbacks: this.wholeTableFallbacks, unprotected: this.unprotected,
       deviations: {
         start: Int32Array.from(this.deviationStart), cells: Int32Array.from(this.deviationCells), moves: Float64Array.from(this.deviationMoves),
       },
     };
+  }
+
+  private boxPass(boxes: BoxSearch, order: readonly number[], singles: boolean): void {
+    for (const cell of order) {
+      const up = this.lacking(cell, true);
+      const down = this.lacking(cell, false);
+      if (up === 0 && down === 0) continue;
+      const both = up > 0 && down > 0 ? boxes.find(cell, up, down, singles) : null;
+      if (both !== null) { this.applyBox(both, up, down); continue; }
+      for (const direction of [true, false]) {
+        const need = this.lacking(cell, direction);
+        if (need === 0) continue;
+        const box = boxes.find(cell, direction ? need : 0, direction ? 0 : need, singles);
+        if (box !== null) this.applyBox(box, direction ? need : 0, direction ? 0 : need);
+      }
+    }
+  }
+
+  /** The protection level a primary cell still lacks in one direction, or 0. */
+  private lacking(cell: number, up: boolean): number {
+    const level = up ? this.input.upper[cell] : this.input.lower[cell];
+    const has = up ? this.maxUp[cell] : this.maxDown[cell];
+    return has < level - TOLERANCE ? level : 0;
+  }
+
+  private applyBox(box: Box, up: number, down: number): void {
+    this.boxDeviations++;
+    for (const [size, sign] of [[up, 1], [down, -1]]) {
+      if (size === 0) continue;
+      const deviation = new Map<number, number>();
+      for (let i = 0; i < box.cells.length; i++) deviation.set(box.cells[i], sign * size * box.signs[i]);
+      this.apply(deviation);
+    }
   }
 
   private lp(index: number): ProtectionLp {
@@ -170,11 +240,12 @@ class SecondaryRun {
     this.wholeTableFallbacks++;
     this.linearProgrammes++;
     if (this.whole === undefined) {
-      const { rowStart, entries } = tableConstraints(this.input.shape);
+      const system = this.input.system;
+      const { rowStart, entries } = system?.constraints ?? tableConstraints(this.input.shape);
       const cells = Int32Array.from({ length: this.input.values.length }, (_, c) => c);
-      this.whole = new ProtectionLp(this.highs, {
-        cells, marginAbove: new Uint8Array(cells.length), rowStart, entries,
-      }, this.input.values, this.input.weights, this.suppressed);
+      // Cells published in an earlier table stay where they are (held like margins from above).
+      const marginAbove = system?.locked ?? new Uint8Array(cells.length);
+      this.whole = new ProtectionLp(this.highs, { cells, marginAbove, rowStart, entries }, this.input.values, this.input.weights, this.suppressed);
     }
     this.whole.syncCosts(this.newlySuppressed);
     const moves = this.whole.solve([cell], [target]);

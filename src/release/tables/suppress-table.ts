@@ -13,11 +13,14 @@ import { KoppelError } from '../../errors.js';
 import { auditSuppression, type SuppressionAudit } from './suppression-audit.js';
 import { buildCells, type CellStats, type TableInput } from './table-cells.js';
 import {
-  DEFAULT_TABLE_POLICY, policyProblems, primarySuppression, topContributionsNeeded, type SuppressionPolicy,
+  DEFAULT_TABLE_POLICY, PRIMARY, policyProblems, primarySuppression, topContributionsNeeded, type SuppressionPolicy,
 } from './primary-suppression.js';
 import { secondarySuppression, type SecondaryReport } from './secondary-suppression.js';
 import { tableConstraints, tableShape, type TableShape } from './table-shape.js';
 import type { DimensionTree } from './dimension-tree.js';
+import { linkEarlier, type EarlierReport, type EarlierTable, type LinkedSystem } from './earlier-tables.js';
+
+export type { EarlierTable } from './earlier-tables.js';
 
 export type TableMeasure = 'persons' | 'records' | 'sum' | 'mean';
 
@@ -44,8 +47,18 @@ export interface SuppressedTable {
   readonly lower: Float64Array;
   readonly primaries: number;
   readonly secondary: SecondaryReport;
+  /** The attacker's audit; with earlier tables, over the linked system (this table's cells first). */
   readonly audit: SuppressionAudit;
+  /** What the earlier tables changed (all 0 without them). */
+  readonly earlier: EarlierReport;
 }
+
+export interface SuppressOptions {
+  /** Tables the project published before: shared cells keep their status, and all are protected together. */
+  readonly earlier?: readonly EarlierTable[];
+}
+
+const NO_EARLIER: EarlierReport = Object.freeze({ linked: 0, sharedCells: 0, publishedBefore: 0, suppressedBefore: 0, differing: 0 });
 
 export function resolvePolicy(spec: TableSpec): SuppressionPolicy {
   const policy = Object.freeze({ ...DEFAULT_TABLE_POLICY, ...spec.policy });
@@ -60,7 +73,7 @@ export function resolvePolicy(spec: TableSpec): SuppressionPolicy {
 }
 
 /** Build and protect a table; throws KOPPEL_ERR_RELEASE_TABLE_UNSAFE if the audit fails. */
-export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput): SuppressedTable {
+export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput, options: SuppressOptions = {}): SuppressedTable {
   const policy = resolvePolicy(spec);
   const magnitude = spec.measure === 'sum' || spec.measure === 'mean';
   if (magnitude !== (input.value !== null)) {
@@ -79,23 +92,30 @@ export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput):
   }
   const values = spec.measure === 'persons' ? Float64Array.from(stats.contributors) : stats.total;
   const primary = primarySuppression(values, stats, policy, magnitude);
-  const status = primary.status;
-  const weights = spec.loss === 'value' ? values.map((v) => v + 1) : new Float64Array(values.length).fill(1);
-  const secondary = secondarySuppression(highs, { shape, values, status, upper: primary.upper, lower: primary.lower, weights });
-  const audit = auditSuppression(highs, {
-    values, status, upper: primary.upper, lower: primary.lower, constraints: tableConstraints(shape), cells: 'primary',
-    certificates: secondary.deviations,
+  const linked = linkEarlier(shape, values, primary, policy, spec.measure, options.earlier ?? []);
+  const all: Pick<LinkedSystem, 'values' | 'status' | 'reasons' | 'upper' | 'lower'> = linked ?? { ...primary, values };
+  const weights = spec.loss === 'value' ? all.values.map((v) => v + 1) : new Float64Array(all.values.length).fill(1);
+  const secondary = secondarySuppression(highs, {
+    shape, values: all.values, status: all.status, upper: all.upper, lower: all.lower, weights,
+    system: linked === null ? undefined : linked,
   });
+  const audit = auditSuppression(highs, {
+    values: all.values, status: all.status, upper: all.upper, lower: all.lower, constraints: linked?.constraints ?? tableConstraints(shape),
+    cells: 'primary', certificates: secondary.deviations,
+  });
+  const n = shape.cells;
+  const status = all.status.subarray(0, n);
+  const primaries = status.reduce((k, s) => k + (s === PRIMARY ? 1 : 0), 0);
   if (audit.narrow > 0) {
     throw new KoppelError(
       'KOPPEL_ERR_RELEASE_TABLE_UNSAFE',
-      `the audit found ${audit.narrow} of ${primary.primaries} sensitive cells narrower than their protection interval`,
-      { narrow: audit.narrow, primaries: primary.primaries, suppressed: audit.suppressed },
+      `the audit found ${audit.narrow} of ${primaries} sensitive cells narrower than their protection interval`,
+      { narrow: audit.narrow, primaries, suppressed: audit.suppressed },
     );
   }
   const published = spec.measure === 'mean' ? values.map((s, c) => (stats.contributors[c] > 0 ? s / stats.contributors[c] : 0)) : values;
   return {
-    shape, policy, stats, values, published, status, reasons: primary.reasons, upper: primary.upper, lower: primary.lower,
-    primaries: primary.primaries, secondary, audit,
+    shape, policy, stats, values, published, status, reasons: all.reasons.subarray(0, n), upper: all.upper.subarray(0, n),
+    lower: all.lower.subarray(0, n), primaries, secondary, audit, earlier: linked?.report ?? NO_EARLIER,
   };
 }

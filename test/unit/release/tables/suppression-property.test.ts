@@ -6,6 +6,7 @@ import { PRIMARY } from '../../../../src/release/tables/primary-suppression.js';
 import { auditSuppression } from '../../../../src/release/tables/suppression-audit.js';
 import { tableConstraints } from '../../../../src/release/tables/table-shape.js';
 import { suppressTable } from '../../../../src/release/tables/suppress-table.js';
+import { jointAudit } from '../../../fixtures/linked-tables.js';
 
 const highs = await loadLpSolver();
 
@@ -76,4 +77,48 @@ t.test('the attacker finds no suppressed cell narrower than its protection inter
   // Regression: this seed's 35th table once ended a warm-started LP with HiGHS status "unknown".
   fc.assert(property, { numRuns: 35, seed: -30872453 });
   t.ok(primaries > 0, 'the random tables had sensitive cells to protect');
+});
+
+t.test('a table built with an earlier one sharing cells leaves no primary cell of either narrower given both (random pairs)', async (t) => {
+  let primaries = 0;
+  const pair = fc.record({
+    dims: fc.array(dimension, { minLength: 3, maxLength: 3 }),
+    counts: fc.array(fc.integer({ min: 0, max: 25 }), { minLength: 125, maxLength: 125 }),
+    nested: fc.boolean(),
+  });
+  fc.assert(fc.property(pair, ({ dims, counts, nested }) => {
+    const trees = dims.map((d, i) => tree(`d${i}`, d));
+    const leafCells = trees.reduce((n, tr) => n * tr.leaves, 1);
+    const leaves: number[][] = trees.map(() => []);
+    for (let c = 0; c < leafCells; c++) {
+      let rest = c;
+      const coords = trees.map((tr) => { const v = rest % tr.leaves; rest = Math.floor(rest / tr.leaves); return v; });
+      for (let k = 0; k < counts[c % counts.length]; k++) coords.forEach((v, d) => leaves[d].push(v));
+    }
+    const n = leaves[0].length;
+    const input = (ds: number[]) => ({
+      leaves: ds.map((d) => Int32Array.from(leaves[d])), contributor: Int32Array.from({ length: n }, (_, i) => i), contributors: n, value: null,
+    });
+    const firstDims = [trees[0], trees[1]];
+    const first = suppressTable(highs, { dimensions: firstDims, measure: 'persons' }, input([0, 1]));
+    // The second shares the first's d0 marginal, or holds all of the first's cells (nested).
+    const secondIdx = nested ? [0, 1, 2] : [0, 2];
+    const secondDims = secondIdx.map((d) => trees[d]);
+    const second = suppressTable(highs, { dimensions: secondDims, measure: 'persons' }, input(secondIdx), {
+      earlier: [{ dimensions: firstDims, measure: 'persons', values: first.values, status: first.status }],
+    });
+    const joint = jointAudit(highs, [
+      { dimensions: firstDims, values: first.values, status: first.status, upper: first.upper, lower: first.lower },
+      { dimensions: secondDims, values: second.values, status: second.status, upper: second.upper, lower: second.lower },
+    ]);
+    for (let v = 0; v < joint.values.length; v++) {
+      if (joint.status[v] !== PRIMARY) continue;
+      primaries++;
+      const tol = 1e-6 * Math.max(1, joint.values[v]);
+      if (joint.audit.max[v] - joint.values[v] < joint.upper[v] - tol) return false;
+      if (joint.values[v] - joint.audit.min[v] < joint.lower[v] - tol) return false;
+    }
+    return joint.audit.failed === 0 && second.earlier.linked === 1;
+  }), { numRuns: 15 });
+  t.ok(primaries > 0, 'the random pairs had sensitive cells to protect');
 });
