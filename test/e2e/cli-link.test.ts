@@ -49,7 +49,7 @@ t.test('links two CSV sources and writes the four outputs in the contract format
   t.match(r.stdout, /links \(\d+ deterministic, \d+ probabilistic\)/);
   // Progress on stderr, one line per step as it ends, in order.
   const steps = r.stderr.trim().split('\n').map((l) => /^koppel link: (.+?)(?: \(.*\))? \d+\.\d s$/.exec(l)?.[1]);
-  t.same(steps, ['read vdab', 'encode vdab', 'read rsz', 'encode rsz', 'index', 'deterministic', 'blocking', 'comparison', 'estimation', 'scoring', 'assignment', 'clusters', 'write']);
+  t.same(steps, ['read vdab', 'encode vdab', 'read rsz', 'encode rsz', 'index', 'deterministic', 'blocking', 'comparison', 'estimation', 'scoring', 'assignment', 'clusters', 'review queue', 'write']);
   const quiet = await link(['--config', config, '--out', join(dir, 'out-quiet'), '--quiet']);
   t.equal(quiet.code, 0);
   t.equal(quiet.stderr, '', '--quiet: no progress');
