@@ -33,6 +33,8 @@ export interface Pruned {
   readonly deviations: Deviations;
   /** Complementary cells published again. */
   readonly republished: number;
+  /** Cells the new boxes suppressed instead (net loss saved: republished - added cells). */
+  readonly added: number;
 }
 
 const TOLERANCE = 1e-6;
@@ -54,6 +56,7 @@ class Pruning {
   private readonly coverUp: Int32Array;
   private readonly coverDown: Int32Array;
   private lacking: number[] = [];
+  private added = 0;
 
   constructor(private readonly input: PruneInput) {
     const { start, cells, moves } = input.deviations;
@@ -69,7 +72,7 @@ class Pruning {
     // Only where every primary cell is certified to begin with: otherwise leave it to the audit.
     for (let c = 0; c < values.length; c++) {
       if (status[c] !== PRIMARY) continue;
-      if ((upper[c] > TOLERANCE && this.coverUp[c] === 0) || (lower[c] > TOLERANCE && this.coverDown[c] === 0)) return { deviations: this.input.deviations, republished: 0 };
+      if ((upper[c] > TOLERANCE && this.coverUp[c] === 0) || (lower[c] > TOLERANCE && this.coverDown[c] === 0)) return { deviations: this.input.deviations, republished: 0, added: 0 };
     }
     let republished = 0;
     const order = candidates.filter((c) => c < locked.length && status[c] === SECONDARY).sort((a, b) => values[b] - values[a] || a - b);
@@ -79,7 +82,7 @@ class Pruning {
     for (const c of order) {
       if (status[c] === SECONDARY && moved[c] === 0) { status[c] = PUBLISHED; this.input.suppressed[c] = 0; republished++; }
     }
-    return { deviations: this.active(), republished };
+    return { deviations: this.active(), republished, added: this.added };
   }
 
   private tryPublish(cell: number): boolean {
@@ -113,7 +116,7 @@ class Pruning {
       }
       if (cost >= values[cell]) { ok = false; break; }
     }
-    if (ok) return true;
+    if (ok) { this.added += added.length; return true; }
     for (const i of made) this.remove(i);
     for (const c of added) { suppressed[c] = 0; status[c] = PUBLISHED; }
     for (const i of voided) this.activate(i);

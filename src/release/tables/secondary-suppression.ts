@@ -130,10 +130,10 @@ class SecondaryRun {
       }
     }
     const applied = { start: Int32Array.from(this.deviationStart), cells: Int32Array.from(this.deviationCells), moves: Float64Array.from(this.deviationMoves) };
-    const pruned = this.unprotected > 0 ? { deviations: applied, republished: 0 }
+    const pruned = this.unprotected > 0 ? { deviations: applied, republished: 0, added: 0 }
       : pruneSecondaries({ values, status, upper, lower, suppressed: this.suppressed, locked, boxes, deviations: applied, candidates: this.newlySuppressed });
     return {
-      secondaries: this.secondaries - pruned.republished, republished: pruned.republished, subtables: this.decomposition.subtables.length, boxes: this.boxDeviations,
+      secondaries: this.secondaries - pruned.republished + pruned.added, republished: pruned.republished, subtables: this.decomposition.subtables.length, boxes: this.boxDeviations,
       linearProgrammes: this.linearProgrammes, wholeTableFallbacks: this.wholeTableFallbacks, unprotected: this.unprotected, deviations: pruned.deviations,
     };
   }
