@@ -19,7 +19,8 @@ import { dimensionTree } from '../src/release/tables/dimension-tree.js';
 import { hypercubeBaseline } from '../src/release/tables/hypercube-baseline.js';
 import { loadLpSolver } from '../src/release/tables/lp-solver.js';
 import { DEFAULT_TABLE_POLICY, PUBLISHED, primarySuppression, SECONDARY } from '../src/release/tables/primary-suppression.js';
-import { secondarySuppression, type Deviations } from '../src/release/tables/secondary-suppression.js';
+import type { Deviations } from '../src/release/tables/deviation-certificates.js';
+import { secondarySuppression } from '../src/release/tables/secondary-suppression.js';
 import { auditSuppression } from '../src/release/tables/suppression-audit.js';
 import { buildCells } from '../src/release/tables/table-cells.js';
 import { tableConstraints, tableShape } from '../src/release/tables/table-shape.js';
@@ -123,7 +124,7 @@ const bench: Benchmark = {
     const total = buildMs + primaryMs + secondaryMs + auditMs;
     process.stderr.write(
       `tables: ${shape.cells} cells, ${primary.primaries} primary; ${report.boxes} hypercube boxes, ${report.subtables} subtables, ${report.linearProgrammes} protection LPs, ` +
-      `${report.wholeTableFallbacks} whole-table fallbacks, ${report.unprotected} unprotected; audit ${koppelAudit.linearProgrammes} LPs ` +
+      `${report.wholeTableFallbacks} whole-table fallbacks, ${report.unprotected} unprotected, ${report.republished} re-published by pruning; audit ${koppelAudit.linearProgrammes} LPs ` +
       `over ${koppelAudit.components} components (largest ${koppelAudit.largestComponent}), ${koppelAudit.certified} primaries certified; build ${buildMs.toFixed(0)} ms, ` +
       `primary ${primaryMs.toFixed(0)} ms, secondary ${secondaryMs.toFixed(0)} ms, audit ${auditMs.toFixed(0)} ms; ` +
       `baseline: secondary ${baselineMs.toFixed(0)} ms, audit of ${BASELINE_AUDIT_SAMPLE} sampled primaries ${baselineAuditMs.toFixed(0)} ms\n`,

@@ -8,19 +8,13 @@
  * published before published and cells suppressed before suppressed, and audits across them.
  * This file is the one place it is handed over.
  */
-import type { DimensionTree } from '../release/tables/dimension-tree.js';
 import { loadLpSolver } from '../release/tables/lp-solver.js';
-import { suppressTable, type SuppressedTable, type TableMeasure, type TableSpec } from '../release/tables/suppress-table.js';
+import { suppressTable, type EarlierTable, type SuppressedTable, type TableSpec } from '../release/tables/suppress-table.js';
 import type { TableInput } from '../release/tables/table-cells.js';
 import { WorkerPool } from '../util/worker-pool.js';
 
-/** A table the project published before, as the engine takes it. */
-export interface EarlierTable {
-  readonly dimensions: readonly DimensionTree[];
-  readonly measure: TableMeasure;
-  readonly values: Float64Array;
-  readonly status: Uint8Array;
-}
+/** A table the project published before, as the engine takes it (its own output: trees, measure, values, status). */
+export type { EarlierTable } from '../release/tables/suppress-table.js';
 
 export interface SuppressionTask {
   readonly spec: TableSpec;
@@ -29,14 +23,14 @@ export interface SuppressionTask {
 }
 
 /** Whether the engine takes `earlier` yet (recorded in every manifest, so a reader knows). */
-export const EARLIER_ENFORCED = false;
+export const EARLIER_ENFORCED = true;
 
 export type TableTasks = { suppress: (task: SuppressionTask) => Promise<SuppressedTable> };
 
 /** The engine itself, on whichever thread runs it. */
 export async function suppressHere(task: SuppressionTask): Promise<SuppressedTable> {
   const highs = await loadLpSolver();
-  return suppressTable(highs, task.spec, task.input);
+  return suppressTable(highs, task.spec, task.input, { earlier: task.earlier });
 }
 
 let pool: WorkerPool<TableTasks> | undefined;

@@ -89,7 +89,10 @@ export async function buildTable(ctx: PipelineContext, principal: Principal, tab
       job: job.id, dataset: body.dataset, measure: body.measure, value: body.value ?? null, unit: body.unit === undefined ? null : 'declared (kept in memory only)',
       dimensions: body.dimensions, policy: result.policy, koppel_version: ctx.version,
       files, summary, suppression_audit: auditSummary(result),
-      consistency: { earlier_versions: earlier.versions, enforced_by_engine: EARLIER_ENFORCED },
+      consistency: {
+        earlier_versions: earlier.versions, enforced_by_engine: EARLIER_ENFORCED, linked_tables: result.earlier.linked, shared_cells: result.earlier.sharedCells,
+        published_before: result.earlier.publishedBefore, suppressed_before: result.earlier.suppressedBefore, differing_cells: result.earlier.differing,
+      },
       open_data: body.open_data === true, built_by: principal.id, built_at: builtAt, version: null, approved_by: null, approved_at: null, audit_head: null,
     }),
   }, principal.id);

@@ -241,7 +241,7 @@ t.test('a table the audit refuses leaves nothing visible but the refusal in the 
   const { buildTable } = await t.mockImport<typeof import('../../src/pipeline/tables.js')>('../../src/pipeline/tables.js', {
     '../../src/errors.ts': errors,
     '../../src/pipeline/table-suppression.ts': {
-      EARLIER_ENFORCED: false,
+      EARLIER_ENFORCED: true,
       runSuppression: async () => { throw new errors.KoppelError('KOPPEL_ERR_RELEASE_TABLE_UNSAFE', 'the audit found 1 of 1 sensitive cells narrower than their protection interval', { narrow: 1 }); },
     },
   });

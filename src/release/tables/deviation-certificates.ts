@@ -10,8 +10,14 @@
  * against the full constraint set, independently of how they were found.
  */
 import { PUBLISHED } from './primary-suppression.js';
-import type { Deviations } from './secondary-suppression.js';
 import type { Constraints } from './table-shape.js';
+
+/** Deviations in compressed rows: deviation i moves cells[start[i] .. start[i+1]) by moves[...]. */
+export interface Deviations {
+  readonly start: Int32Array;
+  readonly cells: Int32Array;
+  readonly moves: Float64Array;
+}
 
 const TOLERANCE = 1e-6;
 

@@ -21,8 +21,10 @@
  */
 import type { Highs } from 'highs';
 import { BoxSearch, type Box } from './box-search.js';
+import type { Deviations } from './deviation-certificates.js';
 import { MOVE_EPSILON, ProtectionLp, type LpRegion, type Rewards } from './protection-lp.js';
 import { PRIMARY, PUBLISHED, SECONDARY } from './primary-suppression.js';
+import { pruneSecondaries } from './prune-secondaries.js';
 import { decompose, subtablesBelow, type Decomposition } from './subtables.js';
 import { tableConstraints, type Constraints, type TableShape } from './table-shape.js';
 
@@ -45,6 +47,8 @@ export interface SecondaryInput {
 
 export interface SecondaryReport {
   readonly secondaries: number;
+  /** Complementary cells published again by the pruning pass (prune-secondaries.ts). */
+  readonly republished: number;
   readonly subtables: number;
   /** Hypercube boxes applied (no LP needed). */
   readonly boxes: number;
@@ -57,12 +61,6 @@ export interface SecondaryReport {
   readonly deviations: Deviations;
 }
 
-/** Deviations in compressed rows: deviation i moves cells[start[i] .. start[i+1]) by moves[...]. */
-export interface Deviations {
-  readonly start: Int32Array;
-  readonly cells: Int32Array;
-  readonly moves: Float64Array;
-}
 
 const TOLERANCE = 1e-6;
 
@@ -131,12 +129,12 @@ class SecondaryRun {
         if (this.maxDown[cell] < lower[cell] - TOLERANCE) this.protect(sub.index, j, -lower[cell]);
       }
     }
+    const applied = { start: Int32Array.from(this.deviationStart), cells: Int32Array.from(this.deviationCells), moves: Float64Array.from(this.deviationMoves) };
+    const pruned = this.unprotected > 0 ? { deviations: applied, republished: 0, added: 0 }
+      : pruneSecondaries({ values, status, upper, lower, suppressed: this.suppressed, locked, boxes, deviations: applied, candidates: this.newlySuppressed });
     return {
-      secondaries: this.secondaries, subtables: this.decomposition.subtables.length, boxes: this.boxDeviations,
-      linearProgrammes: this.linearProgrammes, wholeTableFallbacks: this.wholeTableFallbacks, unprotected: this.unprotected,
-      deviations: {
-        start: Int32Array.from(this.deviationStart), cells: Int32Array.from(this.deviationCells), moves: Float64Array.from(this.deviationMoves),
-      },
+      secondaries: this.secondaries - pruned.republished + pruned.added, republished: pruned.republished, subtables: this.decomposition.subtables.length, boxes: this.boxDeviations,
+      linearProgrammes: this.linearProgrammes, wholeTableFallbacks: this.wholeTableFallbacks, unprotected: this.unprotected, deviations: pruned.deviations,
     };
   }
 

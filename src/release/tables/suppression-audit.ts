@@ -15,7 +15,7 @@ import type { Highs, Model } from 'highs';
 import { PRIMARY, PUBLISHED } from './primary-suppression.js';
 import type { Constraints } from './table-shape.js';
 import { certifiedMoves } from './deviation-certificates.js';
-import type { Deviations } from './secondary-suppression.js';
+import type { Deviations } from './deviation-certificates.js';
 
 export interface AuditInput {
   readonly values: Float64Array;
