@@ -29,7 +29,7 @@ const RUN_STATUS = { running: 'job.status_running', succeeded: 'job.status_succe
 
 async function runsOf(product: Product): Promise<HTMLElement> {
   const runs = await api<Run[]>('GET', `/v1/products/${product.id}/runs`);
-  return section(t('product.runs', { name: product.name }), runs.length === 0 ? notice(t('product.no_runs')) : table(t('product.runs', { name: product.name }),
+  return section(t('product.runs', { name: product.name }), runs.length === 0 ? notice(t('product.no_runs')) : table(t('product.run_list'),
     [t('product.period'), t('product.attempt'), t('product.run_status'), t('product.outcome'), t('product.started')],
     runs.map((r) => [r.period, num(r.attempt), badge(r.status, t(RUN_STATUS[r.status])), [
       r.job_id === null ? null : link(`#/jobs?id=${r.job_id}`, h('code', null, r.job_id)), ' ',
@@ -40,7 +40,9 @@ async function runsOf(product: Product): Promise<HTMLElement> {
 
 async function projectProducts(project: Project, selected: string | null): Promise<HTMLElement[]> {
   const products = await api<Product[]>('GET', `/v1/projects/${project.id}/products`);
-  const list = section(t('product.caption', { project: project.id }), products.length === 0 ? notice(t('product.none')) : table(t('product.caption', { project: project.id }),
+  if (products.length === 0) return [];
+  const name = `${project.title} (${project.id})`;
+  const list = section(t('product.caption', { project: name }), table(t('product.list'),
     [t('product.name'), t('product.schedule'), t('product.from'), t('product.version'), t('product.changed_by')],
     products.map((p) => [link(`#/products?product=${p.id}`, p.name), p.schedule, p.from, num(p.version), p.updated_by])));
   const chosen = products.find((p) => p.id === selected);
@@ -52,9 +54,9 @@ const productsPage: Page = {
   async render(main, ctx) {
     const projects = await api<Project[]>('GET', '/v1/projects');
     const selected = ctx.params.get('product');
-    const parts = await Promise.all(projects.map((p) => projectProducts(p, selected)));
+    const parts = (await Promise.all(projects.map((p) => projectProducts(p, selected)))).flat();
     if (ctx.signal.aborted) return;
-    mount(main, heading(t('nav.products')), projects.length === 0 ? notice(t('product.none')) : parts);
+    mount(main, heading(t('nav.products')), parts.length === 0 ? notice(t('product.none')) : parts);
   },
 };
 

@@ -42,6 +42,7 @@ interface ReviewSummary {
 }
 interface Decided { readonly pair: number; readonly state: string; readonly decided_by: string | null; readonly persons: { readonly merged: number; readonly split: number; readonly records_moved: number } }
 
+const decisionWord = (state: string): string => { const d = DECISIONS.find(([k]) => k === state); return d === undefined ? state : t(d[1]); };
 const share = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : num(x, { style: 'percent', maximumFractionDigits: 1 }));
 
 function recordCard(label: string, r: RecordView): HTMLElement {
@@ -58,9 +59,10 @@ function pairCard(jobId: string, p: Pair, decide: (pair: number, d: Decision) =>
   const buttons = DECISIONS.map(([d, key]) => h('button', { type: 'button', class: d === 'match' ? null : 'secondary', 'data-decision': d, on: { click: () => decide(p.pair, d) } }, t(key)));
   return h('article', { class: 'card review-pair', 'data-pair': p.pair },
     h('h4', null, t('review.pair', { pair: String(p.pair) })),
-    facts([[t('review.total'), num(p.match_weight, { maximumFractionDigits: 2 })], [t('review.probability'), share(p.match_probability)], [t('review.provisional'), p.provisional]]),
-    table(t('review.pair', { pair: String(p.pair) }), [t('review.field'), t('review.level'), t('review.weight')],
-      p.fields.map((f) => [f.name, f.level, num(f.weight, { maximumFractionDigits: 2 })])),
+    h('div', { class: 'review-grid' },
+      facts([[t('review.total'), num(p.match_weight, { maximumFractionDigits: 2 })], [t('review.probability'), share(p.match_probability)], [t('review.provisional'), t(p.provisional === 'linked' ? 'review.linked' : 'review.not_linked')]]),
+      table(t('review.fields'), [t('review.field'), t('review.level'), t('review.weight')],
+        p.fields.map((f) => [f.name, f.level, num(f.weight, { maximumFractionDigits: 2 })]))),
     h('div', { class: 'review-records', 'aria-label': t('review.attributes'), role: 'group' }, recordCard(t('review.left'), records.left), recordCard(t('review.right'), records.right)),
     h('div', { role: 'group', 'aria-label': t('review.decide', { pair: String(p.pair) }), class: 'actions', 'data-job': jobId }, buttons));
 }
@@ -98,7 +100,7 @@ async function draw(main: HTMLElement, jobId: string, ctx: PageContext, result: 
     main.querySelectorAll<HTMLButtonElement>('.review-pair button').forEach((b) => { b.disabled = true; });
     api<Decided>('POST', `/v1/jobs/${jobId}/review/${pair}`, { decision: d }).then(
       (r) => draw(main, jobId, ctx, h('p', { class: 'notice ok', role: 'status' }, t('review.decided', {
-        pair: String(r.pair), decision: r.state, by: r.decided_by ?? '', merged: num(r.persons.merged), split: num(r.persons.split), moved: num(r.persons.records_moved),
+        pair: String(r.pair), decision: decisionWord(r.state), by: r.decided_by ?? '', merged: num(r.persons.merged), split: num(r.persons.split), moved: num(r.persons.records_moved),
       }))),
       (err: unknown) => draw(main, jobId, ctx, errorBox(err)),
     ).catch((err: unknown) => mount(status, errorBox(err)));

@@ -67,8 +67,8 @@ function pattern(csv: string): HTMLElement {
   });
   return section(t('table.pattern'), h('p', { class: 'hint' }, t('table.legend')),
     h('p', null, t('table.cells_shown', { shown: num(rows.length), of: num(Math.max(0, lines.length - 1)) })),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'suppression-pattern' }, h('caption', null, t('table.pattern')),
-      h('thead', null, h('tr', null, dims.map((d) => h('th', { scope: 'col' }, d)), h('th', { scope: 'col' }, t('table.value')), h('th', { scope: 'col' }, t('table.flag')))),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'suppression-pattern' }, h('caption', null, t('table.cells_caption')),
+      h('thead', null, h('tr', null, dims.map((d) => h('th', { scope: 'col' }, d)), h('th', { scope: 'col', class: 'num' }, t('table.value')), h('th', { scope: 'col' }, t('table.flag')))),
       h('tbody', null, body))));
 }
 

@@ -53,7 +53,13 @@ t.test('review queue, tables and products through the console', { skip: chromium
     json: { name: 'persons_by_district', title: 'Persons by district and sex', source: { job: queued.id }, dataset: 'vdab_set', measure: 'persons', dimensions: [{ variable: 'nis_code', hierarchy: { prefixes: [2] } }, { variable: 'sex' }] },
   });
   const { body: draft } = await op.request<{ id: string }>('POST', `/v1/tables/${spec.id}/versions`);
-  await op.request('POST', `/v1/projects/${project.id}/products`, { json: { name: 'Quarterly paths', schedule: 'quarterly', datasets: ['vdab_set', 'agodi_set'], from: '2030Q1' } });
+  // Both deliveries of 2024Q1 are in: registering the product runs it for that period.
+  const { body: product } = await op.request<{ id: string }>('POST', `/v1/projects/${project.id}/products`, { json: { name: 'Quarterly paths', schedule: 'quarterly', datasets: ['vdab_set', 'agodi_set'], from: '2024Q1' } });
+  for (let i = 0; i < 240; i++) {
+    const { body: runs } = await op.request<{ status: string }[]>('GET', `/v1/products/${product.id}/runs`);
+    if (runs.length > 0 && runs.every((r) => r.status !== 'running')) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 
   const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
@@ -76,7 +82,7 @@ t.test('review queue, tables and products through the console', { skip: chromium
     await check(t, page, 'operator-review');
     await first.getByRole('button', { name: 'Match', exact: true }).click();
     await page.locator('.review-status .notice.ok').waitFor();
-    t.match(await page.locator('.review-status').innerText(), new RegExp(`Pair ${pairNo} decided match by operator:oscar`), 'the decision is shown');
+    t.match(await page.locator('.review-status').innerText(), new RegExp(`Pair ${pairNo} decided Match by operator:oscar`), 'the decision is shown');
     t.equal(await page.locator(`article.review-pair[data-pair="${pairNo}"]`).count(), 0, 'the decided pair is no longer in the open queue');
     t.match(await page.locator('main').innerText(), new RegExp(`of ${(open - 1).toLocaleString('en-GB')}`), 'the open count went down by one');
     t.match(await page.locator('main').innerText(), /from reviewed pairs/, 'the review-based precision and recall are shown');
@@ -101,8 +107,10 @@ t.test('review queue, tables and products through the console', { skip: chromium
   await t.test('a project\'s products and their runs', async (t) => {
     await page.getByRole('link', { name: 'Products', exact: true }).click();
     await page.getByRole('link', { name: 'Quarterly paths' }).click();
-    await page.locator('main').getByText('No runs yet').waitFor();
-    t.match(await page.locator('main').innerText(), /Quarterly paths\s+quarterly\s+2030Q1/, 'the product is listed with its schedule');
+    await page.locator('main').getByText('Runs per period and attempt').waitFor();
+    const text = await page.locator('main').innerText();
+    t.match(text, /Products of project Operations[\s\S]*Quarterly paths\s+quarterly\s+2024Q1/, 'the product is listed with its project and schedule');
+    t.match(text, /2024Q1\s+1\s+(succeeded\s+job_|failed)/, 'its run for 2024Q1 is listed with its job');
     await check(t, page, 'operator-products');
   });
   t.same(errors.filter((e) => !/status of 4\d\d/.test(e)), [], 'no script error in the browser');
