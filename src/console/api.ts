@@ -55,6 +55,16 @@ export async function api<T>(method: string, path: string, body?: unknown, candi
   return (text === '' ? null : JSON.parse(text)) as T;
 }
 
+/** A text file from the API (a table's CSV), read with the session's token. */
+export async function apiText(path: string): Promise<string> {
+  const token = session.token();
+  const res = await fetch(path, { headers: token === null ? {} : { authorization: `Bearer ${token}` }, credentials: 'omit', cache: 'no-store' });
+  const text = await res.text();
+  if (res.status === 401) unauthorised(failureOf(401, text), undefined);
+  if (!res.ok) throw failureOf(res.status, text);
+  return text;
+}
+
 /** The upload's media type and encoding, from the file's name (the server checks the bytes). */
 export function uploadType(name: string): { type: string; encoding?: string } {
   const lower = name.toLowerCase();

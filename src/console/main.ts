@@ -63,7 +63,7 @@ function render(): void {
   const pages = PAGES[me.role];
   const { page, params } = currentRoute(pages);
   document.title = `${t(page.title)} – Koppel`;
-  const nav = h('nav', { 'aria-label': t('nav.label') }, h('ul', null, pages.map((p) =>
+  const nav = h('nav', { 'aria-label': t('nav.label') }, h('ul', null, pages.filter((p) => p.hidden !== true).map((p) =>
     h('li', null, h('a', { href: `#${p.path}`, 'aria-current': p === page ? 'page' : null }, t(p.title))))));
   const signOut = h('button', { type: 'button', class: 'secondary', on: { click: () => { session.clear(); location.hash = ''; signIn(); } } }, t('signout'));
   const main = h('main', { id: 'main' });

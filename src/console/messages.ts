@@ -3,6 +3,8 @@
  * message, so a missing translation shows up in review and the type checker refuses a key
  * that is not here. `{name}` is a placeholder filled by i18n.ts `t()`.
  */
+import { OPERATIONS_MESSAGES } from './messages-operations.js';
+
 type Texts = readonly [en: string, nl: string, fr: string];
 
 export const MESSAGES = {
@@ -245,6 +247,7 @@ export const MESSAGES = {
   'audit.action': ['Action', 'Actie', 'Action'],
   'audit.target': ['Target', 'Doel', 'Cible'],
   'audit.outcome': ['Outcome', 'Uitkomst', 'Résultat'],
+  ...OPERATIONS_MESSAGES,
 } as const satisfies Record<string, Texts>;
 
 export type MessageKey = keyof typeof MESSAGES;

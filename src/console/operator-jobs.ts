@@ -82,9 +82,22 @@ async function jobDetail(id: string, ctx: PageContext): Promise<HTMLElement> {
       if (!ctx.signal.aborted) ctx.refresh();
       return;
     }
-    if (job.status === 'succeeded' && !ctx.signal.aborted) mount(after, buildButton(job), job.report === null || job.report === undefined ? null : jobReport(job.report));
+    if (job.status === 'succeeded' && !ctx.signal.aborted) {
+      const review = await reviewLink(job.id);
+      if (!ctx.signal.aborted) mount(after, review, buildButton(job), job.report === null || job.report === undefined ? null : jobReport(job.report));
+    }
   })().catch((err: unknown) => { if (!ctx.signal.aborted) mount(after, errorBox(err)); });
   return box;
+}
+
+/** The link to the job's review queue with its open pairs counted; none for a job without a queue. */
+async function reviewLink(id: string): Promise<HTMLElement | null> {
+  try {
+    const queue = await api<{ total: number }>('GET', `/v1/jobs/${id}/review?state=open&limit=1`);
+    return h('p', { class: 'review-link' }, link(`#/review?job=${id}`, t('review.link', { count: num(queue.total) })));
+  } catch {
+    return null;
+  }
 }
 
 function buildButton(job: Job): HTMLElement {

@@ -22,6 +22,8 @@ export interface PageContext {
 export interface Page {
   readonly path: string;
   readonly title: MessageKey;
+  /** Reached by a link from another page, not from the navigation. */
+  readonly hidden?: boolean;
   render(main: HTMLElement, ctx: PageContext): Promise<void>;
 }
 
