@@ -1,6 +1,7 @@
 /** Releases: build and approve (operators, four-eyes), list and download (researchers). */
 import type { FastifyInstance } from 'fastify';
 import { approveRelease, buildRelease } from '../../pipeline/releases.js';
+import { holdOpenUntilAnswered } from '../hold-open.js';
 import { listReleasesFor, openReleaseDownload, readReleaseFor } from '../../pipeline/release-access.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
@@ -23,6 +24,7 @@ export async function releaseRoutes(app: FastifyInstance, ctx: PipelineContext):
     },
   }, async (request, reply) => {
     const justification = request.body?.justification;
+    holdOpenUntilAnswered(request);
     return reply.code(201).send(await buildRelease(ctx, principalOf(request), request.params.id, justification === undefined ? {} : { justification }));
   });
 

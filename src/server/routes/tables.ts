@@ -4,6 +4,7 @@
  * their projects' tables.
  */
 import type { FastifyInstance } from 'fastify';
+import { holdOpenUntilAnswered } from '../hold-open.js';
 import { approveTable, buildTable, withdrawTable } from '../../pipeline/tables.js';
 import { downloadTableFor, listTablesFor, readTableFor } from '../../pipeline/table-access.js';
 import { registerTable, type TableSpecBody } from '../../pipeline/table-specs.js';
@@ -40,7 +41,10 @@ export async function tableRoutes(app: FastifyInstance, ctx: PipelineContext): P
       body: tableBuildBodySchema,
       response: { 201: tableVersionSchema, ...errorResponses, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
     },
-  }, async (request, reply) => reply.code(201).send(await buildTable(ctx, principalOf(request), request.params.id, request.body ?? {})));
+  }, async (request, reply) => {
+    holdOpenUntilAnswered(request);
+    return reply.code(201).send(await buildTable(ctx, principalOf(request), request.params.id, request.body ?? {}));
+  });
 
   app.post<{ Params: { id: string } }>('/v1/table-versions/:id/approve', {
     config: { roles: ['operator'] },
