@@ -3,27 +3,14 @@ import path from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import t from 'tap';
 import { tableFromIPC } from 'apache-arrow';
-import { startTestServer, waitForJob, type TestServer } from '../fixtures/server.js';
-import { csvFor, makePeople, testDatasetSchema } from '../fixtures/synthetic.js';
+import { startTestServer, type TestServer } from '../fixtures/server.js';
+import { linkedProject } from '../fixtures/two-deliveries.js';
 
 /** Two deliveries of 300 and 200 people, linked, released and approved; batches of 40 rows. */
 async function approvedRelease(server: TestServer): Promise<string> {
-  const op = server.client('operator:olivia');
-  await op.request('POST', '/v1/datasets', { json: testDatasetSchema('vdab_set', 'vdab') });
-  await op.request('POST', '/v1/datasets', { json: testDatasetSchema('agodi_set', 'agodi') });
-  const people = makePeople(300, 31);
-  const put = (who: string, dataset: string, csv: string) => server.client(`supplier:${who}`).request<{ id: string }>('PUT', `/v1/datasets/${dataset}/deliveries/2024`, { body: csv, headers: { 'content-type': 'text/csv' } });
-  const a = await put('vdab', 'vdab_set', csvFor(people));
-  const b = await put('agodi', 'agodi_set', csvFor(people.slice(0, 200)));
-  const { body: project } = await op.request<{ id: string }>('POST', '/v1/projects', {
-    json: {
-      title: 'T', purpose: 'P', legal_basis: 'L', valid_from: '2020-01-01', valid_to: '2099-12-31', researchers: ['researcher:an'],
-      approved: { vdab_set: ['loon_cent'], agodi_set: ['loon_cent'] }, key_variables: [], k: 2,
-    },
-  });
-  const { body: job } = await op.request<{ id: string }>('POST', `/v1/projects/${project.id}/jobs`, { json: { deliveries: [a.body.id, b.body.id] } });
-  t.equal((await waitForJob(op, job.id)).status, 'succeeded');
-  const { body: draft } = await op.request<{ id: string }>('POST', `/v1/jobs/${job.id}/releases`);
+  const { jobId, status } = await linkedProject(server, 300, 200, 31);
+  t.equal(status, 'succeeded');
+  const { body: draft } = await server.client('operator:olivia').request<{ id: string }>('POST', `/v1/jobs/${jobId}/releases`);
   await server.client('operator:omar').request('POST', `/v1/releases/${draft.id}/approve`);
   return draft.id;
 }
