@@ -69,7 +69,7 @@ export const tableSpecBodySchema = {
     value: { type: 'string', maxLength: 128, description: 'The numeric attribute summed (sum, mean)' },
     unit: { type: 'string', maxLength: 128, description: 'An attribute naming the contributor unit (an employer number): contributions are added per unit before the dominance and p% rules; used in memory only' },
     policy: policySchema,
-    loss: { type: 'string', enum: ['cells', 'value'], description: 'Information loss the secondary suppression minimises (default cells)' },
+    loss: { type: 'string', enum: ['cells', 'value'], description: 'Information loss the secondary suppression minimises: value (default: each cell costs its count or sum, so totals move last) or cells (each cell costs 1)' },
     open_data: { type: 'boolean', description: 'Once approved, served without a token at /open/tables/{project}/{name}' },
     dcat: dcatSchema,
   },

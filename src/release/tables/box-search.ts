@@ -1,7 +1,6 @@
 /**
  * Hypercube deviations (in the spirit of tau-Argus's GHMITER, Repsilber 1994), found by
- * search instead of by a linear programme: the cheap first choice of the secondary
- * suppression, which leaves only the cells it cannot protect to the protection LPs.
+ * search instead of by a linear programme: the secondary suppression's cheap first choice.
  *
  * A deviation chosen on the leaf cells as a product y(x) = U f_0(x_0) f_1(x_1) ... , with each
  * f_e either a pair (+1 on leaf u, -1 on leaf w) or a single (+1 on leaf u), and carried up
@@ -11,16 +10,15 @@
  * elsewhere; a single moves u's whole path up to the root. So the cells the deviation moves
  * are the product of one short node path per dimension (2 x 2 x 2 x 2 for a leaf cell with a
  * sibling in each dimension), and a sensitive cell p moves by U exactly when p's node lies on
- * u's path in every dimension. A pair needs p's node below the root (w under a sibling of it);
- * a cell that is a total along e needs a single in e.
+ * u's path in every dimension. A pair needs p's node below the root; a total along e a single.
  *
  *   up-protection of p:   y = +U F   (cells with F = -1 go down: need value >= U)
  *   down-protection of p: y = -L F   (cells with F = +1 go down: need value >= L)
  *
- * Every cell the deviation moves must be suppressed; the search takes the box that suppresses
- * the least (cells already suppressed cost nothing) among a bounded set of candidates: per
- * dimension the siblings of p's node (those whose cell next to p is already suppressed
- * first), each followed down to a leaf through its largest child.
+ * Every cell the deviation moves must be suppressed; the search takes the box of least
+ * weight (cells already suppressed cost nothing) among a bounded set of candidates: per
+ * dimension the siblings of p's node, each followed down to a leaf through its largest child
+ * (and, for the last resort, cousins and singles up to the root).
  */
 import type { TableShape } from './table-shape.js';
 
@@ -48,10 +46,12 @@ export interface Box {
   readonly cost: number;
 }
 
-/** Boxes evaluated at most per search. */
+/** Boxes evaluated at most per search; with singles and cousins (the last resort). */
 const BUDGET = 200;
-/** Siblings tried per dimension. */
+const WIDE_BUDGET = 2000;
+/** Siblings tried per dimension; siblings of each ancestor (cousin pairs). */
 const SIBLINGS = 8;
+const COUSINS = 3;
 /** Cells a joint factor may span. */
 const JOINT_LIMIT = 4096;
 
@@ -68,10 +68,10 @@ export class BoxSearch {
 
   /**
    * The cheapest box through `cell` that moves it up by `up` (if > 0) and down by `down`
-   * (if > 0) without taking any other cell below 0, or null. `singles`: allow moving a
-   * dimension's totals up to the root where a sibling would do (more loss, always possible).
+   * (if > 0) without taking any other cell below 0, or null. `singles`: also cousin pairs and
+   * totals moved up to the root (more loss, always possible); `wide`: more candidates.
    */
-  find(cell: number, up: number, down: number, singles: boolean): Box | null {
+  find(cell: number, up: number, down: number, singles: boolean, wide = singles): Box | null {
     const { shape } = this.ctx;
     const options: Factor[][] = [];
     const roots: number[] = [];
@@ -82,16 +82,16 @@ export class BoxSearch {
       if (list.length === 0) return null;
       options.push(list);
     }
-    const box = this.best(trim(options), Array.from(shape.strides), up, down);
+    const budget = wide ? WIDE_BUDGET : BUDGET;
+    const box = this.best(trim(options, budget), Array.from(shape.strides), up, down);
     if (box !== null || down === 0 || roots.length < 2) return box;
-    // A total along several dimensions moving down by its whole value: spread the move over
-    // all its parts in those dimensions at once, each in proportion to its value (the shares
-    // add up along every one of them, as the values do).
+    // A total along several dimensions moving down by its whole value: spread the move over all
+    // its parts in those dimensions at once, each in proportion to its value (shares add up).
     const joint = this.joint(cell, roots);
     if (joint === null) return null;
     const rest = options.filter((_, d) => !roots.includes(d));
     const strides = Array.from(shape.strides).filter((_, d) => !roots.includes(d));
-    return this.best(trim([...rest, [joint]]), [...strides, 1], up, down);
+    return this.best(trim([...rest, [joint]], budget), [...strides, 1], up, down);
   }
 
   /** Every cell below `cell` along the dimensions `dims` (where it is at the root), with its share of the cell's value. */
@@ -122,36 +122,53 @@ export class BoxSearch {
   /** Candidate factors of dimension d for a cell whose node there is v. */
   private factors(cell: number, d: number, v: number, singles: boolean, up: number, down: number): Factor[] {
     const tree = this.ctx.shape.dims[d];
-    const stride = this.ctx.shape.strides[d];
     const out: Factor[] = [];
     const ups = this.upSides(cell, d, v);
     if (v === tree.root) return ups;
     const parent = tree.parent[v];
-    const siblings: number[] = [];
-    for (let k = tree.childStart[parent]; k < tree.childStart[parent + 1]; k++) if (tree.children[k] !== v) siblings.push(tree.children[k]);
-    // Siblings whose cell beside this one is suppressed already first, then the smallest that
-    // can carry the move (the least value lost), then the rest.
     const need = Math.max(up, down);
-    const key = (s: number) => {
-      const beside = cell + (s - v) * stride;
-      const x = this.ctx.values[beside];
-      return this.ctx.suppressed[beside] === 1 ? -1 : x >= need ? x : 1e300 - x;
-    };
-    siblings.sort((a, b) => key(a) - key(b));
-    // Singles go first so that trimming to the budget keeps them: they always fit.
-    if (singles || siblings.length === 0) {
+    const pairs = ups.flatMap((u) => this.pairs(cell, d, v, v, need, u, SIBLINGS));
+    // Singles go first so that trimming to the budget keeps them: they always fit. In a
+    // dimension without hierarchy a single moves just its total beside the cell (a
+    // municipality's all-ages count): offered from the first pass, priced by its weight.
+    if (singles || pairs.length === 0 || tree.size === tree.leaves + 1) {
       for (const u of ups) {
         const above = this.path(d, parent, tree.root);
         out.push({ nodes: [...u.nodes, ...above], signs: [...u.signs, ...above.map(() => 1)] });
       }
     }
-    for (const u of ups) {
-      for (const s of siblings.slice(0, SIBLINGS)) {
-        const down = this.path(d, this.descend(d, s), s);
-        out.push({ nodes: [...u.nodes, ...down], signs: [...u.signs, ...down.map(() => -1)] });
-      }
-    }
-    return out;
+    if (!singles) return [...out, ...pairs];
+    // Cousin pairs: the -1 side under a sibling of an ancestor a of v, the +1 side from u up
+    // to a (v's district against a neighbouring district, say), stopping below their common
+    // parent: far less loss than a single, which moves every total up to the root.
+    const cousins: Factor[] = [];
+    for (let a = parent; a !== tree.root; a = tree.parent[a]) cousins.push(...this.pairs(cell, d, v, a, need, ups[0], COUSINS));
+    // Trimming keeps the front: the nearest pairs, then the cousins, then the other pairs.
+    return [...out, ...pairs.slice(0, 2), ...cousins, ...pairs.slice(2)];
+  }
+
+  /**
+   * Pairs of the +1 side `u` (carried from v up to a) with the paths from a leaf up to a
+   * sibling s of a: those whose cell beside this one is suppressed already first, then the
+   * smallest that can carry the move (the least value lost), then the rest.
+   */
+  private pairs(cell: number, d: number, v: number, a: number, need: number, u: Factor, limit: number): Factor[] {
+    const tree = this.ctx.shape.dims[d];
+    const stride = this.ctx.shape.strides[d];
+    const grand = tree.parent[a];
+    const others: number[] = [];
+    for (let k = tree.childStart[grand]; k < tree.childStart[grand + 1]; k++) if (tree.children[k] !== a) others.push(tree.children[k]);
+    const key = (s: number) => {
+      const beside = cell + (s - v) * stride;
+      const x = this.ctx.values[beside];
+      return this.ctx.suppressed[beside] === 1 ? -1 : x >= need ? x : 1e300 - x;
+    };
+    others.sort((x, y) => key(x) - key(y));
+    const above = a === v ? [] : this.path(d, tree.parent[v], a);
+    return others.slice(0, limit).map((s) => {
+      const down = this.path(d, this.descend(d, s), s);
+      return { nodes: [...u.nodes, ...above, ...down], signs: [...u.signs, ...above.map(() => 1), ...down.map(() => -1)] };
+    });
   }
 
   /**
@@ -269,7 +286,7 @@ export class BoxSearch {
 }
 
 /** Halve the longest candidate lists until their product fits the budget. */
-function trim(options: Factor[][]): Factor[][] {
+function trim(options: Factor[][], budget: number): Factor[][] {
   for (;;) {
     let product = 1;
     let longest = 0;
@@ -277,7 +294,7 @@ function trim(options: Factor[][]): Factor[][] {
       product *= options[d].length;
       if (options[d].length > options[longest].length) longest = d;
     }
-    if (product <= BUDGET || options[longest].length === 1) return options;
+    if (product <= budget || options[longest].length === 1) return options;
     options[longest] = options[longest].slice(0, Math.max(1, Math.floor(options[longest].length / 2)));
   }
 }

@@ -43,6 +43,8 @@ const TOLERANCE = 1e-6;
  * work (a large total sits in thousands of boxes, and re-boxing them rarely succeeds).
  */
 const MAX_VOIDED = 48;
+/** The largest candidates re-boxed with the wide search (more candidate boxes: slower, saves more). */
+const WIDE_TRIES = 2000;
 
 interface Deviation { readonly cells: Int32Array; readonly moves: Float64Array; active: boolean }
 
@@ -76,7 +78,7 @@ class Pruning {
     }
     let republished = 0;
     const order = candidates.filter((c) => c < locked.length && status[c] === SECONDARY).sort((a, b) => values[b] - values[a] || a - b);
-    for (const cell of order) if (this.tryPublish(cell)) republished++;
+    for (let i = 0; i < order.length; i++) if (this.tryPublish(order[i], i < WIDE_TRIES)) republished++;
     const moved = new Uint8Array(values.length);
     for (const d of this.list) if (d.active) for (const c of d.cells) moved[c] = 1;
     for (const c of order) {
@@ -85,7 +87,7 @@ class Pruning {
     return { deviations: this.active(), republished, added: this.added };
   }
 
-  private tryPublish(cell: number): boolean {
+  private tryPublish(cell: number, wide: boolean): boolean {
     const { values, status, upper, lower, suppressed, locked, boxes } = this.input;
     const voided = this.through[cell].filter((i) => this.list[i].active);
     if (voided.length > MAX_VOIDED) return false;
@@ -102,7 +104,7 @@ class Pruning {
       const up = upper[p] > TOLERANCE && this.coverUp[p] === 0 ? upper[p] : 0;
       const down = lower[p] > TOLERANCE && this.coverDown[p] === 0 ? lower[p] : 0;
       if (up === 0 && down === 0) continue;
-      const box = p < locked.length ? boxes.find(p, up, down, false) ?? boxes.find(p, up, down, true) : null;
+      const box = p < locked.length ? boxes.find(p, up, down, false) ?? boxes.find(p, up, down, true, wide) : null;
       if (box === null) { ok = false; break; }
       for (const c of box.cells) {
         if (suppressed[c] === 1) continue;

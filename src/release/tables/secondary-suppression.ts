@@ -1,28 +1,26 @@
 /**
  * Secondary suppression: complementary cells so that no sensitive cell can be recomputed
- * from what is published, chosen by linear programmes (protection-lp.ts) over the modular
- * decomposition of the table (subtables.ts).
+ * from what is published, at the least information loss (the weights: by default each
+ * cell's value, so totals move only when nothing cheaper protects). In this order:
  *
- * First, with no LP at all, hypercube boxes (box-search.ts): per primary cell, totals before
- * their parts, the cheapest product deviation through cells already suppressed where it can;
- * then the same with totals allowed to move up to the root. On a national table they protect
- * all but a handful of cells; the LPs below take the rest.
+ * 1. Hypercube boxes without LP (box-search.ts), totals first: sibling pairs, and singles in
+ *    dimensions without hierarchy (a municipality's all-ages count).
+ * 2. Top-down over the modular decomposition (subtables.ts), per primary cell still short of
+ *    protection, a protection LP (protection-lp.ts) over a window of its subtable
+ *    (protection-window.ts), else the whole subtable, with the margins from above held: the
+ *    cheapest deviation by weight, over interior cells. A moved margin is carried down into
+ *    the subtables below, so the result is one deviation of the whole table.
+ * 3. Boxes with cousin pairs and singles up to the root, for what the LPs could not protect.
+ * 4. One protection LP over the whole table (or linked system) for the rest.
  *
- * Then, top-down over the subtables, for every primary cell the subtable owns and each direction
- * in which it is not yet protected, the subtable's protection LP finds the cheapest deviation
- * that moves it by its protection level with the margins from above held. The deviation is
- * then carried down: every margin it moved is fixed at that move in the subtable below,
- * whose own LP spreads it over its cells, and so on, so the result is one deviation of the
- * whole table (all constraints hold, no cell below 0). Every cell it moves is suppressed.
- *
- * A deviation protects every cell it moves, not just the one it was made for: per cell the
- * largest move up and down found so far is kept (and, when a - y stays non-negative, the
- * mirrored deviation counts too), and a primary already covered costs no LP.
+ * A deviation protects every cell it moves: per cell the largest move up and down found so
+ * far is kept (and, when a - y stays non-negative, the mirrored one counts too).
  */
 import type { Highs } from 'highs';
 import { BoxSearch, type Box } from './box-search.js';
 import type { Deviations } from './deviation-certificates.js';
 import { MOVE_EPSILON, ProtectionLp, type LpRegion, type Rewards } from './protection-lp.js';
+import { protectionWindow } from './protection-window.js';
 import { PRIMARY, PUBLISHED, SECONDARY } from './primary-suppression.js';
 import { pruneSecondaries } from './prune-secondaries.js';
 import { decompose, subtablesBelow, type Decomposition } from './subtables.js';
@@ -61,8 +59,9 @@ export interface SecondaryReport {
   readonly deviations: Deviations;
 }
 
-
 const TOLERANCE = 1e-6;
+/** Protection LPs per table at most (then step 3): keeps a national table within a minute. */
+const MAX_PROTECTION_LPS = 2000;
 
 export function secondarySuppression(highs: Highs, input: SecondaryInput): SecondaryReport {
   const run = new SecondaryRun(highs, input);
@@ -99,8 +98,7 @@ class SecondaryRun {
 
   run(): SecondaryReport {
     const { status, upper, lower, values, shape } = this.input;
-    // Hypercube boxes first (no LP): totals before their parts, then with totals allowed to
-    // move up to the root for what siblings alone cannot protect.
+    // Steps 1 to 4 above, totals before their parts.
     const primaries: number[] = [];
     for (let c = 0; c < values.length; c++) if (status[c] === PRIMARY) primaries.push(c);
     const own = shape.cells;
@@ -114,13 +112,6 @@ class SecondaryRun {
     const boxes = new BoxSearch({ shape, values, suppressed: this.suppressed, locked, weights: this.input.weights });
     const ownOrder = order.filter((c) => c < own);
     this.boxPass(boxes, ownOrder, false);
-    this.boxPass(boxes, ownOrder, true);
-    if (system !== undefined) {
-      for (const cell of order) {
-        if (this.lacking(cell, true) > 0) this.protectWhole(cell, upper[cell]);
-        if (this.lacking(cell, false) > 0) this.protectWhole(cell, -lower[cell]);
-      }
-    }
     for (const sub of system === undefined ? this.decomposition.subtables : []) {
       for (let j = 0; j < sub.cells.length; j++) {
         const cell = sub.cells[j];
@@ -128,6 +119,11 @@ class SecondaryRun {
         if (this.maxUp[cell] < upper[cell] - TOLERANCE) this.protect(sub.index, j, upper[cell]);
         if (this.maxDown[cell] < lower[cell] - TOLERANCE) this.protect(sub.index, j, -lower[cell]);
       }
+    }
+    this.boxPass(boxes, ownOrder, true);
+    for (const cell of order) {
+      if (this.lacking(cell, true) > 0) this.protectWhole(cell, upper[cell]);
+      if (this.lacking(cell, false) > 0) this.protectWhole(cell, -lower[cell]);
     }
     const applied = { start: Int32Array.from(this.deviationStart), cells: Int32Array.from(this.deviationCells), moves: Float64Array.from(this.deviationMoves) };
     const pruned = this.unprotected > 0 ? { deviations: applied, republished: 0, added: 0 }
@@ -183,12 +179,12 @@ class SecondaryRun {
 
   /** Move cell `local` of subtable `index` by `target`, carry the deviation down, apply it. */
   private protect(index: number, local: number, target: number): void {
+    if (this.linearProgrammes >= MAX_PROTECTION_LPS) return;
     const deviation = new Map<number, number>();
     const pending = new Set<number>();
     this.linearProgrammes++;
-    const home = this.lp(index);
-    const moves = home.solve([local], [target], this.rewards(home.subtable, local));
-    if (moves === null) { this.protectWhole(this.lp(index).subtable.cells[local], target); return; }
+    const moves = this.solveWindow(index, local, target) ?? this.solveSubtable(index, local, target);
+    if (moves === null) return;
     this.take(moves, deviation, pending);
     while (pending.size > 0) {
       const next = Math.min(...pending);
@@ -203,10 +199,24 @@ class SecondaryRun {
       }
       this.linearProgrammes++;
       const below = lp.solve(fixedLocal, fixedMove);
-      if (below === null) { this.protectWhole(this.lp(index).subtable.cells[local], target); return; }
+      if (below === null) return;
       this.take(below, deviation, pending);
     }
     this.apply(deviation);
+  }
+
+  /** The protection LP over a window of the subtable around the cell (protection-window.ts). */
+  private solveWindow(index: number, local: number, target: number): number[] | null {
+    const { shape, values, weights } = this.input;
+    const window = protectionWindow(shape, this.decomposition.subtables[index], local, values, this.suppressed);
+    const lp = new ProtectionLp(this.highs, window.region, values, weights, this.suppressed);
+    try { return lp.solve([window.local], [target], this.rewards(window.region, window.local)); } finally { lp.dispose(); }
+  }
+
+  private solveSubtable(index: number, local: number, target: number): number[] | null {
+    this.linearProgrammes++;
+    const home = this.lp(index);
+    return home.solve([local], [target], this.rewards(home.subtable, local));
   }
 
   /** The subtable's own primary cells (but `except`) still short of protection, with what they lack. */
@@ -229,11 +239,7 @@ class SecondaryRun {
     return { local, up, down };
   }
 
-  /**
-   * The fallback when the subtables cannot protect a cell with their margins held (the
-   * protection needs a margin from above to move: a district whose only sensitive
-   * municipality is offset by a zero cell, say): one protection LP over the whole table.
-   */
+  /** The last resort (step 4): one protection LP over the whole table, or the linked system. */
   private protectWhole(cell: number, target: number): void {
     this.wholeTableFallbacks++;
     this.linearProgrammes++;

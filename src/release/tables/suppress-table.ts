@@ -28,7 +28,7 @@ export interface TableSpec {
   readonly dimensions: readonly DimensionTree[];
   readonly measure: TableMeasure;
   readonly policy?: Partial<SuppressionPolicy>;
-  /** Information loss minimised by the secondary suppression: cells suppressed, or their value. */
+  /** Information loss minimised by the secondary suppression: the value of the cells suppressed (default), or their number. */
   readonly loss?: 'cells' | 'value';
 }
 
@@ -72,6 +72,17 @@ export function resolvePolicy(spec: TableSpec): SuppressionPolicy {
   return policy;
 }
 
+/**
+ * The cost of suppressing each cell, as the secondary suppression minimises it. By default
+ * its value plus one (tau-Argus's cost for frequency tables is the cell's frequency; the one
+ * keeps zero cells from being free): a total costs what all its parts cost together, so a
+ * protection moves a national or regional total only when no interior cells can carry it.
+ * `cells`: one per cell, fewest cells whatever they hold.
+ */
+export function lossWeights(values: Float64Array, loss: TableSpec['loss']): Float64Array {
+  return loss === 'cells' ? new Float64Array(values.length).fill(1) : values.map((v) => v + 1);
+}
+
 /** Build and protect a table; throws KOPPEL_ERR_RELEASE_TABLE_UNSAFE if the audit fails. */
 export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput, options: SuppressOptions = {}): SuppressedTable {
   const policy = resolvePolicy(spec);
@@ -94,7 +105,7 @@ export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput, 
   const primary = primarySuppression(values, stats, policy, magnitude);
   const linked = linkEarlier(shape, values, primary, policy, spec.measure, options.earlier ?? []);
   const all: Pick<LinkedSystem, 'values' | 'status' | 'reasons' | 'upper' | 'lower'> = linked ?? { ...primary, values };
-  const weights = spec.loss === 'value' ? all.values.map((v) => v + 1) : new Float64Array(all.values.length).fill(1);
+  const weights = lossWeights(all.values, spec.loss);
   const secondary = secondarySuppression(highs, {
     shape, values: all.values, status: all.status, upper: all.upper, lower: all.lower, weights,
     system: linked === null ? undefined : linked,
