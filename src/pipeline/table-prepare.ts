@@ -94,22 +94,27 @@ export interface TableSummary {
   readonly secondary: number;
   readonly published: number;
   readonly records_left_out: number;
-  /** Persons or records (or the value, for sums) in the suppressed leaf-level cells. */
+  /** Persons or records (or the value, for sums) in the suppressed cells, totals included. */
   readonly suppressed_value: number;
+  /** The same in the complementary (secondary) cells: the information the protection cost. */
+  readonly secondary_value: number;
+  /** What the secondary suppression minimised: `value` (default) or `cells`. */
+  readonly loss: 'cells' | 'value';
 }
 
 export function summarise(result: SuppressedTable): TableSummary {
   let primary = 0;
   let secondary = 0;
   let suppressedValue = 0;
+  let secondaryValue = 0;
   for (let c = 0; c < result.status.length; c++) {
     if (result.status[c] === PRIMARY) primary++;
-    else if (result.status[c] === SECONDARY) secondary++;
+    else if (result.status[c] === SECONDARY) { secondary++; secondaryValue += result.values[c]; }
     if (result.status[c] !== 0) suppressedValue += result.values[c];
   }
   return {
     cells: result.status.length, primary, secondary, published: result.status.length - primary - secondary,
-    records_left_out: result.stats.recordsLeftOut, suppressed_value: suppressedValue,
+    records_left_out: result.stats.recordsLeftOut, suppressed_value: suppressedValue, secondary_value: secondaryValue, loss: result.loss,
   };
 }
 

@@ -35,6 +35,8 @@ export interface TableSpec {
 export interface SuppressedTable {
   readonly shape: TableShape;
   readonly policy: SuppressionPolicy;
+  /** The information loss the secondary suppression minimised. */
+  readonly loss: 'cells' | 'value';
   readonly stats: CellStats;
   /** Per cell, the value the suppression protects (count or sum). */
   readonly values: Float64Array;
@@ -126,7 +128,7 @@ export function suppressTable(highs: Highs, spec: TableSpec, input: TableInput, 
   }
   const published = spec.measure === 'mean' ? values.map((s, c) => (stats.contributors[c] > 0 ? s / stats.contributors[c] : 0)) : values;
   return {
-    shape, policy, stats, values, published, status, reasons: all.reasons.subarray(0, n), upper: all.upper.subarray(0, n),
+    shape, policy, loss: spec.loss ?? 'value', stats, values, published, status, reasons: all.reasons.subarray(0, n), upper: all.upper.subarray(0, n),
     lower: all.lower.subarray(0, n), primaries, secondary, audit, earlier: linked?.report ?? NO_EARLIER,
   };
 }
