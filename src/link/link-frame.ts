@@ -29,12 +29,13 @@ export interface LinkFrame {
   readonly comparablePairs: number;
 }
 
-export function linkFrame(sources: readonly EncodedSource[], settings: LinkSettings): LinkFrame {
+/** With `newSources` (an incremental run), the spine's records are looked up in the new records' values (field-index.ts). */
+export function linkFrame(sources: readonly EncodedSource[], settings: LinkSettings, newSources: readonly boolean[] | null = null): LinkFrame {
   checkSources(sources);
   const S = sources.length;
   const offsets = new Int32Array(S + 1);
   for (let s = 0; s < S; s++) offsets[s + 1] = offsets[s] + sources[s].size;
-  const index = indexFields(sources);
+  const index = indexFields(sources, newSources);
   const specs = comparisonSpecs(index);
   const sourcePairs: SourcePair[] = [];
   for (let l = 0; l < S; l++) {
