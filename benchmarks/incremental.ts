@@ -89,7 +89,6 @@ export function compareIncremental(spine: number, fresh: number, runs = 1, seed 
   const priorPerson = new Float64Array(total).fill(Number.NaN);
   for (let g = 0; g < previous.clusters.length; g++) priorPerson[g] = previous.clusters[g] + 1;
   const newSources = [false, false, true];
-  const blocking = previous.report.blocking.rules.map((r) => r.rule.split(' & '));
   const startM = previous.report.model.fields.map((f) => f.levels.map((l) => l.m));
 
   const full = { ms: [] as number[], result: null as LinkResult | null };
@@ -99,7 +98,7 @@ export function compareIncremental(spine: number, fresh: number, runs = 1, seed 
     full.result = linkRecords(sources, linkSettings());
     full.ms.push(performance.now() - t);
     t = performance.now();
-    const result = linkRecords(sources, linkSettings({ threshold: previous.report.settings.threshold, blocking, startM }), {}, { newSources, prior });
+    const result = linkRecords(sources, linkSettings({ threshold: previous.report.settings.threshold, startM }), {}, { newSources, prior });
     personContinuity({ result, prior: priorPerson, newSources, fields: [], deliveries: data.sources.map((s) => s.name) });
     incremental.ms.push(performance.now() - t);
     if (process.env.KOPPEL_BENCH_STAGES === "1") process.stderr.write(`${JSON.stringify({ full: full.result.report.timings_ms, incremental: result.report.timings_ms })}\n`);

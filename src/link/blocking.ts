@@ -134,8 +134,11 @@ function keySpace(keys: readonly Int32Array[]): number {
   return max + 1;
 }
 
-/** Pairs a rule would produce over the given source pairs (before dedupe), without producing them. */
-export function countRulePairs(keys: readonly Int32Array[], pairs: readonly SourcePair[]): number {
+/**
+ * Pairs a rule would produce over the given source pairs (before dedupe), without producing them;
+ * with `weights`, each source's counts scaled by its weight (a sampled source's size over its sample's).
+ */
+export function countRulePairs(keys: readonly Int32Array[], pairs: readonly SourcePair[], weights: readonly number[] | null = null): number {
   const space = keySpace(keys);
   let total = 0;
   const counts = keys.map((k) => {
@@ -146,7 +149,9 @@ export function countRulePairs(keys: readonly Int32Array[], pairs: readonly Sour
   for (const { left, right } of pairs) {
     const cl = counts[left];
     const cr = counts[right];
-    for (let i = 0; i < space; i++) total += left === right ? (cl[i] * (cl[i] - 1)) / 2 : cl[i] * cr[i];
+    let sum = 0;
+    for (let i = 0; i < space; i++) sum += left === right ? (cl[i] * (cl[i] - 1)) / 2 : cl[i] * cr[i];
+    total += weights === null ? sum : sum * weights[left] * weights[right];
   }
   return total;
 }

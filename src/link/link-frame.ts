@@ -27,6 +27,11 @@ export interface LinkFrame {
   readonly dedupe: boolean[];
   /** All pairs of records the run could compare, over every source pair. */
   readonly comparablePairs: number;
+  /**
+   * An incremental run (spine-links.ts): which sources are new, and its share of the pairs a full
+   * run would compare (the engine's pair budget per blocking rule shrinks with it).
+   */
+  readonly incremental?: { readonly newSources: readonly boolean[]; readonly budgetShare: number };
 }
 
 /** With `newSources` (an incremental run), the spine's records are looked up in the new records' values (field-index.ts). */
