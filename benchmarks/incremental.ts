@@ -17,6 +17,8 @@
  * runs' time per engine stage (and the incremental run's person continuity) and their candidate
  * pairs to stderr.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BELGIAN_JOB_FIELDS, generateBelgian, type BelgianSource } from './data/belgian.js';
 import { median, type Benchmark, type BenchOptions, type BenchResult } from './harness.js';
 import { quality } from './linkage-eval.js';
@@ -28,6 +30,15 @@ import { linkRecords, type LinkResult } from '../src/link/link-records.js';
 import { LINK_PROBABILISTIC } from '../src/link/link-method.js';
 import { linkSettings } from '../src/link/link-settings.js';
 import { personContinuity } from '../src/pipeline/person-continuity.js';
+
+/**
+ * A full garbage collection before each timed run, so neither run pays for the other's garbage
+ * (the incremental run follows the full relink, whose arrays are gigabytes at 500k persons).
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
 
 const MASTER = Uint8Array.from({ length: 32 }, (_, i) => (i * 53 + 3) & 0xff);
 /** Shares of the population in vdab and rsz (the generator's defaults): the spine is their union. */
@@ -109,9 +120,13 @@ export function compareIncremental(spine: number, fresh: number, runs = 1, seed 
   const full = { ms: [] as number[], result: null as LinkResult | null };
   const incremental = { ms: [] as number[], result: null as LinkResult | null };
   for (let run = 0; run < runs; run++) {
+    full.result = null;
+    collectGarbage();
     let t = performance.now();
     full.result = linkRecords(sources, linkSettings());
     full.ms.push(performance.now() - t);
+    incremental.result = null;
+    collectGarbage();
     t = performance.now();
     const result = linkRecords(sources, linkSettings({ threshold: previous.report.settings.threshold, startM }), {}, { newSources, prior });
     const linked = performance.now();
