@@ -86,8 +86,7 @@ export function chooseBlockingRules(
   index: readonly FieldIndex[],
   sourceCount: number,
   sourcePairs: readonly SourcePair[],
-  budget: number,
-  weights: readonly number[] | null = null,
+  budget: number, weights: readonly number[] | null = null,
 ): RuleChoice[] {
   // Keys are kept only for rules within budget (the candidates): a few hundred MB otherwise.
   const cache = new Map<string, { keys: Int32Array[] | null; pairs: number }>();
