@@ -62,7 +62,11 @@ export const tableSpecBodySchema = {
     name,
     title: { type: 'string', minLength: 1, maxLength: 500 },
     description: { type: 'string', maxLength: 5000 },
-    source: { type: 'object', required: ['job'], additionalProperties: false, properties: { job: { type: 'string', pattern: '^job_[0-9a-f]{20}$' } }, description: 'A job of the project; a build may name a later one' },
+    source: {
+      type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+      properties: { job: { type: 'string', pattern: '^job_[0-9a-f]{20}$' }, release: { type: 'string', pattern: '^rel_[0-9a-f]{20}$' } },
+      description: 'Either `job`: a job of the project (a build may name a later one); or `release`: an approved release of the project, whose released files (generalised variables, release pseudonyms) the table counts',
+    },
     dataset: { ...name, description: 'The dataset whose records the table counts' },
     dimensions: { type: 'array', minItems: 1, maxItems: 6, items: dimensionSchema },
     measure: { type: 'string', enum: ['persons', 'records', 'sum', 'mean'] },

@@ -18,7 +18,11 @@ export const tableSpecSchema = {
 
 export const tableBuildBodySchema = {
   type: 'object', additionalProperties: false,
-  properties: { job: { type: 'string', pattern: '^job_[0-9a-f]{20}$', description: 'Build from this job of the project instead of the specification\'s (a later quarter, a correction)' } },
+  maxProperties: 1,
+  properties: {
+    job: { type: 'string', pattern: '^job_[0-9a-f]{20}$', description: 'Build from this job of the project instead of the specification\'s source (a later quarter, a correction)' },
+    release: { type: 'string', pattern: '^rel_[0-9a-f]{20}$', description: 'Build from this approved release of the project instead of the specification\'s source' },
+  },
 } as const;
 
 export const tableVersionSchema = {
