@@ -139,6 +139,7 @@ export function dcatRecord(meta: OpenDataMeta, base: string, modified: string): 
     'dcat:distribution': [
       distribution('table.csv', 'CSV', 'text/csv'),
       distribution('table.json', 'JSON-stat', 'application/json'),
+      distribution('table.sdmx.csv', 'SDMX-CSV', 'application/vnd.sdmx.data+csv; version=2.0.0'),
       distribution('datapackage.json', 'Frictionless Data Package', 'application/json'),
     ],
   };

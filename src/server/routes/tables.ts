@@ -95,7 +95,7 @@ async function tableReadRoutes(app: FastifyInstance, ctx: PipelineContext): Prom
     config: { roles: ['operator', 'researcher'] },
     schema: {
       tags: ['tables'],
-      summary: 'Download a table version\'s file: table.csv (flag column per cell), table.json (JSON-stat 2.0), datapackage.json (open data), manifest.json; a withdrawn version answers 410',
+      summary: 'Download a table version\'s file: table.csv (flag column per cell), table.json (JSON-stat 2.0), table.sdmx.csv (SDMX-CSV 2.0), datapackage.json (open data), manifest.json; a withdrawn version answers 410',
       security: [{ bearer: [] }],
       params: { type: 'object', required: ['id', 'name'], properties: { ...versionParam.properties, ...tableFileParam.properties } },
       response: { 200: fileResponse, ...errorResponses, 410: { $ref: 'Error#' } },
