@@ -94,6 +94,7 @@ const tableFileSchema = {
     period: { type: 'string', minLength: 1, maxLength: 128, description: 'The column holding each record\'s period, for a `period` dimension' },
     delimiter: { type: 'string', enum: [',', ';', '\t'] },
     encoding: { type: 'string', enum: ['utf-8', 'latin1'] },
+    earlier: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 4096 }, description: 'Tables published before (their table.json or table.csv), relative to the config file: the build keeps their suppressed cells suppressed where shared' },
   },
 } as const;
 
