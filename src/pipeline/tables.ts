@@ -2,7 +2,8 @@
  * Table versions: an operator builds one from a table specification (the job's records, or the
  * approved release's files: table-release-source.ts; the engine off the main thread; every
  * table the project published before handed to it), a second operator approves it
- * (four-eyes), which numbers it and supersedes the table's previous version; an operator may withdraw a published version. Every step is audited.
+ * (four-eyes), which numbers it and supersedes the table's previous version; an operator may
+ * withdraw a published version. Every step is audited.
  *
  * A build writes nothing until the engine's audit passed: the version row, its files and its
  * cells go into SQLite in one transaction (store/table-records.ts). A refused table
