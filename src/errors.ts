@@ -84,7 +84,7 @@ export const ERROR_CATALOGUE = {
 
   // release
   KOPPEL_ERR_RELEASE_NOT_FOUND: { status: 404, meaning: 'No such release is visible to this principal.', fix: 'Check the release id.' },
-  KOPPEL_ERR_RELEASE_TABLE_NOT_FOUND: { status: 404, meaning: 'No such table, table version or table file is visible to this principal.', fix: 'Check the id and file name (table.csv, table.json, manifest.json, datapackage.json).' },
+  KOPPEL_ERR_RELEASE_TABLE_NOT_FOUND: { status: 404, meaning: 'No such table, table version or table file is visible to this principal.', fix: 'Check the id and file name (table.csv, table.json, table.sdmx.csv, manifest.json, datapackage.json).' },
   KOPPEL_ERR_RELEASE_FILE_NOT_FOUND: { status: 404, meaning: 'The release has no file of that name.', fix: 'Use a name listed in the manifest, with .arrow, .parquet or .csv, or a listed document (quality.html).' },
   KOPPEL_ERR_RELEASE_ALREADY_APPROVED: { status: 409, meaning: 'The release is already approved.', fix: 'Nothing to do.' },
   KOPPEL_ERR_RELEASE_BAD_POLICY: { status: 422, meaning: 'The project policy cannot be applied to the job (a key variable or approved variable no source provides).', fix: 'Correct the project authorisation or the job deliveries.' },

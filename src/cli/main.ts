@@ -11,7 +11,7 @@ export const USAGE = `koppel: linkage engine for a trusted third party
                                    --serve keeps serving the console until Ctrl-C
   koppel serve  [--data-dir D] [--keys K] [--port P] [--host H]
   koppel link   --config job.json --out DIR [--keys K] [--quiet]
-  koppel table  --config table.json --out DIR   a table from a local file, suppressed and audited
+  koppel table  --config table.json --out DIR [--earlier FILE]...   a table from a local file, suppressed and audited
   koppel keys   init|list          [--keys K]
   koppel keys   rotate|rotation [--json]|retire [--force]  [--data-dir D] [--keys K]
   koppel token  create --role operator:<name>|supplier:<name>|researcher:<name>|reviewer:<name> [--expires-in DAYS] [--data-dir D] [--keys K]

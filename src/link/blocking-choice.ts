@@ -32,9 +32,40 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet
     const rules = settings.blocking.map((names) => parseRule(names, frame.index));
     return { rules, keys: rules.map((r) => ruleKeys(r, frame.index, S)), chosenBy: 'job' };
   }
-  const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * frame.totalRecords);
-  const chosen = chooseBlockingRules(frame.index, S, frame.sourcePairs, budget);
-  return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };
+  const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * frame.totalRecords * (frame.incremental?.budgetShare ?? 1));
+  if (frame.incremental === undefined) {
+    const chosen = chooseBlockingRules(frame.index, S, frame.sourcePairs, budget);
+    return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };
+  }
+  // An incremental run counts pairs on a sample of the spine (work in proportion to the new
+  // records, not to the spine), then keys only the rules it chose on the whole index.
+  const sample = spineSample(frame.index, frame.sources, frame.incremental.newSources);
+  const rules = chooseBlockingRules(sample.index, S, frame.sourcePairs, budget, sample.weights).map((c) => c.rule);
+  return { rules, keys: rules.map((r) => ruleKeys(r, frame.index, S)), chosenBy: 'engine' };
+}
+
+/** Spine records per source the rule choice of an incremental run counts pairs on, at least. */
+const CHOICE_SAMPLE_MIN = 1 << 16;
+
+/**
+ * The index with each spine source cut to an even sample of its records (every k-th: as many
+ * as the new records, at least `CHOICE_SAMPLE_MIN`), and per source the weight that scales its
+ * sampled counts back to its size (1 for a new or unsampled source).
+ */
+function spineSample(index: readonly FieldIndex[], sources: LinkFrame['sources'], newSources: readonly boolean[]): { index: FieldIndex[]; weights: number[] } {
+  const fresh = sources.reduce((n, s, i) => n + (newSources[i] ? s.size : 0), 0);
+  const want = Math.max(CHOICE_SAMPLE_MIN, fresh);
+  const step = sources.map((s, i) => (newSources[i] || s.size <= want ? 1 : Math.ceil(s.size / want)));
+  const cut = (column: Int32Array, s: number) => {
+    if (step[s] === 1) return column;
+    const out = new Int32Array(Math.ceil(column.length / step[s]));
+    for (let r = 0, j = 0; r < column.length; r += step[s], j++) out[j] = column[r];
+    return out;
+  };
+  return {
+    index: index.map((fi) => ({ ...fi, ids: fi.ids.map((slot) => slot.map(cut)) })),
+    weights: sources.map((s, i) => (step[i] === 1 ? 1 : s.size / Math.ceil(s.size / step[i]))),
+  };
 }
 
 /** A job's rule (`["surname", "date_of_birth.ym"]`) as token slots of its fields. */
@@ -55,7 +86,7 @@ export function chooseBlockingRules(
   index: readonly FieldIndex[],
   sourceCount: number,
   sourcePairs: readonly SourcePair[],
-  budget: number,
+  budget: number, weights: readonly number[] | null = null,
 ): RuleChoice[] {
   // Keys are kept only for rules within budget (the candidates): a few hundred MB otherwise.
   const cache = new Map<string, { keys: Int32Array[] | null; pairs: number }>();
@@ -64,7 +95,7 @@ export function chooseBlockingRules(
     let e = cache.get(id);
     if (e === undefined) {
       const keys = ruleKeys(rule, index, sourceCount);
-      const pairs = countRulePairs(keys, sourcePairs);
+      const pairs = countRulePairs(keys, sourcePairs, weights);
       e = { keys: pairs <= budget ? keys : null, pairs };
       cache.set(id, e);
     }

@@ -134,8 +134,11 @@ function keySpace(keys: readonly Int32Array[]): number {
   return max + 1;
 }
 
-/** Pairs a rule would produce over the given source pairs (before dedupe), without producing them. */
-export function countRulePairs(keys: readonly Int32Array[], pairs: readonly SourcePair[]): number {
+/**
+ * Pairs a rule would produce over the given source pairs (before dedupe), without producing them;
+ * with `weights`, each source's counts scaled by its weight (a sampled source's size over its sample's).
+ */
+export function countRulePairs(keys: readonly Int32Array[], pairs: readonly SourcePair[], weights: readonly number[] | null = null): number {
   const space = keySpace(keys);
   let total = 0;
   const counts = keys.map((k) => {
@@ -146,7 +149,9 @@ export function countRulePairs(keys: readonly Int32Array[], pairs: readonly Sour
   for (const { left, right } of pairs) {
     const cl = counts[left];
     const cr = counts[right];
-    for (let i = 0; i < space; i++) total += left === right ? (cl[i] * (cl[i] - 1)) / 2 : cl[i] * cr[i];
+    let sum = 0;
+    for (let i = 0; i < space; i++) sum += left === right ? (cl[i] * (cl[i] - 1)) / 2 : cl[i] * cr[i];
+    total += weights === null ? sum : sum * weights[left] * weights[right];
   }
   return total;
 }
@@ -187,12 +192,14 @@ export function generatePairs(
       // Both sources bucketed by key. Pairs are produced block by block, so a block's records
       // are read from memory once and stay in cache for all its pairs (here and in the
       // comparison stage, which reads the records in pair order).
-      const { start, order } = bucketByKey(keysR, space);
-      const { start: startL, order: orderL } = bucketByKey(keysL, space);
+      // Saturated records are left out of the buckets (they would be passed over pair by pair),
+      // but a block's size, for the limit, counts every record with its key.
+      const { start, order, sizes } = bucketByKey(keysR, space, satR);
+      const { start: startL, order: orderL, sizes: sizesL } = bucketByKey(keysL, space, satL);
       const tooBig = new Uint8Array(space);
       for (let k = 0; k < space; k++) {
-        const leftCount = startL[k + 1] - startL[k];
-        const size = sp.left === sp.right ? (leftCount * (leftCount - 1)) / 2 : leftCount * (start[k + 1] - start[k]);
+        const leftCount = sizesL[k];
+        const size = sp.left === sp.right ? (leftCount * (leftCount - 1)) / 2 : leftCount * sizes[k];
         if (size > options.maxBlockPairs) { tooBig[k] = 1; outcomes[r].skippedBlocks++; outcomes[r].skippedPairs += size; }
       }
       skipped.push(tooBig);
@@ -201,11 +208,9 @@ export function generatePairs(
         if (tooBig[k] === 1 || start[k] === start[k + 1]) continue;
         for (let ia = startL[k]; ia < startL[k + 1]; ia++) {
           const a = orderL[ia];
-          if (satL !== null && satL[a] === 1) continue;
           for (let j = start[k]; j < start[k + 1]; j++) {
             const b = order[j];
             if (sp.left === sp.right && b <= a) continue;
-            if (satR !== null && satR[b] === 1) continue;
             let seen = false;
             for (let e = 0; e < earlier.length; e++) {
               const kl = earlier[e][sp.left][a];
@@ -225,15 +230,24 @@ export function generatePairs(
   return { pairs: lists, outcomes };
 }
 
-/** Records by key (a counting sort): key k's records are order[start[k]..start[k + 1]), ascending. */
-function bucketByKey(keys: Int32Array, space: number): { start: Int32Array; order: Int32Array } {
+/**
+ * Records by key (a counting sort): key k's records are order[start[k]..start[k + 1]), ascending,
+ * without those `skip` marks; `sizes[k]` counts all of key k's records, skipped or not.
+ */
+function bucketByKey(keys: Int32Array, space: number, skip: Uint8Array | null): { start: Int32Array; order: Int32Array; sizes: Int32Array } {
   const start = new Int32Array(space + 1);
-  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) start[keys[i] + 1]++;
+  const sizes = new Int32Array(space);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k < 0) continue;
+    sizes[k]++;
+    if (skip === null || skip[i] === 0) start[k + 1]++;
+  }
   for (let k = 0; k < space; k++) start[k + 1] += start[k];
   const fill = start.slice(0, space);
   const order = new Int32Array(start[space]);
-  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) order[fill[keys[i]]++] = i;
-  return { start, order };
+  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && (skip === null || skip[i] === 0)) order[fill[keys[i]]++] = i;
+  return { start, order, sizes };
 }
 
 function push(list: PairList, a: number, b: number): void {

@@ -46,17 +46,29 @@ export interface Compared {
   readonly deterministic: Uint8Array[][];
 }
 
-/** The comparison stage of a run: every field's level for the candidate pairs and for the deterministic links. */
+/**
+ * The comparison stage of a run: every field's level for the candidate pairs and for the
+ * deterministic links. An incremental run (`newSources`) compares only the deterministic links
+ * with a new record (two spine records' ids are not comparable there: field-index.ts): the others
+ * get level 0 (null, no evidence) in every field, which m, the report's disagreement counts and
+ * the national-id estimate all pass over.
+ */
 export function comparePairs(
   candidates: readonly PairList[], deterministic: readonly PairList[],
   specs: readonly ComparisonSpec[], index: readonly FieldIndex[], sources: readonly EncodedSource[],
+  newSources: readonly boolean[] | null = null,
 ): Compared {
   const levelsOf = (list: PairList) => specs.map((spec) => {
     const out = new Uint8Array(list.length);
     compareField(spec, index, sources, list, out);
     return out;
   });
-  return { candidates: candidates.map(levelsOf), deterministic: deterministic.map(levelsOf) };
+  const detLevelsOf = (list: PairList) => {
+    if (newSources === null || newSources[list.left] || newSources[list.right]) return levelsOf(list);
+    const none = new Uint8Array(list.length);
+    return specs.map(() => none);
+  };
+  return { candidates: candidates.map(levelsOf), deterministic: deterministic.map(detLevelsOf) };
 }
 
 /**

@@ -34,55 +34,86 @@ export interface FieldIndex {
   readonly globalIds: Int32Array | null;
 }
 
-export function indexFields(sources: readonly EncodedSource[]): FieldIndex[] {
+/**
+ * Ids for a spine record that holds a value no new record holds, in an incremental run: unequal
+ * to every id and to -1 (absent), so no comparison with a new record agrees on it and no
+ * blocking key forms from it.
+ */
+export const UNKNOWN_TO_NEW = -2;
+
+/**
+ * The index of a run. With `newSources` (an incremental run, issue 13), work follows the new
+ * records, not the spine: the token tables are filled from the new sources' records only, and
+ * each spine record's tokens are looked up in them (tables of the new records' values, small and
+ * in cache) instead of inserted: a value no new record holds gets `UNKNOWN_TO_NEW`. Every pair
+ * with a new record then compares and blocks as on the full index, the term frequencies of the
+ * values new records hold count the spine's records too, and pairs of two spine records must not
+ * be compared (the run compares none: spine-links.ts).
+ */
+export function indexFields(sources: readonly EncodedSource[], newSources: readonly boolean[] | null = null): FieldIndex[] {
   if (sources.length === 0) return [];
   const fieldCount = sources[0].fields.length;
-  const total = sources.reduce((s, x) => s + x.size, 0);
+  const inserted = (s: number) => newSources === null || newSources[s];
+  const total = sources.reduce((sum, x, s) => sum + (inserted(s) ? x.size : 0), 0);
   const crossTable = new TokenTable(Math.min(total, 1 << 20));
   const out: FieldIndex[] = [];
+  // Fields whose spine records are looked up once every table holds every inserted value (the
+  // cross table is shared by two fields).
+  const pending: { at: number; lookUp: (s: number) => boolean; slots: { table: TokenTable; ids: Int32Array[] }[] }[] = [];
   for (let f = 0; f < fieldCount; f++) {
     const { type, name } = sources[0].fields[f];
     if (type === 'national_id' && sources.every((src) => src.pseudonyms !== null)) {
       out.push(indexNationalId(sources, f, name));
       continue;
     }
+    // A national id without pseudonyms is indexed whole: the deterministic pass reads every record.
+    const lookUp = type === 'national_id' ? () => false : (s: number) => !inserted(s);
     const slotNames = TOKEN_SLOTS[type];
-    const ids: Int32Array[][] = [];
-    let wholeCounts = new Int32Array(0);
-    let present = 0;
-    let wholeTable: TokenTable | null = null;
+    const slots: { table: TokenTable; ids: Int32Array[] }[] = [];
     for (let s = 0; s < slotNames.length; s++) {
       // A date's day/month-swapped form is hashed like its plain form: same id space.
       const table: TokenTable = slotNames[s] === 'cross' ? crossTable
-        : slotNames[s] === 'ydm' && wholeTable !== null ? wholeTable
+        : slotNames[s] === 'ydm' && s > 0 ? slots[0].table
           : new TokenTable(Math.min(total, 1 << 20));
-      if (s === 0) wholeTable = table;
-      const perSource: Int32Array[] = [];
-      for (const src of sources) {
-        const field = src.fields[f];
-        const n = src.size;
-        const slots = field.slots;
-        const tokens = field.tokens;
-        const present8 = field.present;
-        const column = new Int32Array(n);
-        for (let r = 0; r < n; r++) {
-          const at = (r * slots + s) * 2;
-          const lo = tokens[at];
-          const hi = tokens[at + 1];
-          // (0, 0) marks an empty slot (e.g. no day/month swap for a day above 12).
-          column[r] = present8[r] === 0 || (lo === 0 && hi === 0) ? -1 : table.add(lo, hi);
-          if (s === 0 && present8[r] !== 0) present++;
-        }
-        perSource.push(column);
-      }
-      ids.push(perSource);
+      const ids = sources.map((src) => new Int32Array(src.size));
+      sources.forEach((src, at) => { if (!lookUp(at)) indexSlot(src.fields[f], s, table, false, ids[at]); });
+      slots.push({ table, ids });
     }
+    pending.push({ at: out.length, lookUp, slots });
+    out.push({ field: f, name, type, ids: slots.map((x) => x.ids), wholeCounts: new Int32Array(0), present: 0, globalIds: null });
+  }
+  for (const { at, lookUp, slots } of pending) {
+    const fi = out[at];
+    slots.forEach(({ table, ids }, s) => sources.forEach((src, i) => { if (lookUp(i)) indexSlot(src.fields[fi.field], s, table, true, ids[i]); }));
     // Term frequencies count whole values only (not the swapped or cross forms sharing a table).
-    wholeCounts = new Int32Array(wholeTable!.size);
-    for (const column of ids[0]) for (let r = 0; r < column.length; r++) if (column[r] >= 0) wholeCounts[column[r]]++;
-    out.push({ field: f, name, type, ids, wholeCounts, present, globalIds: null });
+    const wholeCounts = new Int32Array(slots[0].table.size);
+    let present = 0;
+    for (const column of slots[0].ids) for (let r = 0; r < column.length; r++) if (column[r] >= 0) wholeCounts[column[r]]++;
+    for (const src of sources) { const p = src.fields[fi.field].present; for (let r = 0; r < p.length; r++) present += p[r]; }
+    out[at] = { ...fi, wholeCounts, present };
   }
   return out;
+}
+
+/**
+ * Fills `column` with slot `s`'s dense ids (-1: absent): inserted, or looked up (`UNKNOWN_TO_NEW`
+ * for a value the table does not hold).
+ */
+function indexSlot(field: EncodedSource['fields'][number], s: number, table: TokenTable, lookUp: boolean, column: Int32Array): void {
+  const n = column.length;
+  const slots = field.slots;
+  const tokens = field.tokens;
+  const present8 = field.present;
+  for (let r = 0; r < n; r++) {
+    const at = (r * slots + s) * 2;
+    const lo = tokens[at];
+    const hi = tokens[at + 1];
+    // (0, 0) marks an empty slot (e.g. no day/month swap for a day above 12).
+    if (present8[r] === 0 || (lo === 0 && hi === 0)) { column[r] = -1; continue; }
+    if (!lookUp) { column[r] = table.add(lo, hi); continue; }
+    const id = table.find(lo, hi);
+    column[r] = id >= 0 ? id : UNKNOWN_TO_NEW;
+  }
 }
 
 /** Ids of equal pseudonyms (all 32 bytes), in order of first record over the sources in order. */

@@ -27,14 +27,20 @@ export interface LinkFrame {
   readonly dedupe: boolean[];
   /** All pairs of records the run could compare, over every source pair. */
   readonly comparablePairs: number;
+  /**
+   * An incremental run (spine-links.ts): which sources are new, and its share of the pairs a full
+   * run would compare (the engine's pair budget per blocking rule shrinks with it).
+   */
+  readonly incremental?: { readonly newSources: readonly boolean[]; readonly budgetShare: number };
 }
 
-export function linkFrame(sources: readonly EncodedSource[], settings: LinkSettings): LinkFrame {
+/** With `newSources` (an incremental run), the spine's records are looked up in the new records' values (field-index.ts). */
+export function linkFrame(sources: readonly EncodedSource[], settings: LinkSettings, newSources: readonly boolean[] | null = null): LinkFrame {
   checkSources(sources);
   const S = sources.length;
   const offsets = new Int32Array(S + 1);
   for (let s = 0; s < S; s++) offsets[s + 1] = offsets[s] + sources[s].size;
-  const index = indexFields(sources);
+  const index = indexFields(sources, newSources);
   const specs = comparisonSpecs(index);
   const sourcePairs: SourcePair[] = [];
   for (let l = 0; l < S; l++) {

@@ -45,7 +45,8 @@ export type { LinkHooks, LinkResult } from './link-result.js';
  */
 export function linkRecords(sources: readonly EncodedSource[], settings: LinkSettings, hooks: LinkHooks = {}, spine?: SpineLinks): LinkResult {
   const timer = stageTimer(hooks);
-  const frame = restrictToNew(linkFrame(sources, settings), spine);
+  // An incremental run indexes the spine against the new records' values only (field-index.ts).
+  const frame = restrictToNew(linkFrame(sources, settings, spine?.newSources ?? null), spine);
   if (hooks.releaseInputs === true) releaseIndexedEncodings(sources);
   timer.lap('index');
   const det = linkDeterministic(frame, settings);
@@ -55,9 +56,9 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   const input = pairStageInput(frame, settings, det);
   const blocked = blockCandidates(input.ruleSet, frame.sourcePairs, { maxBlockPairs: input.maxBlockPairs, saturated: input.saturated });
   timer.lap('blocking');
-  const compared = comparePairs(blocked.lists, det?.lists ?? [], frame.specs, frame.index, sources);
+  const compared = comparePairs(blocked.lists, det?.lists ?? [], frame.specs, frame.index, sources, spine?.newSources ?? null);
   timer.lap('comparison');
-  return afterPairs(input, settings, { blocked, compared }, timer, hooks, spine?.prior);
+  return afterPairs(input, settings, { blocked, compared }, timer, hooks, spine);
 }
 
 /** A run whose pseudonym join, blocking and comparison run on `engine` (the caller closes it). */
@@ -87,11 +88,22 @@ function pairStageInput(frame: LinkFrame, settings: LinkSettings, det: Determini
   return { frame, det, saturated, ruleSet: blockingRules(frame, settings), maxBlockPairs: settings.maxBlockPairs };
 }
 
+/**
+ * The deterministic pass as the model sees it: in an incremental run, only its links with a new
+ * record were compared (comparePairs), so only they count as known matches measuring m.
+ */
+function comparedLinks(det: DeterministicOutcome | null, spine: SpineLinks | undefined): DeterministicOutcome | null {
+  if (det === null || spine === undefined) return det;
+  const links = det.lists.reduce((n, l) => n + (spine.newSources[l.left] || spine.newSources[l.right] ? l.length : 0), 0);
+  return { ...det, links };
+}
+
 /** The stages that need the whole picture: EM on pattern counts, scoring, assignment, clusters, the report. */
-function afterPairs(input: PairStageInput, settings: LinkSettings, pairs: PairStage, timer: StageTimer, hooks: LinkHooks, prior?: SpineLinks['prior']): LinkResult {
+function afterPairs(input: PairStageInput, settings: LinkSettings, pairs: PairStage, timer: StageTimer, hooks: LinkHooks, spine?: SpineLinks): LinkResult {
   const { frame, det, ruleSet, saturated } = input;
   const { blocked, compared } = pairs;
-  const estimated = estimateStage(frame, settings, det, ruleSet, blocked, compared, saturated, pairs.ruleHistograms);
+  const prior = spine?.prior;
+  const estimated = estimateStage(frame, settings, comparedLinks(det, spine), ruleSet, blocked, compared, saturated, pairs.ruleHistograms);
   timer.lap('estimation');
   const scored = scoreStage(frame, estimated.estimate.params, estimated.prior, blocked.lists, compared.candidates);
   timer.lap('scoring');

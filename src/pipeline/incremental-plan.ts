@@ -26,9 +26,11 @@ export interface ModePlan {
   readonly previous: JobRecord | null;
   readonly newSources: readonly boolean[];
   readonly removed: readonly DeliveryRecord[];
-  /** The previous job's threshold and blocking rules, carried over when the job names none. */
+  /**
+   * The previous job's threshold, carried over when the job names none. Its blocking rules are
+   * not: rules the job does not name are chosen for the pairs this job compares (spine-links.ts).
+   */
   readonly threshold: number | null;
-  readonly blocking: readonly (readonly string[])[] | null;
   /** The previous job's m per field and level, for EM to start from (refreshed on the new comparisons). */
   readonly startM: number[][] | null;
 }
@@ -43,18 +45,12 @@ interface ComparableSettings {
 }
 
 function full(reason: string): ModePlan {
-  return { mode: 'full', reason, previous: null, newSources: [], removed: [], threshold: null, blocking: null, startM: null };
+  return { mode: 'full', reason, previous: null, newSources: [], removed: [], threshold: null, startM: null };
 }
 
 function previousThreshold(job: JobRecord): number | null {
   const threshold = (job.report as { linkage?: { settings?: { threshold?: unknown } } } | null)?.linkage?.settings?.threshold;
   return typeof threshold === 'number' ? threshold : null;
-}
-
-/** The rules the previous job blocked on (its report names them `surname & date_of_birth.ym`). */
-function previousBlocking(job: JobRecord): readonly (readonly string[])[] | null {
-  const rules = (job.report as { linkage?: { blocking?: { rules?: { rule: string }[] } } } | null)?.linkage?.blocking?.rules;
-  return rules === undefined || rules.length === 0 ? null : rules.map((r) => r.rule.split(' & '));
 }
 
 /** The m per field and level of the previous job's model, or null when it fitted none. */
@@ -90,6 +86,6 @@ export function planMode(ctx: PipelineContext, projectId: string, deliveries: re
   const removed = [...before].filter((id) => !now.has(id)).map((id) => ctx.store.getDelivery(id)).filter((d): d is DeliveryRecord => d !== null);
   return {
     mode: 'incremental', reason: requested === 'incremental' ? 'asked for' : `job ${previous!.id} succeeded before`, previous,
-    newSources: deliveries.map((d) => !before.has(d.id)), removed, threshold: previousThreshold(previous!), blocking: previousBlocking(previous!), startM: previousM(previous!),
+    newSources: deliveries.map((d) => !before.has(d.id)), removed, threshold: previousThreshold(previous!), startM: previousM(previous!),
   };
 }

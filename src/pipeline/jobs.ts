@@ -183,8 +183,9 @@ function linkTaskInput(
       quality: ((d.report as { linkage_fields?: Record<string, FieldQuality> }).linkage_fields) ?? {},
     })),
     fields: settings.fields,
-    // An incremental job blocks and links at its spine's rules and threshold, unless it names its own.
-    blocking: settings.blocking ?? plan.blocking,
+    // An incremental job links at its spine's threshold unless it names its own; rules it does not
+    // name are chosen for the pairs it compares, as fine as a full relink's (spine-links.ts).
+    blocking: settings.blocking,
     threshold: settings.threshold ?? plan.threshold,
     startM: plan.startM,
     spine: previous === null ? null : {

@@ -10,7 +10,7 @@
  * (the column naming each record's person) and optionally `period` (the column of periods).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Vector, type Data, type Utf8 } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
 import type { SuppressedTable } from '../release/tables/suppress-table.js';
@@ -19,6 +19,7 @@ import { writeFileDurableSync } from '../store/durable-fs.js';
 import { makeFloat64, makeUtf8 } from '../util/arrow-columns.js';
 import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 import type { JobSource } from './job-file.js';
+import { earlierFromFiles } from './local-earlier.js';
 import { loadSource } from './local-sources.js';
 import { tableFileShapeProblems } from './table-schema.js';
 import { PERIOD_VARIABLE, tableSpecProblems, type TableSpecBody } from './table-specs.js';
@@ -31,6 +32,7 @@ interface TableFile extends Omit<TableSpecBody, 'source' | 'dataset'> {
   readonly period?: string;
   readonly delimiter?: ',' | ';' | '\t';
   readonly encoding?: 'utf-8' | 'latin1';
+  readonly earlier?: readonly string[];
 }
 
 function badConfig(file: string, problems: readonly string[]): KoppelError {
@@ -91,11 +93,14 @@ export interface LocalTableOutcome {
   readonly summary: TableSummary;
   readonly audit: Record<string, number>;
   readonly files: readonly string[];
+  readonly earlier: SuppressedTable['earlier'];
 }
 
-export async function runLocalTable(options: { config: string; outDir: string }): Promise<LocalTableOutcome> {
+/** `earlier`: files of tables published before (from --earlier, relative to the working directory). */
+export async function runLocalTable(options: { config: string; outDir: string; earlier?: readonly string[] }): Promise<LocalTableOutcome> {
   const configPath = resolve(options.config);
   const config = readConfig(configPath);
+  const earlierFiles = [...(config.earlier ?? []).map((f) => resolve(dirname(configPath), f)), ...(options.earlier ?? []).map((f) => resolve(f))];
   const body = { ...config, source: { job: 'local' }, dataset: 'local' } as TableSpecBody;
   const columns = [...new Set([...config.dimensions.map((d) => d.variable).filter((v) => v !== PERIOD_VARIABLE), config.value, config.unit, config.period])]
     .filter((c): c is string => c !== undefined);
@@ -117,8 +122,9 @@ export async function runLocalTable(options: { config: string; outDir: string })
     personOfRow: persons.codes, persons: persons.labels.length, columns: Object.fromEntries(Object.entries(table).map(([k, v]) => [k, concatChunks(v)])),
     periods: config.period === undefined ? [{ period: 'all', rows: loaded.size }] : concatChunks(table[config.period]),
   });
-  const result: SuppressedTable = await runSuppression({ spec: prepared.spec, input: prepared.input, earlier: [] }, 'inline');
-  return writeOutputs(options.outDir, body, result);
+  const earlier = earlierFromFiles(earlierFiles, prepared.spec, prepared.input);
+  const result: SuppressedTable = await runSuppression({ spec: prepared.spec, input: prepared.input, earlier }, 'inline');
+  return writeOutputs(options.outDir, body, result, earlierFiles);
 }
 
 /** Chunks as one column (prepareTable reads them chunk by chunk). */
@@ -126,13 +132,15 @@ function concatChunks(chunks: readonly Data[]): Vector {
   return new Vector([...chunks]);
 }
 
-function writeOutputs(outDir: string, body: TableSpecBody, result: SuppressedTable): LocalTableOutcome {
+function writeOutputs(outDir: string, body: TableSpecBody, result: SuppressedTable, earlier: readonly string[]): LocalTableOutcome {
   const builtAt = new Date().toISOString();
   const summary = summarise(result);
   const audit = auditSummary(result);
   const files = tableOutputFiles(body, result, builtAt);
-  files.push({ name: 'manifest.json', bytes: Buffer.from(`${JSON.stringify({ table: body.name, measure: body.measure, dimensions: body.dimensions, policy: result.policy, summary, suppression_audit: audit, built_at: builtAt }, null, 2)}\n`) });
+  files.push({ name: 'manifest.json', bytes: Buffer.from(`${JSON.stringify({ table: body.name, measure: body.measure, dimensions: body.dimensions, policy: result.policy, summary, suppression_audit: audit,
+    consistency: { earlier_files: earlier.map((f) => basename(f)), linked_tables: result.earlier.linked, shared_cells: result.earlier.sharedCells, published_before: result.earlier.publishedBefore, suppressed_before: result.earlier.suppressedBefore, differing_cells: result.earlier.differing },
+    built_at: builtAt }, null, 2)}\n`) });
   mkdirSync(outDir, { recursive: true });
   for (const f of files) writeFileDurableSync(join(outDir, f.name), f.bytes);
-  return { summary, audit, files: files.map((f) => f.name) };
+  return { summary, audit, files: files.map((f) => f.name), earlier: result.earlier };
 }

@@ -7,6 +7,7 @@
  */
 import { KoppelError } from '../errors.js';
 import type { Principal } from '../model.js';
+import { SDMX_CSV_MEDIA_TYPE } from '../release/tables/sdmx-csv.js';
 import { dcatRecord } from '../release/tables/table-outputs.js';
 import type { ProjectRecord, TableVersionRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';
@@ -17,6 +18,7 @@ import { tableSpecOf } from './table-specs.js';
 export const TABLE_FILES: Readonly<Record<string, string>> = {
   'table.csv': 'text/csv; charset=utf-8',
   'table.json': 'application/json',
+  'table.sdmx.csv': SDMX_CSV_MEDIA_TYPE,
   'datapackage.json': 'application/json',
   'manifest.json': 'application/json',
 };

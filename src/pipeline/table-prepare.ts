@@ -11,6 +11,7 @@ import { PRIMARY, SECONDARY } from '../release/tables/primary-suppression.js';
 import type { SuppressedTable, TableSpec } from '../release/tables/suppress-table.js';
 import type { TableInput } from '../release/tables/table-cells.js';
 import { buildDimension, rawCodes, type BuiltDimension, type DimensionDescription, type RawCodes } from '../release/tables/table-dimensions.js';
+import { sdmxCsv } from '../release/tables/sdmx-csv.js';
 import { dataPackage, jsonStat, tableCsv, type OpenDataMeta } from '../release/tables/table-outputs.js';
 import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
 import { enginePolicy, PERIOD_VARIABLE, type TableSpecBody } from './table-specs.js';
@@ -140,12 +141,13 @@ export function openDataMeta(body: TableSpecBody): OpenDataMeta | null {
   };
 }
 
-/** table.csv, table.json and, for open data, datapackage.json. */
+/** table.csv, table.json, table.sdmx.csv (SDMX-CSV 2.0) and, for open data, datapackage.json. */
 export function tableOutputFiles(body: TableSpecBody, result: SuppressedTable, builtAt: string): { name: string; bytes: Uint8Array }[] {
   const meta = { name: body.name, title: body.title, description: body.description ?? body.title, measure: body.measure };
   const files = [
     { name: 'table.csv', bytes: tableCsv(result.shape, result.published, result.status) },
     { name: 'table.json', bytes: jsonStat(meta, result.shape, result.published, result.status, builtAt) },
+    { name: 'table.sdmx.csv', bytes: sdmxCsv(body.name, result.shape, result.published, result.status, body.dimensions.some((d) => d.variable === PERIOD_VARIABLE) ? PERIOD_VARIABLE : null) },
   ];
   const open = openDataMeta(body);
   if (open !== null) files.push({ name: 'datapackage.json', bytes: dataPackage(open, result.shape, null) });

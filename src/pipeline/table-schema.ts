@@ -62,7 +62,11 @@ export const tableSpecBodySchema = {
     name,
     title: { type: 'string', minLength: 1, maxLength: 500 },
     description: { type: 'string', maxLength: 5000 },
-    source: { type: 'object', required: ['job'], additionalProperties: false, properties: { job: { type: 'string', pattern: '^job_[0-9a-f]{20}$' } }, description: 'A job of the project; a build may name a later one' },
+    source: {
+      type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+      properties: { job: { type: 'string', pattern: '^job_[0-9a-f]{20}$' }, release: { type: 'string', pattern: '^rel_[0-9a-f]{20}$' } },
+      description: 'Either `job`: a job of the project (a build may name a later one); or `release`: an approved release of the project, whose released files (generalised variables, release pseudonyms) the table counts',
+    },
     dataset: { ...name, description: 'The dataset whose records the table counts' },
     dimensions: { type: 'array', minItems: 1, maxItems: 6, items: dimensionSchema },
     measure: { type: 'string', enum: ['persons', 'records', 'sum', 'mean'] },
@@ -90,6 +94,7 @@ const tableFileSchema = {
     period: { type: 'string', minLength: 1, maxLength: 128, description: 'The column holding each record\'s period, for a `period` dimension' },
     delimiter: { type: 'string', enum: [',', ';', '\t'] },
     encoding: { type: 'string', enum: ['utf-8', 'latin1'] },
+    earlier: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 4096 }, description: 'Tables published before (their table.json or table.csv), relative to the config file: the build keeps their suppressed cells suppressed where shared' },
   },
 } as const;
 

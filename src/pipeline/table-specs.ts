@@ -3,7 +3,9 @@
  * schema checks shapes; this checks meaning against the project and its job, and names the
  * field at fault (KOPPEL_ERR_SCHEMA_TABLE_INVALID, 400):
  *
- *  - the source is a job of the project; the dataset is one of that job's;
+ *  - the source is a job of the project and the dataset one of that job's; or an approved
+ *    release of the project (404, 409 or 410 otherwise) that holds a file of the dataset and
+ *    carries every variable the table names;
  *  - every dimension is `period` or an attribute the project approves for that dataset, with
  *    at most one generalisation and a well-formed hierarchy;
  *  - sums and means name an approved numeric value column; counts name none;
@@ -21,6 +23,7 @@ import type { ProjectRecord, TableSpecRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';
 import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
+import { approvedReleaseOf, releaseVariables, type TableUses } from './table-release-source.js';
 
 export interface TablePolicyBody {
   readonly min_frequency?: number;
@@ -43,7 +46,8 @@ export interface TableSpecBody {
   readonly name: string;
   readonly title: string;
   readonly description?: string;
-  readonly source: { readonly job: string };
+  /** A job of the project, or an approved release of it (table-release-source.ts). */
+  readonly source: { readonly job: string } | { readonly release: string };
   readonly dataset: string;
   readonly dimensions: readonly DimensionSpec[];
   readonly measure: TableMeasure;
@@ -60,6 +64,14 @@ export const PERIOD_VARIABLE = 'period';
 
 function invalid(field: string, message: string): KoppelError {
   return new KoppelError('KOPPEL_ERR_SCHEMA_TABLE_INVALID', `${field}: ${message}`, { field });
+}
+
+/** The dataset and the variables a specification reads, each with the field that names it. */
+export function tableUses(body: TableSpecBody): TableUses {
+  return {
+    dataset: body.dataset,
+    variables: [...body.dimensions.map((d, i) => [`dimensions[${i}].variable`, d.variable] as const), ['value', body.value], ['unit', body.unit]],
+  };
 }
 
 export function enginePolicy(body: TablePolicyBody | undefined): SuppressionPolicy {
@@ -100,16 +112,25 @@ export function tableSpecProblems(body: TableSpecBody, approved: readonly string
 }
 
 function checkAgainstProject(ctx: PipelineContext, project: ProjectRecord, body: TableSpecBody): void {
-  const job = ctx.store.getJob(body.source.job);
-  if (job === null || job.project_id !== project.id) throw invalid('source.job', `no job ${body.source.job} of project ${project.id}`);
-  const datasets = new Set((job.settings as JobSettings).deliveries.map((id) => ctx.store.getDelivery(id)?.dataset));
-  if (!datasets.has(body.dataset)) throw invalid('dataset', `job ${job.id} links no delivery of ${body.dataset}`);
+  let approved: readonly string[];
+  if ('release' in body.source) {
+    approved = releaseVariables(approvedReleaseOf(ctx, project, body.source.release), tableUses(body));
+  } else {
+    const job = ctx.store.getJob(body.source.job);
+    if (job === null || job.project_id !== project.id) throw invalid('source.job', `no job ${body.source.job} of project ${project.id}`);
+    const datasets = new Set((job.settings as JobSettings).deliveries.map((id) => ctx.store.getDelivery(id)?.dataset));
+    if (!datasets.has(body.dataset)) throw invalid('dataset', `job ${job.id} links no delivery of ${body.dataset}`);
+    approved = project.approved[body.dataset] ?? [];
+  }
   const schema = ctx.store.getDataset(body.dataset)?.schema;
+  // A key variable the project generalises is released as text (a band, a prefix).
+  const generalised = new Set(Object.keys(project.generalise ?? {}));
   const numeric = (column: string) => {
     const spec = schema?.columns.find((c) => c.name === column);
-    return ['number', 'integer'].includes(spec?.type ?? '') || /^(birth_year|age_on)\(/.test(spec?.derive ?? '');
+    return !('release' in body.source && generalised.has(column))
+      && (['number', 'integer'].includes(spec?.type ?? '') || /^(birth_year|age_on)\(/.test(spec?.derive ?? ''));
   };
-  const problem = tableSpecProblems(body, project.approved[body.dataset] ?? [], numeric);
+  const problem = tableSpecProblems(body, approved, numeric);
   if (problem !== null) throw problem;
 }
 

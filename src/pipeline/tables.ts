@@ -1,8 +1,9 @@
 /**
- * Table versions: an operator builds one from a table specification (the job's records, the
- * engine off the main thread, every table the project published before handed to it), a
- * second operator approves it (four-eyes), which numbers it and supersedes the table's
- * previous version; an operator may withdraw a published version. Every step is audited.
+ * Table versions: an operator builds one from a table specification (the job's records, or the
+ * approved release's files: table-release-source.ts; the engine off the main thread; every
+ * table the project published before handed to it), a second operator approves it
+ * (four-eyes), which numbers it and supersedes the table's previous version; an operator may
+ * withdraw a published version. Every step is audited.
  *
  * A build writes nothing until the engine's audit passed: the version row, its files and its
  * cells go into SQLite in one transaction (store/table-records.ts). A refused table
@@ -19,7 +20,8 @@ import type { JobSettings } from './jobs.js';
 import { recordAudit } from './audit.js';
 import { densePersons, methodCodes, releaseSources } from './release-sources.js';
 import { EARLIER_ENFORCED, runSuppression, type EarlierTable } from './table-suppression.js';
-import { PERIOD_VARIABLE, tableSpecOf, type TableSpecBody } from './table-specs.js';
+import { approvedReleaseOf, recordsFromRelease } from './table-release-source.js';
+import { PERIOD_VARIABLE, tableSpecOf, tableUses, type TableSpecBody } from './table-specs.js';
 import { auditSummary, describeDimensions, prepareTable, summarise, tableOutputFiles, type TableRecordsInput } from './table-prepare.js';
 
 function finishedJobOf(ctx: PipelineContext, project: ProjectRecord, jobId: string): JobRecord {
@@ -61,32 +63,46 @@ function earlierTables(ctx: PipelineContext, projectId: string): { tables: Earli
   };
 }
 
-export async function buildTable(ctx: PipelineContext, principal: Principal, tableId: string, options: { job?: string } = {}): Promise<TableVersionRecord> {
+/** The source a build counts: the build's own choice, else the specification's (a job or an approved release). */
+async function recordsOf(ctx: PipelineContext, project: ProjectRecord, body: TableSpecBody, options: BuildOptions): Promise<{ job: string; release: string | null; records: TableRecordsInput }> {
+  const releaseId = options.release ?? (options.job === undefined && 'release' in body.source ? body.source.release : undefined);
+  if (releaseId !== undefined) {
+    const release = approvedReleaseOf(ctx, project, releaseId);
+    const records = await recordsFromRelease(ctx, release, tableUses(body));
+    return { job: release.job_id, release: release.id, records };
+  }
+  const job = finishedJobOf(ctx, project, options.job ?? (body.source as { job: string }).job);
+  return { job: job.id, release: null, records: await recordsFromJob(ctx, project, job, body) };
+}
+
+interface BuildOptions { readonly job?: string; readonly release?: string }
+
+export async function buildTable(ctx: PipelineContext, principal: Principal, tableId: string, options: BuildOptions = {}): Promise<TableVersionRecord> {
   const { record, body } = tableSpecOf(ctx, tableId);
   const project = ctx.store.getProject(record.project_id);
   if (project === null) throw new KoppelError('KOPPEL_ERR_STORE_CORRUPT', `table ${tableId} names a project that is gone`, { table: tableId });
-  const job = finishedJobOf(ctx, project, options.job ?? body.source.job);
-  const prepared = await prepareTable(body, await recordsFromJob(ctx, project, job, body));
+  const { job, release, records } = await recordsOf(ctx, project, body, options);
+  const prepared = await prepareTable(body, records);
   const earlier = earlierTables(ctx, project.id);
   let result;
   try {
     result = await runSuppression({ spec: prepared.spec, input: prepared.input, earlier: earlier.tables }, ctx.config.jobWorkers === 0 ? 'inline' : 'worker');
   } catch (err) {
     if (err instanceof KoppelError && err.code === 'KOPPEL_ERR_RELEASE_TABLE_UNSAFE') {
-      recordAudit(ctx, { actor: principal.id, action: 'table.build', target: tableId, outcome: 'refused', detail: { project: project.id, job: job.id, code: err.code, ...err.details } });
+      recordAudit(ctx, { actor: principal.id, action: 'table.build', target: tableId, outcome: 'refused', detail: { project: project.id, job, release, code: err.code, ...err.details } });
     }
     throw err;
   }
   const builtAt = new Date().toISOString();
   const summary = summarise(result);
   const version = ctx.store.tables.createVersion({
-    tableId, projectId: project.id, jobId: job.id, measure: body.measure, dimensions: describeDimensions(prepared),
+    tableId, projectId: project.id, jobId: job, measure: body.measure, dimensions: describeDimensions(prepared),
     files: tableOutputFiles(body, result, builtAt),
     values: result.values, status: result.status,
     manifest: (id, files) => ({
       table_version: id, table: { id: tableId, name: body.name, title: body.title, description: body.description ?? null },
       project: { id: project.id, title: project.title, legal_basis: project.legal_basis },
-      job: job.id, dataset: body.dataset, measure: body.measure, value: body.value ?? null, unit: body.unit === undefined ? null : 'declared (kept in memory only)',
+      job, release, dataset: body.dataset, measure: body.measure, value: body.value ?? null, unit: body.unit === undefined ? null : 'declared (kept in memory only)',
       dimensions: body.dimensions, policy: result.policy, koppel_version: ctx.version,
       files, summary, suppression_audit: auditSummary(result),
       consistency: {
@@ -98,7 +114,7 @@ export async function buildTable(ctx: PipelineContext, principal: Principal, tab
   }, principal.id);
   recordAudit(ctx, {
     actor: principal.id, action: 'table.build', target: version.id, outcome: 'ok',
-    detail: { table: tableId, project: project.id, job: job.id, ...summary, files: version.files.map((f) => ({ name: f.name, sha256: f.sha256 })) },
+    detail: { table: tableId, project: project.id, job, release, ...summary, files: version.files.map((f) => ({ name: f.name, sha256: f.sha256 })) },
   });
   return version;
 }

@@ -18,7 +18,11 @@ export const tableSpecSchema = {
 
 export const tableBuildBodySchema = {
   type: 'object', additionalProperties: false,
-  properties: { job: { type: 'string', pattern: '^job_[0-9a-f]{20}$', description: 'Build from this job of the project instead of the specification\'s (a later quarter, a correction)' } },
+  maxProperties: 1,
+  properties: {
+    job: { type: 'string', pattern: '^job_[0-9a-f]{20}$', description: 'Build from this job of the project instead of the specification\'s source (a later quarter, a correction)' },
+    release: { type: 'string', pattern: '^rel_[0-9a-f]{20}$', description: 'Build from this approved release of the project instead of the specification\'s source' },
+  },
 } as const;
 
 export const tableVersionSchema = {
@@ -37,13 +41,14 @@ export const tableVersionSchema = {
 
 export const tableFileParam = {
   type: 'object', required: ['name'],
-  properties: { name: { type: 'string', maxLength: 32, enum: ['table.csv', 'table.json', 'datapackage.json', 'manifest.json'] } },
+  properties: { name: { type: 'string', maxLength: 32, enum: ['table.csv', 'table.json', 'table.sdmx.csv', 'datapackage.json', 'manifest.json'] } },
 } as const;
 
 export const fileResponse = {
-  description: 'The file: CSV with a flag column, JSON-stat 2.0, the Frictionless data package or the manifest',
+  description: 'The file: CSV with a flag column, JSON-stat 2.0, SDMX-CSV 2.0, the Frictionless data package or the manifest',
   content: {
     'text/csv': { schema: { type: 'string', format: 'binary' } },
+    'application/vnd.sdmx.data+csv; version=2.0.0': { schema: { type: 'string', format: 'binary' } },
     'application/json': { schema: { type: 'string', format: 'binary' } },
   },
 } as const;

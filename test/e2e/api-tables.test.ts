@@ -59,6 +59,27 @@ function csvRows(bytes: Uint8Array): Record<string, string>[] {
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [names[i], v])));
 }
 
+/**
+ * The SDMX-CSV 2.0 file says what table.csv says, cell for cell: the same values, empty where
+ * suppressed, OBS_STATUS O and CONF_STATUS C (primary) or D (secondary) there, A and F elsewhere,
+ * totals as `_T`.
+ */
+async function checkSdmx(t: Test, op: ApiClient, version: string, rows: readonly Record<string, string>[]): Promise<void> {
+  const response = await fetch(`${op.baseUrl}/v1/table-versions/${version}/files/table.sdmx.csv`, { headers: { authorization: `Bearer ${op.token}` } });
+  t.equal(response.headers.get('content-type'), 'application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8', 'SDMX-CSV has its own media type');
+  const sdmx = csvRows(new Uint8Array(await response.arrayBuffer()));
+  t.same(Object.keys(sdmx[0]), ['STRUCTURE', 'STRUCTURE_ID', 'ACTION', 'NIS_CODE', 'SEX', 'OBS_VALUE', 'OBS_STATUS', 'CONF_STATUS']);
+  t.equal(sdmx.length, rows.length, 'one observation per cell, totals included');
+  t.ok(sdmx.every((r) => r.STRUCTURE === 'dataflow' && r.STRUCTURE_ID === 'KOPPEL:PERSONS_BY_MUNICIPALITY(1.0.0)' && r.ACTION === 'I'));
+  const status: Record<string, string> = { published: 'A,F', primary: 'O,C', secondary: 'O,D' };
+  const code = (label: string) => (label === 'Total' ? '_T' : label);
+  t.same(
+    sdmx.map((r) => [r.NIS_CODE, r.SEX, r.OBS_VALUE, `${r.OBS_STATUS},${r.CONF_STATUS}`]),
+    rows.map((r) => [code(r.nis_code), code(r.sex), r.value, status[r.flag]]),
+    'every observation carries the cell\'s value and status',
+  );
+}
+
 const municipalityBySex = (job: string) => ({
   name: 'persons_by_municipality', title: 'Persons by municipality and sex', source: { job }, dataset: 'vdab', measure: 'persons',
   dimensions: [{ variable: 'nis_code', hierarchy: { prefixes: [2] } }, { variable: 'sex' }],
@@ -76,11 +97,12 @@ t.test('a persons table: the small cell is suppressed, its row and column get a 
   t.equal(built, 201);
   t.equal(draft.status, 'draft');
   t.equal(draft.manifest.suppression_audit.narrow, 0, 'the attacker\'s audit finds no sensitive cell narrower than its protection');
-  t.same(draft.files.map((f) => f.name).sort(), ['datapackage.json', 'table.csv', 'table.json']);
+  t.same(draft.files.map((f) => f.name).sort(), ['datapackage.json', 'table.csv', 'table.json', 'table.sdmx.csv']);
 
   const rows = csvRows(await op.download(`/v1/table-versions/${draft.id}/files/table.csv`));
   const cell = (nis: string, sex: string) => rows.find((r) => r.nis_code === nis && r.sex === sex)!;
   t.same(cell('44021', 'F'), { nis_code: '44021', sex: 'F', value: '', flag: 'primary' }, 'the cell of 3 persons is suppressed, its value left empty');
+  await checkSdmx(t, op, draft.id, rows);
   t.equal(cell('44021', 'M').value, '0', 'the zero cell is published');
   const inColumn = ['11002', '11004', '44019'].filter((m) => cell(m, 'F').flag === 'secondary');
   t.ok(inColumn.length >= 1, 'another municipality of the column is suppressed as well');
@@ -116,6 +138,9 @@ t.test('a persons table: the small cell is suppressed, its row and column get a 
   t.same(csvRows(new Uint8Array(await openCsv.arrayBuffer())), rows, 'the open CSV is the approved table');
   const pkg = await (await fetch(`${base}/datapackage.json`)).json() as Record<string, any>;
   checkDataPackage(t, pkg, rows);
+  const openSdmx = await fetch(`${base}/table.sdmx.csv`);
+  t.equal(openSdmx.headers.get('content-type'), 'application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8', 'SDMX-CSV is served without a token too');
+  t.ok(dcat['dcat:distribution'].some((d: Record<string, any>) => d['dct:format'] === 'SDMX-CSV' && d['dcat:downloadURL']['@id'] === `${base}/table.sdmx.csv`), 'the DCAT record lists it');
   const catalog = await (await fetch(`${server.base}/open/catalog`)).json() as Record<string, any>;
   t.equal(catalog['dcat:dataset'].length, 1, 'the catalogue lists the open table');
 

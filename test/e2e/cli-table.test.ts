@@ -79,3 +79,65 @@ t.test('a bad config exits 2 naming the field', async (t) => {
   }
   t.equal((await run(['table', '--out', dir])).code, 2, '--config is required');
 });
+
+/**
+ * Persons per region and quarter: region B has 4 persons in 2024Q1 (under the threshold). With
+ * the loss measured by value, the first quarter alone protects B with A (12 persons), the two
+ * quarters alone with C (A's second quarter is large): built without the first quarter in mind,
+ * the second would publish A's first quarter, and with the first table's published C and total
+ * give B's 4 persons away (41 - 25 - 12).
+ */
+function quarters(which: readonly string[]): string {
+  const lines = ['person_id,region,quarter'];
+  let p = 0;
+  for (const [region, quarter, n] of [['A', '2024Q1', 12], ['B', '2024Q1', 4], ['C', '2024Q1', 25], ['A', '2024Q2', 200], ['B', '2024Q2', 30], ['C', '2024Q2', 10]] as const) {
+    for (let i = 0; i < n; i++, p++) if (which.includes(quarter)) lines.push(`p${p},${region},${quarter}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const flagsOf = (csv: string) => new Map(csv.trim().split('\n').slice(1).map((l) => { const f = l.split(','); return [`${f[0]},${f[1]}`, f[3]]; }));
+
+t.test('koppel table --earlier: the second quarter, built with the first as earlier, keeps the first\'s suppressed cells suppressed where shared', async (t) => {
+  const dir = t.testdir({ 'q1.csv': quarters(['2024Q1']), 'both.csv': quarters(['2024Q1', '2024Q2']) });
+  const config = (file: string, extra: object = {}) => JSON.stringify({
+    file, person: 'person_id', period: 'quarter', name: 'persons_by_region', title: 'Persons by region and quarter', measure: 'persons', loss: 'value',
+    dimensions: [{ variable: 'region' }, { variable: 'period' }], ...extra,
+  });
+  writeFileSync(join(dir, 'q1.json'), config('q1.csv'));
+  t.equal((await run(['table', '--config', join(dir, 'q1.json'), '--out', join(dir, 'out1')])).code, 0);
+  const first = flagsOf(readFileSync(join(dir, 'out1', 'table.csv'), 'utf8'));
+  t.equal(first.get('B,2024Q1'), 'primary');
+  t.equal(first.get('A,2024Q1'), 'secondary', 'the first quarter protects B with A');
+  t.equal(first.get('C,2024Q1'), 'published');
+
+  writeFileSync(join(dir, 'q2.json'), config('both.csv'));
+  t.equal((await run(['table', '--config', join(dir, 'q2.json'), '--out', join(dir, 'alone')])).code, 0);
+  t.equal(flagsOf(readFileSync(join(dir, 'alone', 'table.csv'), 'utf8')).get('A,2024Q1'), 'published', 'without --earlier the second quarter would publish A in 2024Q1');
+
+  for (const [label, args, earlierInConfig] of [['--earlier table.json', ['--earlier', join(dir, 'out1', 'table.json')], undefined], ['"earlier": table.csv in the config', [], ['out1/table.csv']]] as const) {
+    writeFileSync(join(dir, 'q2.json'), config('both.csv', earlierInConfig === undefined ? {} : { earlier: earlierInConfig }));
+    const out = join(dir, `out-${earlierInConfig === undefined ? 'json' : 'csv'}`);
+    const r = await run(['table', '--config', join(dir, 'q2.json'), '--out', out, ...args]);
+    t.equal(r.code, 0, r.err);
+    t.match(r.out, /earlier tables: 1 linked, [1-9]\d* shared cells/, `${label}: the earlier table is linked`);
+    const second = flagsOf(readFileSync(join(out, 'table.csv'), 'utf8'));
+    for (const region of ['A', 'B', 'C', 'Total']) {
+      const before = first.get(`${region},2024Q1`)!;
+      t.equal(second.get(`${region},2024Q1`) === 'published', before === 'published', `${label}: ${region},2024Q1 was ${before}, is ${second.get(`${region},2024Q1`)}`);
+    }
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    t.equal(manifest.suppression_audit.narrow, 0);
+    t.match(manifest.consistency, { linked_tables: 1 });
+    t.ok(manifest.consistency.differing_cells > 0, 'the first quarter\'s totals (one quarter) differ from the second\'s (two) and are not shared');
+  }
+
+  // The second quarter's file alone does not hold the first quarter's suppressed cells.
+  writeFileSync(join(dir, 'q2only.csv'), quarters(['2024Q2']));
+  writeFileSync(join(dir, 'q2.json'), config('q2only.csv', { earlier: ['out1/table.json'] }));
+  const refused = await run(['table', '--config', join(dir, 'q2.json'), '--out', join(dir, 'out3')]);
+  t.equal(refused.code, 2, 'an earlier table the records cannot place exits 2');
+  t.match(refused.err, /KOPPEL_ERR_SCHEMA_TABLE_INVALID.*earlier table table\.json: a suppressed cell \([AB], 2024Q1\) is not in the new table/);
+  writeFileSync(join(dir, 'q2.json'), config('both.csv', { earlier: ['missing.json'] }));
+  t.match((await run(['table', '--config', join(dir, 'q2.json'), '--out', join(dir, 'out4')])).err, /earlier table missing\.json: cannot be read \(ENOENT\)/);
+});

@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ENTRY, REPO_ROOT, childEnv } from '../fixtures/koppel-process.js';
+import { KOPPEL_COMMAND, REPO_ROOT, childEnv } from '../fixtures/koppel-process.js';
 
 t.test('demo --serve prints the console URL and a token per role, serves the demo data, and stops on SIGINT', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'koppel-demo-serve-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const proc = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'demo', '--serve', '--dir', dir], { cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...KOPPEL_COMMAND, 'demo', '--serve', '--dir', dir], { cwd: REPO_ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
   let out = '';
   proc.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });

@@ -103,12 +103,22 @@ t.test('no marked identifier reaches a response, the log or the data dir, on suc
   t.equal(built.status, 201, `the table is built${built.status === 201 ? '' : `: ${built.text.slice(0, 300)}`}`);
   const table = JSON.parse(built.text) as { id: string };
   t.equal((await send('operator:o2', 'POST', `/v1/table-versions/${table.id}/approve`)).status, 200, 'the table version is approved');
-  for (const file of ['table.csv', 'table.json', 'datapackage.json', 'manifest.json']) {
+  for (const file of ['table.csv', 'table.json', 'table.sdmx.csv', 'datapackage.json', 'manifest.json']) {
     t.equal((await send('researcher:r', 'GET', `/v1/table-versions/${table.id}/files/${file}`)).status, 200, `${file} downloads`);
     const open = await fetch(`${server.base}/open/tables/${project.id}/by_birth_year/${file}`);
     t.equal(open.status, 200, `${file} is open data`);
     responses.push(await open.text());
   }
+  // A table over the approved release: counted from the released files.
+  const overRelease = await send('operator:o1', 'POST', `/v1/projects/${project.id}/tables`, JSON.stringify({
+    name: 'released_by_sex', title: 'Released records by sex', source: { release: release.id }, dataset: 'vdab_set', measure: 'records',
+    dimensions: [{ variable: 'sex' }, { variable: 'birth_year', band: 20 }],
+  }), 'application/json');
+  t.equal(overRelease.status, 201, `the table over the release is registered${overRelease.status === 201 ? '' : `: ${overRelease.text.slice(0, 300)}`}`);
+  const builtOverRelease = await send('operator:o1', 'POST', `/v1/tables/${(JSON.parse(overRelease.text) as { id: string }).id}/versions`);
+  t.equal(builtOverRelease.status, 201, `the table over the release is built${builtOverRelease.status === 201 ? '' : `: ${builtOverRelease.text.slice(0, 300)}`}`);
+  responses.push(overRelease.text, builtOverRelease.text);
+  responses.push((await send('operator:o1', 'GET', `/v1/table-versions/${(JSON.parse(builtOverRelease.text) as { id: string }).id}/files/table.sdmx.csv`)).text);
   for (const path of [`/v1/table-versions/${people[10].insz}`, `/v1/tables/${people[11].insz}/versions`, `/v1/table-versions/${table.id}/files/${people[12].surname}.csv`]) {
     const res = await send(path.endsWith('versions') ? 'operator:o1' : 'researcher:r', path.endsWith('versions') ? 'POST' : 'GET', path);
     t.equal(res.status, 400, 'a malformed table id or file name is refused');

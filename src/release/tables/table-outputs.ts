@@ -4,7 +4,8 @@
  *  - `table.csv`: one row per cell (totals and subtotals included), a column per dimension,
  *    `value` (empty where suppressed) and `flag`: published, primary or secondary;
  *  - `table.json`: JSON-stat 2.0 (json-stat.org/format), one dataset: `value` null where
- *    suppressed, `status` "p" (primary) or "s" (secondary) there;
+ *    suppressed, `status` "p" (primary) or "s" (secondary) there; `category.child` gives
+ *    each dimension's hierarchy;
  *  - for open data, `datapackage.json`: a Frictionless data package
  *    (specs.frictionlessdata.io/data-package) whose one resource is table.csv with its table
  *    schema, and a DCAT-AP record (JSON-LD) a catalogue can harvest.
@@ -54,7 +55,13 @@ export function jsonStat(meta: TableMeta, shape: TableShape, published: Float64A
     const index: Record<string, number> = {};
     const label: Record<string, string> = {};
     tree.labels.forEach((l, i) => { index[`${i}`] = i; label[`${i}`] = l; });
-    dimension[tree.name] = { label: tree.name, category: { index, label } };
+    // JSON-stat's own hierarchy: each group's and the total's children, so a reader (koppel
+    // table --earlier) recovers the additive structure, not only the labels.
+    const child: Record<string, string[]> = {};
+    for (let v = 0; v < tree.size; v++) {
+      if (tree.childStart[v + 1] > tree.childStart[v]) child[`${v}`] = Array.from(tree.children.subarray(tree.childStart[v], tree.childStart[v + 1]), (c) => `${c}`);
+    }
+    dimension[tree.name] = { label: tree.name, category: { index, label, child } };
   }
   const value: (number | null)[] = [];
   const flags: Record<string, string> = {};
@@ -139,6 +146,7 @@ export function dcatRecord(meta: OpenDataMeta, base: string, modified: string): 
     'dcat:distribution': [
       distribution('table.csv', 'CSV', 'text/csv'),
       distribution('table.json', 'JSON-stat', 'application/json'),
+      distribution('table.sdmx.csv', 'SDMX-CSV', 'application/vnd.sdmx.data+csv; version=2.0.0'),
       distribution('datapackage.json', 'Frictionless Data Package', 'application/json'),
     ],
   };

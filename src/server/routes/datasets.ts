@@ -7,6 +7,7 @@ import { UPLOAD_MEDIA_TYPES, receiveDelivery, readDeliveryFor } from '../../pipe
 import { registerDataset, listDatasetsFor } from '../../pipeline/registry.js';
 import type { PipelineContext } from '../../pipeline/context.js';
 import { principalOf } from '../auth.js';
+import { holdOpenUntilAnswered } from '../hold-open.js';
 import { WholeBodySlots } from '../load-guards.js';
 import {
   datasetBodySchema, datasetRecordSchema, deliverySchema, errorResponses, idParam,
@@ -87,6 +88,10 @@ async function uploadRoute(app: FastifyInstance, ctx: PipelineContext): Promise<
       },
     }, async (request, reply) => {
       const body = (request.body ?? request.raw) as Readable;
+      // While the body streams in, a stalled client is cut by the idle timeout; once it is all
+      // here, finishing the delivery (last batches, hashes, the commit) sends nothing for a while.
+      if (request.raw.complete) holdOpenUntilAnswered(request);
+      else request.raw.once('end', () => holdOpenUntilAnswered(request));
       const release = wholeBody.acquire(String(request.headers['content-type'] ?? ''), reply, String(request.headers['content-encoding'] ?? ''));
       let result;
       try {

@@ -34,7 +34,7 @@ export async function openDataRoutes(app: FastifyInstance, ctx: PipelineContext)
 
   app.get<{ Params: { project: string; name: string; file: string } }>('/open/tables/:project/:name/:file', {
     schema: {
-      tags: ['open data'], summary: 'A file of an open-data table\'s latest approved version (table.csv, table.json, datapackage.json, manifest.json), no token needed',
+      tags: ['open data'], summary: 'A file of an open-data table\'s latest approved version (table.csv, table.json, table.sdmx.csv, datapackage.json, manifest.json), no token needed',
       params: { type: 'object', required: ['project', 'name', 'file'], properties: { ...tableParams.properties, file: tableFileParam.properties.name } },
       response: { 200: fileResponse, ...notFound, 410: { $ref: 'Error#' } },
     },

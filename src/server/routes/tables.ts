@@ -20,26 +20,26 @@ export async function tableRoutes(app: FastifyInstance, ctx: PipelineContext): P
     config: { roles: ['operator'] },
     schema: {
       tags: ['tables'],
-      summary: 'Register a table specification over a job of the project: dimensions (approved variables, generalisation, hierarchy), measure, policy overrides, open-data fields',
+      summary: 'Register a table specification over a job or an approved release of the project: dimensions (approved variables, generalisation, hierarchy), measure, policy overrides, open-data fields',
       security: [{ bearer: [] }],
       params: idParam('project', 'prj'),
       body: tableSpecBodySchema,
-      response: { 201: tableSpecSchema, ...errorResponses, 409: { $ref: 'Error#' } },
+      response: { 201: tableSpecSchema, ...errorResponses, 409: { $ref: 'Error#' }, 410: { $ref: 'Error#' } },
     },
   }, async (request, reply) => reply.code(201).send(registerTable(ctx, principalOf(request), request.params.project, request.body)));
 
-  app.post<{ Params: { id: string }; Body: { job?: string } | undefined }>('/v1/tables/:id/versions', {
+  app.post<{ Params: { id: string }; Body: { job?: string; release?: string } | undefined }>('/v1/tables/:id/versions', {
     config: { roles: ['operator'] },
     preValidation: async (request) => {
       if (request.body === undefined || request.body === null) request.body = {};
     },
     schema: {
       tags: ['tables'],
-      summary: 'Build a version of a table: cells from the job\'s records, primary and secondary suppression, the attacker\'s audit, consistency with the project\'s published tables; a draft until approved. An unsafe table is refused (422) and nothing is kept',
+      summary: 'Build a version of a table: cells from the job\'s records or the approved release\'s files, primary and secondary suppression, the attacker\'s audit, consistency with the project\'s published tables; a draft until approved. An unsafe table is refused (422) and nothing is kept',
       security: [{ bearer: [] }],
       params: { type: 'object', required: ['id'], properties: { id: tableIdOf('tbl') } },
       body: tableBuildBodySchema,
-      response: { 201: tableVersionSchema, ...errorResponses, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
+      response: { 201: tableVersionSchema, ...errorResponses, 409: { $ref: 'Error#' }, 410: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
     },
   }, async (request, reply) => {
     holdOpenUntilAnswered(request);
@@ -95,7 +95,7 @@ async function tableReadRoutes(app: FastifyInstance, ctx: PipelineContext): Prom
     config: { roles: ['operator', 'researcher'] },
     schema: {
       tags: ['tables'],
-      summary: 'Download a table version\'s file: table.csv (flag column per cell), table.json (JSON-stat 2.0), datapackage.json (open data), manifest.json; a withdrawn version answers 410',
+      summary: 'Download a table version\'s file: table.csv (flag column per cell), table.json (JSON-stat 2.0), table.sdmx.csv (SDMX-CSV 2.0), datapackage.json (open data), manifest.json; a withdrawn version answers 410',
       security: [{ bearer: [] }],
       params: { type: 'object', required: ['id', 'name'], properties: { ...versionParam.properties, ...tableFileParam.properties } },
       response: { 200: fileResponse, ...errorResponses, 410: { $ref: 'Error#' } },

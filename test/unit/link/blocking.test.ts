@@ -64,6 +64,17 @@ t.test('pairs with a side that can take no further link are not produced', async
   t.equal(pairs[0].length, 1, "only the pair of the two unsaturated records");
 });
 
+t.test('a sampled source\'s pair counts scale by its weight', async (t) => {
+  fc.assert(fc.property(
+    fc.array(fc.integer({ min: -1, max: 5 }), { maxLength: 30 }), fc.array(fc.integer({ min: -1, max: 5 }), { maxLength: 30 }), fc.integer({ min: 1, max: 9 }),
+    (left, right, w) => {
+      const keys = [Int32Array.from(left), Int32Array.from(right)];
+      return countRulePairs(keys, [{ left: 0, right: 1 }], [1, w]) === w * countRulePairs(keys, [{ left: 0, right: 1 }]);
+    },
+  ), { seed: 5, numRuns: 200 });
+  t.pass('200 random key sets');
+});
+
 t.test('combined keys equal the ids a hash table hands out in record order, for random keys', async (t) => {
   fc.assert(fc.property(
     fc.array(fc.array(fc.tuple(fc.integer({ min: -1, max: 6 }), fc.integer({ min: -1, max: 4 })), { maxLength: 40 }), { minLength: 1, maxLength: 3 }),

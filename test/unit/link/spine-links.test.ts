@@ -21,6 +21,7 @@ t.test('an incremental frame compares only source pairs that hold a new source',
   const restricted = restrictToNew(frame, { newSources: [false, false, true], prior: { a: new Int32Array(0), b: new Int32Array(0), length: 0 } });
   t.same(restricted.sourcePairs, [{ left: 0, right: 2 }, { left: 1, right: 2 }]);
   t.equal(restricted.comparablePairs, 6 * 3 + 6 * 3);
+  t.same(restricted.incremental, { newSources: [false, false, true], budgetShare: 36 / (36 + 36) }, 'the engine\'s pair budget shrinks to the share of pairs compared');
   t.equal(restrictToNew(frame, undefined), frame, 'a full run keeps the frame');
 });
 

@@ -24,7 +24,7 @@ t.test('a task answers with its result, and an unknown task fails as a plain err
 t.test('tasks beyond the pool size wait their turn: every one answers, two at a time on two workers', async (t) => {
   const running = new Int32Array(new SharedArrayBuffer(8));
   const p = pool(t, { size: 2 });
-  const done = await Promise.all(Array.from({ length: 6 }, (_, i) => p.run('busy', { running, ms: 20 + i })));
+  const done = await Promise.all(Array.from({ length: 6 }, (_, i) => p.run('busy', { running, ms: 20 + i, meet: 2 })));
   t.same(done, [20, 21, 22, 23, 24, 25], 'every task answered, in its own promise');
   t.equal(running[1], 2, 'two at a time: one per worker');
 });

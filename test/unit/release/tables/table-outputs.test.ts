@@ -38,6 +38,6 @@ t.test('the data package describes table.csv; the DCAT record names licence, per
   t.equal(dcat['@type'], 'dcat:Dataset');
   t.equal(dcat['dct:license']['@id'], 'https://creativecommons.org/licenses/by/4.0/');
   t.equal(dcat['dct:temporal']['dcat:endDate']['@value'], '2024-12-31');
-  t.equal(dcat['dcat:distribution'].length, 3);
+  t.equal(dcat['dcat:distribution'].length, 4, 'CSV, JSON-stat, SDMX-CSV and the data package');
   t.notOk('dct:spatial' in dcat, 'no spatial coverage when none is given');
 });
