@@ -67,7 +67,11 @@ export function startServe(dataDir: string, keysDir: string, mode: CliMode): Pro
   // the data and keys dirs are always this run's own.
   const env = { KOPPEL_LOG_LEVEL: 'warn', ...process.env, KOPPEL_DATA_DIR: dataDir, KOPPEL_KEYS_DIR: keysDir };
   const cli = mode === 'built' ? [BIN] : ['--import', 'tsx', ENTRY];
-  const proc: ChildProcess = spawn(process.execPath, [...cli, 'serve', '--port', '0', '--host', '127.0.0.1'],
+  // KOPPEL_BENCH_CPU_PROFILE=<dir>: V8 CPU profiles of the server and each of its worker threads
+  // (written as each exits), for finding where a step's time goes (NODE_OPTIONS refuses --cpu-prof).
+  const profileDir = process.env.KOPPEL_BENCH_CPU_PROFILE;
+  const profile = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const proc: ChildProcess = spawn(process.execPath, [...profile, ...cli, 'serve', '--port', '0', '--host', '127.0.0.1'],
     { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: string) => { out = (out + d).slice(-KEEP_OUTPUT); };
