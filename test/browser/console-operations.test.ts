@@ -31,7 +31,8 @@ async function check(t: Test, page: Page, name: string): Promise<void> {
 t.test('review queue, tables and products through the console', { skip: chromiumPath === null ? NO_BROWSER : false }, async (t) => {
   if (chromiumPath === null) return;
   buildConsole();
-  const server = await startTestServer(t);
+  // Workers, as an operator's server runs: an inline job or build would hold the pages' requests.
+  const server = await startTestServer(t, { jobWorkers: 1 });
   const browser = await launch(chromiumPath);
   t.teardown(() => browser.close());
   const op = server.client('operator:olivia');

@@ -44,7 +44,8 @@ async function signIn(context: BrowserContext, base: string, token: string, hash
 t.test('the demo story through the console, as supplier, two operators and researcher', { skip: chromiumPath === null ? NO_BROWSER : false }, async (t) => {
   if (chromiumPath === null) return;
   buildConsole();
-  const server: TestServer = await startTestServer(t);
+  // Workers, as an operator's server runs: an inline job or build would hold the pages' requests.
+  const server: TestServer = await startTestServer(t, { jobWorkers: 1 });
   const browser = await launch(chromiumPath);
   t.teardown(() => browser.close());
   const token = (principal: string) => server.runtime.store.createToken(principal, 'test').token;
