@@ -14,16 +14,8 @@ import { buildDimension, rawCodes, type BuiltDimension, type DimensionDescriptio
 import { sdmxCsv } from '../release/tables/sdmx-csv.js';
 import { dataPackage, jsonStat, tableCsv, type OpenDataMeta } from '../release/tables/table-outputs.js';
 import { isBitSet, validityBitmap } from '../util/null-bitmap.js';
+import type { TableRecordsInput } from './table-records.js';
 import { enginePolicy, PERIOD_VARIABLE, type TableSpecBody } from './table-specs.js';
-
-/** The records a table counts: one row each, its person, its delivery period and its columns. */
-export interface TableRecordsInput {
-  readonly personOfRow: Int32Array;
-  readonly persons: number;
-  /** Runs of rows per period (a job's deliveries), or a column of periods (local files). */
-  readonly periods: readonly PeriodRun[] | Vector | Data;
-  readonly columns: Readonly<Record<string, Vector | Data>>;
-}
 
 export interface PreparedTable {
   readonly spec: TableSpec;

@@ -15,23 +15,15 @@
  */
 import type { Data, Table, Vector } from 'apache-arrow';
 import { KoppelError } from '../errors.js';
-import type { PeriodRun } from '../release/index.js';
 import { chunksOf, takeRows } from '../release/take.js';
 import type { ProjectRecord, ReleaseRecord } from '../store/index.js';
 import type { PipelineContext } from './context.js';
+import type { TableRecordsInput } from './table-records.js';
 
 const PERSONS_FILE = 'persons';
 const PSEUDONYM = 'pseudonym';
 /** The released period column, which is also the table's `period` variable (table-specs.ts). */
 const PERIOD = 'period';
-
-/** The records as table-prepare.ts takes them (its TableRecordsInput; imported, it would make a cycle). */
-interface ReleaseRecords {
-  readonly personOfRow: Int32Array;
-  readonly persons: number;
-  readonly periods: readonly PeriodRun[] | Vector | Data;
-  readonly columns: Readonly<Record<string, Vector | Data>>;
-}
 
 /** What a table reads from its source: the dataset, and each variable with the field naming it. */
 export interface TableUses {
@@ -125,7 +117,7 @@ async function releaseTable(ctx: PipelineContext, release: ReleaseRecord, name: 
 }
 
 /** The release's records of the table's dataset, with only the columns the table uses. */
-export async function recordsFromRelease(ctx: PipelineContext, release: ReleaseRecord, uses: TableUses): Promise<ReleaseRecords> {
+export async function recordsFromRelease(ctx: PipelineContext, release: ReleaseRecord, uses: TableUses): Promise<TableRecordsInput> {
   releaseVariables(release, uses);
   const records = await releaseTable(ctx, release, uses.dataset);
   const persons = await releaseTable(ctx, release, PERSONS_FILE);

@@ -22,7 +22,8 @@ import { densePersons, methodCodes, releaseSources } from './release-sources.js'
 import { EARLIER_ENFORCED, runSuppression, type EarlierTable } from './table-suppression.js';
 import { approvedReleaseOf, recordsFromRelease } from './table-release-source.js';
 import { PERIOD_VARIABLE, tableSpecOf, tableUses, type TableSpecBody } from './table-specs.js';
-import { auditSummary, describeDimensions, prepareTable, summarise, tableOutputFiles, type TableRecordsInput } from './table-prepare.js';
+import { auditSummary, describeDimensions, prepareTable, summarise, tableOutputFiles } from './table-prepare.js';
+import type { TableRecordsInput } from './table-records.js';
 
 function finishedJobOf(ctx: PipelineContext, project: ProjectRecord, jobId: string): JobRecord {
   const job = ctx.store.getJob(jobId);
