@@ -52,6 +52,46 @@ const LINKS_SCHEMA = schemaOf([
   { name: 'match_weight', type: new Float64() },
 ]);
 
+/** Keeps link (m, p) as record g's method and probability when it is its strongest so far. */
+function strongest(method: Int32Array, probability: Float64Array, g: number, m: number, p: number): void {
+  if (method[g] === LINK_UNLINKED || (m === LINK_DETERMINISTIC && method[g] === LINK_PROBABILISTIC) || (m === method[g] && p > probability[g])) {
+    method[g] = m;
+    probability[g] = p;
+  }
+}
+
+/**
+ * Distinct persons (clusters that share a pseudonym share a person id and are one person) and
+ * those with records in two or more deliveries: person ids made dense by one typed sort of the
+ * clusters' ids, then one pass over the records (no comparator sort of every record).
+ */
+function personCounts(clusters: Int32Array, personIds: Float64Array, delivery: Int32Array, clusterCount: number): { persons: number; linkedAcrossSources: number } {
+  const sorted = Float64Array.from(personIds.subarray(0, clusterCount)).sort();
+  let persons = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[persons++] = sorted[i];
+  const personOfCluster = new Int32Array(clusterCount);
+  for (let c = 0; c < clusterCount; c++) {
+    let lo = 0;
+    let hi = persons - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < personIds[c]) lo = mid + 1;
+      else hi = mid;
+    }
+    personOfCluster[c] = lo;
+  }
+  const firstDelivery = new Int32Array(persons).fill(-1);
+  const spans = new Uint8Array(persons);
+  for (let g = 0; g < delivery.length; g++) {
+    const p = personOfCluster[clusters[g]];
+    if (firstDelivery[p] < 0) firstDelivery[p] = delivery[g];
+    else if (firstDelivery[p] !== delivery[g]) spans[p] = 1;
+  }
+  let linkedAcrossSources = 0;
+  for (let p = 0; p < persons; p++) linkedAcrossSources += spans[p];
+  return { persons, linkedAcrossSources };
+}
+
 /** The job's tables; `deliveryIds` in job order label the records' deliveries. */
 export function jobTables(result: LinkResult, personIds: Float64Array, rows: readonly Uint32Array[], deliveryIds: readonly string[]) {
   const { offsets, clusters, links } = result;
@@ -76,35 +116,15 @@ export function jobTables(result: LinkResult, personIds: Float64Array, rows: rea
   for (let i = 0; i < links.length; i++) {
     const m = links.method[i];
     const p = m === LINK_DETERMINISTIC ? 1 : links.probability[i];
-    for (const g of [links.left[i], links.right[i]]) {
-      if (method[g] === LINK_UNLINKED || (m === LINK_DETERMINISTIC && method[g] === LINK_PROBABILISTIC) || (m === method[g] && p > probability[g])) {
-        method[g] = m;
-        probability[g] = p;
-      }
-    }
+    strongest(method, probability, links.left[i], m, p);
+    strongest(method, probability, links.right[i], m, p);
     leftDelivery[i] = delivery[links.left[i]];
     rightDelivery[i] = delivery[links.right[i]];
     leftRow[i] = row[links.left[i]];
     rightRow[i] = row[links.right[i]];
     linkMethod[i] = m - LINK_DETERMINISTIC;
   }
-  // Persons (distinct person ids: clusters that share a pseudonym are one person) and those
-  // with records in two or more deliveries.
-  const order = Int32Array.from({ length: total }, (_, g) => g).sort((a, b) => person[a] - person[b] || delivery[a] - delivery[b]);
-  let persons = 0;
-  let linkedAcrossSources = 0;
-  let spans = false;
-  for (let i = 0; i < total; i++) {
-    const g = order[i];
-    if (i === 0 || person[g] !== person[order[i - 1]]) {
-      if (spans) linkedAcrossSources++;
-      persons++;
-      spans = false;
-    } else if (delivery[g] !== delivery[order[i - 1]]) {
-      spans = true;
-    }
-  }
-  if (spans) linkedAcrossSources++;
+  const { persons, linkedAcrossSources } = personCounts(clusters, personIds, delivery, result.clusterCount);
 
   const clustersTable = tableOf(CLUSTERS_SCHEMA, [recordBatchOf(CLUSTERS_SCHEMA, [
     dictionaryColumn(labels, delivery), u32(row), f64(person), dictionaryColumn(RECORD_METHODS, method), nullableF64(probability),

@@ -193,8 +193,9 @@ export async function resolvePersonIds(ctx: PipelineContext, keys: PersonKeys, d
   const { keyedPseudonyms: pseudonyms, keyedOrder: order, keyedFirst: first } = keys;
   const keyId = options.keyId ?? deliveries[0].key_id;
   const k = keys.keyedClusters.length;
-  const person = new Float64Array(k);
-  await inSlices(k, options, (at, n) => {
+  const person = new Float64Array(k).fill(Number.NaN);
+  // The first job under a key finds nobody: its lookups are skipped.
+  if (store.anyPersonPseudonymUnder(keyId)) await inSlices(k, options, (at, n) => {
     const found = store.lookupPersonsByPseudonym(gather(pseudonyms, order, at, n), n, keyId);
     for (let j = 0; j < n; j++) person[order[at + j]] = found[j];
   });

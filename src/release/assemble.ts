@@ -147,11 +147,13 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
   if (patternAt >= 0) for (let p = 0; p < personCount; p++) if (codes[patternAt][rank[p]] < 0) noPeriod[p] = 1;
   for (const source of sources) {
     const rowOrder = rowsByPersonRank(source.personOfRow, rank);
-    const personRows = new Int32Array(rowOrder.length);
-    for (let i = 0; i < rowOrder.length; i++) personRows[i] = source.personOfRow[rowOrder[i]];
+    // Each row's person by rank: ascending, so its pseudonym is read from the persons table's
+    // (already in rank order) front to back instead of at random.
+    const rankRows = new Int32Array(rowOrder.length);
+    for (let i = 0; i < rowOrder.length; i++) rankRows[i] = rank[source.personOfRow[rowOrder[i]]];
     const attributes = source.approved.filter((a) => !keySet.has(a));
     const names = ['pseudonym'];
-    const columns: Data[] = [takeRows([pseudonyms], personRows)];
+    const columns: Data[] = [takeRows([personColumns[0]], rankRows)];
     if (rules.period_pattern !== 'omit') {
       names.push('period');
       columns.push(periodColumn(source, rowOrder, noPeriod));

@@ -22,8 +22,8 @@
  * variable predicting the column). The minimum keeps a handful of coincidental ties (two
  * persons who happen to earn the same) from refusing a release.
  *
- * All on dictionary codes in typed arrays: one grouping (group-codes.ts) per pass, no object
- * per row.
+ * All on dictionary codes in typed arrays: one contingency table per (column, key variable),
+ * dense or by grouping (group-codes.ts), no object per row.
  */
 import { groupByCodes } from './group-codes.js';
 
@@ -57,31 +57,65 @@ export interface KeyCopyFinding {
   readonly persons: number;
 }
 
-/** Predictive gain of `by` for `target` over pairs, counting groups of `by` with >= 2 pairs. */
-export function predictiveGain(
-  by: Int32Array, byCard: number, target: Int32Array, targetCard: number, n: number,
-): { lambda: number; counted: number } {
-  const g = groupByCodes([by.subarray(0, n), target.subarray(0, n)], [byCard, targetCard], n);
+/** Distinct (row value, column value) cells of a contingency table, with their counts. */
+interface Cells {
+  readonly rows: Int32Array;
+  readonly cols: Int32Array;
+  readonly counts: Int32Array;
+  readonly length: number;
+}
+
+/** Up to this many cells the contingency table is one dense array (16 MB), past it a grouping. */
+const DENSE_CELLS = 1 << 22;
+
+function contingency(a: Int32Array, aCard: number, b: Int32Array, bCard: number, n: number): Cells {
+  if (aCard * bCard <= DENSE_CELLS) {
+    const table = new Int32Array(aCard * bCard);
+    for (let i = 0; i < n; i++) table[a[i] * bCard + b[i]]++;
+    let length = 0;
+    for (let x = 0; x < table.length; x++) if (table[x] > 0) length++;
+    const rows = new Int32Array(length);
+    const cols = new Int32Array(length);
+    const counts = new Int32Array(length);
+    for (let x = 0, j = 0; x < table.length; x++) {
+      if (table[x] === 0) continue;
+      rows[j] = Math.floor(x / bCard);
+      cols[j] = x - rows[j] * bCard;
+      counts[j++] = table[x];
+    }
+    return { rows, cols, counts, length };
+  }
+  const g = groupByCodes([a.subarray(0, n), b.subarray(0, n)], [aCard, bCard], n);
+  const rows = new Int32Array(g.count);
+  const cols = new Int32Array(g.count);
+  for (let j = 0; j < g.count; j++) {
+    const i = g.order[g.start[j]];
+    rows[j] = a[i];
+    cols[j] = b[i];
+  }
+  return { rows, cols, counts: g.size, length: g.count };
+}
+
+/**
+ * Predictive gain of the cells' `by` side for their `target` side, counting the values of `by`
+ * held by at least 2 pairs. Linear in cells plus cardinalities: no order of the cells assumed.
+ */
+function gainOver(by: Int32Array, byCard: number, target: Int32Array, targetCard: number, cells: Cells): { lambda: number; counted: number } {
+  const total = new Int32Array(byCard);
+  const best = new Int32Array(byCard);
+  for (let j = 0; j < cells.length; j++) {
+    total[by[j]] += cells.counts[j];
+    if (cells.counts[j] > best[by[j]]) best[by[j]] = cells.counts[j];
+  }
   const perTarget = new Int32Array(targetCard);
   let counted = 0;
   let correct = 0;
-  for (let first = 0; first < g.count;) {
-    const value = by[g.order[g.start[first]]];
-    let last = first;
-    let size = 0;
-    let best = 0;
-    while (last < g.count && by[g.order[g.start[last]]] === value) {
-      size += g.size[last];
-      if (g.size[last] > best) best = g.size[last];
-      last++;
-    }
-    if (size >= 2) {
-      counted += size;
-      correct += best;
-      for (let j = first; j < last; j++) perTarget[target[g.order[g.start[j]]]] += g.size[j];
-    }
-    first = last;
+  for (let v = 0; v < byCard; v++) {
+    if (total[v] < 2) continue;
+    counted += total[v];
+    correct += best[v];
   }
+  for (let j = 0; j < cells.length; j++) if (total[by[j]] >= 2) perTarget[target[j]] += cells.counts[j];
   if (counted === 0) return { lambda: 0, counted };
   let mode = 0;
   for (let c = 0; c < targetCard; c++) if (perTarget[c] > mode) mode = perTarget[c];
@@ -90,27 +124,41 @@ export function predictiveGain(
   return { lambda: (correct / counted - baseline) / (1 - baseline), counted };
 }
 
-/** Distinct (column code, person) pairs of the rows where the column is non-null. */
+/** Predictive gain of `by` for `target` over pairs, counting groups of `by` with >= 2 pairs. */
+export function predictiveGain(
+  by: Int32Array, byCard: number, target: Int32Array, targetCard: number, n: number,
+): { lambda: number; counted: number } {
+  const cells = contingency(by, byCard, target, targetCard, n);
+  return gainOver(cells.rows, byCard, cells.cols, targetCard, cells);
+}
+
+/**
+ * Distinct (column code, person) pairs of the rows where the column is non-null: rows put in
+ * person order by one counting pass, then each person's few codes deduplicated with a stamp
+ * per code (linear; a grouping by (code, person) cost a cache miss per row and pass).
+ */
 function distinctPairs(column: ReleasedColumnCodes, personCount: number): { c: Int32Array; p: Int32Array } {
   const rows = column.codes.length;
-  const cs = new Int32Array(rows);
-  const ps = new Int32Array(rows);
+  const start = new Int32Array(personCount + 1);
+  for (let r = 0; r < rows; r++) if (column.codes[r] >= 0) start[column.personOfRow[r] + 1]++;
+  for (let p = 0; p < personCount; p++) start[p + 1] += start[p];
+  const byPerson = new Int32Array(start[personCount]);
+  const at = start.slice(0, personCount);
+  for (let r = 0; r < rows; r++) if (column.codes[r] >= 0) byPerson[at[column.personOfRow[r]]++] = column.codes[r];
+  const stamp = new Int32Array(column.cardinality).fill(-1);
+  const c = new Int32Array(byPerson.length);
+  const p = new Int32Array(byPerson.length);
   let n = 0;
-  for (let r = 0; r < rows; r++) {
-    if (column.codes[r] < 0) continue;
-    cs[n] = column.codes[r];
-    ps[n] = column.personOfRow[r];
-    n++;
+  for (let person = 0; person < personCount; person++) {
+    for (let i = start[person]; i < start[person + 1]; i++) {
+      const code = byPerson[i];
+      if (stamp[code] === person) continue;
+      stamp[code] = person;
+      c[n] = code;
+      p[n++] = person;
+    }
   }
-  const g = groupByCodes([cs.subarray(0, n), ps.subarray(0, n)], [column.cardinality, personCount], n);
-  const c = new Int32Array(g.count);
-  const p = new Int32Array(g.count);
-  for (let i = 0; i < g.count; i++) {
-    const pair = g.order[g.start[i]];
-    c[i] = cs[pair];
-    p[i] = ps[pair];
-  }
-  return { c, p };
+  return { c: c.subarray(0, n), p: p.subarray(0, n) };
 }
 
 /** Every (column, key variable) pair that the rule above refuses. */
@@ -129,8 +177,10 @@ export function findKeyCopies(keys: readonly PersonKeyCodes[], columns: readonly
         k[n] = value;
         n++;
       }
-      const forward = predictiveGain(c, column.cardinality, k, key.cardinality, n);
-      const backward = predictiveGain(k, key.cardinality, c, column.cardinality, n);
+      // One contingency table of (column, key) serves both directions.
+      const cells = contingency(c, column.cardinality, k, key.cardinality, n);
+      const forward = gainOver(cells.rows, column.cardinality, cells.cols, key.cardinality, cells);
+      const backward = gainOver(cells.cols, key.cardinality, cells.rows, column.cardinality, cells);
       const base = { dataset: column.dataset, column: column.column, key_variable: key.name };
       if (forward.counted >= KEY_COPY_MIN_PERSONS && forward.lambda >= KEY_COPY_LAMBDA) {
         findings.push({ ...base, direction: 'determines', lambda: forward.lambda, persons: forward.counted });

@@ -9,25 +9,62 @@
 import { Field, Schema, Table, type Data } from 'apache-arrow';
 import { recordBatchOf } from '../util/arrow-batch.js';
 
-/** Person indices sorted by the bytes of their Utf8 release pseudonym (ties: lower index). */
+/** Byte-wise comparison of strings a and b, then by index (the order's tie-break). */
+function compareEntries(offsets: Int32Array, bytes: Uint8Array, a: number, b: number): number {
+  const aStart = offsets[a];
+  const aEnd = offsets[a + 1];
+  const bStart = offsets[b];
+  const bEnd = offsets[b + 1];
+  const common = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < common; i++) {
+    const d = bytes[aStart + i] - bytes[bStart + i];
+    if (d !== 0) return d;
+  }
+  return (aEnd - aStart) - (bEnd - bStart) || a - b;
+}
+
+/** Byte `at` of string i, 0 past its end (a shorter string sorts first, as in `compareEntries`). */
+function byteAt(offsets: Int32Array, bytes: Uint8Array, i: number, at: number): number {
+  const p = offsets[i] + at;
+  return p < offsets[i + 1] ? bytes[p] : 0;
+}
+
+const PREFIX_BYTES = 8;
+
+/**
+ * Person indices sorted by the bytes of their Utf8 release pseudonym (ties: lower index).
+ * A stable LSD radix sort on the first 8 bytes (four counting passes of 16 bits), then a
+ * comparison sort of each run whose 8 bytes agree: a comparator over every string cost 3.5 s
+ * at 2M persons; random pseudonyms almost never share 8 bytes.
+ */
 export function pseudonymOrder(pseudonyms: Data): Int32Array {
   const n = pseudonyms.length;
   const offsets = pseudonyms.valueOffsets as Int32Array;
   const bytes = pseudonyms.values as Uint8Array;
-  const order = new Int32Array(n);
+  let order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => {
-    const aStart = offsets[a];
-    const aEnd = offsets[a + 1];
-    const bStart = offsets[b];
-    const bEnd = offsets[b + 1];
-    const common = Math.min(aEnd - aStart, bEnd - bStart);
-    for (let i = 0; i < common; i++) {
-      const d = bytes[aStart + i] - bytes[bStart + i];
-      if (d !== 0) return d;
+  let next = new Int32Array(n);
+  const counts = new Int32Array(65_537);
+  for (let at = PREFIX_BYTES - 2; at >= 0; at -= 2) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[((byteAt(offsets, bytes, i, at) << 8) | byteAt(offsets, bytes, i, at + 1)) + 1]++;
+    for (let d = 0; d < 65_536; d++) counts[d + 1] += counts[d];
+    for (let j = 0; j < n; j++) {
+      const i = order[j];
+      next[counts[(byteAt(offsets, bytes, i, at) << 8) | byteAt(offsets, bytes, i, at + 1)]++] = i;
     }
-    return (aEnd - aStart) - (bEnd - bStart) || a - b;
-  });
+    [order, next] = [next, order];
+  }
+  const samePrefix = (a: number, b: number) => {
+    for (let at = 0; at < PREFIX_BYTES; at++) if (byteAt(offsets, bytes, a, at) !== byteAt(offsets, bytes, b, at)) return false;
+    return true;
+  };
+  for (let first = 0; first < n;) {
+    let last = first + 1;
+    while (last < n && samePrefix(order[first], order[last])) last++;
+    if (last - first > 1) order.subarray(first, last).sort((a, b) => compareEntries(offsets, bytes, a, b));
+    first = last;
+  }
   return order;
 }
 

@@ -191,7 +191,9 @@ function takeUtf8(sources: readonly Utf8Source[], chunk: Int32Array, local: Int3
     const src = sources[chunk[i]].values;
     const length = offsets[i + 1] - offsets[i];
     const at = offsets[i];
-    if (length < 32) {
+    // A subarray is an object per row: only worth it for long strings (release pseudonyms,
+    // 40-odd bytes, are copied by hand).
+    if (length < 256) {
       for (let b = 0; b < length; b++) values[at + b] = src[start + b];
     } else {
       values.set(src.subarray(start, start + length), at);

@@ -27,6 +27,7 @@ export class Persons {
   private readonly deliveryExists: Statement;
   private readonly loadIds: Statement;
   private readonly insertChosen: Statement;
+  private readonly anyUnderKey: Statement;
 
   constructor(private readonly db: Db) {
     db.exec(`
@@ -60,6 +61,7 @@ export class Persons {
     this.insertChosen = db.prepare(`
       INSERT OR IGNORE INTO person_pseudonyms (key_id, pseudonym, person_id)
       SELECT ?, r.pseudonym, i.person_id FROM temp.resolve_pseudonyms r JOIN temp.resolve_ids i USING (idx) ORDER BY r.idx`);
+    this.anyUnderKey = db.prepare('SELECT 1 FROM person_pseudonyms WHERE key_id = ? LIMIT 1').pluck();
     this.readRows = db.prepare(`
       SELECT r.idx, p.person_id FROM temp.resolve_rows r
       JOIN person_records p ON p.delivery_id = ? AND p.row = r.row`).raw();
@@ -101,6 +103,11 @@ export class Persons {
     return out;
   }
 
+  /** Whether any person is known by a pseudonym made under `keyId` (a first job under a key looks nothing up). */
+  anyPseudonymUnder(keyId: string): boolean {
+    return this.anyUnderKey.get(keyId) !== undefined;
+  }
+
   /** Takes `count` new person ids from the counter; returns the id before the first of them. */
   reserve(count: number): number {
     if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`cannot reserve ${count} person ids`);
@@ -125,8 +132,10 @@ export class Persons {
       this.db.exec('DELETE FROM temp.resolve_pseudonyms; DELETE FROM temp.resolve_ids');
       this.loadPseudonyms.run({ count, blob });
       this.loadIds.run(`[${ids.subarray(0, count).join(',')}]`);
-      this.insertChosen.run(keyId);
-      for (const [idx, personId] of this.readPseudonyms.iterate(keyId) as Iterable<[number, number]>) out[idx] = personId;
+      // Every row inserted: the stored ids are the chosen ones, and reading them back (most of
+      // the cost of a first job's persons) is skipped.
+      if (this.insertChosen.run(keyId).changes === count) out.set(ids.subarray(0, count));
+      else for (const [idx, personId] of this.readPseudonyms.iterate(keyId) as Iterable<[number, number]>) out[idx] = personId;
       this.db.exec('DELETE FROM temp.resolve_pseudonyms; DELETE FROM temp.resolve_ids');
     }).immediate();
     return out;

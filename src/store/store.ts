@@ -160,6 +160,7 @@ export class Store {
   resolvePersonsByRecord(deliveryId: string, rows: Uint32Array): Float64Array { return this.persons.byRecord(deliveryId, rows); }
   /** Known persons' ids by pseudonym, NaN where unknown; creates nothing (see persons.ts). */
   lookupPersonsByPseudonym(pseudonyms: Uint8Array, count: number, keyId: string): Float64Array { return this.persons.lookupByPseudonym(pseudonyms, count, keyId); }
+  anyPersonPseudonymUnder(keyId: string): boolean { return this.persons.anyPseudonymUnder(keyId); }
   /** Takes `count` new person ids; returns the id before the first. */
   reservePersonIds(count: number): number { return this.persons.reserve(count); }
   /** Records reserved ids for new pseudonyms; returns the stored ids (another writer's where it was first). */

@@ -69,3 +69,41 @@ t.test('random unrelated columns are never refused', async (t) => {
   }), { seed: 10, numRuns: 50 });
   t.ok(KEY_COPY_LAMBDA < 1);
 });
+
+t.test('predictive gain equals a plain count over pairs, on dense and on grouped contingency tables', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const naive = (by: number[], target: number[]) => {
+    const groups = new Map<number, Map<number, number>>();
+    by.forEach((b, i) => {
+      const g = groups.get(b) ?? new Map<number, number>();
+      g.set(target[i], (g.get(target[i]) ?? 0) + 1);
+      groups.set(b, g);
+    });
+    let counted = 0;
+    let correct = 0;
+    const perTarget = new Map<number, number>();
+    for (const g of groups.values()) {
+      const size = [...g.values()].reduce((a, b) => a + b, 0);
+      if (size < 2) continue;
+      counted += size;
+      correct += Math.max(...g.values());
+      for (const [v, n] of g) perTarget.set(v, (perTarget.get(v) ?? 0) + n);
+    }
+    if (counted === 0) return { lambda: 0, counted };
+    const baseline = Math.max(...perTarget.values()) / counted;
+    return { lambda: baseline >= 1 ? 0 : (correct / counted - baseline) / (1 - baseline), counted };
+  };
+  for (const [byCard, targetCard] of [[7, 5], [5000, 1000]]) {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 4 })), { maxLength: 60 }),
+      (pairs) => {
+        // Spread the small values over the whole code space so the grouped path sees large codes.
+        const by = pairs.map(([b]) => Math.floor((b * (byCard - 1)) / 6));
+        const target = pairs.map(([, v]) => Math.floor((v * (targetCard - 1)) / 4));
+        const got = predictiveGain(Int32Array.from(by), byCard, Int32Array.from(target), targetCard, pairs.length);
+        const want = naive(by, target);
+        return got.counted === want.counted && Math.abs(got.lambda - want.lambda) < 1e-12;
+      },
+    ), { numRuns: 200 });
+  }
+});
