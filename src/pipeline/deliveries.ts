@@ -15,7 +15,8 @@ import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
 import { purposeKey, type PipelineContext } from './context.js';
 import { recordAudit } from './audit.js';
-import { LinkageEncoder, encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
+import { encodingFields, encodingKeys, linkageColumns } from './linkage-encoding.js';
+import { openUploadEncoder } from './upload-encoder.js';
 import type { FieldQuality } from '../pseudonymise/encoded-source.js';
 import { deliveryFormatMetadata } from './delivery-format.js';
 import { OldKeyCopy, mapWindowPersons } from './key-window.js';
@@ -211,7 +212,9 @@ function bodyFormat(req: UploadRequest): { format: UploadFormat; gzip: boolean }
 
 /**
  * Pseudonymises and encodes each ingested batch and writes it to the staged linkage and payload
- * files; the cleartext national numbers are overwritten once their pseudonyms are made.
+ * files; the cleartext national numbers are overwritten once their pseudonyms are made. A
+ * batch's encoding (on the encode worker, upload-encoder.ts) overlaps the parsing of the next
+ * one; batches are written in order, and at most two are in hand.
  */
 async function stageBatches(
   ctx: PipelineContext, schema: DatasetSchema, keyId: string, batches: AsyncIterable<IngestBatch>, staging: ReturnType<PipelineContext['store']['stageDelivery']>,
@@ -219,39 +222,57 @@ async function stageBatches(
 ): Promise<{ rowsKept: number; linkageQuality: Record<string, FieldQuality> }> {
   const linkKey = purposeKey(ctx, PURPOSES.nationalId, keyId);
   const linkageSpec = linkageSchema(schema);
-  const linkageEncoder = new LinkageEncoder(linkageColumns(schema), encodingKeys(ctx, keyId));
+  const encoder = openUploadEncoder(ctx, linkageColumns(schema), encodingKeys(ctx, keyId));
   const linkageQuality: Record<string, FieldQuality> = {};
   const payload = payloadSchema(schema);
   const linkageSink = staging.linkageWriter(linkageSpec);
   const payloadSink = staging.payloadWriter(payload);
   let rowsKept = 0;
-  for await (const batch of batches) {
-    // Refused at the first row rather than after reading the whole body.
-    if (declaredEmpty) checkEmptiness(batch.length, true);
-    const n = batch.length;
-    const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
-    const status = batch.nationalId === null ? new Uint8Array(n).fill(1) : batch.nationalId.status;
-    const digits = batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits;
-    const pseudonyms = pseudonymiseNationalIds(linkKey, digits, status);
-    copy?.pseudonymise(digits, status);
-    // The cleartext digits are not needed past this point: overwrite them.
-    batch.nationalId?.digits.fill(0);
-    const encodings = await linkageEncoder.encodeBatch(batch.linkage, linkageQuality);
-    await copy?.write(batch, rows, status, pseudonyms, {});
-    await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encodings]));
-    const columns = payload.fields.slice(1).map((f) => {
-      const data = batch.attributes.get(f.name);
-      if (data === undefined) throw new Error(`ingest produced no column ${f.name}`);
-      return data;
-    });
-    await payloadSink.write(recordBatchOf(payload, [rows, ...columns]));
-    rowsKept += n;
-    ctx.log.debug({ dataset: schema.name, rows: rowsKept }, 'delivery batch stored');
+  let written: Promise<void> = Promise.resolve();
+  try {
+    for await (const batch of batches) {
+      // Refused at the first row rather than after reading the whole body.
+      if (declaredEmpty) checkEmptiness(batch.length, true);
+      const n = batch.length;
+      const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
+      const status = batch.nationalId === null ? new Uint8Array(n).fill(1) : batch.nationalId.status;
+      const digits = batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits;
+      const pseudonyms = pseudonymiseNationalIds(linkKey, digits, status);
+      copy?.pseudonymise(digits, status);
+      // The cleartext digits are not needed past this point: overwrite them.
+      batch.nationalId?.digits.fill(0);
+      const encodings = encoder.encodeBatch(batch.linkage, linkageQuality);
+      // If the batch before failed, this one is never awaited: its failure is not unhandled.
+      encodings.catch(() => undefined);
+      await written;
+      written = encodings.then(async (encoded) => {
+        await copy?.write(batch, rows, status, pseudonyms, {});
+        await linkageSink.write(recordBatchOf(linkageSpec, [rows, pseudonyms, makeData({ type: new Uint8(), length: n, data: status }), ...encoded]));
+        await payloadSink.write(recordBatchOf(payload, [rows, ...payload.fields.slice(1).map((f) => attributeOf(batch, f.name))]));
+        rowsKept += n;
+        ctx.log.debug({ dataset: schema.name, rows: rowsKept }, 'delivery batch stored');
+      });
+      // Awaited at the next batch or the end; until then its failure must not count as unhandled.
+      written.catch(() => undefined);
+    }
+    await written;
+  } catch (err) {
+    // Nothing may still write into the staging that the caller is about to remove.
+    await written.catch(() => undefined);
+    throw err;
+  } finally {
+    await encoder.close();
   }
   await linkageSink.close();
   await copy?.close();
   await payloadSink.close();
   return { rowsKept, linkageQuality };
+}
+
+function attributeOf(batch: IngestBatch, name: string) {
+  const data = batch.attributes.get(name);
+  if (data === undefined) throw new Error(`ingest produced no column ${name}`);
+  return data;
 }
 
 /** Operators see every delivery; a supplier only its own datasets' deliveries. */

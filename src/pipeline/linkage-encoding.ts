@@ -91,7 +91,12 @@ export class LinkageEncoder {
 
   /** One batch's stored columns (tokens, and Bloom filters where the type has them); adds each field's null and invalid counts to `quality`. */
   async encodeBatch(cleartext: ReadonlyMap<string, Data<Utf8>>, quality: Record<string, FieldQuality>): Promise<Data[]> {
-    const out: Data[] = [];
+    return encodingData(this.columns, await this.encodeColumns(cleartext), quality);
+  }
+
+  /** One batch's encodings per linkage column, as typed arrays (what an encode worker hands back). */
+  async encodeColumns(cleartext: ReadonlyMap<string, Data<Utf8>>): Promise<ColumnEncoding[]> {
+    const out: ColumnEncoding[] = [];
     for (const column of this.columns) {
       const data = cleartext.get(column.name);
       if (data === undefined) throw new Error(`ingest produced no linkage column ${column.name}`);
@@ -99,21 +104,13 @@ export class LinkageEncoder {
       const field = column.type === 'national_id'
         ? encodeNationalIdColumn(column.name, [data], this.keys.nationalId).field
         : await this.encodeInSteps(this.encoders.get(column.name)!, column.type as FieldType, data);
-      const q = (quality[column.name] ??= { nulls: 0, invalid: 0 });
-      q.nulls += field.quality.nulls;
-      q.invalid += field.quality.invalid;
-      const validity = validityOf(field.present);
-      const bytes = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
-      out.push(makeData({ type: new FixedSizeBinary(8 * field.slots), length: data.length, ...validity, data: bytes(field.tokens) }));
-      if (field.bloom !== null) {
-        out.push(makeData({ type: new FixedSizeBinary(4 * field.bloomWords), length: data.length, ...validity, data: bytes(field.bloom) }));
-      }
+      out.push({ present: field.present, slots: field.slots, tokens: field.tokens, bloomWords: field.bloomWords, bloom: field.bloom, quality: { nulls: field.quality.nulls, invalid: field.quality.invalid } });
     }
     return out;
   }
 
   /** `encoder.encode([data])`, one step at a time, yielding once a turn's time is spent. */
-  private async encodeInSteps(encoder: FieldEncoder, type: FieldType, data: Data<Utf8>): Promise<Pick<EncodedField, 'present' | 'slots' | 'tokens' | 'bloomWords' | 'bloom' | 'quality'>> {
+  private async encodeInSteps(encoder: FieldEncoder, type: FieldType, data: Data<Utf8>): Promise<ColumnEncoding> {
     const n = data.length;
     const o = data.valueOffsets;
     const slots = TOKEN_SLOTS[type].length;
@@ -144,6 +141,26 @@ export class LinkageEncoder {
     await new Promise((resolve) => setImmediate(resolve));
     this.turnStart = performance.now();
   }
+}
+
+/** One linkage column's encodings of a batch: presence, tokens and Bloom filters per row. */
+export type ColumnEncoding = Pick<EncodedField, 'present' | 'slots' | 'tokens' | 'bloomWords' | 'bloom' | 'quality'>;
+
+/** The stored columns (`encodingFields` order) of a batch's encodings; adds their counts to `quality`. */
+export function encodingData(columns: readonly ColumnSpec[], encoded: readonly ColumnEncoding[], quality: Record<string, FieldQuality>): Data[] {
+  const out: Data[] = [];
+  const bytes = (words: Uint32Array) => new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  columns.forEach((column, i) => {
+    const field = encoded[i];
+    const q = (quality[column.name] ??= { nulls: 0, invalid: 0 });
+    q.nulls += field.quality.nulls;
+    q.invalid += field.quality.invalid;
+    const validity = validityOf(field.present);
+    const length = field.present.length;
+    out.push(makeData({ type: new FixedSizeBinary(8 * field.slots), length, ...validity, data: bytes(field.tokens) }));
+    if (field.bloom !== null) out.push(makeData({ type: new FixedSizeBinary(4 * field.bloomWords), length, ...validity, data: bytes(field.bloom) }));
+  });
+  return out;
 }
 
 /**
