@@ -16,6 +16,9 @@ export interface CsvOptions extends CsvParserOptions {
   readonly encoding?: 'utf-8' | 'latin1';
 }
 
+/** Parsing per turn of the event loop, in ms. */
+const TURN_MS = 20;
+
 /** The CSV reader as a batch source (batch-source.ts), plus the delimiter it read. */
 export interface CsvStream extends Utf8BatchSource {
   /** The delimiter in use, detected or given. */
@@ -52,7 +55,14 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, options: CsvOpt
     started = true;
     try {
       yield* parser.takeBatches();
+      let turnStart = performance.now();
       while (!done) {
+        // Buffered chunks come back as microtasks: without a turn of the event loop now and
+        // then, a fast upload would hold the server's other requests for as long as it lasts.
+        if (performance.now() - turnStart > TURN_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turnStart = performance.now();
+        }
         const r = await it.next();
         if (r.done) {
           done = true;

@@ -34,6 +34,26 @@ t.test('gathers Utf8 like a per-row oracle on random data', async (t) => {
   t.pass('agrees with the oracle');
 });
 
+t.test('gathers Utf8 rows taken in order (runs copied at once) like a per-row oracle', async (t) => {
+  fc.assert(fc.property(
+    fc.array(fc.array(fc.option(fc.string({ maxLength: 30 }), { nil: null }), { maxLength: 20 }), { minLength: 1, maxLength: 3 }),
+    fc.array(fc.nat(), { maxLength: 40 }),
+    fc.nat(),
+    (chunkValues, picks, from) => {
+      const flat = chunkValues.flat();
+      if (flat.length === 0) return true;
+      // Ascending rows with repeats and gaps, then one consecutive stretch across chunk ends.
+      const sorted = picks.map((p) => p % flat.length).sort((a, b) => a - b);
+      const stretch = Array.from({ length: flat.length - (from % flat.length) }, (_, k) => (from % flat.length) + k);
+      const rows = Int32Array.from([...sorted, ...stretch]);
+      const out = takeRows(chunkValues.map(utf8), rows);
+      const expected = Array.from(rows, (r) => flat[r]);
+      return JSON.stringify(new Vector([out]).toArray()) === JSON.stringify(expected);
+    },
+  ), { numRuns: 300 });
+  t.pass('agrees with the oracle');
+});
+
 t.test('copies fixed-width values of one type as bytes, keeping the type', async (t) => {
   const ints = [vectorFromArray([1, null, 3], new Int32()).data[0], vectorFromArray([40, 50], new Int32()).data[0].slice(1, 1)];
   t.equal(takeKind(ints), 'fixed');
