@@ -83,7 +83,11 @@ export class LinkageEncoder {
   private readonly encoders: Map<string, FieldEncoder>;
   private turnStart = performance.now();
 
-  constructor(private readonly columns: readonly ColumnSpec[], private readonly keys: EncodingKeys) {
+  /**
+   * `stepped` (default): steps and yields as above, for the main thread. An encode worker has
+   * no requests to serve: it encodes a batch in one step (no per-step copies).
+   */
+  constructor(private readonly columns: readonly ColumnSpec[], private readonly keys: EncodingKeys, private readonly stepped = true) {
     this.encoders = new Map(columns
       .filter((c) => c.type !== 'national_id')
       .map((c) => [c.name, new FieldEncoder({ name: c.name, type: c.type as FieldType, format: c.format }, keys)]));
@@ -112,6 +116,13 @@ export class LinkageEncoder {
   /** `encoder.encode([data])`, one step at a time, yielding once a turn's time is spent. */
   private async encodeInSteps(encoder: FieldEncoder, type: FieldType, data: Data<Utf8>): Promise<ColumnEncoding> {
     const n = data.length;
+    if (!this.stepped && n > 0) {
+      const slice = compactSlice(data, 0, n);
+      const { field } = encoder.encode([slice.data]);
+      // Values too long to encode were read as missing; they were there, and are invalid.
+      const quality = { nulls: field.quality.nulls - slice.tooLong, invalid: field.quality.invalid + slice.tooLong };
+      return { present: field.present, slots: field.slots, tokens: field.tokens, bloomWords: field.bloomWords, bloom: field.bloom, quality };
+    }
     const o = data.valueOffsets;
     const slots = TOKEN_SLOTS[type].length;
     const words = BLOOM_SHAPE[type].words;

@@ -19,7 +19,7 @@ serveTasks<EncodeTasks>({
       if (key === undefined) throw new Error(`no encoding key for type ${type}`);
       return key;
     };
-    sessions.set(session, new LinkageEncoder(columns, { encode, nationalId: keys.nationalId }));
+    sessions.set(session, new LinkageEncoder(columns, { encode, nationalId: keys.nationalId }, false));
   },
   async encode({ session, columns }) {
     const encoder = sessions.get(session);

@@ -41,8 +41,10 @@ t.test('the encode worker stores the same linkage encodings as the inline encode
   };
   // A repeated person in a later batch: the worker's encoder keeps its distinct values across batches.
   const people = makePeople(60, 7);
-  const csv = csvFor([...people, people[3], people[0]]);
+  // And a surname too long to encode: counted invalid, by both encoders alike.
+  const csv = csvFor([...people, people[3], people[0], { ...people[5], surname: 'Q'.repeat(1500) }]);
   const stored: Buffer[] = [];
+  const reports: unknown[] = [];
   for (const [name, workers] of [['inline', 0], ['worker', 1]] as const) {
     const runtime = open(name, workers);
     const upload = (body: Iterable<Buffer> | AsyncIterable<Buffer>, period: string) => receiveDelivery(runtime.ctx, {
@@ -58,10 +60,13 @@ t.test('the encode worker stores the same linkage encodings as the inline encode
       })(), '2024Q2'), /client went away/);
     }
     const { delivery } = await upload([Buffer.from(csv)], '2024Q1');
-    t.equal(delivery.rows_kept, 62, `${name}: every row kept`);
+    t.equal(delivery.rows_kept, 63, `${name}: every row kept`);
+    reports.push((delivery.report as { linkage_fields: unknown }).linkage_fields);
     const files = filesNamed(path.join(root, name, 'data'), 'linkage.arrow');
     t.equal(files.length, 1, `${name}: one stored linkage file (no staging left behind)`);
     stored.push(readFileSync(files[0]));
   }
   t.ok(stored[0].equals(stored[1]), 'byte for byte the same linkage.arrow');
+  t.same(reports[1], reports[0], 'the same null and invalid counts per field');
+  t.match(reports[0], { familienaam: { invalid: 1 } }, 'the long surname is invalid');
 });
