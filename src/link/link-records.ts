@@ -54,7 +54,6 @@ export function linkRecords(sources: readonly EncodedSource[], settings: LinkSet
   const skippedBecause = probabilisticSkipReason(frame.specs);
   if (skippedBecause !== null) return deterministicOnly(frame, settings, det, skippedBecause, timer, hooks);
   const input = pairStageInput(frame, settings, det);
-  timer.lap('blocking rules');
   const blocked = blockCandidates(input.ruleSet, frame.sourcePairs, { maxBlockPairs: input.maxBlockPairs, saturated: input.saturated });
   timer.lap('blocking');
   const compared = comparePairs(blocked.lists, det?.lists ?? [], frame.specs, frame.index, sources, spine?.newSources ?? null);
