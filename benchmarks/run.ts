@@ -19,8 +19,9 @@ import tables from './tables.js';
 import turnaround from './turnaround.js';
 import keyRotation from './key-rotation.js';
 import incremental from './incremental.js';
+import blockingChoice from './blocking-choice.js';
 
-const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, tables, turnaround, keyRotation, incremental];
+const BENCHMARKS: readonly Benchmark[] = [hmac, linkage, join, csvIngest, serverResponsiveness, linkNationalId, anonymise, sqlEngine, tables, turnaround, keyRotation, incremental, blockingChoice];
 
 function positiveInt(name: string, raw: string | undefined, fallback: number | undefined): number | undefined {
   if (raw === undefined) return fallback;

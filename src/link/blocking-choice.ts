@@ -11,6 +11,7 @@ import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
 import { countRulePairs, ruleKeys, type BlockingRule, type RuleSet, type SourcePair } from './blocking.js';
 import { slotIndex, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
+import { fullLinkSample, spineSample } from './choice-sample.js';
 import type { FieldIndex } from './field-index.js';
 import type { LinkFrame } from './link-frame.js';
 import type { LinkSettings } from './link-settings.js';
@@ -33,39 +34,18 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet
     return { rules, keys: rules.map((r) => ruleKeys(r, frame.index, S)), chosenBy: 'job' };
   }
   const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * frame.totalRecords * (frame.incremental?.budgetShare ?? 1));
-  if (frame.incremental === undefined) {
+  // An incremental run counts pairs on a sample of the spine (work in proportion to the new
+  // records, not to the spine), a full link over a large source on a sample of every large
+  // source (choice-sample.ts); both then key only the rules they chose on the whole index.
+  const sample = frame.incremental === undefined
+    ? fullLinkSample(frame.index, frame.sources.map((s) => s.size))
+    : spineSample(frame.index, frame.sources, frame.incremental.newSources);
+  if (sample === null) {
     const chosen = chooseBlockingRules(frame.index, S, frame.sourcePairs, budget);
     return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };
   }
-  // An incremental run counts pairs on a sample of the spine (work in proportion to the new
-  // records, not to the spine), then keys only the rules it chose on the whole index.
-  const sample = spineSample(frame.index, frame.sources, frame.incremental.newSources);
   const rules = chooseBlockingRules(sample.index, S, frame.sourcePairs, budget, sample.weights).map((c) => c.rule);
   return { rules, keys: rules.map((r) => ruleKeys(r, frame.index, S)), chosenBy: 'engine' };
-}
-
-/** Spine records per source the rule choice of an incremental run counts pairs on, at least. */
-const CHOICE_SAMPLE_MIN = 1 << 16;
-
-/**
- * The index with each spine source cut to an even sample of its records (every k-th: as many
- * as the new records, at least `CHOICE_SAMPLE_MIN`), and per source the weight that scales its
- * sampled counts back to its size (1 for a new or unsampled source).
- */
-function spineSample(index: readonly FieldIndex[], sources: LinkFrame['sources'], newSources: readonly boolean[]): { index: FieldIndex[]; weights: number[] } {
-  const fresh = sources.reduce((n, s, i) => n + (newSources[i] ? s.size : 0), 0);
-  const want = Math.max(CHOICE_SAMPLE_MIN, fresh);
-  const step = sources.map((s, i) => (newSources[i] || s.size <= want ? 1 : Math.ceil(s.size / want)));
-  const cut = (column: Int32Array, s: number) => {
-    if (step[s] === 1) return column;
-    const out = new Int32Array(Math.ceil(column.length / step[s]));
-    for (let r = 0, j = 0; r < column.length; r += step[s], j++) out[j] = column[r];
-    return out;
-  };
-  return {
-    index: index.map((fi) => ({ ...fi, ids: fi.ids.map((slot) => slot.map(cut)) })),
-    weights: sources.map((s, i) => (step[i] === 1 ? 1 : s.size / Math.ceil(s.size / step[i]))),
-  };
 }
 
 /** A job's rule (`["surname", "date_of_birth.ym"]`) as token slots of its fields. */

@@ -172,82 +172,120 @@ export function blockCandidates(ruleSet: RuleSet, sourcePairs: readonly SourcePa
   return { lists: blocked.pairs, outcomes: blocked.outcomes, candidatePairs: blocked.pairs.reduce((s, l) => s + l.length, 0) };
 }
 
-/** Candidate pairs of every source pair under the union of `rules` (given as their per-source keys). */
+/**
+ * Candidate pairs of every source pair under the union of `rules` (given as their per-source keys).
+ *
+ * Rule by rule, then source pair by source pair: each list still receives its pairs rule by rule,
+ * block by block (the order does not depend on the loop nesting), but a rule's per-source block
+ * sizes are counted once for all the source pairs a source is in, not once per side and pair.
+ */
 export function generatePairs(
   rules: readonly Int32Array[][],
   sourcePairs: readonly SourcePair[],
   options: GenerateOptions,
 ): { pairs: PairList[]; outcomes: RuleOutcome[] } {
   const outcomes: RuleOutcome[] = rules.map(() => ({ pairs: 0, skippedBlocks: 0, skippedPairs: 0 }));
-  const lists: PairList[] = [];
-  for (const sp of sourcePairs) {
-    const list: PairList = { left: sp.left, right: sp.right, a: new Int32Array(1024), b: new Int32Array(1024), length: 0, ruleEnd: new Int32Array(rules.length) };
-    const satL = options.saturated?.(sp.left, sp.right) ?? null;
-    const satR = options.saturated?.(sp.right, sp.left) ?? null;
-    const skipped: Uint8Array[] = [];
-    for (let r = 0; r < rules.length; r++) {
-      const keysL = rules[r][sp.left];
-      const keysR = rules[r][sp.right];
-      const space = Math.max(keySpace([keysL]), keySpace([keysR]));
-      // Both sources bucketed by key. Pairs are produced block by block, so a block's records
-      // are read from memory once and stay in cache for all its pairs (here and in the
-      // comparison stage, which reads the records in pair order).
-      // Saturated records are left out of the buckets (they would be passed over pair by pair),
-      // but a block's size, for the limit, counts every record with its key.
-      const { start, order, sizes } = bucketByKey(keysR, space, satR);
-      const { start: startL, order: orderL, sizes: sizesL } = bucketByKey(keysL, space, satL);
-      const tooBig = new Uint8Array(space);
-      for (let k = 0; k < space; k++) {
-        const leftCount = sizesL[k];
-        const size = sp.left === sp.right ? (leftCount * (leftCount - 1)) / 2 : leftCount * sizes[k];
-        if (size > options.maxBlockPairs) { tooBig[k] = 1; outcomes[r].skippedBlocks++; outcomes[r].skippedPairs += size; }
-      }
-      skipped.push(tooBig);
-      const earlier = rules.slice(0, r);
-      for (let k = 0; k < space; k++) {
-        if (tooBig[k] === 1 || start[k] === start[k + 1]) continue;
-        for (let ia = startL[k]; ia < startL[k + 1]; ia++) {
-          const a = orderL[ia];
-          for (let j = start[k]; j < start[k + 1]; j++) {
-            const b = order[j];
-            if (sp.left === sp.right && b <= a) continue;
-            let seen = false;
-            for (let e = 0; e < earlier.length; e++) {
-              const kl = earlier[e][sp.left][a];
-              // A pair of an earlier rule's skipped bucket was not produced there: produce it here.
-              if (kl >= 0 && kl === earlier[e][sp.right][b] && skipped[e][kl] === 0) { seen = true; break; }
-            }
-            if (seen) continue;
-            push(list, a, b);
-            outcomes[r].pairs++;
-          }
-        }
-      }
-      list.ruleEnd![r] = list.length;
-    }
-    lists.push(list);
+  const lists: PairList[] = sourcePairs.map((sp) => ({ left: sp.left, right: sp.right, a: new Int32Array(1024), b: new Int32Array(1024), length: 0, ruleEnd: new Int32Array(rules.length) }));
+  const saturated = sourcePairs.map((sp) => ({ left: options.saturated?.(sp.left, sp.right) ?? null, right: options.saturated?.(sp.right, sp.left) ?? null }));
+  // skipped[pair][rule]: the rule's blocks skipped for that source pair, null when none was.
+  const skipped: (Uint8Array | null)[][] = sourcePairs.map(() => []);
+  for (let r = 0; r < rules.length; r++) {
+    const space = keySpace(rules[r]);
+    // A block's size, for the limit, counts every record with its key, saturated or not.
+    const sizes = new Map<number, Int32Array>();
+    const sizesOf = (s: number) => {
+      let c = sizes.get(s);
+      if (c === undefined) { c = keyCounts(rules[r][s], space); sizes.set(s, c); }
+      return c;
+    };
+    sourcePairs.forEach((sp, p) => {
+      const run: RuleRun = { keys: rules, r, space, sp, sizesL: sizesOf(sp.left), sizesR: sizesOf(sp.right), saturated: saturated[p], skipped: skipped[p] };
+      skipped[p].push(rulePairs(run, lists[p], outcomes[r], options.maxBlockPairs));
+      lists[p].ruleEnd![r] = lists[p].length;
+    });
   }
   return { pairs: lists, outcomes };
 }
 
+interface RuleRun {
+  readonly keys: readonly Int32Array[][];
+  readonly r: number;
+  readonly space: number;
+  readonly sp: SourcePair;
+  readonly sizesL: Int32Array;
+  readonly sizesR: Int32Array;
+  readonly saturated: { readonly left: Uint8Array | null; readonly right: Uint8Array | null };
+  /** The earlier rules' skipped blocks for this source pair. */
+  readonly skipped: readonly (Uint8Array | null)[];
+}
+
+/** Rule r's new pairs for one source pair, appended to `list`; returns its skipped blocks (null when none). */
+function rulePairs(run: RuleRun, list: PairList, outcome: RuleOutcome, maxBlockPairs: number): Uint8Array | null {
+  const { keys, r, space, sp, sizesL, sizesR } = run;
+  const dedupe = sp.left === sp.right;
+  let tooBig: Uint8Array | null = null;
+  for (let k = 0; k < space; k++) {
+    const leftCount = sizesL[k];
+    if (leftCount === 0) continue;
+    const size = dedupe ? (leftCount * (leftCount - 1)) / 2 : leftCount * sizesR[k];
+    if (size > maxBlockPairs) {
+      tooBig ??= new Uint8Array(space);
+      tooBig[k] = 1; outcome.skippedBlocks++; outcome.skippedPairs += size;
+    }
+  }
+  // Both sources bucketed by key. Pairs are produced block by block, so a block's records are
+  // read from memory once and stay in cache for all its pairs (here and in the comparison
+  // stage, which reads the records in pair order). Saturated records are left out of the
+  // buckets (they would be passed over pair by pair).
+  const { start, order } = bucketByKey(keys[r][sp.right], space, run.saturated.right);
+  const { start: startL, order: orderL } = bucketByKey(keys[r][sp.left], space, run.saturated.left);
+  const earlierL = keys.slice(0, r).map((e) => e[sp.left]);
+  const earlierR = keys.slice(0, r).map((e) => e[sp.right]);
+  const earlierSkipped = run.skipped;
+  const earlier = earlierL.length;
+  let pairs = 0;
+  for (let k = 0; k < space; k++) {
+    if (start[k] === start[k + 1] || startL[k] === startL[k + 1] || (tooBig !== null && tooBig[k] === 1)) continue;
+    for (let ia = startL[k]; ia < startL[k + 1]; ia++) {
+      const a = orderL[ia];
+      for (let j = start[k]; j < start[k + 1]; j++) {
+        const b = order[j];
+        if (dedupe && b <= a) continue;
+        let seen = false;
+        for (let e = 0; e < earlier; e++) {
+          const kl = earlierL[e][a];
+          // A pair of an earlier rule's skipped bucket was not produced there: produce it here.
+          if (kl >= 0 && kl === earlierR[e][b] && (earlierSkipped[e] === null || earlierSkipped[e]![kl] === 0)) { seen = true; break; }
+        }
+        if (seen) continue;
+        push(list, a, b);
+        pairs++;
+      }
+    }
+  }
+  outcome.pairs += pairs;
+  return tooBig;
+}
+
+/** Records per key (key k at [k]), over `space` keys. */
+function keyCounts(keys: Int32Array, space: number): Int32Array {
+  const sizes = new Int32Array(space);
+  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) sizes[keys[i]]++;
+  return sizes;
+}
+
 /**
  * Records by key (a counting sort): key k's records are order[start[k]..start[k + 1]), ascending,
- * without those `skip` marks; `sizes[k]` counts all of key k's records, skipped or not.
+ * without those `skip` marks.
  */
-function bucketByKey(keys: Int32Array, space: number, skip: Uint8Array | null): { start: Int32Array; order: Int32Array; sizes: Int32Array } {
+function bucketByKey(keys: Int32Array, space: number, skip: Uint8Array | null): { start: Int32Array; order: Int32Array } {
   const start = new Int32Array(space + 1);
-  const sizes = new Int32Array(space);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    if (k < 0) continue;
-    sizes[k]++;
-    if (skip === null || skip[i] === 0) start[k + 1]++;
-  }
+  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && (skip === null || skip[i] === 0)) start[keys[i] + 1]++;
   for (let k = 0; k < space; k++) start[k + 1] += start[k];
   const fill = start.slice(0, space);
   const order = new Int32Array(start[space]);
   for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && (skip === null || skip[i] === 0)) order[fill[keys[i]]++] = i;
-  return { start, order, sizes };
+  return { start, order };
 }
 
 function push(list: PairList, a: number, b: number): void {

@@ -112,3 +112,46 @@ t.test('when only birth-date conjunctions fit the budget, a conjunction of other
   t.same(withoutDate[0].rule.map((k) => index[k.field].name).sort(), ['given_name', 'postcode', 'surname'], 'the coarsest conjunction of other fields that fits');
   t.ok(withoutDate[0].estimatedPairs <= budget);
 });
+
+t.test('pairs equal a brute-force union of the rules, in rule, block and record order, for random keys, limits and saturation', async (t) => {
+  const keysArb = (n: number) => fc.array(fc.integer({ min: -1, max: 4 }), { minLength: n, maxLength: n }).map((a) => Int32Array.from(a));
+  const sizes = [5, 7, 4];
+  const input = fc.record({
+    rules: fc.array(fc.tuple(keysArb(sizes[0]), keysArb(sizes[1]), keysArb(sizes[2])), { minLength: 1, maxLength: 3 }),
+    sat: fc.tuple(...sizes.map((n) => fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }).map((a) => Uint8Array.from(a, (v) => (v === 0 ? 1 : 0))))),
+    max: fc.integer({ min: 0, max: 12 }),
+    dedupe: fc.boolean(),
+  });
+  fc.assert(fc.property(input, ({ rules, sat, max, dedupe }) => {
+    const sp: SourcePair[] = [];
+    for (let l = 0; l < 3; l++) { if (dedupe) sp.push({ left: l, right: l }); for (let r = l + 1; r < 3; r++) sp.push({ left: l, right: r }); }
+    // Source 2 takes no further record of source 0 or 1 where marked; the others are free.
+    const saturated = (s: number, u: number) => (u === 2 || s === 2 ? sat[s] : null);
+    const got = generatePairs(rules, sp, { maxBlockPairs: max, saturated });
+    const outcomes = rules.map(() => ({ pairs: 0, skippedBlocks: 0, skippedPairs: 0 }));
+    const want = sp.map(({ left, right }) => {
+      const out: string[] = [];
+      const skipped = rules.map(() => new Set<number>());
+      rules.forEach((rule, r) => {
+        for (let k = 0; k <= 4; k++) {
+          const nl = rule[left].filter((x) => x === k).length;
+          const nr = rule[right].filter((x) => x === k).length;
+          const size = left === right ? (nl * (nl - 1)) / 2 : nl * nr;
+          if (size > max) { skipped[r].add(k); outcomes[r].skippedBlocks++; outcomes[r].skippedPairs += size; continue; }
+          for (let a = 0; a < sizes[left]; a++) {
+            if (rule[left][a] !== k || saturated(left, right)?.[a] === 1) continue;
+            for (let b = 0; b < sizes[right]; b++) {
+              if (rule[right][b] !== k || saturated(right, left)?.[b] === 1 || (left === right && b <= a)) continue;
+              const earlier = rules.slice(0, r).some((e, i) => e[left][a] >= 0 && e[left][a] === e[right][b] && !skipped[i].has(e[left][a]));
+              if (!earlier) { out.push(`${r}:${a}-${b}`); outcomes[r].pairs++; }
+            }
+          }
+        }
+      });
+      return out;
+    });
+    const listed = got.pairs.map((l) => Array.from({ length: l.length }, (_, p) => `${rules.findIndex((_, r) => p < l.ruleEnd![r])}:${l.a[p]}-${l.b[p]}`));
+    t.same(listed, want);
+    t.same(got.outcomes, outcomes);
+  }), { numRuns: 300 });
+});
