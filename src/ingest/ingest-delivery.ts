@@ -107,6 +107,8 @@ export function ingestDelivery(source: AsyncIterable<Uint8Array>, schema: Datase
       checkRowLimit(counts.read, options.maxRows);
       // The CSV parser counts field and row bytes as they arrive; Arrow and Parquet text is here whole.
       if (options.format === 'arrow' || options.format === 'parquet') checkTextLimits(raw.columns, raw.rows, input.header, options);
+      // A turn of the event loop between parsing and checking a batch: each stays a short task.
+      await new Promise((resolve) => setImmediate(resolve));
       const batch = processBatch(raw, plan, columnIndex, tally);
       counts.typeRejected += raw.length - batch.length;
       if (batch.nationalId !== null) countInszStatus(batch.nationalId.status, nationalId);

@@ -231,6 +231,10 @@ async function stageBatches(
   let written: Promise<void> = Promise.resolve();
   try {
     for await (const batch of batches) {
+      // A batch's steps (ingest's checks, the national numbers' HMACs, the copy to the encode
+      // worker) chain as microtasks: turns of the event loop between them keep each task short,
+      // so other requests (and the other uploads) are served while a body streams in.
+      await nextTurn();
       // Refused at the first row rather than after reading the whole body.
       if (declaredEmpty) checkEmptiness(batch.length, true);
       const n = batch.length;
@@ -241,6 +245,7 @@ async function stageBatches(
       copy?.pseudonymise(digits, status);
       // The cleartext digits are not needed past this point: overwrite them.
       batch.nationalId?.digits.fill(0);
+      await nextTurn();
       const encodings = encoder.encodeBatch(batch.linkage, linkageQuality);
       // If the batch before failed, this one is never awaited: its failure is not unhandled.
       encodings.catch(() => undefined);
@@ -268,6 +273,8 @@ async function stageBatches(
   await payloadSink.close();
   return { rowsKept, linkageQuality };
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function attributeOf(batch: IngestBatch, name: string) {
   const data = batch.attributes.get(name);
