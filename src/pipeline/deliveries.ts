@@ -10,7 +10,7 @@ import {
 import { KoppelError } from '../errors.js';
 import { isPeriod, type ColumnSpec, type DatasetSchema, type Principal } from '../model.js';
 import { ingestDelivery, gunzipWithinLimit, type IngestBatch, type QualityReport, type UploadFormat } from '../ingest/index.js';
-import { pseudonymiseNationalIds, PURPOSES } from '../pseudonymise/index.js';
+import { pseudonymiseNationalIdsInSlices, PURPOSES } from '../pseudonymise/index.js';
 import type { DeliveryRecord } from '../store/index.js';
 import { recordBatchOf, schemaOf } from '../util/arrow-batch.js';
 import { purposeKey, type PipelineContext } from './context.js';
@@ -241,7 +241,7 @@ async function stageBatches(
       const rows = makeData({ type: new Uint32(), length: n, data: batch.rows });
       const status = batch.nationalId === null ? new Uint8Array(n).fill(1) : batch.nationalId.status;
       const digits = batch.nationalId === null ? new Uint8Array(n * 11) : batch.nationalId.digits;
-      const pseudonyms = pseudonymiseNationalIds(linkKey, digits, status);
+      const pseudonyms = await pseudonymiseNationalIdsInSlices(linkKey, digits, status, nextTurn);
       copy?.pseudonymise(digits, status);
       // The cleartext digits are not needed past this point: overwrite them.
       batch.nationalId?.digits.fill(0);

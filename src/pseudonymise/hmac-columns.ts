@@ -40,6 +40,24 @@ export function pseudonymiseNationalIds(linkKey: HmacKeyInput, digits: Uint8Arra
 }
 
 /**
+ * `pseudonymiseNationalIds` in slices of `sliceRows`, awaiting `between()` after each: a server
+ * turns its event loop there (a batch of 65,536 numbers is tens of ms of HMACs). The same bytes.
+ */
+export async function pseudonymiseNationalIdsInSlices(
+  linkKey: HmacKeyInput, digits: Uint8Array, status: Uint8Array, between: () => Promise<void>, sliceRows = 16_384,
+): Promise<Data<FixedSizeBinary>> {
+  const n = status.length;
+  if (digits.length !== n * 11) throw new RangeError(`digits hold ${digits.length} bytes, expected 11 per status entry (${n * 11})`);
+  const values = new Uint8Array(n * HMAC_SHA256_BYTES);
+  for (let from = 0; from < n; from += sliceRows) {
+    const to = Math.min(n, from + sliceRows);
+    hmacFixedWidth(linkKey, digits.subarray(from * 11, to * 11), 11, to - from, values.subarray(from * HMAC_SHA256_BYTES, to * HMAC_SHA256_BYTES), status.subarray(from, to));
+    await between();
+  }
+  return fixedBinaryData(values, status, n);
+}
+
+/**
  * HMAC of every non-null value of a Utf8 or Binary column (e.g. a normalised name column),
  * as a FixedSizeBinary(32) column with the same nulls. Honours `data.offset` for sliced input.
  */

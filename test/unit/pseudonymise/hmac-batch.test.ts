@@ -6,7 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { Utf8, vectorFromArray } from 'apache-arrow';
 import { derivePurposeKey, PURPOSES } from '../../../src/pseudonymise/key-derivation.js';
 import { HmacSha256Key, hmacBytes, hmacFixedWidth, hmacVarWidth } from '../../../src/pseudonymise/hmac-batch.js';
-import { hmacUtf8, pseudonymiseNationalIds } from '../../../src/pseudonymise/hmac-columns.js';
+import { hmacUtf8, pseudonymiseNationalIds, pseudonymiseNationalIdsInSlices } from '../../../src/pseudonymise/hmac-columns.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -147,4 +147,23 @@ t.test('hashes a sliced Utf8 column with nulls, honouring its offset', async (t)
     if (s === null) t.notOk(data.getValid(i), `row ${i} null`);
     else t.equal(hex(data.values.subarray(i * 32, i * 32 + 32)), nodeHmac(LINK_KEY, ascii(s)), `row ${i}`);
   });
+});
+
+t.test('national numbers pseudonymised in slices give the same column as in one call, nulls included', async (t) => {
+  const n = 1000;
+  const digits = new Uint8Array(n * 11);
+  const status = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const text = String(10_000_000_000 + i * 7919).slice(0, 11);
+    for (let d = 0; d < 11; d++) digits[i * 11 + d] = text.charCodeAt(d);
+    if (i % 13 === 0) status[i] = 2;
+  }
+  const key = new Uint8Array(32).fill(9);
+  let turns = 0;
+  const sliced = await pseudonymiseNationalIdsInSlices(key, digits, status, async () => { turns++; }, 64);
+  const whole = pseudonymiseNationalIds(key, digits, status);
+  t.equal(turns, Math.ceil(n / 64), 'a turn after every slice');
+  t.same(Buffer.from(sliced.values), Buffer.from(whole.values));
+  t.equal(sliced.nullCount, whole.nullCount);
+  t.same(Buffer.from(sliced.nullBitmap!), Buffer.from(whole.nullBitmap!));
 });
