@@ -220,17 +220,17 @@ class SecondaryRun {
   }
 
   /**
-   * Carry a deviation down into subtable `index`: its margins `fixedLocal` keep the moves the
-   * subtables above gave them. First over a window around them (protection-window.ts), then,
-   * if the window holds no such deviation, over the whole subtable.
+   * Carry a deviation down into subtable `index` (its margins `fixedLocal` keep their moves from
+   * above): over a window around them (protection-window.ts), else over the whole subtable.
    */
   private solveBelow(index: number, fixedLocal: readonly number[], fixedMove: readonly number[]): number[] | null {
     const sub = this.decomposition.subtables[index];
     const window = protectionWindow(this.input.shape, sub, fixedLocal[0], this.input.values, this.suppressed, fixedLocal);
-    this.lpWork += window.region.cells.length + sub.cells.length;
+    this.lpWork += window.region.cells.length;
     const moves = solveInWindow(this.highs, window.region, { ...this.input, suppressed: this.suppressed }, fixedLocal.map((j) => window.inWindow[j]), fixedMove);
     if (moves !== null) return moves;
     this.linearProgrammes++;
+    this.lpWork += sub.cells.length;
     return this.lp(index).solve(fixedLocal, fixedMove);
   }
 

@@ -55,7 +55,6 @@ t.test('a table in which half the cells are sensitive is built and proven safe w
   t.equal(r.audit.narrow, 0, 'no sensitive cell narrower than required');
   t.equal(r.audit.certified, r.primaries, 'every sensitive cell proven by a checked deviation');
   t.equal(r.audit.linearProgrammes, 0);
-  t.ok(r.status[r.shape.cells - 1] !== SECONDARY, 'the grand total stays published');
   t.ok(seconds < 40, `built in ${seconds.toFixed(1)} s`);
 });
 
