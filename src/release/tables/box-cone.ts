@@ -22,11 +22,23 @@ export interface Factor {
 }
 
 /**
+ * Instead of the ancestors along dimension d, the path from a leaf up to a sibling of the
+ * cell's node there, moving the other way: the cone's persons moved to the sibling, so the
+ * totals above the two (a province, the nation) stay published.
+ */
+export interface Partner {
+  readonly d: number;
+  readonly nodes: readonly number[];
+}
+
+/**
  * The joint factor of `cell` over `dims`: node offsets relative to the cell with its `dims`
  * coordinates at 0, or null if the cell is empty or the factor would span more than `limit`
  * cells. Without `ancestors` every dimension in `dims` must be at its root.
  */
-export function jointSpread(shape: TableShape, values: Float64Array, cell: number, dims: readonly number[], ancestors: boolean, limit: number): Factor | null {
+export function jointSpread(
+  shape: TableShape, values: Float64Array, cell: number, dims: readonly number[], ancestors: boolean, limit: number, partner?: Partner,
+): Factor | null {
   const total = values[cell];
   if (!(total > 0)) return null;
   // Per dimension: the nodes of the factor, and the node whose value gives each one's share.
@@ -41,8 +53,9 @@ export function jointSpread(shape: TableShape, values: Float64Array, cell: numbe
       for (let k = tree.childStart[x]; k < tree.childStart[x + 1]; k++) stack.push(tree.children[k]);
     }
     const below = nodes.length;
-    if (ancestors) for (let a = tree.parent[v]; a >= 0; a = tree.parent[a]) nodes.push(a);
-    return { d, v, nodes, below };
+    if (partner?.d === d) nodes.push(...partner.nodes);
+    else if (ancestors) for (let a = tree.parent[v]; a >= 0; a = tree.parent[a]) nodes.push(a);
+    return { d, v, nodes, below, flip: partner?.d === d };
   });
   let count = 1;
   for (const list of lists) count *= list.nodes.length;
@@ -54,16 +67,18 @@ export function jointSpread(shape: TableShape, values: Float64Array, cell: numbe
     let rest = i;
     let offset = 0;
     let source = 0;
-    for (const { d, v, nodes: list, below } of lists) {
+    let sign = 1;
+    for (const { d, v, nodes: list, below, flip } of lists) {
       const k = rest % list.length;
       rest = Math.floor(rest / list.length);
       offset += list[k] * shape.strides[d];
       source += (k < below ? list[k] : v) * shape.strides[d];
+      if (flip && k >= below) sign = -1;
     }
     const share = values[base + source] / total;
     if (!(share > 0)) continue;
     nodes.push(offset);
-    signs.push(share);
+    signs.push(sign * share);
   }
   return { nodes, signs };
 }

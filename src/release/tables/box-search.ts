@@ -86,10 +86,23 @@ export class BoxSearch {
     // its parts in those dimensions at once, each in proportion to its value (box-cone.ts).
     const joint = roots.length < 2 ? null : this.withJoint(options, roots, jointSpread(shape, this.ctx.values, cell, roots, false, JOINT_LIMIT), budget, up, down);
     if (joint !== null || !singles) return joint;
-    // The last resort: the cone of every internal dimension with its ancestors (always feasible).
+    // The last resort: the cone of every internal dimension with its ancestors (always feasible),
+    // or, cheaper where it fits, moved to a sibling along one dimension (box-cone.ts).
     const internal: number[] = [];
     shape.dims.forEach((tree, d) => { if (tree.childStart[coordinateOf(cell, shape, d) + 1] > tree.childStart[coordinateOf(cell, shape, d)]) internal.push(d); });
-    return this.withJoint(options, internal, jointSpread(shape, this.ctx.values, cell, internal, true, CONE_LIMIT), budget, up, down);
+    let best = this.withJoint(options, internal, jointSpread(shape, this.ctx.values, cell, internal, true, CONE_LIMIT), budget, up, down);
+    for (const d of internal) {
+      const tree = shape.dims[d];
+      const v = coordinateOf(cell, shape, d);
+      if (v === tree.root) continue;
+      const siblings = Array.from(tree.children.subarray(tree.childStart[tree.parent[v]], tree.childStart[tree.parent[v] + 1])).filter((s) => s !== v);
+      for (const s of siblings.slice(0, COUSINS)) {
+        const partner = { d, nodes: this.path(d, this.descend(d, s), s) };
+        const box = this.withJoint(options, internal, jointSpread(shape, this.ctx.values, cell, internal, true, CONE_LIMIT, partner), budget, up, down);
+        if (box !== null && (best === null || box.cost < best.cost)) best = box;
+      }
+    }
+    return best;
   }
 
   /** The cheapest box of a joint factor over `dims` with the other dimensions' options. */
