@@ -20,13 +20,8 @@
  * dimension the siblings of p's node, each followed down to a leaf through its largest child
  * (and, for the last resort, cousins and singles up to the root).
  */
+import { jointSpread, type Factor } from './box-cone.js';
 import type { TableShape } from './table-shape.js';
-
-/** One dimension's factor: nodes with their weight (+1 or -1, or a share of +1). */
-interface Factor {
-  readonly nodes: readonly number[];
-  readonly signs: readonly number[];
-}
 
 export interface BoxContext {
   readonly shape: TableShape;
@@ -54,6 +49,8 @@ const SIBLINGS = 8;
 const COUSINS = 3;
 /** Cells a joint factor may span. */
 const JOINT_LIMIT = 4096;
+/** Cells the last resort's cone may span: a whole national table. */
+const CONE_LIMIT = 1 << 20;
 
 export class BoxSearch {
   /** Per dimension, per node, the node's one-dimensional marginal (other coordinates at the root). */
@@ -84,39 +81,36 @@ export class BoxSearch {
     }
     const budget = wide ? WIDE_BUDGET : BUDGET;
     const box = this.best(trim(options, budget), Array.from(shape.strides), up, down);
-    if (box !== null || down === 0 || roots.length < 2) return box;
+    if (box !== null || down === 0) return box;
     // A total along several dimensions moving down by its whole value: spread the move over all
-    // its parts in those dimensions at once, each in proportion to its value (shares add up).
-    const joint = this.joint(cell, roots);
-    if (joint === null) return null;
-    const rest = options.filter((_, d) => !roots.includes(d));
-    const strides = Array.from(shape.strides).filter((_, d) => !roots.includes(d));
-    return this.best(trim([...rest, [joint]], budget), [...strides, 1], up, down);
+    // its parts in those dimensions at once, each in proportion to its value (box-cone.ts).
+    const joint = roots.length < 2 ? null : this.withJoint(options, roots, jointSpread(shape, this.ctx.values, cell, roots, false, JOINT_LIMIT), budget, up, down);
+    if (joint !== null || !singles) return joint;
+    // The last resort: the cone of every internal dimension with its ancestors (always feasible),
+    // or, cheaper where it fits, moved to a sibling along one dimension (box-cone.ts).
+    const internal: number[] = [];
+    shape.dims.forEach((tree, d) => { if (tree.childStart[coordinateOf(cell, shape, d) + 1] > tree.childStart[coordinateOf(cell, shape, d)]) internal.push(d); });
+    let best = this.withJoint(options, internal, jointSpread(shape, this.ctx.values, cell, internal, true, CONE_LIMIT), budget, up, down);
+    for (const d of internal) {
+      const tree = shape.dims[d];
+      const v = coordinateOf(cell, shape, d);
+      if (v === tree.root) continue;
+      const siblings = Array.from(tree.children.subarray(tree.childStart[tree.parent[v]], tree.childStart[tree.parent[v] + 1])).filter((s) => s !== v);
+      for (const s of siblings.slice(0, COUSINS)) {
+        const partner = { d, nodes: this.path(d, this.descend(d, s), s) };
+        const box = this.withJoint(options, internal, jointSpread(shape, this.ctx.values, cell, internal, true, CONE_LIMIT, partner), budget, up, down);
+        if (box !== null && (best === null || box.cost < best.cost)) best = box;
+      }
+    }
+    return best;
   }
 
-  /** Every cell below `cell` along the dimensions `dims` (where it is at the root), with its share of the cell's value. */
-  private joint(cell: number, dims: readonly number[]): Factor | null {
-    const { shape, values } = this.ctx;
-    const total = values[cell];
-    let count = 1;
-    for (const d of dims) count *= shape.dims[d].size;
-    if (!(total > 0) || count > JOINT_LIMIT) return null;
-    const nodes: number[] = [];
-    const signs: number[] = [];
-    const base = dims.reduce((c, d) => c - shape.dims[d].root * shape.strides[d], cell);
-    for (let i = 0; i < count; i++) {
-      let rest = i;
-      let offset = 0;
-      for (const d of dims) {
-        offset += (rest % shape.dims[d].size) * shape.strides[d];
-        rest = Math.floor(rest / shape.dims[d].size);
-      }
-      const share = values[base + offset] / total;
-      if (!(share > 0)) continue;
-      nodes.push(offset);
-      signs.push(share);
-    }
-    return { nodes, signs };
+  /** The cheapest box of a joint factor over `dims` with the other dimensions' options. */
+  private withJoint(options: Factor[][], dims: readonly number[], joint: Factor | null, budget: number, up: number, down: number): Box | null {
+    if (joint === null) return null;
+    const rest = options.filter((_, d) => !dims.includes(d));
+    const strides = Array.from(this.ctx.shape.strides).filter((_, d) => !dims.includes(d));
+    return this.best(trim([...rest, [joint]], budget), [...strides, 1], up, down);
   }
 
   /** Candidate factors of dimension d for a cell whose node there is v. */
@@ -283,6 +277,10 @@ export class BoxSearch {
     }
     return best;
   }
+}
+
+function coordinateOf(cell: number, shape: TableShape, d: number): number {
+  return Math.floor(cell / shape.strides[d]) % shape.dims[d].size;
 }
 
 /** Halve the longest candidate lists until their product fits the budget. */

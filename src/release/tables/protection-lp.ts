@@ -15,6 +15,7 @@
  * and start from the previous basis.
  */
 import type { Highs, Model } from 'highs';
+import { PRIMARY } from './primary-suppression.js';
 import type { Subtable } from './subtables.js';
 
 /** The cells and local constraints an LP spans: a subtable, or the whole table. */
@@ -23,6 +24,7 @@ export type LpRegion = Pick<Subtable, 'cells' | 'marginAbove' | 'rowStart' | 'en
 /** Cost of moving a cell that is already suppressed: small, so solutions stay sparse. */
 const REUSE_COST = 1e-4;
 export const MOVE_EPSILON = 1e-7;
+const TOLERANCE = 1e-6;
 /** Earned per unit of move by a sensitive cell still short of protection (a published cell costs >= 1). */
 const REWARD = 0.5;
 
@@ -31,6 +33,34 @@ export interface Rewards {
   readonly local: readonly number[];
   readonly up: readonly number[];
   readonly down: readonly number[];
+}
+
+/** Where every cell's protection stands: its levels, and the largest move up and down found so far. */
+export interface Protection {
+  readonly status: Uint8Array;
+  readonly upper: Float64Array;
+  readonly lower: Float64Array;
+  readonly maxUp: Float64Array;
+  readonly maxDown: Float64Array;
+}
+
+/** The region's own primary cells (but `except`) still short of protection, with what they lack. */
+export function shortOfProtection(sub: LpRegion, except: number, { status, upper, lower, maxUp, maxDown }: Protection): Rewards {
+  const local: number[] = [];
+  const up: number[] = [];
+  const down: number[] = [];
+  for (let j = 0; j < sub.cells.length; j++) {
+    const cell = sub.cells[j];
+    if (j === except || sub.marginAbove[j] === 1 || status[cell] !== PRIMARY) continue;
+    // One direction at a time: rewarding both would pay for y+ and y- cancelling out.
+    const u = maxUp[cell] < upper[cell] - TOLERANCE ? upper[cell] : 0;
+    const d = u === 0 && maxDown[cell] < lower[cell] - TOLERANCE ? lower[cell] : 0;
+    if (u === 0 && d === 0) continue;
+    local.push(j);
+    up.push(u);
+    down.push(d);
+  }
+  return { local, up, down };
 }
 
 export class ProtectionLp {

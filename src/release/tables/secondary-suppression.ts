@@ -9,9 +9,11 @@
  *    protection, a protection LP (protection-lp.ts) over a window of its subtable
  *    (protection-window.ts), else the whole subtable, with the margins from above held: the
  *    cheapest deviation by weight, over interior cells. A moved margin is carried down into
- *    the subtables below, so the result is one deviation of the whole table.
- * 3. Boxes with cousin pairs and singles up to the root, for what the LPs could not protect.
- * 4. One protection LP over the whole table (or linked system) for the rest.
+ *    the subtables below (over a window around the moved margins first: whole subtables made
+ *    tables of many small cells take minutes), so the result is one deviation of the table.
+ * 3. Boxes with cousin pairs and singles up to the root, and last the scaled cone of the cell
+ *    (box-cone.ts), which always exists: no cell of a table without earlier tables is left.
+ * 4. One protection LP over the whole linked system for the rest (cells an earlier table holds).
  *
  * A deviation protects every cell it moves: per cell the largest move up and down found so
  * far is kept (and, when a - y stays non-negative, the mirrored one counts too).
@@ -19,8 +21,8 @@
 import type { Highs } from 'highs';
 import { BoxSearch, type Box } from './box-search.js';
 import type { Deviations } from './deviation-certificates.js';
-import { MOVE_EPSILON, ProtectionLp, type LpRegion, type Rewards } from './protection-lp.js';
-import { protectionWindow } from './protection-window.js';
+import { MOVE_EPSILON, ProtectionLp, shortOfProtection } from './protection-lp.js';
+import { protectionWindow, solveInWindow } from './protection-window.js';
 import { PRIMARY, PUBLISHED, SECONDARY } from './primary-suppression.js';
 import { pruneSecondaries } from './prune-secondaries.js';
 import { decompose, subtablesBelow, type Decomposition } from './subtables.js';
@@ -60,8 +62,13 @@ export interface SecondaryReport {
 }
 
 const TOLERANCE = 1e-6;
-/** Protection LPs per table at most (then step 3): keeps a national table within a minute. */
+/**
+ * Protection LPs per table at most (then step 3), and their work: the cells of the LPs solved,
+ * at most this many times the table's. A table of many small cells needs many LPs per
+ * protection (the deviation carried down), and LPs gain it little over the boxes.
+ */
 const MAX_PROTECTION_LPS = 2000;
+const LP_WORK_PER_CELL = 20;
 
 export function secondarySuppression(highs: Highs, input: SecondaryInput): SecondaryReport {
   const run = new SecondaryRun(highs, input);
@@ -81,6 +88,7 @@ class SecondaryRun {
   private readonly maxDown: Float64Array;
   private secondaries = 0;
   private linearProgrammes = 0;
+  private lpWork = 0;
   private unprotected = 0;
   private wholeTableFallbacks = 0;
   private boxDeviations = 0;
@@ -179,7 +187,7 @@ class SecondaryRun {
 
   /** Move cell `local` of subtable `index` by `target`, carry the deviation down, apply it. */
   private protect(index: number, local: number, target: number): void {
-    if (this.linearProgrammes >= MAX_PROTECTION_LPS) return;
+    if (this.linearProgrammes >= MAX_PROTECTION_LPS || this.lpWork >= LP_WORK_PER_CELL * this.input.shape.cells) return;
     const deviation = new Map<number, number>();
     const pending = new Set<number>();
     this.linearProgrammes++;
@@ -189,16 +197,15 @@ class SecondaryRun {
     while (pending.size > 0) {
       const next = Math.min(...pending);
       pending.delete(next);
-      const lp = this.lp(next);
       const fixedLocal: number[] = [];
       const fixedMove: number[] = [];
-      const sub = lp.subtable;
+      const sub = this.decomposition.subtables[next];
       for (let j = 0; j < sub.cells.length; j++) {
         const y = sub.marginAbove[j] === 1 ? deviation.get(sub.cells[j]) : undefined;
         if (y !== undefined) { fixedLocal.push(j); fixedMove.push(y); }
       }
       this.linearProgrammes++;
-      const below = lp.solve(fixedLocal, fixedMove);
+      const below = this.solveBelow(next, fixedLocal, fixedMove);
       if (below === null) return;
       this.take(below, deviation, pending);
     }
@@ -207,36 +214,31 @@ class SecondaryRun {
 
   /** The protection LP over a window of the subtable around the cell (protection-window.ts). */
   private solveWindow(index: number, local: number, target: number): number[] | null {
-    const { shape, values, weights } = this.input;
-    const window = protectionWindow(shape, this.decomposition.subtables[index], local, values, this.suppressed);
-    const lp = new ProtectionLp(this.highs, window.region, values, weights, this.suppressed);
-    try { return lp.solve([window.local], [target], this.rewards(window.region, window.local)); } finally { lp.dispose(); }
+    const window = protectionWindow(this.input.shape, this.decomposition.subtables[index], local, this.input.values, this.suppressed);
+    this.lpWork += window.region.cells.length;
+    return solveInWindow(this.highs, window.region, { ...this.input, suppressed: this.suppressed }, [window.local], [target], shortOfProtection(window.region, window.local, this.protection()));
+  }
+
+  /**
+   * Carry a deviation down into subtable `index` (its margins `fixedLocal` keep their moves from
+   * above): over a window around them (protection-window.ts), else over the whole subtable.
+   */
+  private solveBelow(index: number, fixedLocal: readonly number[], fixedMove: readonly number[]): number[] | null {
+    const sub = this.decomposition.subtables[index];
+    const window = protectionWindow(this.input.shape, sub, fixedLocal[0], this.input.values, this.suppressed, fixedLocal);
+    this.lpWork += window.region.cells.length;
+    const moves = solveInWindow(this.highs, window.region, { ...this.input, suppressed: this.suppressed }, fixedLocal.map((j) => window.inWindow[j]), fixedMove);
+    if (moves !== null) return moves;
+    this.linearProgrammes++;
+    this.lpWork += sub.cells.length;
+    return this.lp(index).solve(fixedLocal, fixedMove);
   }
 
   private solveSubtable(index: number, local: number, target: number): number[] | null {
     this.linearProgrammes++;
+    this.lpWork += this.decomposition.subtables[index].cells.length;
     const home = this.lp(index);
-    return home.solve([local], [target], this.rewards(home.subtable, local));
-  }
-
-  /** The subtable's own primary cells (but `except`) still short of protection, with what they lack. */
-  private rewards(sub: LpRegion, except: number): Rewards {
-    const { status, upper, lower } = this.input;
-    const local: number[] = [];
-    const up: number[] = [];
-    const down: number[] = [];
-    for (let j = 0; j < sub.cells.length; j++) {
-      const cell = sub.cells[j];
-      if (j === except || sub.marginAbove[j] === 1 || status[cell] !== PRIMARY) continue;
-      // One direction at a time: rewarding both would pay for y+ and y- cancelling out.
-      const u = this.maxUp[cell] < upper[cell] - TOLERANCE ? upper[cell] : 0;
-      const d = u === 0 && this.maxDown[cell] < lower[cell] - TOLERANCE ? lower[cell] : 0;
-      if (u === 0 && d === 0) continue;
-      local.push(j);
-      up.push(u);
-      down.push(d);
-    }
-    return { local, up, down };
+    return home.solve([local], [target], shortOfProtection(home.subtable, local, this.protection()));
   }
 
   /** The last resort (step 4): one protection LP over the whole table, or the linked system. */
@@ -258,6 +260,8 @@ class SecondaryRun {
     for (let i = 0; i < moves.length; i += 2) deviation.set(moves[i], moves[i + 1]);
     this.apply(deviation);
   }
+
+  private protection() { return { ...this.input, maxUp: this.maxUp, maxDown: this.maxDown }; }
 
   /** Record the moves of cells a subtable owns, and schedule the subtables below them. */
   private take(moves: readonly number[], deviation: Map<number, number>, pending: Set<number>): void {

@@ -77,3 +77,43 @@ t.test('a protection found in a window is a deviation of the whole table (proper
   ), { numRuns: 60 });
   t.ok(solved > 20, `${solved} windows held a protection`);
 });
+
+t.test('a move carried down over a window around the moved margins is a deviation of the subtable with those margins held (property)', async (t) => {
+  let solved = 0;
+  const at = (m: number, a: number, s: number) => d0.cells.indexOf(m * shape.strides[0] + a * shape.strides[1] + s);
+  const d0Node = muni.labels.indexOf('d0');
+  fc.assert(fc.property(
+    fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 20, maxLength: 20 }),
+    fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 6 }),
+    (counts, a1, a2, size) => {
+      if (a1 === a2) return true;
+      const values = table(counts);
+      const suppressed = new Uint8Array(shape.cells);
+      // The subtable above moved district d0 by a 2 x 2 box: ages a1, a2 by sex.
+      const fixed = [at(d0Node, a1, 0), at(d0Node, a1, 1), at(d0Node, a2, 0), at(d0Node, a2, 1)];
+      const move = [size, -size, -size, size];
+      if (fixed.some((j, i) => values[d0.cells[j]] + move[i] < 0)) return true;
+      const w = protectionWindow(shape, d0, fixed[0], values, suppressed, fixed);
+      t.ok(fixed.every((j) => w.inWindow[j] >= 0), 'every moved margin is in the window');
+      const lp = new ProtectionLp(highs, w.region, values, new Float64Array(shape.cells).fill(1), suppressed);
+      let moves: number[] | null;
+      try { moves = lp.solve(fixed.map((j) => w.inWindow[j]), move); } finally { lp.dispose(); }
+      if (moves === null) return true;
+      solved++;
+      const y = new Float64Array(d0.cells.length);
+      for (let i = 0; i < moves.length; i += 2) y[d0.cells.indexOf(moves[i])] = moves[i + 1];
+      for (let j = 0; j < d0.cells.length; j++) {
+        const k = fixed.indexOf(j);
+        if (k >= 0 ? Math.abs(y[j] - move[k]) > 1e-6 : d0.marginAbove[j] === 1 && Math.abs(y[j]) > 1e-6) return false;
+        if (values[d0.cells[j]] + y[j] < -1e-6) return false;
+      }
+      for (let r = 0; r + 1 < d0.rowStart.length; r++) {
+        let sum = y[d0.entries[d0.rowStart[r]]];
+        for (let e = d0.rowStart[r] + 1; e < d0.rowStart[r + 1]; e++) sum -= y[d0.entries[e]];
+        if (Math.abs(sum) > 1e-6) return false;
+      }
+      return true;
+    },
+  ), { numRuns: 60 });
+  t.ok(solved > 20, `${solved} carry-downs solved in the window`);
+});
