@@ -15,20 +15,6 @@ import type { Db } from './database.js';
 
 type Statement = Database.Statement<unknown[]>;
 
-/** Decimal digits per id in `recordChosen`'s id text: every safe integer fits. */
-const ID_DIGITS = 16;
-
-/** `ids[0..count)` as one string of zero-padded 16-digit numbers. */
-function fixedWidthIds(ids: Float64Array, count: number): string {
-  const parts = new Array<string>(count);
-  for (let i = 0; i < count; i++) {
-    const id = ids[i];
-    if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`person id ${id} is not a non-negative safe integer`);
-    parts[i] = String(id).padStart(ID_DIGITS, '0');
-  }
-  return parts.join('');
-}
-
 export class Persons {
   private readonly loadPseudonyms: Statement;
   private readonly loadRows: Statement;
@@ -39,6 +25,7 @@ export class Persons {
   private readonly newFromRows: Statement;
   private readonly readRows: Statement;
   private readonly deliveryExists: Statement;
+  private readonly loadIds: Statement;
   private readonly insertChosen: Statement;
   private readonly anyUnderKey: Statement;
 
@@ -46,6 +33,7 @@ export class Persons {
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS resolve_pseudonyms (idx INTEGER PRIMARY KEY, pseudonym BLOB NOT NULL);
       CREATE TEMP TABLE IF NOT EXISTS resolve_rows (idx INTEGER PRIMARY KEY, row INTEGER NOT NULL);
+      CREATE TEMP TABLE IF NOT EXISTS resolve_ids (idx INTEGER PRIMARY KEY, person_id INTEGER NOT NULL);
     `);
     this.loadPseudonyms = db.prepare(`
       WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < @count)
@@ -69,12 +57,10 @@ export class Persons {
       WHERE NOT EXISTS (SELECT 1 FROM person_records p WHERE p.delivery_id = @deliveryId AND p.row = r.row)
       GROUP BY r.row`);
     this.deliveryExists = db.prepare('SELECT 1 FROM deliveries WHERE id = ?').pluck();
-    // Straight from the two blobs: pseudonyms 32 bytes each, ids as fixed-width decimal text
-    // (SQLite reads no binary integer); no temp table (half the cost of a first job's persons).
+    this.loadIds = db.prepare('INSERT INTO temp.resolve_ids (idx, person_id) SELECT key, value FROM json_each(?)');
     this.insertChosen = db.prepare(`
-      WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < @count)
       INSERT OR IGNORE INTO person_pseudonyms (key_id, pseudonym, person_id)
-      SELECT @keyId, substr(@blob, x * 32 + 1, 32), CAST(substr(@ids, x * ${ID_DIGITS} + 1, ${ID_DIGITS}) AS INTEGER) FROM i`);
+      SELECT ?, r.pseudonym, i.person_id FROM temp.resolve_pseudonyms r JOIN temp.resolve_ids i USING (idx) ORDER BY r.idx`);
     this.anyUnderKey = db.prepare('SELECT 1 FROM person_pseudonyms WHERE key_id = ? LIMIT 1').pluck();
     this.readRows = db.prepare(`
       SELECT r.idx, p.person_id FROM temp.resolve_rows r
@@ -143,15 +129,14 @@ export class Persons {
     if (count === 0) return out;
     const blob = Buffer.from(pseudonyms.buffer, pseudonyms.byteOffset, count * 32);
     this.db.transaction(() => {
-      // Every row inserted: the stored ids are the chosen ones, and nothing is read back.
-      if (this.insertChosen.run({ count, blob, ids: fixedWidthIds(ids, count), keyId }).changes === count) {
-        out.set(ids.subarray(0, count));
-        return;
-      }
-      this.db.exec('DELETE FROM temp.resolve_pseudonyms');
+      this.db.exec('DELETE FROM temp.resolve_pseudonyms; DELETE FROM temp.resolve_ids');
       this.loadPseudonyms.run({ count, blob });
-      for (const [idx, personId] of this.readPseudonyms.iterate(keyId) as Iterable<[number, number]>) out[idx] = personId;
-      this.db.exec('DELETE FROM temp.resolve_pseudonyms');
+      this.loadIds.run(`[${ids.subarray(0, count).join(',')}]`);
+      // Every row inserted: the stored ids are the chosen ones, and reading them back (most of
+      // the cost of a first job's persons) is skipped.
+      if (this.insertChosen.run(keyId).changes === count) out.set(ids.subarray(0, count));
+      else for (const [idx, personId] of this.readPseudonyms.iterate(keyId) as Iterable<[number, number]>) out[idx] = personId;
+      this.db.exec('DELETE FROM temp.resolve_pseudonyms; DELETE FROM temp.resolve_ids');
     }).immediate();
     return out;
   }
