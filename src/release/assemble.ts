@@ -29,6 +29,7 @@ import { findKeyCopies, type ReleasedColumnCodes } from './key-copies.js';
 import { keepConsistent, type LedgerEntry, type LedgerInput, type LedgerReport } from './longitudinal.js';
 import { metadataKeys, metadataRules, type ReleaseMetadataRules } from './metadata-keys.js';
 import { batchedTable, pseudonymOrder, ranksOf, rowsByPersonRank } from './release-order.js';
+import { locateRows, type RowLocation } from './row-location.js';
 import { chunksOf, takeKind, takeRows } from './take.js';
 import { utf8Column } from './utf8-column.js';
 import { valueCodes } from './value-codes.js';
@@ -158,9 +159,12 @@ export function assembleRelease(input: AssembleInput): AssembledRelease {
       names.push('period');
       columns.push(periodColumn(source, rowOrder, noPeriod));
     }
+    let at: RowLocation | undefined;
     for (const a of attributes) {
       names.push(a);
-      columns.push(takeRows(chunksOf(source.columns[a]), rowOrder));
+      const chunks = chunksOf(source.columns[a]);
+      at ??= locateRows(chunks, rowOrder);
+      columns.push(takeRows(chunks, rowOrder, at));
     }
     tables.push({ name: source.name, table: batchedTable(names, columns, batchRows) });
   }
@@ -181,9 +185,11 @@ function refuseKeyCopies(keys: readonly KeyVariableCodes[], sources: readonly Re
       identity[r] = r;
       personOfRow[r] = rank[source.personOfRow[r]];
     }
-    for (const a of source.approved) {
-      if (keySet.has(a)) continue;
-      columns.push({ dataset: source.name, column: a, personOfRow, ...valueCodes(takeRows(chunksOf(source.columns[a]), identity)) });
+    let at: RowLocation | undefined;
+    for (const a of source.approved.filter((name) => !keySet.has(name))) {
+      const chunks = chunksOf(source.columns[a]);
+      at ??= locateRows(chunks, identity);
+      columns.push({ dataset: source.name, column: a, personOfRow, ...valueCodes(takeRows(chunks, identity, at)) });
     }
   }
   const findings = findKeyCopies(keys, columns, personCount);

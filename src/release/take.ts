@@ -18,6 +18,7 @@ import {
   Bool, Data, DataType, Float64, Utf8, makeData, util, type Vector,
 } from 'apache-arrow';
 import { isBitSet, isValidAt, validityBitmap } from '../util/null-bitmap.js';
+import { chunkLengths, locate, type RowLocation } from './row-location.js';
 
 export type TakeKind = 'utf8' | 'fixed' | 'float64' | 'bool';
 
@@ -49,35 +50,6 @@ export function takeKind(chunks: readonly Data[]): TakeKind | null {
   if (types.every(isFixedWidth) && types.every((t) => util.compareTypes(types[0], t))) return 'fixed';
   if (types.every(isPlainNumber)) return 'float64';
   return null;
-}
-
-/** Locate global rows: `chunk[i]`, `local[i]` for `rows[i]` (-1 stays -1). */
-function locate(chunks: readonly Data[], rows: Int32Array): { chunk: Int32Array; local: Int32Array } {
-  const starts = new Float64Array(chunks.length + 1);
-  for (let c = 0; c < chunks.length; c++) starts[c + 1] = starts[c] + chunks[c].length;
-  const total = starts[chunks.length];
-  const chunk = new Int32Array(rows.length);
-  const local = new Int32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    if (r < 0) {
-      chunk[i] = -1;
-      local[i] = -1;
-      continue;
-    }
-    if (r >= total) throw new RangeError(`row ${r} is beyond the ${total} rows of the column`);
-    // Binary search over chunk starts (few chunks; no per-row allocation).
-    let lo = 0;
-    let hi = chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (starts[mid] <= r) lo = mid;
-      else hi = mid - 1;
-    }
-    chunk[i] = lo;
-    local[i] = r - starts[lo];
-  }
-  return { chunk, local };
 }
 
 /** Utf8 bytes of dictionary chunks flattened once (dictionaries are small). */
@@ -147,12 +119,13 @@ class ChunkValidity {
 }
 
 /** Gather `rows` (global row indices across `chunks`, -1 = null) into one new Data. */
-export function takeRows(chunks: readonly Data[], rows: Int32Array): Data {
+export function takeRows(chunks: readonly Data[], rows: Int32Array, at?: RowLocation): Data {
   const kind = takeKind(chunks);
   if (kind === null) {
     throw new TypeError(`cannot take rows from chunks of types ${[...new Set(chunks.map((c) => String(c.type)))].join(', ') || '(none)'}`);
   }
-  const { chunk, local } = locate(chunks, rows);
+  // A location made for other chunk lengths is not used (then the rows are located here).
+  const { chunk, local } = at !== undefined && at.lengths === chunkLengths(chunks) ? at : locate(chunks, rows);
   switch (kind) {
     case 'utf8': {
       const flattened = new Map<unknown, FlatDictionary>();

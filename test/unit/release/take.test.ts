@@ -5,6 +5,7 @@ import {
   makeData, vectorFromArray, tableFromIPC, tableToIPC, Table,
 } from 'apache-arrow';
 import { takeRows, takeKind, chunksOf } from '../../../src/release/take.js';
+import { locateRows } from '../../../src/release/row-location.js';
 
 const utf8 = (values: (string | null)[]): Data => vectorFromArray(values, new Utf8()).data[0];
 
@@ -95,4 +96,16 @@ t.test('refuses mixes it cannot combine and rows beyond the column', async (t) =
   t.throws(() => takeRows(mixed, Int32Array.from([0])), TypeError);
   t.throws(() => takeRows([utf8(['a'])], Int32Array.from([1])), RangeError);
   t.equal(chunksOf(vectorFromArray(['a'], new Utf8())).length, 1);
+});
+
+t.test('a location made once serves every column of the same chunks, and one made for other chunks is not used', async (t) => {
+  const a = [utf8(['a', 'b', 'c']), utf8(['d', 'e'])];
+  const b = [utf8(['A', 'B', 'C']), utf8(['D', 'E'])];
+  const other = [utf8(['x', 'y']), utf8(['z', 'w', 'v'])];
+  const rows = Int32Array.of(4, 0, 3, -1, 2);
+  const at = locateRows(a, rows);
+  const read = (chunks: typeof a) => new Vector([takeRows(chunks, rows, at)]).toArray();
+  t.same(read(a), ['e', 'a', 'd', null, 'c']);
+  t.same(read(b), ['E', 'A', 'D', null, 'C']);
+  t.same(read(other), ['v', 'x', 'w', null, 'z'], 'other chunk lengths: located afresh');
 });
