@@ -245,7 +245,6 @@ async function stageBatches(
       copy?.pseudonymise(digits, status);
       // The cleartext digits are not needed past this point: overwrite them.
       batch.nationalId?.digits.fill(0);
-      await nextTurn();
       const encodings = encoder.encodeBatch(batch.linkage, linkageQuality);
       // If the batch before failed, this one is never awaited: its failure is not unhandled.
       encodings.catch(() => undefined);

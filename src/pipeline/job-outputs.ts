@@ -11,6 +11,7 @@ import type { LinkResult } from '../link/link-result.js';
 import type { NamedBytes } from '../store/index.js';
 import { dictionaryColumn } from '../util/arrow-columns.js';
 import { recordBatchOf, schemaOf, tableOf } from '../util/arrow-batch.js';
+import { densePersons } from './dense-persons.js';
 
 /**
  * The dictionaries of clusters.arrow's `link_method` (every name: a record may be unlinked) and
@@ -62,24 +63,12 @@ function strongest(method: Int32Array, probability: Float64Array, g: number, m: 
 
 /**
  * Distinct persons (clusters that share a pseudonym share a person id and are one person) and
- * those with records in two or more deliveries: person ids made dense by one typed sort of the
- * clusters' ids, then one pass over the records (no comparator sort of every record).
+ * those with records in two or more deliveries: one pass over the records with the clusters'
+ * dense person indices (no comparator sort of every record).
  */
 function personCounts(clusters: Int32Array, personIds: Float64Array, delivery: Int32Array, clusterCount: number): { persons: number; linkedAcrossSources: number } {
-  const sorted = Float64Array.from(personIds.subarray(0, clusterCount)).sort();
-  let persons = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[persons++] = sorted[i];
-  const personOfCluster = new Int32Array(clusterCount);
-  for (let c = 0; c < clusterCount; c++) {
-    let lo = 0;
-    let hi = persons - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid] < personIds[c]) lo = mid + 1;
-      else hi = mid;
-    }
-    personOfCluster[c] = lo;
-  }
+  const { persons: distinct, indexOf: personOfCluster } = densePersons(personIds.subarray(0, clusterCount));
+  const persons = distinct.length;
   const firstDelivery = new Int32Array(persons).fill(-1);
   const spans = new Uint8Array(persons);
   for (let g = 0; g < delivery.length; g++) {

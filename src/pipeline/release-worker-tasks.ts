@@ -28,7 +28,8 @@ import type { ProjectRecord, StoredFile } from '../store/records.js';
 import { writeStagedBytes, writeStagedTable, type StagingRef } from '../store/staging.js';
 import { readStoredTable, type StoredFileRef } from '../store/stored-files.js';
 import { concatNumbers } from '../util/arrow-columns.js';
-import { densePersons, generaliseKeyVariables, methodCodes, releaseSources, type ReleaseDelivery } from './release-sources.js';
+import { densePersons } from './dense-persons.js';
+import { generaliseKeyVariables, methodCodes, releaseSources, type ReleaseDelivery } from './release-sources.js';
 
 /** Everything the task needs, as a structured-cloneable object (it crosses to the worker). */
 export interface ReleaseTaskInput {

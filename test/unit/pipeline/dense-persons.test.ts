@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { densePersons } from '../../../src/pipeline/release-sources.js';
+import { densePersons } from '../../../src/pipeline/dense-persons.js';
 
 /** The plain answer: distinct ids sorted, each record's position among them. */
 function reference(ids: number[]): { persons: number[]; indexOf: number[] } {
