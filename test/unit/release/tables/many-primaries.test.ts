@@ -8,6 +8,7 @@ import { PRIMARY, SECONDARY } from '../../../../src/release/tables/primary-suppr
 import { suppressTable } from '../../../../src/release/tables/suppress-table.js';
 import { tableConstraints, tableShape } from '../../../../src/release/tables/table-shape.js';
 import { seededRandom } from '../../../../src/util/seeded-random.js';
+import { fillTotals } from '../../../fixtures/table-constraints.js';
 
 const highs = await loadLpSolver();
 
@@ -71,13 +72,7 @@ function smallTable(leafCounts: readonly number[]): Float64Array {
   const [m, a, s] = small.dims;
   let i = 0;
   for (let x = 0; x < m.leaves; x++) for (let y = 0; y < a.leaves; y++) for (let z = 0; z < s.leaves; z++) values[x * small.strides[0] + y * small.strides[1] + z] = leafCounts[i++];
-  for (let pass = 0; pass < 3; pass++) {
-    for (let row = 0; row + 1 < smallConstraints.rowStart.length; row++) {
-      let sum = 0;
-      for (let e = smallConstraints.rowStart[row] + 1; e < smallConstraints.rowStart[row + 1]; e++) sum += values[smallConstraints.entries[e]];
-      values[smallConstraints.entries[smallConstraints.rowStart[row]]] = sum;
-    }
-  }
+  fillTotals(values, smallConstraints);
   return values;
 }
 

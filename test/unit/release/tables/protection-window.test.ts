@@ -6,6 +6,7 @@ import { ProtectionLp } from '../../../../src/release/tables/protection-lp.js';
 import { protectionWindow } from '../../../../src/release/tables/protection-window.js';
 import { decompose } from '../../../../src/release/tables/subtables.js';
 import { tableConstraints, tableShape } from '../../../../src/release/tables/table-shape.js';
+import { fillTotals, keepsRowsAdditive } from '../../../fixtures/table-constraints.js';
 
 const highs = await loadLpSolver();
 
@@ -26,13 +27,7 @@ function table(leafCounts: readonly number[]): Float64Array {
   const values = new Float64Array(shape.cells);
   let i = 0;
   for (let m = 0; m < muni.leaves; m++) for (let a = 0; a < age.leaves; a++) for (let s = 0; s < sex.leaves; s++) values[m * shape.strides[0] + a * shape.strides[1] + s] = leafCounts[i++ % leafCounts.length];
-  for (let pass = 0; pass < 3; pass++) {
-    for (let r = 0; r + 1 < constraints.rowStart.length; r++) {
-      let sum = 0;
-      for (let e = constraints.rowStart[r] + 1; e < constraints.rowStart[r + 1]; e++) sum += values[constraints.entries[e]];
-      values[constraints.entries[constraints.rowStart[r]]] = sum;
-    }
-  }
+  fillTotals(values, constraints);
   return values;
 }
 
@@ -67,11 +62,7 @@ t.test('a protection found in a window is a deviation of the whole table (proper
       for (let i = 0; i < moves.length; i += 2) y[moves[i]] = moves[i + 1];
       if (Math.abs(y[d0.cells[local]] - target) > 1e-6) return false;
       for (let c = 0; c < shape.cells; c++) if (values[c] + y[c] < -1e-6) return false;
-      for (let r = 0; r + 1 < constraints.rowStart.length; r++) {
-        let sum = y[constraints.entries[constraints.rowStart[r]]];
-        for (let e = constraints.rowStart[r] + 1; e < constraints.rowStart[r + 1]; e++) sum -= y[constraints.entries[e]];
-        if (Math.abs(sum) > 1e-6) return false;
-      }
+      if (!keepsRowsAdditive(y, constraints)) return false;
       return true;
     },
   ), { numRuns: 60 });
@@ -107,11 +98,7 @@ t.test('a move carried down over a window around the moved margins is a deviatio
         if (k >= 0 ? Math.abs(y[j] - move[k]) > 1e-6 : d0.marginAbove[j] === 1 && Math.abs(y[j]) > 1e-6) return false;
         if (values[d0.cells[j]] + y[j] < -1e-6) return false;
       }
-      for (let r = 0; r + 1 < d0.rowStart.length; r++) {
-        let sum = y[d0.entries[d0.rowStart[r]]];
-        for (let e = d0.rowStart[r] + 1; e < d0.rowStart[r + 1]; e++) sum -= y[d0.entries[e]];
-        if (Math.abs(sum) > 1e-6) return false;
-      }
+      if (!keepsRowsAdditive(y, d0)) return false;
       return true;
     },
   ), { numRuns: 60 });

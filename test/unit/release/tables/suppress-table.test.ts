@@ -6,6 +6,7 @@ import { hypercubeBaseline } from '../../../../src/release/tables/hypercube-base
 import { PRIMARY, PUBLISHED, SECONDARY } from '../../../../src/release/tables/primary-suppression.js';
 import { suppressTable, type TableSpec } from '../../../../src/release/tables/suppress-table.js';
 import { tableConstraints, tableShape } from '../../../../src/release/tables/table-shape.js';
+import { fillTotals } from '../../../fixtures/table-constraints.js';
 
 const highs = await loadLpSolver();
 
@@ -78,13 +79,7 @@ t.test('the audit finds a primary cell that the published cells give away', asyn
   // Fill the leaves, then every total, from the constraints (totals come after their parts in each row).
   COUNTS.forEach((row, i) => row.forEach((n, j) => { values[i * age.size + j] = n; }));
   const constraints = tableConstraints(shape);
-  for (let pass = 0; pass < 3; pass++) {
-    for (let r = 0; r + 1 < constraints.rowStart.length; r++) {
-      let sum = 0;
-      for (let e = constraints.rowStart[r] + 1; e < constraints.rowStart[r + 1]; e++) sum += values[constraints.entries[e]];
-      values[constraints.entries[constraints.rowStart[r]]] = sum;
-    }
-  }
+  fillTotals(values, constraints);
   t.equal(values[cell('Total', 'Total')], flat.reduce((a, b) => a + b, 0));
   const status = new Uint8Array(shape.cells);
   const upper = new Float64Array(shape.cells);
