@@ -87,18 +87,19 @@ export function openUploadEncoder(ctx: PipelineContext, columns: readonly Column
  * this thread), and no more than its rows (a view's whole underlying buffer would be cloned).
  */
 function exactCopy(data: Data<Utf8>): TextColumn {
+  // A slice's offsets are its own (row i at o[i]); its bitmap is the parent's (bit offset + i).
   const n = data.length;
   const o = data.valueOffsets;
-  const start = o[data.offset];
+  const start = o[0];
   const valueOffsets = new Int32Array(n + 1);
-  for (let i = 0; i <= n; i++) valueOffsets[i] = o[data.offset + i] - start;
+  for (let i = 0; i <= n; i++) valueOffsets[i] = o[i] - start;
   const bitmap = validityBitmap(data);
   let nullBitmap: Uint8Array | null = null;
   if (bitmap !== null && data.nullCount > 0) {
     nullBitmap = new Uint8Array((n + 7) >>> 3);
     for (let i = 0; i < n; i++) if (isBitSet(bitmap, data.offset + i)) nullBitmap[i >>> 3] |= 1 << (i & 7);
   }
-  return { length: n, valueOffsets, values: data.values.slice(start, o[data.offset + n]), nullBitmap, nullCount: nullBitmap === null ? 0 : data.nullCount };
+  return { length: n, valueOffsets, values: data.values.slice(start, o[n]), nullBitmap, nullCount: nullBitmap === null ? 0 : data.nullCount };
 }
 
 class WorkerSession implements UploadEncoder {
