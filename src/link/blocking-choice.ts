@@ -9,7 +9,7 @@
  */
 import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
-import { countRulePairs, ruleKeys, type BlockingRule, type RuleSet, type SourcePair } from './blocking.js';
+import { countRulePairs, ruleKeys, ruleKeysHeldBy, type BlockingRule, type RuleSet, type SourcePair } from './blocking.js';
 import { slotIndex, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
 import { fullLinkSample, spineSample } from './choice-sample.js';
 import type { FieldIndex } from './field-index.js';
@@ -29,9 +29,11 @@ export interface RuleChoice {
 /** The run's blocking rules: the job's own, or chosen by the engine within the pair budget. */
 export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet {
   const S = frame.sources.length;
+  const held = frame.incremental?.newSources;
+  const keysOf = (rule: BlockingRule) => (held === undefined ? ruleKeys(rule, frame.index, S) : ruleKeysHeldBy(rule, frame.index, held));
   if (settings.blocking !== null) {
     const rules = settings.blocking.map((names) => parseRule(names, frame.index));
-    return { rules, keys: rules.map((r) => ruleKeys(r, frame.index, S)), chosenBy: 'job' };
+    return { rules, keys: rules.map(keysOf), chosenBy: 'job' };
   }
   const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * frame.totalRecords * (frame.incremental?.budgetShare ?? 1));
   // An incremental run counts pairs on a sample of the spine (work in proportion to the new
@@ -45,7 +47,7 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet
     return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };
   }
   const rules = chooseBlockingRules(sample.index, S, frame.sourcePairs, budget, sample.weights).map((c) => c.rule);
-  return { rules, keys: rules.map((r) => ruleKeys(r, frame.index, S)), chosenBy: 'engine' };
+  return { rules, keys: rules.map(keysOf), chosenBy: 'engine' };
 }
 
 /** A job's rule (`["surname", "date_of_birth.ym"]`) as token slots of its fields. */

@@ -10,6 +10,7 @@
  * never expanded.
  */
 import type { FieldIndex } from './field-index.js';
+import { TokenTable } from './token-table.js';
 
 export interface BlockingKey {
   readonly field: number;
@@ -63,6 +64,39 @@ export interface RuleOutcome {
 export function ruleKeys(rule: BlockingRule, index: readonly FieldIndex[], sourceCount: number): Int32Array[] {
   let current = index[rule[0].field].ids[rule[0].slot].slice(0, sourceCount);
   for (let k = 1; k < rule.length; k++) current = combineKeys(current, index[rule[k].field].ids[rule[k].slot].slice(0, sourceCount));
+  return current;
+}
+
+/**
+ * An incremental run's keys of `rule` (`held[s]`: source s is new): the keys of the new records,
+ * and a spine record's key only where a new record has it; -1 elsewhere. Each conjunction step
+ * inserts the new records' (x, y) into a table and looks the spine records' up in it, so the
+ * work on a spine record is one probe of a table the size of the new records' keys (not a sort
+ * of every record), and no key only spine records hold is ever made. Ids are in order of first
+ * new record.
+ */
+export function ruleKeysHeldBy(rule: BlockingRule, index: readonly FieldIndex[], held: readonly boolean[]): Int32Array[] {
+  const S = held.length;
+  if (rule.length === 1) return keysHeldBy(index[rule[0].field].ids[rule[0].slot].slice(0, S), held);
+  let current = index[rule[0].field].ids[rule[0].slot].slice(0, S);
+  for (let k = 1; k < rule.length; k++) {
+    const next = index[rule[k].field].ids[rule[k].slot];
+    let fresh = 0;
+    for (let s = 0; s < S; s++) if (held[s]) fresh += current[s].length;
+    const table = new TokenTable(Math.min(fresh, 1 << 22));
+    const out = current.map((x) => new Int32Array(x.length));
+    for (const insert of [true, false]) {
+      for (let s = 0; s < S; s++) {
+        if (held[s] !== insert) continue;
+        const x = current[s]; const y = next[s]; const o = out[s];
+        for (let r = 0; r < x.length; r++) {
+          const a = x[r]; const b = y[r];
+          o[r] = a < 0 || b < 0 ? -1 : insert ? table.add(a, b) : table.find(a, b);
+        }
+      }
+    }
+    current = out;
+  }
   return current;
 }
 
@@ -126,6 +160,35 @@ export function combineKeys(xs: readonly Int32Array[], ys: readonly Int32Array[]
     from += xs[s].length;
   }
   return perSource;
+}
+
+/**
+ * An incremental run's rule keys: only keys a record of a `held` source has, renumbered in order
+ * of first record (as `combineKeys` numbers them); -1 elsewhere. The run compares no pair
+ * without a new record, so a key only spine records hold forms no pair; dropping it makes every
+ * later pass over the key space (block sizes, buckets) follow the new records, not the spine.
+ */
+export function keysHeldBy(keys: readonly Int32Array[], held: readonly boolean[]): Int32Array[] {
+  const space = keySpace(keys);
+  const rename = new Int32Array(space).fill(-1);
+  for (let s = 0; s < keys.length; s++) {
+    if (!held[s]) continue;
+    const k = keys[s];
+    for (let r = 0; r < k.length; r++) if (k[r] >= 0) rename[k[r]] = 0;
+  }
+  // Ids in order of first record over all sources, as combineKeys gives them.
+  let next = 0;
+  const seen = new Uint8Array(space);
+  return keys.map((k) => {
+    const out = new Int32Array(k.length);
+    for (let r = 0; r < k.length; r++) {
+      const v = k[r];
+      if (v < 0 || rename[v] < 0) { out[r] = -1; continue; }
+      if (seen[v] === 0) { seen[v] = 1; rename[v] = next++; }
+      out[r] = rename[v];
+    }
+    return out;
+  });
 }
 
 function keySpace(keys: readonly Int32Array[]): number {

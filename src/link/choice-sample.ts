@@ -32,7 +32,7 @@ const FULL_SAMPLE_SIZE = 2 * CHOICE_SAMPLE_MIN;
  */
 export function spineSample(index: readonly FieldIndex[], sources: LinkFrame['sources'], newSources: readonly boolean[]): ChoiceSample {
   const fresh = sources.reduce((n, s, i) => n + (newSources[i] ? s.size : 0), 0);
-  const want = Math.max(CHOICE_SAMPLE_MIN, fresh);
+  const want = Math.max(CHOICE_SAMPLE_MIN, Math.min(fresh, 2 * CHOICE_SAMPLE_MIN));
   const step = sources.map((s, i) => (newSources[i] || s.size <= want ? 1 : Math.ceil(s.size / want)));
   const cut = (column: Int32Array, s: number) => {
     if (step[s] === 1) return column;

@@ -72,19 +72,32 @@ class FirstCluster {
   }
 }
 
-/** The evidence of a merge: the run's links inside the cluster that touch a new record. */
-function mergeEvidence(result: LinkResult, cluster: number, isNew: (g: number) => boolean, fields: readonly string[], label: (g: number) => string): string {
-  let deterministic = 0; let probabilistic = 0; let strongest = Number.NEGATIVE_INFINITY;
-  const via = new Set<string>();
+/** What a merged cluster's evidence counts: the run's links inside it that touch a new record. */
+interface Evidence { deterministic: number; probabilistic: number; strongest: number; via: Set<string> }
+
+/**
+ * The evidence of every merged cluster, in one pass over the run's links (a pass per merge
+ * would make a national job's thousands of merges quadratic in its links).
+ */
+function mergeEvidence(result: LinkResult, merged: ReadonlySet<number>, isNew: (g: number) => boolean, label: (g: number) => string): Map<number, Evidence> {
+  const out = new Map<number, Evidence>();
   const { links, clusters } = result;
   for (let i = 0; i < links.length; i++) {
     const l = links.left[i]; const r = links.right[i];
-    if (clusters[l] !== cluster || !(isNew(l) || isNew(r))) continue;
-    via.add(label(isNew(l) ? l : r));
-    if (links.method[i] === LINK_DETERMINISTIC) deterministic++;
-    else { probabilistic++; strongest = Math.max(strongest, links.weight[i]); }
+    const c = clusters[l];
+    if (!merged.has(c) || !(isNew(l) || isNew(r))) continue;
+    let e = out.get(c);
+    if (e === undefined) out.set(c, (e = { deterministic: 0, probabilistic: 0, strongest: Number.NEGATIVE_INFINITY, via: new Set() }));
+    e.via.add(label(isNew(l) ? l : r));
+    if (links.method[i] === LINK_DETERMINISTIC) e.deterministic++;
+    else { e.probabilistic++; e.strongest = Math.max(e.strongest, links.weight[i]); }
   }
+  return out;
+}
+
+function evidenceText(e: Evidence | undefined, fields: readonly string[]): string {
   const parts: string[] = [];
+  const { deterministic = 0, probabilistic = 0, strongest = 0, via = new Set<string>() } = e ?? {};
   if (deterministic > 0) parts.push(`${deterministic} deterministic link${deterministic > 1 ? 's' : ''} on the national-number pseudonym`);
   if (probabilistic > 0) parts.push(`probabilistic link weight ${strongest.toFixed(1)} (fields: ${fields.join(', ')})${probabilistic > 1 ? ` and ${probabilistic - 1} more` : ''}`);
   return `${parts.join('; ') || 'links of the run'} through new records of ${[...via].sort().join(', ')}`;
@@ -142,12 +155,25 @@ export function personContinuity(input: ContinuityInput): Continuity {
   }
   const isNew = (g: number) => Number.isNaN(prior[g]);
   const sourceOf = (g: number) => { let s = 0; while (offsets[s + 1] <= g) s++; return s; };
+  // Previous persons per mixed cluster, from the second pass's counts (one pass, not one per cluster).
+  const personsIn = new Map<number, number[]>();
+  for (const [p, perCluster] of count) {
+    for (const c of perCluster.keys()) {
+      if (!mixed.has(c) || !keeps(p, c)) continue;
+      let list = personsIn.get(c);
+      if (list === undefined) personsIn.set(c, (list = []));
+      list.push(p);
+    }
+  }
+  const merged = new Set<number>();
+  for (const [c, list] of personsIn) if (list.length > 1) merged.add(c);
+  const evidence = mergeEvidence(result, merged, isNew, (g) => input.deliveries[sourceOf(g)]);
   const merges: Merge[] = [];
   for (const c of [...mixed].sort((x, y) => x - y)) {
-    const persons = [...count].filter(([p, perCluster]) => perCluster.has(c) && keeps(p, c)).map(([p]) => p).sort((x, y) => x - y);
+    const persons = (personsIn.get(c) ?? []).sort((x, y) => x - y);
     if (persons.length === 0) { fresh.push(c); continue; }
     kept[c] = persons[0];
-    if (persons.length > 1) merges.push({ cluster: c, persons, evidence: mergeEvidence(result, c, isNew, input.fields, (g) => input.deliveries[sourceOf(g)]) });
+    if (persons.length > 1) merges.push({ cluster: c, persons, evidence: evidenceText(evidence.get(c), input.fields) });
   }
   splits.sort((x, y) => x.person - y.person);
   return { kept, fresh: Int32Array.from(fresh.sort((x, y) => x - y)), merges, splits };

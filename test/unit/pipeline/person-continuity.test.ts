@@ -40,6 +40,20 @@ t.test('a new record joining two known persons merges them under the smaller id,
   t.equal(c.merges[0].evidence, '1 deterministic link on the national-number pseudonym; probabilistic link weight 11.2 (fields: surname, date) through new records of dlv_b');
 });
 
+t.test('two merges in one run each name only the links of their own cluster as evidence', async (t) => {
+  // spine 0..3 (persons 9, 4, 12, 3); new 4 joins 0 and 1 (deterministic), new 5 joins 2 and 3
+  // (two probabilistic links, the stronger 13.0); a link of new 6 elsewhere (cluster 2) is no evidence
+  const result = resultOf([4, 3], [0, 0, 1, 1, 0, 1, 2], [
+    [0, 4, LINK_DETERMINISTIC, Number.NaN], [1, 4, LINK_DETERMINISTIC, Number.NaN],
+    [2, 5, LINK_PROBABILISTIC, 9.5], [3, 5, LINK_PROBABILISTIC, 13.04], [6, 6, LINK_PROBABILISTIC, 20],
+  ]);
+  const c = personContinuity({ result, prior: Float64Array.from([9, 4, 12, 3, NaN_, NaN_, NaN_]), newSources: [false, true], fields: ['surname'], deliveries: ['dlv_a', 'dlv_b'] });
+  t.same([...c.kept], [4, 3, NaN_]);
+  t.same(c.merges.map((m) => m.persons), [[4, 9], [3, 12]]);
+  t.equal(c.merges[0].evidence, '2 deterministic links on the national-number pseudonym through new records of dlv_b');
+  t.equal(c.merges[1].evidence, 'probabilistic link weight 13.0 (fields: surname) and 1 more through new records of dlv_b');
+});
+
 t.test('a known person whose records fall apart is split: most records keep the id, the rest get fresh ids', async (t) => {
   // person 7 had records 0, 1, 2; now {0, 1} and {2}; person 8 (record 3) untouched
   const c = personContinuity({ result: resultOf([4], [0, 0, 1, 2]), prior: Float64Array.from([7, 7, 7, 8]), newSources: [false], fields: [], deliveries: ['dlv_a'] });
