@@ -41,7 +41,7 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet
   // source (choice-sample.ts); both then key only the rules they chose on the whole index.
   const sample = frame.incremental === undefined
     ? fullLinkSample(frame.index, frame.sources.map((s) => s.size))
-    : spineSample(frame.index, frame.sources, frame.incremental.newSources);
+    : spineSample(frame.index, frame.sources);
   if (sample === null) {
     const chosen = chooseBlockingRules(frame.index, S, frame.sourcePairs, budget);
     return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };

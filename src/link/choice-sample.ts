@@ -24,26 +24,18 @@ export const FULL_SAMPLE_ABOVE = 8 * CHOICE_SAMPLE_MIN;
 /** Records a large source keeps in a full link's sample, about (enough that a rule of one pair per record is counted within a few per cent at 11.8M). */
 const FULL_SAMPLE_SIZE = 2 * CHOICE_SAMPLE_MIN;
 
+/** Records per source, about, that an incremental run's rule choice counts pairs on. */
+const SPINE_SAMPLE_SIZE = 2 * CHOICE_SAMPLE_MIN;
+
 /**
- * An incremental run's sample: each spine source cut to an even sample of its records (every
- * k-th: as many as the new records, at least `CHOICE_SAMPLE_MIN`); new sources whole. Only pairs
- * with a new record are counted, so one side of every counted pair is whole and every-k-th is
- * unbiased there.
+ * An incremental run's sample: every source above `SPINE_SAMPLE_SIZE` records, spine or new, cut
+ * to about that many by the hash of (source, row) that `fullLinkSample` uses, so its work follows
+ * neither the spine nor the new deliveries. Only pairs with a new record are counted; the two
+ * sides of a counted pair are kept independently, so the weighted count is unbiased.
  */
-export function spineSample(index: readonly FieldIndex[], sources: LinkFrame['sources'], newSources: readonly boolean[]): ChoiceSample {
-  const fresh = sources.reduce((n, s, i) => n + (newSources[i] ? s.size : 0), 0);
-  const want = Math.max(CHOICE_SAMPLE_MIN, Math.min(fresh, 2 * CHOICE_SAMPLE_MIN));
-  const step = sources.map((s, i) => (newSources[i] || s.size <= want ? 1 : Math.ceil(s.size / want)));
-  const cut = (column: Int32Array, s: number) => {
-    if (step[s] === 1) return column;
-    const out = new Int32Array(Math.ceil(column.length / step[s]));
-    for (let r = 0, j = 0; r < column.length; r += step[s], j++) out[j] = column[r];
-    return out;
-  };
-  return {
-    index: index.map((fi) => ({ ...fi, ids: fi.ids.map((slot) => slot.map(cut)) })),
-    weights: sources.map((s, i) => (step[i] === 1 ? 1 : s.size / Math.ceil(s.size / step[i]))),
-  };
+export function spineSample(index: readonly FieldIndex[], sources: LinkFrame['sources']): ChoiceSample {
+  const sizes = sources.map((s) => s.size);
+  return cutSample(index, sizes, sizes.map((n, s) => (n > SPINE_SAMPLE_SIZE ? sampledRows(s, n, SPINE_SAMPLE_SIZE / n) : null)));
 }
 
 /**
@@ -57,7 +49,11 @@ export function spineSample(index: readonly FieldIndex[], sources: LinkFrame['so
  */
 export function fullLinkSample(index: readonly FieldIndex[], sizes: readonly number[]): ChoiceSample | null {
   if (!sizes.some((n) => n > FULL_SAMPLE_ABOVE)) return null;
-  const rows = sizes.map((n, s) => (n > FULL_SAMPLE_ABOVE ? sampledRows(s, n, FULL_SAMPLE_SIZE / n) : null));
+  return cutSample(index, sizes, sizes.map((n, s) => (n > FULL_SAMPLE_ABOVE ? sampledRows(s, n, FULL_SAMPLE_SIZE / n) : null)));
+}
+
+/** The index cut to `rows[s]` of each source (null: whole), each source weighted by its size over its sample's. */
+function cutSample(index: readonly FieldIndex[], sizes: readonly number[], rows: readonly (Int32Array | null)[]): ChoiceSample {
   const cut = (column: Int32Array, s: number) => {
     const keep = rows[s];
     if (keep === null) return column;
