@@ -109,6 +109,12 @@ t.test('uncertain pairs go to a review queue; decisions change the persons, are 
   const merged = changes.filter((c) => c.by === 'operator:olivia' && c.kind === 'merge');
   t.same(merged.map((c) => c.personsBefore), [[before(unlinked.left), before(unlinked.right)].sort((x, y) => x - y)], 'the match\'s merge names the two persons it merged');
   t.match(changes[0].evidence, /review decision on job job_\w+ pair \d+: non-match/, 'the evidence is the decision');
+  // The release of the job counts the decisions' merges and splits in its manifest (the project's first release: since none).
+  const { body: draft } = await op.request<{ manifest: { person_changes: { since_release: string | null; merges: number; splits: number } } }>('POST', `/v1/jobs/${queued.id}/releases`);
+  t.same(draft.manifest.person_changes, {
+    since_release: null, merges: changes.filter((c) => c.kind === 'merge').length, splits: changes.filter((c) => c.kind === 'split').length,
+  }, 'the release manifest counts the merges and splits the review decisions made');
+  t.ok(draft.manifest.person_changes.merges >= 1 && draft.manifest.person_changes.splits >= 1, 'a merge and a split are counted');
   const { body: reported } = await op.request<{ report: { review: { decided: Record<string, number>; estimate_from_review: { precision: number | null; linked_pairs: { reviewed: number } }; estimate_of_model: { precision: number } } } }>('GET', `/v1/jobs/${queued.id}`);
   t.same(reported.report.review.decided, { match: 1, 'non-match': 1, unsure: 1 });
   t.equal(reported.report.review.estimate_from_review.linked_pairs.reviewed, 1, 'the sample size is reported');
