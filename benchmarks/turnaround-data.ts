@@ -131,7 +131,7 @@ function person(pop: Population, p: number, toId: (i: number) => number) {
 interface Supplier {
   readonly header: string;
   /** Attribute cells after the shared columns (no leading comma). */
-  attributes(p: ReturnType<typeof person>, h: number): string;
+  attributes(p: PersonFacts, h: number): string;
 }
 
 const EDUCATION = ['laag', 'middel', 'hoog'];
@@ -190,13 +190,81 @@ export interface Extract {
 
 const csvCell = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-/** Writes supplier `s`'s extract to `dir`, in batches of rows, waiting for the stream to drain. */
-export async function writeExtract(pop: Population, s: number, dir: string): Promise<Extract> {
+/** Person p's fixed facts (the same in every supplier's extract). */
+export type PersonFacts = ReturnType<typeof person>;
+
+/** One row of a supplier's extract as field values, as the supplier wrote them. */
+export interface SupplierRow {
+  /** The generated person: the truth, never in the extract. */
+  readonly person: number;
+  /** '' when the supplier left it out. */
+  readonly nationalId: string;
+  readonly givenName: string;
+  readonly surname: string;
+  /** ISO date (YYYY-MM-DD). */
+  readonly birthDate: string;
+  readonly mistyped: boolean;
+  /** The person's facts behind the row (sex, place, attributes): what an extract writes besides. */
+  readonly facts: PersonFacts;
+}
+
+export interface RowRange {
+  /** Positions in the supplier's row order, [from, to) of [0, people). */
+  readonly from?: number;
+  readonly to?: number;
+  /**
+   * Only these persons (on top of the supplier's own absences): a source over part of the
+   * population (a spine of the first N persons) keeps everyone's national number and row order.
+   */
+  readonly include?: (p: number) => boolean;
+}
+
+function checkPopulation(pop: Population): void {
   if (!Number.isSafeInteger(pop.people) || pop.people < 1 || pop.people > MAX_PEOPLE) throw new RangeError(`people must be 1..${MAX_PEOPLE}`);
-  const name = SUPPLIERS[s];
-  const columns = SUPPLIER_COLUMNS[name];
+}
+
+/** The supplier's row hash of person p: absence, missing number, typing error and style. */
+const rowHash = (pop: Population, s: number, p: number): number => mix(p * 3 + s + 1 + pop.seed);
+
+/** Whether supplier `s` has a row for person p (each supplier misses its own 1%). */
+export function inSupplier(pop: Population, s: number, p: number): boolean {
+  return rowHash(pop, s, p) % 100_000 >= SHARE_ABSENT * 100_000;
+}
+
+/**
+ * Supplier `s`'s rows at positions [from, to) of its row order, lazily: one row's strings at a
+ * time, so that a caller can encode or write them in batches of its choosing and hold none.
+ */
+export function* supplierRows(pop: Population, s: number, range: RowRange = {}): Generator<SupplierRow> {
+  checkPopulation(pop);
+  const { from = 0, to = pop.people, include } = range;
   const toId = bijection(pop.people, pop.seed ^ 0x9e3779b9);
   const order = bijection(pop.people, pop.seed + 101 * (s + 1));
+  for (let i = from; i < to; i++) {
+    const p = order(i);
+    if (!inSupplier(pop, s, p) || (include !== undefined && !include(p))) continue;
+    const h = rowHash(pop, s, p);
+    const f = person(pop, p, toId);
+    const noId = (h >>> 17) % 1000 < SHARE_NO_NATIONAL_ID * 1000;
+    let given = f.given; let surname = f.surname;
+    const mistyped = (mix(h) % 1000) < SHARE_MISTYPED * 1000;
+    if (mistyped) {
+      if (h & 1) given = mistype(given, mix(h ^ 7)); else surname = mistype(surname, mix(h ^ 7));
+    }
+    // The diplomas register writes names its own way: capitals, or accents dropped.
+    if (s === 2) {
+      const style = (h >>> 24) % 10;
+      if (style === 0) { given = given.toUpperCase(); surname = surname.toUpperCase(); } else if (style < 4) { given = stripAccents(given); surname = stripAccents(surname); }
+    }
+    yield { person: p, nationalId: noId ? '' : f.insz, givenName: given, surname, birthDate: f.iso, mistyped, facts: f };
+  }
+}
+
+/** Writes supplier `s`'s extract to `dir`, in batches of rows, waiting for the stream to drain. */
+export async function writeExtract(pop: Population, s: number, dir: string): Promise<Extract> {
+  checkPopulation(pop);
+  const name = SUPPLIERS[s];
+  const columns = SUPPLIER_COLUMNS[name];
   const path = join(dir, `${name}.csv`);
   const out = createWriteStream(path);
   const truth = new Int32Array(pop.people);
@@ -207,26 +275,13 @@ export async function writeExtract(pop: Population, s: number, dir: string): Pro
   };
   await write(`insz,voornaam,familienaam,geboortedatum,geslacht,postcode,nis_code,${columns.header}\n`);
   const lines: string[] = [];
-  for (let i = 0; i < pop.people; i++) {
-    const p = order(i);
-    const h = mix(p * 3 + s + 1 + pop.seed);
-    if (h % 100_000 < SHARE_ABSENT * 100_000) continue;
-    const f = person(pop, p, toId);
-    const noId = (h >>> 17) % 1000 < SHARE_NO_NATIONAL_ID * 1000;
-    let given = f.given; let surname = f.surname;
-    if ((mix(h) % 1000) < SHARE_MISTYPED * 1000) {
-      mistyped++;
-      if (h & 1) given = mistype(given, mix(h ^ 7)); else surname = mistype(surname, mix(h ^ 7));
-    }
-    // The diplomas register writes names its own way: capitals, or accents dropped.
-    if (s === 2) {
-      const style = (h >>> 24) % 10;
-      if (style === 0) { given = given.toUpperCase(); surname = surname.toUpperCase(); } else if (style < 4) { given = stripAccents(given); surname = stripAccents(surname); }
-    }
-    if (noId) missing++;
+  for (const r of supplierRows(pop, s)) {
+    const f = r.facts;
+    if (r.mistyped) mistyped++;
+    if (r.nationalId === '') missing++;
     const m = MUNICIPALITIES[f.place];
-    lines.push(`${noId ? '' : f.insz},${csvCell(given)},${csvCell(surname)},${f.iso},${f.male ? 'M' : 'V'},${m.postcode},${m.nis},${columns.attributes(f, f.h ^ s)}\n`);
-    truth[rows++] = p;
+    lines.push(`${r.nationalId},${csvCell(r.givenName)},${csvCell(r.surname)},${r.birthDate},${f.male ? 'M' : 'V'},${m.postcode},${m.nis},${columns.attributes(f, f.h ^ s)}\n`);
+    truth[rows++] = r.person;
     if (lines.length === BATCH_ROWS) { await write(lines.join('')); lines.length = 0; }
   }
   if (lines.length > 0) await write(lines.join(''));
