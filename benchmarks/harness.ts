@@ -18,6 +18,8 @@ export interface BenchOptions {
   /** The incremental benchmark's spine persons and new records (`--spine N --new M`). */
   readonly spine?: number;
   readonly new?: number;
+  /** The incremental benchmark's data source (`--data belgian|turnaround`). */
+  readonly data?: string;
 }
 
 export interface BenchResult {

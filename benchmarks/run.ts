@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME ...] [--json] [--n N | --people N] [--runs R] [--warmup W] [--spine N --new M]`
+ * `npm run bench [-- NAME ...] [--json] [--n N | --people N] [--runs R] [--warmup W] [--spine N --new M [--data D]]`
  *
  * Runs every registered benchmark (or the named ones) and prints a table, or with `--json`
  * one JSON object per result line (see harness.ts). Register a new benchmark by importing
@@ -42,6 +42,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string' },
       spine: { type: 'string' },
       new: { type: 'string' },
+      data: { type: 'string' },
       list: { type: 'boolean', default: false },
     },
   });
@@ -61,6 +62,7 @@ async function main(): Promise<number> {
     warmup: positiveInt('warmup', values.warmup, 1) ?? 1,
     spine: positiveInt('spine', values.spine, undefined),
     new: positiveInt('new', values.new, undefined),
+    data: values.data,
   };
   const results: BenchResult[] = [];
   for (const b of selected) {
