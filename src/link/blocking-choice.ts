@@ -9,7 +9,7 @@
  */
 import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
-import { countRulePairs, ruleKeys, ruleKeysHeldBy, type BlockingRule, type RuleSet, type SourcePair } from './blocking.js';
+import { countRulePairs, ruleKeys, ruleKeysHeldBy, type BlockingRule, type HeldRecords, type RuleSet, type SourcePair } from './blocking.js';
 import { slotIndex, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
 import { fullLinkSample, spineSample } from './choice-sample.js';
 import type { FieldIndex } from './field-index.js';
@@ -27,9 +27,9 @@ export interface RuleChoice {
 }
 
 /** The run's blocking rules: the job's own, or chosen by the engine within the pair budget. */
-export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet {
+export function blockingRules(frame: LinkFrame, settings: LinkSettings, saturated: Saturated = () => null): RuleSet {
   const S = frame.sources.length;
-  const held = frame.incremental?.newSources;
+  const held = frame.incremental === undefined ? undefined : heldRecords(frame, frame.incremental.newSources, saturated);
   const keysOf = (rule: BlockingRule) => (held === undefined ? ruleKeys(rule, frame.index, S) : ruleKeysHeldBy(rule, frame.index, held));
   if (settings.blocking !== null) {
     const rules = settings.blocking.map((names) => parseRule(names, frame.index));
@@ -48,6 +48,29 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings): RuleSet
   }
   const rules = chooseBlockingRules(sample.index, S, frame.sourcePairs, budget, sample.weights).map((c) => c.rule);
   return { rules, keys: rules.map(keysOf), chosenBy: 'engine' };
+}
+
+/** `saturated(s, t)`: per record of s, 1 when it can take no further record of t (deterministic.ts `saturation`). */
+type Saturated = (s: number, t: number) => Uint8Array | null;
+
+/**
+ * The records an incremental run keys (blocking.ts `HeldRecords`): the new records that some
+ * source pair of the run could still pair, i.e. not saturated towards every source they are
+ * compared with. With national numbers on most records, most new records are linked to their
+ * spine records already and take no other: the rest are the few whose keys matter.
+ */
+function heldRecords(frame: LinkFrame, newSources: readonly boolean[], saturated: Saturated): HeldRecords {
+  return frame.sources.map((src, n) => {
+    if (!newSources[n]) return null;
+    const held = new Uint8Array(src.size);
+    for (const sp of frame.sourcePairs) {
+      if (sp.left !== n && sp.right !== n) continue;
+      const sat = saturated(n, sp.left === n ? sp.right : sp.left);
+      if (sat === null) return held.fill(1);
+      for (let r = 0; r < held.length; r++) if (sat[r] === 0) held[r] = 1;
+    }
+    return held;
+  });
 }
 
 /** A job's rule (`["surname", "date_of_birth.ym"]`) as token slots of its fields. */

@@ -85,7 +85,7 @@ export async function linkRecordsOn(
 function pairStageInput(frame: LinkFrame, settings: LinkSettings, det: DeterministicOutcome | null): PairStageInput {
   // A record linked to a record of a constrained source can take no other record of it.
   const saturated = saturation(det, frame.constrained);
-  return { frame, det, saturated, ruleSet: blockingRules(frame, settings), maxBlockPairs: settings.maxBlockPairs };
+  return { frame, det, saturated, ruleSet: blockingRules(frame, settings, saturated), maxBlockPairs: settings.maxBlockPairs };
 }
 
 /**

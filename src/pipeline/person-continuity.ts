@@ -44,8 +44,14 @@ export interface Continuity {
   readonly splits: readonly Split[];
 }
 
-/** First cluster seen per previous person id, in an open-addressing table (ids are positive integers). */
-class FirstCluster {
+/** The first cluster seen per previous person id; `multi` collects the ids seen in a second cluster. */
+interface FirstCluster {
+  readonly multi: Set<number>;
+  see(person: number, cluster: number): void;
+}
+
+/** In an open-addressing table (ids are positive integers). */
+class HashedFirstCluster implements FirstCluster {
   private readonly keys: Float64Array;
   private readonly values: Int32Array;
   private readonly mask: number;
@@ -60,7 +66,6 @@ class FirstCluster {
     this.mask = capacity - 1;
   }
 
-  /** Records that `person` has a record in `cluster`. */
   see(person: number, cluster: number): void {
     let slot = Math.imul(person | 0, 0x9e3779b1) >>> 0 & this.mask;
     for (;;) {
@@ -70,6 +75,40 @@ class FirstCluster {
       slot = (slot + 1) & this.mask;
     }
   }
+}
+
+/**
+ * Indexed by the id itself: person ids come from one counter (store/migrations.ts), so a
+ * project's ids mostly lie below a small multiple of its records, and an array is a third of a
+ * hash table's work per record.
+ */
+class DenseFirstCluster implements FirstCluster {
+  private readonly first: Int32Array;
+  readonly multi = new Set<number>();
+
+  constructor(maxId: number) {
+    this.first = new Int32Array(maxId + 1).fill(-1);
+  }
+
+  see(person: number, cluster: number): void {
+    const f = this.first[person];
+    if (f < 0) this.first[person] = cluster;
+    else if (f !== cluster) this.multi.add(person);
+  }
+}
+
+/** Ids below this many per record (and 2^31) are indexed directly. */
+const DENSE_IDS_PER_RECORD = 4;
+
+function firstClusterTable(prior: Float64Array): FirstCluster {
+  let max = 0; let integers = true;
+  for (let g = 0; g < prior.length; g++) {
+    const p = prior[g];
+    if (Number.isNaN(p)) continue;
+    if (p > max) max = p;
+    if (p !== Math.floor(p) || p < 1) integers = false;
+  }
+  return integers && max < 2 ** 31 && max <= DENSE_IDS_PER_RECORD * prior.length + 1024 ? new DenseFirstCluster(max) : new HashedFirstCluster(prior.length);
 }
 
 /** What a merged cluster's evidence counts: the run's links inside it that touch a new record. */
@@ -119,7 +158,7 @@ export function personContinuity(input: ContinuityInput): Continuity {
   const total = offsets[offsets.length - 1];
   const firstPrior = new Float64Array(C).fill(Number.NaN);
   const mixed = new Set<number>();
-  const seen = new FirstCluster(total);
+  const seen = firstClusterTable(prior);
   for (let g = 0; g < total; g++) {
     const p = prior[g];
     if (Number.isNaN(p)) continue;

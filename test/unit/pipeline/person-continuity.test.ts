@@ -94,3 +94,19 @@ t.test('restricted person keys hold only the chosen clusters, as personKeys make
   t.same(only.unkeyedClusters.map((x) => [...x]), [[2]]);
   t.same(only.unkeyedRows.map((x) => [...x]), [[12]]);
 });
+
+t.test('property: sparse person ids (far above the records, as after many projects) give the same continuity as dense ones', async (t) => {
+  // Ids up to 6 per 30 records are indexed directly; times 10^9 they go through the hash table.
+  fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined })), { minLength: 1, maxLength: 30 }), (records) => {
+    const clusters = records.map(([c]) => c);
+    const used = [...new Set(clusters)].sort((a, b) => a - b);
+    const result = resultOf([records.length], clusters.map((c) => used.indexOf(c)));
+    const SCALE = 1e9;
+    const dense = personContinuity({ result, prior: Float64Array.from(records, ([, p]) => p ?? Number.NaN), newSources: [false], fields: [], deliveries: ['d'] });
+    const sparse = personContinuity({ result, prior: Float64Array.from(records, ([, p]) => (p === undefined ? Number.NaN : p * SCALE)), newSources: [false], fields: [], deliveries: ['d'] });
+    return [...sparse.kept].map((x) => x / SCALE).join() === [...dense.kept].join() && sparse.fresh.join() === dense.fresh.join()
+      && JSON.stringify(sparse.splits.map((x) => ({ ...x, person: x.person / SCALE }))) === JSON.stringify(dense.splits)
+      && JSON.stringify(sparse.merges.map((m) => m.persons.map((p) => p / SCALE))) === JSON.stringify(dense.merges.map((m) => m.persons));
+  }), { numRuns: 300 });
+  t.pass('300 random cases');
+});
