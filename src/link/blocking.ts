@@ -97,14 +97,15 @@ export function ruleKeysHeldBy(rule: BlockingRule, index: readonly FieldIndex[],
     while (bits < fresh * 16 && bits < 1 << 30) bits *= 2;
     const filter = new Int32Array(bits >>> 5);
     const mask = bits - 1;
-    const out = current.map((x) => new Int32Array(x.length).fill(-1));
+    // Every slot is written below (no fill first: at national size these are 100 MB a source).
+    const out = current.map((x) => new Int32Array(x.length));
     for (let s = 0; s < S; s++) {
       const h = held[s];
       if (h === null) continue;
       const x = current[s]; const y = next[s]; const o = out[s];
       for (let r = 0; r < x.length; r++) {
         const a = x[r]; const b = y[r];
-        if (h[r] === 0 || a < 0 || b < 0) continue;
+        if (h[r] === 0 || a < 0 || b < 0) { o[r] = -1; continue; }
         o[r] = table.add(a, b);
         const bit = pairHash(a, b) & mask;
         filter[bit >>> 5] |= 1 << (bit & 31);
@@ -115,10 +116,9 @@ export function ruleKeysHeldBy(rule: BlockingRule, index: readonly FieldIndex[],
       const x = current[s]; const y = next[s]; const o = out[s];
       for (let r = 0; r < x.length; r++) {
         const a = x[r]; const b = y[r];
-        if (a < 0 || b < 0) continue;
+        if (a < 0 || b < 0) { o[r] = -1; continue; }
         const bit = pairHash(a, b) & mask;
-        if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
-        o[r] = table.find(a, b);
+        o[r] = (filter[bit >>> 5] & (1 << (bit & 31))) === 0 ? -1 : table.find(a, b);
       }
     }
     current = out;
@@ -289,6 +289,11 @@ export function generatePairs(
   const saturated = sourcePairs.map((sp) => ({ left: options.saturated?.(sp.left, sp.right) ?? null, right: options.saturated?.(sp.right, sp.left) ?? null }));
   // skipped[pair][rule]: the rule's blocks skipped for that source pair, null when none was.
   const skipped: (Uint8Array | null)[][] = sourcePairs.map(() => []);
+  // Which earlier rules give a record a key at all, one bit each: a pair can have been an
+  // earlier rule's only where both records have its key, so most pairs test one word per record
+  // (read once per block visit) instead of a key per earlier rule (a cache miss each on a large
+  // source, where an incremental run keys few records).
+  const keyed: (Int32Array | null)[] = rules.length > 1 && rules.length <= 32 ? rules[0].map((k) => new Int32Array(k.length)) : [];
   for (let r = 0; r < rules.length; r++) {
     const space = keySpace(rules[r]);
     // A block's size, for the limit, counts every record with its key, saturated or not.
@@ -299,9 +304,16 @@ export function generatePairs(
       return c;
     };
     sourcePairs.forEach((sp, p) => {
-      const run: RuleRun = { keys: rules, r, space, sp, sizesL: sizesOf(sp.left), sizesR: sizesOf(sp.right), saturated: saturated[p], skipped: skipped[p] };
+      const run: RuleRun = { keys: rules, r, space, sp, sizesL: sizesOf(sp.left), sizesR: sizesOf(sp.right), saturated: saturated[p], skipped: skipped[p], keyed };
       skipped[p].push(rulePairs(run, lists[p], outcomes[r], options.maxBlockPairs));
       lists[p].ruleEnd![r] = lists[p].length;
+    });
+    // The last rule's bits are never read.
+    if (r < rules.length - 1) keyed.forEach((mask, s) => {
+      if (mask === null) return;
+      const k = rules[r][s];
+      const bit = 1 << r;
+      for (let i = 0; i < k.length; i++) if (k[i] >= 0) mask[i] |= bit;
     });
   }
   return { pairs: lists, outcomes };
@@ -317,6 +329,8 @@ interface RuleRun {
   readonly saturated: { readonly left: Uint8Array | null; readonly right: Uint8Array | null };
   /** The earlier rules' skipped blocks for this source pair. */
   readonly skipped: readonly (Uint8Array | null)[];
+  /** Per source: bit e set for a record when rule e < r gives it a key; empty past 32 rules (every earlier rule is checked). */
+  readonly keyed: readonly (Int32Array | null)[];
 }
 
 /** Rule r's new pairs for one source pair, appended to `list`; returns its skipped blocks (null when none). */
@@ -337,22 +351,31 @@ function rulePairs(run: RuleRun, list: PairList, outcome: RuleOutcome, maxBlockP
   // read from memory once and stay in cache for all its pairs (here and in the comparison
   // stage, which reads the records in pair order). Saturated records are left out of the
   // buckets (they would be passed over pair by pair).
-  const { start, order } = bucketByKey(keys[r][sp.right], space, run.saturated.right);
-  const { start: startL, order: orderL } = bucketByKey(keys[r][sp.left], space, run.saturated.left);
+  const keyedL = r > 0 ? run.keyed[sp.left] ?? null : null;
+  const keyedR = r > 0 ? run.keyed[sp.right] ?? null : null;
+  const { start, order, masks: masksR } = bucketByKey(keys[r][sp.right], space, run.saturated.right, keyedR);
+  const { start: startL, order: orderL, masks: masksL } = bucketByKey(keys[r][sp.left], space, run.saturated.left, keyedL);
   const earlierL = keys.slice(0, r).map((e) => e[sp.left]);
   const earlierR = keys.slice(0, r).map((e) => e[sp.right]);
   const earlierSkipped = run.skipped;
   const earlier = earlierL.length;
+  // Which earlier rules give a record a key at all, one bit each: a pair can have been an
+  // earlier rule's only where both records have its key, so most pairs test one word per record
+  // (read once per block visit) instead of a key per earlier rule (a cache miss each on a large
+  // source, where an incremental run keys few records).
   let pairs = 0;
   for (let k = 0; k < space; k++) {
     if (start[k] === start[k + 1] || startL[k] === startL[k + 1] || (tooBig !== null && tooBig[k] === 1)) continue;
     for (let ia = startL[k]; ia < startL[k + 1]; ia++) {
       const a = orderL[ia];
+      const maskA = masksL === null ? -1 : masksL[ia];
       for (let j = start[k]; j < start[k + 1]; j++) {
         const b = order[j];
         if (dedupe && b <= a) continue;
+        let both = masksR === null ? -1 : maskA & masksR[j];
         let seen = false;
-        for (let e = 0; e < earlier; e++) {
+        for (let e = 0; e < earlier && (masksR === null || both !== 0); e++, both >>>= 1) {
+          if (masksR !== null && (both & 1) === 0) continue;
           const kl = earlierL[e][a];
           // A pair of an earlier rule's skipped bucket was not produced there: produce it here.
           if (kl >= 0 && kl === earlierR[e][b] && (earlierSkipped[e] === null || earlierSkipped[e]![kl] === 0)) { seen = true; break; }
@@ -378,14 +401,22 @@ function keyCounts(keys: Int32Array, space: number): Int32Array {
  * Records by key (a counting sort): key k's records are order[start[k]..start[k + 1]), ascending,
  * without those `skip` marks.
  */
-function bucketByKey(keys: Int32Array, space: number, skip: Uint8Array | null): { start: Int32Array; order: Int32Array } {
+function bucketByKey(keys: Int32Array, space: number, skip: Uint8Array | null, keyed: Int32Array | null = null): { start: Int32Array; order: Int32Array; masks: Int32Array | null } {
   const start = new Int32Array(space + 1);
   for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && (skip === null || skip[i] === 0)) start[keys[i] + 1]++;
   for (let k = 0; k < space; k++) start[k + 1] += start[k];
   const fill = start.slice(0, space);
   const order = new Int32Array(start[space]);
-  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && (skip === null || skip[i] === 0)) order[fill[keys[i]]++] = i;
-  return { start, order };
+  // Each record's earlier-rule bits travel with it (read here in record order), so the pair loop
+  // reads them in bucket order instead of one cache miss per record and block.
+  const masks = keyed === null ? null : new Int32Array(start[space]);
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] < 0 || (skip !== null && skip[i] === 1)) continue;
+    const at = fill[keys[i]]++;
+    order[at] = i;
+    if (masks !== null) masks[at] = keyed![i];
+  }
+  return { start, order, masks };
 }
 
 function push(list: PairList, a: number, b: number): void {

@@ -41,6 +41,9 @@ export interface FieldIndex {
  */
 export const UNKNOWN_TO_NEW = -2;
 
+/** Values a token table is sized for at first (it grows by doubling). */
+const INITIAL_TABLE = 1 << 12;
+
 /**
  * The index of a run. With `newSources` (an incremental run, issue 13), work follows the new
  * records, not the spine: the token tables are filled from the new sources' records only, and
@@ -55,7 +58,10 @@ export function indexFields(sources: readonly EncodedSource[], newSources: reado
   const fieldCount = sources[0].fields.length;
   const inserted = (s: number) => newSources === null || newSources[s];
   const total = sources.reduce((sum, x, s) => sum + (inserted(s) ? x.size : 0), 0);
-  const crossTable = new TokenTable(Math.min(total, 1 << 20));
+  // Tables start small and double as values arrive: sized for every record, a table of a field
+  // with a few hundred values (given names, sex) would scatter them over megabytes, and every
+  // probe would miss cache.
+  const crossTable = new TokenTable(Math.min(total, INITIAL_TABLE));
   const out: FieldIndex[] = [];
   // Fields whose spine records are looked up once every table holds every inserted value (the
   // cross table is shared by two fields).
@@ -74,9 +80,9 @@ export function indexFields(sources: readonly EncodedSource[], newSources: reado
       // A date's day/month-swapped form is hashed like its plain form: same id space.
       const table: TokenTable = slotNames[s] === 'cross' ? crossTable
         : slotNames[s] === 'ydm' && s > 0 ? slots[0].table
-          : new TokenTable(Math.min(total, 1 << 20));
+          : new TokenTable(Math.min(total, INITIAL_TABLE));
       const ids = sources.map((src) => new Int32Array(src.size));
-      sources.forEach((src, at) => { if (!lookUp(at)) indexSlot(src.fields[f], s, table, false, ids[at]); });
+      sources.forEach((src, at) => { if (!lookUp(at)) indexSlot(src.fields[f], s, table, ids[at]); });
       slots.push({ table, ids });
     }
     pending.push({ at: out.length, lookUp, slots });
@@ -84,7 +90,8 @@ export function indexFields(sources: readonly EncodedSource[], newSources: reado
   }
   for (const { at, lookUp, slots } of pending) {
     const fi = out[at];
-    slots.forEach(({ table, ids }, s) => sources.forEach((src, i) => { if (lookUp(i)) indexSlot(src.fields[fi.field], s, table, true, ids[i]); }));
+    const tables = slots.map((x) => x.table);
+    sources.forEach((src, i) => { if (lookUp(i)) lookUpSlots(src.fields[fi.field], tables, slots.map((x) => x.ids[i])); });
     // Term frequencies count whole values only (not the swapped or cross forms sharing a table).
     const wholeCounts = new Int32Array(slots[0].table.size);
     let present = 0;
@@ -95,11 +102,8 @@ export function indexFields(sources: readonly EncodedSource[], newSources: reado
   return out;
 }
 
-/**
- * Fills `column` with slot `s`'s dense ids (-1: absent): inserted, or looked up (`UNKNOWN_TO_NEW`
- * for a value the table does not hold).
- */
-function indexSlot(field: EncodedSource['fields'][number], s: number, table: TokenTable, lookUp: boolean, column: Int32Array): void {
+/** Fills `column` with slot `s`'s dense ids (-1: absent), inserting each value. */
+function indexSlot(field: EncodedSource['fields'][number], s: number, table: TokenTable, column: Int32Array): void {
   const n = column.length;
   const slots = field.slots;
   const tokens = field.tokens;
@@ -109,10 +113,33 @@ function indexSlot(field: EncodedSource['fields'][number], s: number, table: Tok
     const lo = tokens[at];
     const hi = tokens[at + 1];
     // (0, 0) marks an empty slot (e.g. no day/month swap for a day above 12).
-    if (present8[r] === 0 || (lo === 0 && hi === 0)) { column[r] = -1; continue; }
-    if (!lookUp) { column[r] = table.add(lo, hi); continue; }
-    const id = table.find(lo, hi);
-    column[r] = id >= 0 ? id : UNKNOWN_TO_NEW;
+    column[r] = present8[r] === 0 || (lo === 0 && hi === 0) ? -1 : table.add(lo, hi);
+  }
+}
+
+/**
+ * Fills every slot's column of a spine source by looking its tokens up (`UNKNOWN_TO_NEW` for a
+ * value no new record holds), in one pass over the records: a record's slots share cache lines
+ * (its tokens are contiguous), so one pass reads the tokens once where a pass per slot would read
+ * them once per slot (at 11.7M records, 5 slots per name field).
+ */
+function lookUpSlots(field: EncodedSource['fields'][number], tables: readonly TokenTable[], columns: readonly Int32Array[]): void {
+  const n = field.present.length;
+  const slots = field.slots;
+  const tokens = field.tokens;
+  const present8 = field.present;
+  const S = tables.length;
+  for (let r = 0; r < n; r++) {
+    const base = r * slots * 2;
+    if (present8[r] === 0) { for (let s = 0; s < S; s++) columns[s][r] = -1; continue; }
+    for (let s = 0; s < S; s++) {
+      const lo = tokens[base + s * 2];
+      const hi = tokens[base + s * 2 + 1];
+      // (0, 0) marks an empty slot (e.g. no day/month swap for a day above 12).
+      if (lo === 0 && hi === 0) { columns[s][r] = -1; continue; }
+      const id = tables[s].find(lo, hi);
+      columns[s][r] = id >= 0 ? id : UNKNOWN_TO_NEW;
+    }
   }
 }
 

@@ -156,6 +156,17 @@ t.test('pairs equal a brute-force union of the rules, in rule, block and record 
   }), { numRuns: 300 });
 });
 
+t.test('with more earlier rules than a bit mask holds, a pair an earlier rule produced is still not produced again', async (t) => {
+  const keys = [Int32Array.from([0, 1, 2, -1, 1]), Int32Array.from([1, 1, 2, 0, -1])];
+  // 40 rules: the first 39 never agree, the last agrees with the first on every key.
+  const never = [Int32Array.from([-1, -1, -1, -1, -1]), Int32Array.from([-1, -1, -1, -1, -1])];
+  const rules = [keys, ...Array.from({ length: 38 }, () => never), keys];
+  const { outcomes, pairs } = generatePairs(rules, [{ left: 0, right: 1 }], { maxBlockPairs: 100 });
+  t.equal(outcomes[0].pairs, 6, 'the first rule produces its pairs');
+  t.equal(outcomes[39].pairs, 0, 'the 40th rule, the same keys, produces none again');
+  t.equal(pairs[0].length, 6);
+});
+
 t.test('an incremental run\'s rule keys agree with the full keys on every pair with a held record, and give no other key', async (t) => {
   // Three fields of small id spaces (-1 absent, -2 a spine value no new record holds), sources of
   // random sizes; a source is spine (null) or new, each of its records held or not (a saturated
