@@ -228,9 +228,12 @@ export function keysHeldBy(keys: readonly Int32Array[], held: HeldRecords): Int3
   });
 }
 
-function keySpace(keys: readonly Int32Array[]): number {
+function keySpace(keys: readonly Int32Array[], withKey: readonly (Int32Array | null)[] | null = null): number {
   let max = -1;
-  for (const k of keys) for (let r = 0; r < k.length; r++) if (k[r] > max) max = k[r];
+  keys.forEach((k, s) => {
+    const some = withKey?.[s] ?? null;
+    if (some !== null) { for (let j = 0; j < some.length; j++) if (k[some[j]] > max) max = k[some[j]]; } else for (let r = 0; r < k.length; r++) if (k[r] > max) max = k[r];
+  });
   return max + 1;
 }
 
@@ -295,16 +298,17 @@ export function generatePairs(
   // source, where an incremental run keys few records).
   const keyed: (Int32Array | null)[] = rules.length > 1 && rules.length <= 32 ? rules[0].map((k) => new Int32Array(k.length)) : [];
   for (let r = 0; r < rules.length; r++) {
-    const space = keySpace(rules[r]);
+    const withKey = rules[r].map(sparseRecords);
+    const space = keySpace(rules[r], withKey);
     // A block's size, for the limit, counts every record with its key, saturated or not.
     const sizes = new Map<number, Int32Array>();
     const sizesOf = (s: number) => {
       let c = sizes.get(s);
-      if (c === undefined) { c = keyCounts(rules[r][s], space); sizes.set(s, c); }
+      if (c === undefined) { c = keyCounts(rules[r][s], space, withKey[s]); sizes.set(s, c); }
       return c;
     };
     sourcePairs.forEach((sp, p) => {
-      const run: RuleRun = { keys: rules, r, space, sp, sizesL: sizesOf(sp.left), sizesR: sizesOf(sp.right), saturated: saturated[p], skipped: skipped[p], keyed };
+      const run: RuleRun = { keys: rules, r, space, sp, sizesL: sizesOf(sp.left), sizesR: sizesOf(sp.right), saturated: saturated[p], skipped: skipped[p], keyed, withKey };
       skipped[p].push(rulePairs(run, lists[p], outcomes[r], options.maxBlockPairs));
       lists[p].ruleEnd![r] = lists[p].length;
     });
@@ -313,7 +317,9 @@ export function generatePairs(
       if (mask === null) return;
       const k = rules[r][s];
       const bit = 1 << r;
-      for (let i = 0; i < k.length; i++) if (k[i] >= 0) mask[i] |= bit;
+      const some = withKey[s];
+      if (some !== null) for (let j = 0; j < some.length; j++) mask[some[j]] |= bit;
+      else for (let i = 0; i < k.length; i++) if (k[i] >= 0) mask[i] |= bit;
     });
   }
   return { pairs: lists, outcomes };
@@ -331,6 +337,8 @@ interface RuleRun {
   readonly skipped: readonly (Uint8Array | null)[];
   /** Per source: bit e set for a record when rule e < r gives it a key; empty past 32 rules (every earlier rule is checked). */
   readonly keyed: readonly (Int32Array | null)[];
+  /** Per source: the records with a key under rule r when few (`sparseRecords`), else null. */
+  readonly withKey: readonly (Int32Array | null)[];
 }
 
 /** Rule r's new pairs for one source pair, appended to `list`; returns its skipped blocks (null when none). */
@@ -353,8 +361,8 @@ function rulePairs(run: RuleRun, list: PairList, outcome: RuleOutcome, maxBlockP
   // buckets (they would be passed over pair by pair).
   const keyedL = r > 0 ? run.keyed[sp.left] ?? null : null;
   const keyedR = r > 0 ? run.keyed[sp.right] ?? null : null;
-  const { start, order, masks: masksR } = bucketByKey(keys[r][sp.right], space, run.saturated.right, keyedR);
-  const { start: startL, order: orderL, masks: masksL } = bucketByKey(keys[r][sp.left], space, run.saturated.left, keyedL);
+  const { start, order, masks: masksR } = bucketByKey(keys[r][sp.right], space, run.saturated.right, keyedR, run.withKey[sp.right]);
+  const { start: startL, order: orderL, masks: masksL } = bucketByKey(keys[r][sp.left], space, run.saturated.left, keyedL, run.withKey[sp.left]);
   const earlierL = keys.slice(0, r).map((e) => e[sp.left]);
   const earlierR = keys.slice(0, r).map((e) => e[sp.right]);
   const earlierSkipped = run.skipped;
@@ -391,26 +399,51 @@ function rulePairs(run: RuleRun, list: PairList, outcome: RuleOutcome, maxBlockP
 }
 
 /** Records per key (key k at [k]), over `space` keys. */
-function keyCounts(keys: Int32Array, space: number): Int32Array {
+function keyCounts(keys: Int32Array, space: number, withKey: Int32Array | null): Int32Array {
   const sizes = new Int32Array(space);
-  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) sizes[keys[i]]++;
+  if (withKey !== null) for (let j = 0; j < withKey.length; j++) sizes[keys[withKey[j]]]++;
+  else for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) sizes[keys[i]]++;
   return sizes;
+}
+
+/** Few records have a key below this share of a source: they are listed, and passes over the source read the list. */
+const SPARSE_SHARE = 0.25;
+
+/**
+ * The records with a key (ascending), when they are few (an incremental run's spine, keyed only
+ * where a new record shares the key), else null: every later pass over a rule's keys (block
+ * sizes, buckets, the earlier-rule bits) then reads the list instead of the whole source.
+ */
+function sparseRecords(keys: Int32Array): Int32Array | null {
+  let count = 0;
+  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0) count++;
+  if (count >= SPARSE_SHARE * keys.length) return null;
+  const out = new Int32Array(count);
+  for (let i = 0, j = 0; i < keys.length; i++) if (keys[i] >= 0) out[j++] = i;
+  return out;
 }
 
 /**
  * Records by key (a counting sort): key k's records are order[start[k]..start[k + 1]), ascending,
  * without those `skip` marks.
  */
-function bucketByKey(keys: Int32Array, space: number, skip: Uint8Array | null, keyed: Int32Array | null = null): { start: Int32Array; order: Int32Array; masks: Int32Array | null } {
+function bucketByKey(
+  keys: Int32Array, space: number, skip: Uint8Array | null, keyed: Int32Array | null = null, withKey: Int32Array | null = null,
+): { start: Int32Array; order: Int32Array; masks: Int32Array | null } {
+  const n = withKey === null ? keys.length : withKey.length;
   const start = new Int32Array(space + 1);
-  for (let i = 0; i < keys.length; i++) if (keys[i] >= 0 && (skip === null || skip[i] === 0)) start[keys[i] + 1]++;
+  for (let j = 0; j < n; j++) {
+    const i = withKey === null ? j : withKey[j];
+    if (keys[i] >= 0 && (skip === null || skip[i] === 0)) start[keys[i] + 1]++;
+  }
   for (let k = 0; k < space; k++) start[k + 1] += start[k];
   const fill = start.slice(0, space);
   const order = new Int32Array(start[space]);
   // Each record's earlier-rule bits travel with it (read here in record order), so the pair loop
   // reads them in bucket order instead of one cache miss per record and block.
   const masks = keyed === null ? null : new Int32Array(start[space]);
-  for (let i = 0; i < keys.length; i++) {
+  for (let j = 0; j < n; j++) {
+    const i = withKey === null ? j : withKey[j];
     if (keys[i] < 0 || (skip !== null && skip[i] === 1)) continue;
     const at = fill[keys[i]]++;
     order[at] = i;

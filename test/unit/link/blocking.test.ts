@@ -114,7 +114,10 @@ t.test('when only birth-date conjunctions fit the budget, a conjunction of other
 });
 
 t.test('pairs equal a brute-force union of the rules, in rule, block and record order, for random keys, limits and saturation', async (t) => {
-  const keysArb = (n: number) => fc.array(fc.integer({ min: -1, max: 4 }), { minLength: n, maxLength: n }).map((a) => Int32Array.from(a));
+  // Dense keys, or sparse ones (most records without a key, as on an incremental run's spine):
+  // the two paths of generatePairs.
+  const keysArb = (n: number) => fc.tuple(fc.boolean(), fc.array(fc.integer({ min: -1, max: 4 }), { minLength: n, maxLength: n }))
+    .map(([sparse, a]) => Int32Array.from(a, (k, i) => (sparse && i % 6 !== 0 ? -1 : k)));
   const sizes = [5, 7, 4];
   const input = fc.record({
     rules: fc.array(fc.tuple(keysArb(sizes[0]), keysArb(sizes[1]), keysArb(sizes[2])), { minLength: 1, maxLength: 3 }),
