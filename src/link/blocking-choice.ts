@@ -9,7 +9,7 @@
  */
 import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
-import { countRulePairs, ruleKeys, ruleKeysHeldBy, type BlockingRule, type HeldRecords, type RuleSet, type SourcePair } from './blocking.js';
+import { countRulePairs, heldRuleKeys, ruleKeys, type BlockingRule, type HeldRecords, type RuleSet, type SourcePair } from './blocking.js';
 import { slotIndex, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
 import { fullLinkSample, spineSample } from './choice-sample.js';
 import type { FieldIndex } from './field-index.js';
@@ -30,11 +30,12 @@ export interface RuleChoice {
 export function blockingRules(frame: LinkFrame, settings: LinkSettings, saturated: Saturated = () => null): RuleSet {
   const S = frame.sources.length;
   const held = frame.incremental === undefined ? undefined : heldRecords(frame, frame.incremental.newSources, saturated);
-  const keysOf = (rule: BlockingRule) => (held === undefined ? ruleKeys(rule, frame.index, S) : ruleKeysHeldBy(rule, frame.index, held));
-  if (settings.blocking !== null) {
-    const rules = settings.blocking.map((names) => parseRule(names, frame.index));
-    return { rules, keys: rules.map(keysOf), chosenBy: 'job' };
-  }
+  const keyed = (rules: BlockingRule[], chosenBy: RuleSet['chosenBy']): RuleSet => {
+    if (held === undefined) return { rules, keys: rules.map((rule) => ruleKeys(rule, frame.index, S)), chosenBy };
+    const each = rules.map((rule) => heldRuleKeys(rule, frame.index, held));
+    return { rules, keys: each.map((k) => k.keys), withKey: each.map((k) => k.withKey), chosenBy };
+  };
+  if (settings.blocking !== null) return keyed(settings.blocking.map((names) => parseRule(names, frame.index)), 'job');
   const budget = Math.max(settings.minRulePairs, settings.rulePairsPerRecord * frame.totalRecords * (frame.incremental?.budgetShare ?? 1));
   // An incremental run counts pairs on a sample of the spine (work in proportion to the new
   // records, not to the spine), a full link over a large source on a sample of every large
@@ -46,8 +47,7 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings, saturate
     const chosen = chooseBlockingRules(frame.index, S, frame.sourcePairs, budget);
     return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };
   }
-  const rules = chooseBlockingRules(sample.index, S, frame.sourcePairs, budget, sample.weights).map((c) => c.rule);
-  return { rules, keys: rules.map(keysOf), chosenBy: 'engine' };
+  return keyed(chooseBlockingRules(sample.index, S, frame.sourcePairs, budget, sample.weights).map((c) => c.rule), 'engine');
 }
 
 /** `saturated(s, t)`: per record of s, 1 when it can take no further record of t (deterministic.ts `saturation`). */

@@ -43,6 +43,14 @@ export interface RuleSet {
   readonly rules: BlockingRule[];
   readonly keys: Int32Array[][];
   readonly chosenBy: 'engine' | 'job';
+  /** Per rule and source, the records with a key when the keying already listed them (an incremental run's spine); null: not listed. */
+  readonly withKey?: readonly (readonly (Int32Array | null)[])[];
+}
+
+/** A rule's keys per source, with the records that have one where they were listed while keying. */
+export interface KeyedRule {
+  readonly keys: Int32Array[];
+  readonly withKey: (Int32Array | null)[];
 }
 
 /** The blocking stage's result: candidate pairs per source pair, and what each rule did. */
@@ -84,9 +92,15 @@ export type HeldRecords = readonly (Uint8Array | null)[];
  * hold is ever made. Ids are in order of first held record.
  */
 export function ruleKeysHeldBy(rule: BlockingRule, index: readonly FieldIndex[], held: HeldRecords): Int32Array[] {
+  return heldRuleKeys(rule, index, held).keys;
+}
+
+/** `ruleKeysHeldBy`, with each spine source's keyed records listed as they are found (ascending). */
+export function heldRuleKeys(rule: BlockingRule, index: readonly FieldIndex[], held: HeldRecords): KeyedRule {
   const S = held.length;
   let current = index[rule[0].field].ids[rule[0].slot].slice(0, S);
-  if (rule.length === 1) return keysHeldBy(current, held);
+  if (rule.length === 1) { const keys = keysHeldBy(current, held); return { keys, withKey: keys.map(() => null) }; }
+  const withKey: (Int32Array | null)[] = held.map(() => null);
   for (let k = 1; k < rule.length; k++) {
     const next = index[rule[k].field].ids[rule[k].slot];
     let fresh = 0;
@@ -111,19 +125,27 @@ export function ruleKeysHeldBy(rule: BlockingRule, index: readonly FieldIndex[],
         filter[bit >>> 5] |= 1 << (bit & 31);
       }
     }
+    const last = k === rule.length - 1;
     for (let s = 0; s < S; s++) {
       if (held[s] !== null) continue;
       const x = current[s]; const y = next[s]; const o = out[s];
+      let list = last ? new Int32Array(1024) : null;
+      let listed = 0;
       for (let r = 0; r < x.length; r++) {
         const a = x[r]; const b = y[r];
         if (a < 0 || b < 0) { o[r] = -1; continue; }
         const bit = pairHash(a, b) & mask;
-        o[r] = (filter[bit >>> 5] & (1 << (bit & 31))) === 0 ? -1 : table.find(a, b);
+        const id = (filter[bit >>> 5] & (1 << (bit & 31))) === 0 ? -1 : table.find(a, b);
+        o[r] = id;
+        if (id < 0 || list === null) continue;
+        if (listed === list.length) { const grown = new Int32Array(listed * 2); grown.set(list); list = grown; }
+        list[listed++] = r;
       }
+      if (list !== null) withKey[s] = list.slice(0, listed);
     }
     current = out;
   }
-  return current;
+  return { keys: current, withKey };
 }
 
 /** A hash of two dense ids for the bit set (not the token table's: its bits would repeat the table's slot). */
@@ -267,11 +289,13 @@ export interface GenerateOptions {
    * saturated side are not produced: assignment could never accept them.
    */
   readonly saturated?: (s: number, t: number) => Uint8Array | null;
+  /** `RuleSet.withKey`: lists of keyed records already known (the others are found by a pass over the keys). */
+  readonly withKey?: RuleSet['withKey'];
 }
 
 /** The blocking stage of a run: the candidate pairs of its rules, none with a saturated side. */
 export function blockCandidates(ruleSet: RuleSet, sourcePairs: readonly SourcePair[], options: GenerateOptions): Blocked {
-  const blocked = generatePairs(ruleSet.keys, sourcePairs, options);
+  const blocked = generatePairs(ruleSet.keys, sourcePairs, { ...options, withKey: ruleSet.withKey });
   return { lists: blocked.pairs, outcomes: blocked.outcomes, candidatePairs: blocked.pairs.reduce((s, l) => s + l.length, 0) };
 }
 
@@ -298,7 +322,7 @@ export function generatePairs(
   // source, where an incremental run keys few records).
   const keyed: (Int32Array | null)[] = rules.length > 1 && rules.length <= 32 ? rules[0].map((k) => new Int32Array(k.length)) : [];
   for (let r = 0; r < rules.length; r++) {
-    const withKey = rules[r].map(sparseRecords);
+    const withKey = rules[r].map((k, s) => options.withKey?.[r]?.[s] ?? sparseRecords(k));
     const space = keySpace(rules[r], withKey);
     // A block's size, for the limit, counts every record with its key, saturated or not.
     const sizes = new Map<number, Int32Array>();
