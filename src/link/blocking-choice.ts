@@ -9,7 +9,9 @@
  */
 import { KoppelError } from '../errors.js';
 import type { FieldType } from '../model.js';
-import { countRulePairs, heldRuleKeys, ruleKeys, type BlockingRule, type HeldRecords, type RuleSet, type SourcePair } from './blocking.js';
+import type { BlockingRule, RuleSet, SourcePair } from './blocking.js';
+import { heldRuleKeys, type HeldRecords } from './held-keys.js';
+import { countRulePairs, ruleKeys } from './rule-keys.js';
 import { slotIndex, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
 import { fullLinkSample, spineSample } from './choice-sample.js';
 import type { FieldIndex } from './field-index.js';

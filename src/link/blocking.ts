@@ -3,26 +3,17 @@
  *
  * A rule is a conjunction of token slots (`surname.whole`, `date.ymd` + `postcode.whole`, ...);
  * two records are a candidate under it when all its tokens are present and equal. Rules are
- * combined into one dense key per record, records of the right-hand source are bucketed by key
- * (counting sort), and each left record walks its bucket. A pair already produced by an earlier
- * rule is recognised by re-checking the earlier rules' keys (no hash set of pairs), so the union
- * has no duplicates. Buckets whose pair count exceeds `maxBlockPairs` are skipped and reported,
+ * combined into one dense key per record (rule-keys.ts; held-keys.ts in an incremental run),
+ * records of the right-hand source are bucketed by key (counting sort), and each left record
+ * walks its bucket. A pair already produced by an earlier rule is recognised by re-checking the
+ * earlier rules' keys where both records have one (a bit per rule, carried into the buckets; no
+ * hash set of pairs), so the union has no duplicates. Buckets whose pair count exceeds `maxBlockPairs` are skipped and reported,
  * never expanded.
  */
-import type { FieldIndex } from './field-index.js';
-import { TokenTable } from './token-table.js';
+import type { BlockingRule, SourcePair } from './blocking-rule.js';
+import { keySpace } from './rule-keys.js';
 
-export interface BlockingKey {
-  readonly field: number;
-  readonly slot: number;
-}
-export type BlockingRule = readonly BlockingKey[];
-
-/** Which sources are compared: `left === right` means deduplication within one source. */
-export interface SourcePair {
-  readonly left: number;
-  readonly right: number;
-}
+export type { BlockingRule, SourcePair } from './blocking-rule.js';
 
 export interface PairList {
   readonly left: number;
@@ -47,12 +38,6 @@ export interface RuleSet {
   readonly withKey?: readonly (readonly (Int32Array | null)[])[];
 }
 
-/** A rule's keys per source, with the records that have one where they were listed while keying. */
-export interface KeyedRule {
-  readonly keys: Int32Array[];
-  readonly withKey: (Int32Array | null)[];
-}
-
 /** The blocking stage's result: candidate pairs per source pair, and what each rule did. */
 export interface Blocked {
   readonly lists: PairList[];
@@ -66,219 +51,6 @@ export interface RuleOutcome {
   /** Buckets skipped for exceeding the block limit, and the pairs they would have produced. */
   skippedBlocks: number;
   skippedPairs: number;
-}
-
-/** ids[source][record]: one dense key per record for the rule, -1 when any token is absent. */
-export function ruleKeys(rule: BlockingRule, index: readonly FieldIndex[], sourceCount: number): Int32Array[] {
-  let current = index[rule[0].field].ids[rule[0].slot].slice(0, sourceCount);
-  for (let k = 1; k < rule.length; k++) current = combineKeys(current, index[rule[k].field].ids[rule[k].slot].slice(0, sourceCount));
-  return current;
-}
-
-/**
- * Which records of each source an incremental run's keys are kept for: `null` for a spine
- * source (its records keep a key only where a held record has it), else one byte per record (1:
- * held). A new record that can pair with nothing (saturated towards every source it is compared
- * with) need not be held: no block would take it.
- */
-export type HeldRecords = readonly (Uint8Array | null)[];
-
-/**
- * An incremental run's keys of `rule`: the keys of the held records, and a spine record's key
- * only where a held record has it; -1 elsewhere. Each conjunction step inserts the held records'
- * (x, y) into a table and looks the spine records' up in it, behind a bit set of the held pairs'
- * hashes that turns most misses away from cache (a spine record's combination is mostly one no
- * new record has). So the work on a spine record is a bit test, and no key only spine records
- * hold is ever made. Ids are in order of first held record.
- */
-export function ruleKeysHeldBy(rule: BlockingRule, index: readonly FieldIndex[], held: HeldRecords): Int32Array[] {
-  return heldRuleKeys(rule, index, held).keys;
-}
-
-/** `ruleKeysHeldBy`, with each spine source's keyed records listed as they are found (ascending). */
-export function heldRuleKeys(rule: BlockingRule, index: readonly FieldIndex[], held: HeldRecords): KeyedRule {
-  const S = held.length;
-  let current = index[rule[0].field].ids[rule[0].slot].slice(0, S);
-  if (rule.length === 1) { const keys = keysHeldBy(current, held); return { keys, withKey: keys.map(() => null) }; }
-  const withKey: (Int32Array | null)[] = held.map(() => null);
-  for (let k = 1; k < rule.length; k++) {
-    const next = index[rule[k].field].ids[rule[k].slot];
-    let fresh = 0;
-    for (let s = 0; s < S; s++) { const h = held[s]; if (h !== null) for (let r = 0; r < h.length; r++) fresh += h[r]; }
-    const table = new TokenTable(Math.min(fresh, 1 << 22));
-    // At most 1 bit in 16 set: about 94% of misses answered by the bit set.
-    let bits = 1 << 16;
-    while (bits < fresh * 16 && bits < 1 << 30) bits *= 2;
-    const filter = new Int32Array(bits >>> 5);
-    const mask = bits - 1;
-    // Every slot is written below (no fill first: at national size these are 100 MB a source).
-    const out = current.map((x) => new Int32Array(x.length));
-    for (let s = 0; s < S; s++) {
-      const h = held[s];
-      if (h === null) continue;
-      const x = current[s]; const y = next[s]; const o = out[s];
-      for (let r = 0; r < x.length; r++) {
-        const a = x[r]; const b = y[r];
-        if (h[r] === 0 || a < 0 || b < 0) { o[r] = -1; continue; }
-        o[r] = table.add(a, b);
-        const bit = pairHash(a, b) & mask;
-        filter[bit >>> 5] |= 1 << (bit & 31);
-      }
-    }
-    const last = k === rule.length - 1;
-    for (let s = 0; s < S; s++) {
-      if (held[s] !== null) continue;
-      const x = current[s]; const y = next[s]; const o = out[s];
-      let list = last ? new Int32Array(1024) : null;
-      let listed = 0;
-      for (let r = 0; r < x.length; r++) {
-        const a = x[r]; const b = y[r];
-        if (a < 0 || b < 0) { o[r] = -1; continue; }
-        const bit = pairHash(a, b) & mask;
-        const id = (filter[bit >>> 5] & (1 << (bit & 31))) === 0 ? -1 : table.find(a, b);
-        o[r] = id;
-        if (id < 0 || list === null) continue;
-        if (listed === list.length) { const grown = new Int32Array(listed * 2); grown.set(list); list = grown; }
-        list[listed++] = r;
-      }
-      if (list !== null) withKey[s] = list.slice(0, listed);
-    }
-    current = out;
-  }
-  return { keys: current, withKey };
-}
-
-/** A hash of two dense ids for the bit set (not the token table's: its bits would repeat the table's slot). */
-function pairHash(a: number, b: number): number {
-  let h = Math.imul(a, 0x27d4eb2d) ^ Math.imul(b + 0x165667b1, 0x9e3779b1);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  return (h ^ (h >>> 13)) >>> 0;
-}
-
-/**
- * Dense ids of the pairs (x, y) over all sources: records with equal x and equal y share an id,
- * -1 where either is absent. Ids are numbered in order of first record (source 0 first), as a
- * hash table fed the records in order would number them, so outputs do not depend on how.
- *
- * Not a hash table: over millions of records nearly every probe of one misses cache. Instead a
- * counting sort groups the records by x (x is dense already); within one x group a y is new
- * when its stamp is not that group's, and y's arrays are as small as y's key space.
- */
-export function combineKeys(xs: readonly Int32Array[], ys: readonly Int32Array[]): Int32Array[] {
-  const nx = keySpace(xs);
-  const ny = keySpace(ys);
-  let total = 0;
-  for (const x of xs) total += x.length;
-  const out = new Int32Array(total).fill(-1);
-  const start = new Int32Array(nx + 1);
-  for (let s = 0; s < xs.length; s++) {
-    const x = xs[s]; const y = ys[s];
-    for (let r = 0; r < x.length; r++) if (x[r] >= 0 && y[r] >= 0) start[x[r] + 1]++;
-  }
-  for (let k = 0; k < nx; k++) start[k + 1] += start[k];
-  const fill = start.slice(0, nx);
-  const sortedY = new Int32Array(start[nx]);
-  const sortedAt = new Int32Array(start[nx]);
-  for (let s = 0, g = 0; s < xs.length; s++) {
-    const x = xs[s]; const y = ys[s];
-    for (let r = 0; r < x.length; r++, g++) {
-      if (x[r] < 0 || y[r] < 0) continue;
-      const at = fill[x[r]]++;
-      sortedY[at] = y[r];
-      sortedAt[at] = g;
-    }
-  }
-  // Group-local ids, in sorted order.
-  const stamp = new Int32Array(ny).fill(-1);
-  const idOfY = new Int32Array(ny);
-  let next = 0;
-  for (let k = 0; k < nx; k++) {
-    for (let at = start[k]; at < start[k + 1]; at++) {
-      const y = sortedY[at];
-      if (stamp[y] !== k) { stamp[y] = k; idOfY[y] = next++; }
-      out[sortedAt[at]] = idOfY[y];
-    }
-  }
-  // Renumbered in order of first record.
-  const renamed = new Int32Array(next).fill(-1);
-  let id = 0;
-  for (let g = 0; g < total; g++) {
-    const v = out[g];
-    if (v < 0) continue;
-    let w = renamed[v];
-    if (w < 0) { w = id++; renamed[v] = w; }
-    out[g] = w;
-  }
-  const perSource: Int32Array[] = [];
-  for (let s = 0, from = 0; s < xs.length; s++) {
-    perSource.push(out.subarray(from, from + xs[s].length));
-    from += xs[s].length;
-  }
-  return perSource;
-}
-
-/**
- * An incremental run's keys of a one-slot rule: only keys a held record has (`HeldRecords`),
- * renumbered in order of first record (as `combineKeys` numbers them); -1 elsewhere. The run
- * compares no pair without a new record, so a key only spine records hold forms no pair;
- * dropping it makes every later pass over the key space (block sizes, buckets) follow the new
- * records, not the spine.
- */
-export function keysHeldBy(keys: readonly Int32Array[], held: HeldRecords): Int32Array[] {
-  const space = keySpace(keys);
-  const rename = new Int32Array(space).fill(-1);
-  for (let s = 0; s < keys.length; s++) {
-    const h = held[s];
-    if (h === null) continue;
-    const k = keys[s];
-    for (let r = 0; r < k.length; r++) if (k[r] >= 0 && h[r] === 1) rename[k[r]] = 0;
-  }
-  // Ids in order of first record over all sources, as combineKeys gives them.
-  let next = 0;
-  const seen = new Uint8Array(space);
-  return keys.map((k, s) => {
-    const h = held[s];
-    const out = new Int32Array(k.length);
-    for (let r = 0; r < k.length; r++) {
-      const v = k[r];
-      if (v < 0 || rename[v] < 0 || (h !== null && h[r] === 0)) { out[r] = -1; continue; }
-      if (seen[v] === 0) { seen[v] = 1; rename[v] = next++; }
-      out[r] = rename[v];
-    }
-    return out;
-  });
-}
-
-function keySpace(keys: readonly Int32Array[], withKey: readonly (Int32Array | null)[] | null = null): number {
-  let max = -1;
-  keys.forEach((k, s) => {
-    const some = withKey?.[s] ?? null;
-    if (some !== null) { for (let j = 0; j < some.length; j++) if (k[some[j]] > max) max = k[some[j]]; } else for (let r = 0; r < k.length; r++) if (k[r] > max) max = k[r];
-  });
-  return max + 1;
-}
-
-/**
- * Pairs a rule would produce over the given source pairs (before dedupe), without producing them;
- * with `weights`, each source's counts scaled by its weight (a sampled source's size over its sample's).
- */
-export function countRulePairs(keys: readonly Int32Array[], pairs: readonly SourcePair[], weights: readonly number[] | null = null): number {
-  const space = keySpace(keys);
-  let total = 0;
-  const counts = keys.map((k) => {
-    const c = new Float64Array(space);
-    for (let r = 0; r < k.length; r++) if (k[r] >= 0) c[k[r]]++;
-    return c;
-  });
-  for (const { left, right } of pairs) {
-    const cl = counts[left];
-    const cr = counts[right];
-    let sum = 0;
-    for (let i = 0; i < space; i++) sum += left === right ? (cl[i] * (cl[i] - 1)) / 2 : cl[i] * cr[i];
-    total += weights === null ? sum : sum * weights[left] * weights[right];
-  }
-  return total;
 }
 
 export interface GenerateOptions {

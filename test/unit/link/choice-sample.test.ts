@@ -1,6 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { countRulePairs, ruleKeys, type BlockingRule, type SourcePair } from '../../../src/link/blocking.js';
+import type { BlockingRule, SourcePair } from '../../../src/link/blocking.js';
+import { countRulePairs, ruleKeys } from '../../../src/link/rule-keys.js';
 import { chooseBlockingRules } from '../../../src/link/blocking-choice.js';
 import { FULL_SAMPLE_ABOVE, fullLinkSample, sampledRows, spineSample } from '../../../src/link/choice-sample.js';
 import type { FieldIndex } from '../../../src/link/field-index.js';

@@ -1,6 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { generatePairs, ruleKeys, type PairList, type SourcePair } from '../../../src/link/blocking.js';
+import { generatePairs, type PairList, type SourcePair } from '../../../src/link/blocking.js';
+import { ruleKeys } from '../../../src/link/rule-keys.js';
 import { compareField, comparisonSpecs } from '../../../src/link/comparison.js';
 import { indexFields, UNKNOWN_TO_NEW } from '../../../src/link/field-index.js';
 import { encodeRows, insz, type Row, type TestField } from './link-fixtures.js';
