@@ -13,7 +13,7 @@ import type { BlockingRule, RuleSet, SourcePair } from './blocking.js';
 import { heldRuleKeys, type HeldRecords } from './held-keys.js';
 import { countRulePairs, ruleKeys } from './rule-keys.js';
 import { slotIndex, TOKEN_SLOTS } from '../pseudonymise/encoded-source.js';
-import { fullLinkSample, spineSample } from './choice-sample.js';
+import { fullLinkSample, incrementalSample } from './choice-sample.js';
 import type { FieldIndex } from './field-index.js';
 import type { LinkFrame } from './link-frame.js';
 import type { LinkSettings } from './link-settings.js';
@@ -44,7 +44,7 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings, saturate
   // source (choice-sample.ts); both then key only the rules they chose on the whole index.
   const sample = frame.incremental === undefined
     ? fullLinkSample(frame.index, frame.sources.map((s) => s.size))
-    : spineSample(frame.index, frame.sources);
+    : incrementalSample(frame.index, frame.sources);
   if (sample === null) {
     const chosen = chooseBlockingRules(frame.index, S, frame.sourcePairs, budget);
     return { rules: chosen.map((c) => c.rule), keys: chosen.map((c) => c.keys), chosenBy: 'engine' };
@@ -56,7 +56,7 @@ export function blockingRules(frame: LinkFrame, settings: LinkSettings, saturate
 type Saturated = (s: number, t: number) => Uint8Array | null;
 
 /**
- * The records an incremental run keys (blocking.ts `HeldRecords`): the new records that some
+ * The records an incremental run keys (held-keys.ts `HeldRecords`): the new records that some
  * source pair of the run could still pair, i.e. not saturated towards every source they are
  * compared with. With national numbers on most records, most new records are linked to their
  * spine records already and take no other: the rest are the few whose keys matter.

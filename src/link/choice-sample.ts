@@ -25,17 +25,17 @@ export const FULL_SAMPLE_ABOVE = 8 * CHOICE_SAMPLE_MIN;
 const FULL_SAMPLE_SIZE = 2 * CHOICE_SAMPLE_MIN;
 
 /** Records per source, about, that an incremental run's rule choice counts pairs on. */
-const SPINE_SAMPLE_SIZE = 2 * CHOICE_SAMPLE_MIN;
+const INCREMENTAL_SAMPLE_SIZE = 2 * CHOICE_SAMPLE_MIN;
 
 /**
- * An incremental run's sample: every source above `SPINE_SAMPLE_SIZE` records, spine or new, cut
+ * An incremental run's sample: every source above `INCREMENTAL_SAMPLE_SIZE` records, spine or new, cut
  * to about that many by the hash of (source, row) that `fullLinkSample` uses, so its work follows
  * neither the spine nor the new deliveries. Only pairs with a new record are counted; the two
  * sides of a counted pair are kept independently, so the weighted count is unbiased.
  */
-export function spineSample(index: readonly FieldIndex[], sources: LinkFrame['sources']): ChoiceSample {
+export function incrementalSample(index: readonly FieldIndex[], sources: LinkFrame['sources']): ChoiceSample {
   const sizes = sources.map((s) => s.size);
-  return cutSample(index, sizes, sizes.map((n, s) => (n > SPINE_SAMPLE_SIZE ? sampledRows(s, n, SPINE_SAMPLE_SIZE / n) : null)));
+  return cutSample(index, sizes, sizes.map((n, s) => (n > INCREMENTAL_SAMPLE_SIZE ? sampledRows(s, n, INCREMENTAL_SAMPLE_SIZE / n) : null)));
 }
 
 /**

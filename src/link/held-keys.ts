@@ -41,10 +41,10 @@ export function heldRuleKeys(rule: BlockingRule, index: readonly FieldIndex[], h
   let current = index[rule[0].field].ids[rule[0].slot].slice(0, S);
   if (rule.length === 1) { const keys = keysHeldBy(current, held); return { keys, withKey: keys.map(() => null) }; }
   const withKey: (Int32Array | null)[] = held.map(() => null);
+  let fresh = 0;
+  for (let s = 0; s < S; s++) { const h = held[s]; if (h !== null) for (let r = 0; r < h.length; r++) fresh += h[r]; }
   for (let k = 1; k < rule.length; k++) {
     const next = index[rule[k].field].ids[rule[k].slot];
-    let fresh = 0;
-    for (let s = 0; s < S; s++) { const h = held[s]; if (h !== null) for (let r = 0; r < h.length; r++) fresh += h[r]; }
     const table = new TokenTable(Math.min(fresh, 1 << 22));
     // At most 1 bit in 16 set: about 94% of misses answered by the bit set.
     let bits = 1 << 16;
@@ -103,7 +103,7 @@ function pairHash(a: number, b: number): number {
  * dropping it makes every later pass over the key space (block sizes, buckets) follow the new
  * records, not the spine.
  */
-export function keysHeldBy(keys: readonly Int32Array[], held: HeldRecords): Int32Array[] {
+function keysHeldBy(keys: readonly Int32Array[], held: HeldRecords): Int32Array[] {
   const space = keySpace(keys);
   const rename = new Int32Array(space).fill(-1);
   for (let s = 0; s < keys.length; s++) {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { BlockingRule, SourcePair } from '../../../src/link/blocking.js';
 import { countRulePairs, ruleKeys } from '../../../src/link/rule-keys.js';
 import { chooseBlockingRules } from '../../../src/link/blocking-choice.js';
-import { FULL_SAMPLE_ABOVE, fullLinkSample, sampledRows, spineSample } from '../../../src/link/choice-sample.js';
+import { FULL_SAMPLE_ABOVE, fullLinkSample, sampledRows, incrementalSample } from '../../../src/link/choice-sample.js';
 import type { FieldIndex } from '../../../src/link/field-index.js';
 import type { LinkFrame } from '../../../src/link/link-frame.js';
 
@@ -56,14 +56,14 @@ t.test('a full link over large sources counts rule pairs on an unbiased sample, 
 
 t.test('an incremental run counts its rule pairs on a sample of the spine and of the new records, unbiased and bounded', async (t) => {
   // Source 0 the spine, source 1 the new delivery: both sampled, whatever their size.
-  const inc = spineSample(index, [{ size: N }, { size: N }] as unknown as LinkFrame['sources']);
+  const inc = incrementalSample(index, [{ size: N }, { size: N }] as unknown as LinkFrame['sources']);
   for (const s of [0, 1]) t.ok(inc.index[0].ids[0][s].length < 140_000, `source ${s}: ${inc.index[0].ids[0][s].length} of ${N} records counted`);
   for (const rule of [[{ field: 0, slot: 0 }], [{ field: 1, slot: 0 }, { field: 2, slot: 0 }]] as BlockingRule[]) {
     const want = exact(rule);
     const got = countRulePairs(ruleKeys(rule, inc.index, 2), pairs, inc.weights);
     t.ok(Math.abs(got / want - 1) < 0.1, `estimate ${Math.round(got)} within 10% of the exact ${want}`);
   }
-  const small = spineSample(index, [{ size: N }, { size: 1000 }] as unknown as LinkFrame['sources']);
+  const small = incrementalSample(index, [{ size: N }, { size: 1000 }] as unknown as LinkFrame['sources']);
   t.equal(small.index[0].ids[0][1], index[0].ids[0][1], 'a small new delivery is counted whole');
   t.equal(small.weights[1], 1);
 });
