@@ -7,8 +7,8 @@
  * records of the right-hand source are bucketed by key (counting sort), and each left record
  * walks its bucket. A pair already produced by an earlier rule is recognised by re-checking the
  * earlier rules' keys where both records have one (a bit per rule, carried into the buckets; no
- * hash set of pairs), so the union has no duplicates. Buckets whose pair count exceeds `maxBlockPairs` are skipped and reported,
- * never expanded.
+ * hash set of pairs), so the union has no duplicates. Buckets whose pair count exceeds
+ * `maxBlockPairs` are skipped and reported, never expanded.
  */
 import type { BlockingRule, SourcePair } from './blocking-rule.js';
 import { keySpace } from './rule-keys.js';
@@ -163,10 +163,6 @@ function rulePairs(run: RuleRun, list: PairList, outcome: RuleOutcome, maxBlockP
   const earlierR = keys.slice(0, r).map((e) => e[sp.right]);
   const earlierSkipped = run.skipped;
   const earlier = earlierL.length;
-  // Which earlier rules give a record a key at all, one bit each: a pair can have been an
-  // earlier rule's only where both records have its key, so most pairs test one word per record
-  // (read once per block visit) instead of a key per earlier rule (a cache miss each on a large
-  // source, where an incremental run keys few records).
   let pairs = 0;
   for (let k = 0; k < space; k++) {
     if (start[k] === start[k + 1] || startL[k] === startL[k + 1] || (tooBig !== null && tooBig[k] === 1)) continue;
@@ -240,7 +236,7 @@ function bucketByKey(
   const masks = keyed === null ? null : new Int32Array(start[space]);
   for (let j = 0; j < n; j++) {
     const i = withKey === null ? j : withKey[j];
-    if (keys[i] < 0 || (skip !== null && skip[i] === 1)) continue;
+    if (keys[i] < 0 || (skip !== null && skip[i] !== 0)) continue;
     const at = fill[keys[i]]++;
     order[at] = i;
     if (masks !== null) masks[at] = keyed![i];

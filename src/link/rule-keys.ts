@@ -80,7 +80,11 @@ export function keySpace(keys: readonly Int32Array[], withKey: readonly (Int32Ar
   let max = -1;
   keys.forEach((k, s) => {
     const some = withKey?.[s] ?? null;
-    if (some !== null) { for (let j = 0; j < some.length; j++) if (k[some[j]] > max) max = k[some[j]]; } else for (let r = 0; r < k.length; r++) if (k[r] > max) max = k[r];
+    const n = some === null ? k.length : some.length;
+    for (let j = 0; j < n; j++) {
+      const key = k[some === null ? j : some[j]];
+      if (key > max) max = key;
+    }
   });
   return max + 1;
 }

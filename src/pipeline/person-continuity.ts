@@ -14,12 +14,13 @@
  * - A cluster with no spine record is a new person, resolved as a full job resolves it (by
  *   national-number pseudonym, or by delivery and row).
  *
- * One pass over the records with typed arrays (first previous id per cluster, first cluster per
- * previous id in an open-addressing table); only the rare merged or split persons get a second,
+ * Passes over the records with typed arrays (first previous id per cluster; first cluster per
+ * previous id, the ids made dense); only the rare merged or split persons get a further,
  * object-based pass.
  */
 import type { LinkResult } from '../link/link-records.js';
 import { LINK_DETERMINISTIC } from '../link/link-method.js';
+import { densePersons } from './dense-persons.js';
 import { pseudonymOrder, type PersonKeys } from './person-ids.js';
 
 export interface Merge {
@@ -44,71 +45,27 @@ export interface Continuity {
   readonly splits: readonly Split[];
 }
 
-/** The first cluster seen per previous person id; `multi` collects the ids seen in a second cluster. */
-interface FirstCluster {
-  readonly multi: Set<number>;
-  see(person: number, cluster: number): void;
-}
-
-/** In an open-addressing table (ids are positive integers). */
-class HashedFirstCluster implements FirstCluster {
-  private readonly keys: Float64Array;
-  private readonly values: Int32Array;
-  private readonly mask: number;
-  readonly multi = new Set<number>();
-
-  constructor(expected: number) {
-    // Load at most ~0.77: linear probing stays short, and 11.8M persons take 16.8M slots (200 MB).
-    let capacity = 16;
-    while (capacity < expected * 1.3) capacity *= 2;
-    this.keys = new Float64Array(capacity);
-    this.values = new Int32Array(capacity);
-    this.mask = capacity - 1;
-  }
-
-  see(person: number, cluster: number): void {
-    let slot = Math.imul(person | 0, 0x9e3779b1) >>> 0 & this.mask;
-    for (;;) {
-      const key = this.keys[slot];
-      if (key === 0) { this.keys[slot] = person; this.values[slot] = cluster; return; }
-      if (key === person) { if (this.values[slot] !== cluster) this.multi.add(person); return; }
-      slot = (slot + 1) & this.mask;
-    }
-  }
-}
-
 /**
- * Indexed by the id itself: person ids come from one counter (store/migrations.ts), so a
- * project's ids mostly lie below a small multiple of its records, and an array is a third of a
- * hash table's work per record.
+ * The previous ids whose records fall in two or more clusters. The ids are made dense first
+ * (dense-persons.ts: a table indexed by id, as they come from one counter; a sort otherwise),
+ * then each keeps its first cluster in a typed array: no hash probe per record.
  */
-class DenseFirstCluster implements FirstCluster {
-  private readonly first: Int32Array;
-  readonly multi = new Set<number>();
-
-  constructor(maxId: number) {
-    this.first = new Int32Array(maxId + 1).fill(-1);
+function personsInTwoClusters(prior: Float64Array, clusters: Int32Array, total: number): Set<number> {
+  let n = 0;
+  for (let g = 0; g < total; g++) if (!Number.isNaN(prior[g])) n++;
+  const ids = new Float64Array(n);
+  for (let g = 0, j = 0; g < total; g++) if (!Number.isNaN(prior[g])) ids[j++] = prior[g];
+  const { persons, indexOf } = densePersons(ids);
+  const first = new Int32Array(persons.length).fill(-1);
+  const multi = new Set<number>();
+  for (let g = 0, j = 0; g < total; g++) {
+    if (Number.isNaN(prior[g])) continue;
+    const d = indexOf[j++];
+    const c = clusters[g];
+    if (first[d] < 0) first[d] = c;
+    else if (first[d] !== c) multi.add(prior[g]);
   }
-
-  see(person: number, cluster: number): void {
-    const f = this.first[person];
-    if (f < 0) this.first[person] = cluster;
-    else if (f !== cluster) this.multi.add(person);
-  }
-}
-
-/** Ids below this many per record (and 2^31) are indexed directly. */
-const DENSE_IDS_PER_RECORD = 4;
-
-function firstClusterTable(prior: Float64Array): FirstCluster {
-  let max = 0; let integers = true;
-  for (let g = 0; g < prior.length; g++) {
-    const p = prior[g];
-    if (Number.isNaN(p)) continue;
-    if (p > max) max = p;
-    if (p !== Math.floor(p) || p < 1) integers = false;
-  }
-  return integers && max < 2 ** 31 && max <= DENSE_IDS_PER_RECORD * prior.length + 1024 ? new DenseFirstCluster(max) : new HashedFirstCluster(prior.length);
+  return multi;
 }
 
 /** What a merged cluster's evidence counts: the run's links inside it that touch a new record. */
@@ -158,7 +115,6 @@ export function personContinuity(input: ContinuityInput): Continuity {
   const total = offsets[offsets.length - 1];
   const firstPrior = new Float64Array(C).fill(Number.NaN);
   const mixed = new Set<number>();
-  const seen = firstClusterTable(prior);
   for (let g = 0; g < total; g++) {
     const p = prior[g];
     if (Number.isNaN(p)) continue;
@@ -166,25 +122,25 @@ export function personContinuity(input: ContinuityInput): Continuity {
     const f = firstPrior[c];
     if (Number.isNaN(f)) firstPrior[c] = p;
     else if (f !== p) mixed.add(c);
-    seen.see(p, c);
   }
+  const splitIds = personsInTwoClusters(prior, clusters, total);
   // Second pass, only for merged clusters and split persons: records per (person, cluster).
   const count = new Map<number, Map<number, number>>();
   for (let g = 0; g < total; g++) {
     const p = prior[g];
-    if (Number.isNaN(p) || !(seen.multi.has(p) || mixed.has(clusters[g]))) continue;
+    if (Number.isNaN(p) || !(splitIds.has(p) || mixed.has(clusters[g]))) continue;
     let perCluster = count.get(p);
     if (perCluster === undefined) count.set(p, (perCluster = new Map()));
     perCluster.set(clusters[g], (perCluster.get(clusters[g]) ?? 0) + 1);
   }
   const home = new Map<number, number>();
   const splits: Split[] = [];
-  for (const p of seen.multi) {
+  for (const p of splitIds) {
     const ranked = [...count.get(p)!].sort((x, y) => y[1] - x[1] || x[0] - y[0]).map(([c]) => c);
     home.set(p, ranked[0]);
     splits.push({ person: p, clusters: ranked });
   }
-  const keeps = (p: number, c: number) => !seen.multi.has(p) || home.get(p) === c;
+  const keeps = (p: number, c: number) => !splitIds.has(p) || home.get(p) === c;
   const kept = new Float64Array(C).fill(Number.NaN);
   const fresh: number[] = [];
   for (let c = 0; c < C; c++) {
